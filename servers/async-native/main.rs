@@ -1,0 +1,146 @@
+//! async-native: waits that really yield, on one shared runtime.
+//!
+//! The Python twin is Quart. Every wait is an `.await` on a timer, so while a
+//! request waits it holds no thread: its task is parked and the worker polls
+//! something else. The two independent waits of /parallel overlap with
+//! `tokio::join!`, so it takes 1 x io, not 2. CPU work, which cannot yield,
+//! goes to `spawn_blocking`, capped at one job per core, so the workers stay
+//! free for everything else. Slots: as many as memory allows (a parked task
+//! and its connection cost kilobytes, not a thread and its stack), so
+//! 100 x /parallel takes one round: ~0.5 s.
+//!
+//! Only this server can afford the long-lived endpoints: /slow, /sse and /ws.
+//!
+//! Run: `cargo run --release --bin async-native -- --port 5004`
+
+use std::convert::Infallible;
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::{routing::get, Json, Router};
+use clap::Parser;
+use futures::{Stream, StreamExt};
+use kit::config::{cores, CommonArgs};
+use kit::contract::{cpu_work, ApiError, Endpoint, Health, Params, Tick, Work};
+use kit::{net, serve};
+use tokio::sync::Semaphore;
+use tokio::time::sleep;
+
+const VARIANT: &str = "async-native";
+/// Events per /sse stream, one every io / 5.
+const SSE_EVENTS: u32 = 5;
+
+/// CPU jobs running at once. More than one per core only adds threads and
+/// context switches: the cores are the real limit for CPU work.
+static CPU_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+
+#[derive(Parser)]
+#[command(about = "Native async server: waits yield, slots are unbounded")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Tokio worker threads. Not a slot limit here: waiting tasks hold none.
+    #[arg(long, env = "KIT_WORKER_THREADS", default_value_t = cores() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    worker_threads: u64,
+}
+
+async fn health(p: Params) -> Json<Health> {
+    Json(Health::ok(p.variant))
+}
+
+async fn parallel(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // Two independent waits, polled together: 1 x io, and no thread is held.
+    tokio::join!(sleep(p.io), sleep(p.io));
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+}
+
+async fn multi_io(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // Dependent waits stay sequential (3 x io), but each one yields.
+    sleep(p.io).await;
+    sleep(p.io).await;
+    sleep(p.io).await;
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+}
+
+async fn db_simulation(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    sleep(p.db).await;
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+}
+
+async fn cpu_intensive(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // Wait (yielding) for a core, then compute on the blocking pool: the
+    // worker threads keep serving /health meanwhile.
+    let _core = CPU_SLOTS.acquire().await.expect("the semaphore is never closed");
+    let rounds = p.cpu_rounds;
+    let checksum = tokio::task::spawn_blocking(move || cpu_work(rounds))
+        .await
+        .expect("cpu_work does not panic");
+    Json(Work::computed(&p, rounds, checksum, started))
+}
+
+async fn slow(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    sleep(p.io / 2).await;
+    Json(Work::waited(&p, Endpoint::Slow, &[p.io / 2], started))
+}
+
+async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // One open stream is one parked task between events, not one thread.
+    let ticks = futures::stream::iter(1..=SSE_EVENTS).then(move |seq| {
+        let p = p.clone();
+        async move {
+            sleep(p.io / 5).await;
+            let tick = Tick { seq, of: SSE_EVENTS, variant: p.variant.into() };
+            Ok(Event::default().event("tick").json_data(tick).expect("a Tick serializes"))
+        }
+    });
+    Sse::new(ticks)
+}
+
+async fn ws(upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+    match upgrade {
+        Ok(upgrade) => upgrade.on_upgrade(echo),
+        Err(e) => ApiError::bad_request(format!("/ws needs a WebSocket upgrade: {e}")).into_response(),
+    }
+}
+
+/// Echoes text and binary frames until the client closes.
+async fn echo(mut socket: WebSocket) {
+    while let Some(Ok(msg)) = socket.recv().await {
+        if socket.send(msg).await.is_err() {
+            break;
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    net::exit(run(args))
+}
+
+fn run(args: Args) -> Result<(), net::Error> {
+    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), None)?;
+    let work = Router::new()
+        .route(Endpoint::Health.path(), get(health))
+        .route(Endpoint::Parallel.path(), get(parallel))
+        .route(Endpoint::MultiIo.path(), get(multi_io))
+        .route(Endpoint::DbSimulation.path(), get(db_simulation))
+        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive))
+        .route(Endpoint::Slow.path(), get(slow))
+        .route(Endpoint::Sse.path(), get(sse))
+        .route(Endpoint::Ws.path(), get(ws));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.worker_threads as usize)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+}

@@ -1,0 +1,86 @@
+//! blocking-wrapper: an async front end around the unchanged blocking app.
+//!
+//! The Python twin is Flask wrapped by `WsgiToAsgi` under uvicorn. The front
+//! end is a single-threaded axum server, like one uvicorn event loop. It
+//! converts every request into a plain (method, url) job and hands it to the
+//! blocking app (the very same app.rs that sync-blocking runs) on `--workers`
+//! dedicated app threads, like asgiref's thread-sensitive executor. Then it
+//! awaits the answer without blocking.
+//!
+//! What that buys: the front end never stalls (its executor lag stays small,
+//! and /metrics answers at once). What it does not buy: slots. The app still
+//! blocks a thread per request, so 100 x /parallel on 4 app threads is still
+//! 25 rounds of 1 s. The conversion costs microseconds; the wait costs seconds.
+//!
+//! Run: `cargo run --release --bin blocking-wrapper -- --port 5003`
+
+#[path = "../sync-blocking/app.rs"]
+mod app;
+mod bridge;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, State};
+use axum::http::{Method, Uri};
+use axum::response::Response;
+use axum::Router;
+use clap::Parser;
+use kit::config::CommonArgs;
+use kit::{net, serve};
+
+const VARIANT: &str = "blocking-wrapper";
+
+#[derive(Parser)]
+#[command(about = "Async front end, blocking app behind it: N app threads = N slots")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Dedicated app threads running the blocking app: this server's slot count.
+    #[arg(long, env = "KIT_WORKERS", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    workers: u64,
+}
+
+#[derive(Clone)]
+struct Front {
+    ctx: serve::SharedCtx,
+    jobs: bridge::Jobs,
+}
+
+impl FromRef<Front> for serve::SharedCtx {
+    fn from_ref(front: &Front) -> serve::SharedCtx {
+        front.ctx.clone()
+    }
+}
+
+/// The wrapper: every request, converted, crosses the bridge to an app
+/// thread (bridge.rs). Nothing here blocks, and that is not enough.
+async fn bridge(State(front): State<Front>, method: Method, uri: Uri) -> Response {
+    bridge::forward(&front.jobs, method, uri).await
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    net::exit(run(args))
+}
+
+fn run(args: Args) -> Result<(), net::Error> {
+    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("workers", args.workers), Some(args.workers))?;
+    let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
+    let (jobs, app_threads) = bridge::start(Arc::new(app), args.workers);
+    let metrics = ctx.metrics.clone();
+    // The front end answers /metrics itself; everything else crosses the bridge.
+    let front = Router::new()
+        .merge(serve::observer_routes())
+        .fallback(bridge)
+        .method_not_allowed_fallback(serve::method_not_allowed)
+        .with_state(Front { ctx, jobs });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let served = runtime.block_on(serve::serve(listener, front, metrics));
+    // Dropping the runtime drops the last job sender, so the app threads finish.
+    drop(runtime);
+    for thread in app_threads {
+        let _ = thread.join();
+    }
+    served
+}

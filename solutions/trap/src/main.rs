@@ -1,0 +1,97 @@
+//! Solution: the trap, fixed. (`cd solutions/trap && cargo test` passes the grade.)
+//!
+//! Compare with exercises/trap/src/main.rs: the handlers keep their
+//! signatures and their responses; only the way they wait changed.
+//! - `std::thread::sleep(d)` became `tokio::time::sleep(d).await`: the task
+//!   parks and the worker thread goes on polling other requests.
+//! - The two independent waits of /parallel run together with `tokio::join!`:
+//!   one request takes 1 x io instead of 2.
+//! - CPU work, which cannot yield, runs on the blocking pool with
+//!   `spawn_blocking`, at most one job per core (a semaphore), so the workers
+//!   stay free and the thread count stays small.
+//! The worker threads did not change: 4 was never the problem.
+//!
+//! Run it by hand: `cargo run -- --port 5002`, then `curl localhost:5002/parallel`.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use axum::{routing::get, Json, Router};
+use clap::Parser;
+use kit::config::{cores, CommonArgs};
+use kit::contract::{cpu_work, Endpoint, Health, Params, Work};
+use kit::{net, serve};
+use tokio::sync::Semaphore;
+use tokio::time::sleep;
+
+const VARIANT: &str = "solution-trap";
+
+/// CPU jobs running at once: one per core. More only adds threads.
+static CPU_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+
+#[derive(Parser)]
+#[command(about = "async fn handlers that block: N worker threads = N slots")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Tokio worker threads: this server's slot count, because handlers block them.
+    #[arg(long, env = "KIT_WORKER_THREADS", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    worker_threads: u64,
+}
+
+async fn health(p: Params) -> Json<Health> {
+    Json(Health::ok(p.variant))
+}
+
+async fn parallel(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // FIXED: two yielding waits, polled together: 1 x io, no thread held.
+    tokio::join!(sleep(p.io), sleep(p.io));
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+}
+
+async fn multi_io(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // FIXED: dependent waits stay in sequence, but each one yields.
+    sleep(p.io).await;
+    sleep(p.io).await;
+    sleep(p.io).await;
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+}
+
+async fn db_simulation(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // FIXED: the "query" yields while it waits.
+    sleep(p.db).await;
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+}
+
+async fn cpu_intensive(p: Params) -> Json<Work> {
+    let started = Instant::now();
+    // FIXED: wait (yielding) for a core, then compute on the blocking pool.
+    let _core = CPU_SLOTS.acquire().await.expect("the semaphore is never closed");
+    let rounds = p.cpu_rounds;
+    let checksum = tokio::task::spawn_blocking(move || cpu_work(rounds)).await.expect("cpu_work does not panic");
+    Json(Work::computed(&p, p.cpu_rounds, checksum, started))
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    net::exit(run(args))
+}
+
+fn run(args: Args) -> Result<(), net::Error> {
+    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), None)?;
+    let work = Router::new()
+        .route(Endpoint::Health.path(), get(health))
+        .route(Endpoint::Parallel.path(), get(parallel))
+        .route(Endpoint::MultiIo.path(), get(multi_io))
+        .route(Endpoint::DbSimulation.path(), get(db_simulation))
+        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.worker_threads as usize)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+}

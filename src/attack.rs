@@ -1,0 +1,434 @@
+//! `kit attack URL --rate R --duration D`: the open-loop load generator, in
+//! the manner of vegeta and wrk2, corrected for coordinated omission.
+//!
+//! Request i is due at `t0 + i/R`, whatever happened to requests 0..i: a slow
+//! server does not slow the schedule, it collects a queue, as it would with
+//! real users. Each request runs on its own task, over a shared keep-alive
+//! pool.
+//!
+//! Two latencies per response:
+//! - `service_time`, from the moment the request was actually sent;
+//! - `response_time`, from the moment it was *due* (`t0 + i/R`).
+//!
+//! They differ when the sender falls behind (a stalled client, a starved CPU):
+//! a tool that only measures from the actual send "coordinates" with the
+//! stall and omits the waiting the users of a real system would have done.
+//! `response_time` is the honest one; `late` counts the sends that lagged.
+//!
+//! Counting rules: `errors` = transport failures + responses with a status
+//! of 500 or more (as in [`crate::bench`]); latencies hold one sample per response
+//! received; `dropped` requests were due but not sent because
+//! `max_in_flight` requests were already outstanding, and are in neither
+//! `requests` nor `errors`: a non-zero `dropped` means the numbers describe
+//! a lower rate than the one asked for.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, Url};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+
+use crate::latency::{Latencies, Summary};
+use crate::loadgen::{self, LoadError, Progress};
+
+/// A send that starts more than this after its due time counts as `late`.
+/// 10 ms is well above timer jitter (about 1 ms) and well below anything a
+/// person would call prompt.
+pub const LATE_THRESHOLD: Duration = Duration::from_millis(10);
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct AttackOptions {
+    pub url: String,
+    /// Requests per second to send, on schedule.
+    pub rate: f64,
+    /// How long to send for; in-flight requests are then waited for (up to `timeout`).
+    pub duration: Duration,
+    /// Per request, connect + response + body.
+    pub timeout: Duration,
+    /// Safety cap on outstanding requests (tasks, sockets): past it, due
+    /// requests are dropped and counted, so a dead server cannot make the
+    /// generator exhaust the machine.
+    pub max_in_flight: usize,
+}
+
+impl AttackOptions {
+    /// 10 s timeout and a cap of 10,000 in flight: the defaults of `kit attack`.
+    pub fn new(url: impl Into<String>, rate: f64, duration: Duration) -> AttackOptions {
+        AttackOptions { url: url.into(), rate, duration, timeout: Duration::from_secs(10), max_in_flight: 10_000 }
+    }
+}
+
+/// What a run measured. See the module docs for what each count includes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttackResult {
+    pub url: String,
+    pub target_rate: f64,
+    /// Responses received / elapsed_s.
+    pub achieved_rate: f64,
+    /// Requests sent / the send window (the duration, or longer if sending overran it).
+    pub sent_rate: f64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that got a response, whatever its status.
+    pub completed: u64,
+    /// Transport failures + responses with status >= 500.
+    pub errors: u64,
+    /// Sent more than [`LATE_THRESHOLD`] after they were due.
+    pub late: u64,
+    /// Due but not sent: `max_in_flight` was reached.
+    pub dropped: u64,
+    pub status_counts: BTreeMap<u16, u64>,
+    /// Transport failures by kind ("connect refused", "timeout", ...).
+    pub error_kinds: BTreeMap<String, u64>,
+    /// From the first due time to the last response (or failure).
+    pub elapsed_s: f64,
+    /// From the actual send to the end of the body.
+    pub service_time: Summary,
+    /// From the due time to the end of the body: corrected for coordinated omission.
+    pub response_time: Summary,
+}
+
+/// Runs the open loop. `progress`, if given, is called with the number of
+/// requests finished so far, about ten times a second and once at the end.
+///
+/// Fails before sending anything if the URL or options are invalid, or if
+/// nothing accepts a connection at the URL's host and port.
+pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result<AttackResult, LoadError> {
+    let url = check(opts)?;
+    loadgen::probe(&url, opts.timeout).await?;
+    let client = loadgen::client(opts.timeout)?;
+
+    // Each request task sends its outcome here; one aggregator task records
+    // them, so no histogram is ever shared or locked.
+    let (tx, rx) = mpsc::unbounded_channel();
+    let finished = Arc::new(AtomicU64::new(0));
+    let aggregator = tokio::spawn(aggregate(rx, finished.clone()));
+
+    let plan = Plan { rate: opts.rate, count: planned(opts.rate, opts.duration), max_in_flight: opts.max_in_flight };
+    let runtime = tokio::runtime::Handle::current();
+    let cancel = CancelOnDrop::default();
+    let cancelled = cancel.0.clone();
+    let t0 = Instant::now();
+    let scheduler = tokio::task::spawn_blocking(move || schedule(plan, t0, &runtime, &client, &url, tx, &cancelled));
+    let sent = loadgen::unwrap_join(loadgen::with_progress(scheduler, &finished, progress).await);
+    // The scheduler has dropped its sender: the aggregator ends with the last request.
+    let tally = loadgen::unwrap_join(loadgen::with_progress(aggregator, &finished, progress).await);
+    let elapsed = t0.elapsed();
+    drop(cancel);
+
+    Ok(summarise(opts, sent, tally, elapsed))
+}
+
+/// Rejects what cannot be run, before any traffic.
+fn check(opts: &AttackOptions) -> Result<Url, LoadError> {
+    let url = loadgen::validate_url(&opts.url)?;
+    let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
+    if !opts.rate.is_finite() || opts.rate <= 0.0 {
+        return invalid("the rate must be a number of requests per second above 0");
+    }
+    if opts.duration.is_zero() {
+        return invalid("the duration must be more than 0");
+    }
+    if opts.timeout.is_zero() {
+        return invalid("the timeout must be more than 0");
+    }
+    if opts.max_in_flight == 0 {
+        return invalid("max_in_flight must be at least 1");
+    }
+    Ok(url)
+}
+
+/// Requests due within the duration: every i >= 0 with i/R < D. (The small
+/// epsilon keeps 0.1 s x 30/s from rounding up to a fourth request.)
+fn planned(rate: f64, duration: Duration) -> u64 {
+    ((duration.as_secs_f64() * rate) - 1e-9).ceil().max(1.0) as u64
+}
+
+/// The due time of request i. Computed from t0 each time, never by adding a
+/// period to the previous deadline, so rounding and late wake-ups never
+/// accumulate into drift.
+fn due(t0: Instant, i: u64, rate: f64) -> Instant {
+    t0 + Duration::from_secs_f64(i as f64 / rate)
+}
+
+/// What the scheduler is to do.
+struct Plan {
+    rate: f64,
+    count: u64,
+    max_in_flight: usize,
+}
+
+/// What the scheduler counted itself.
+struct Sent {
+    requests: u64,
+    dropped: u64,
+    /// From t0 to the last send (or drop).
+    window: Duration,
+}
+
+/// Set when `run`'s future is dropped (a caller's Ctrl-C handler, a
+/// `select!` with a deadline), so the scheduler thread stops too instead of
+/// sending for the rest of the duration.
+#[derive(Default)]
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The longest the scheduler sleeps at once, so that cancelling is prompt
+/// even at low rates.
+const CANCEL_CHECK: Duration = Duration::from_millis(50);
+
+/// Sends request i at its due time, each on its own task of `runtime`.
+///
+/// Runs on a thread of its own and sleeps with `std::thread::sleep`: tokio's
+/// timer wheel rounds every wake-up to the next millisecond, which would
+/// make every send up to 1 ms late and put that lag into `response_time`,
+/// blaming the server for the generator's clock. The OS timer is good to
+/// about 0.1 ms, and a sleeping thread costs no CPU.
+///
+/// Overdue requests (after a stall) go out at once: their due times do not
+/// move, so the stall shows in `response_time`.
+fn schedule(
+    plan: Plan,
+    t0: Instant,
+    runtime: &tokio::runtime::Handle,
+    client: &Client,
+    url: &Url,
+    tx: mpsc::UnboundedSender<Outcome>,
+    cancelled: &AtomicBool,
+) -> Sent {
+    let slots = Arc::new(Semaphore::new(plan.max_in_flight));
+    let mut sent = Sent { requests: 0, dropped: 0, window: Duration::ZERO };
+    for i in 0..plan.count {
+        let due_at = due(t0, i, plan.rate);
+        loop {
+            if cancelled.load(Ordering::Relaxed) {
+                return sent;
+            }
+            let now = Instant::now();
+            if now >= due_at {
+                break;
+            }
+            std::thread::sleep((due_at - now).min(CANCEL_CHECK));
+        }
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                runtime.spawn(one_request(client.clone(), url.clone(), due_at, slot, tx.clone()));
+                sent.requests += 1;
+            }
+            Err(_) => sent.dropped += 1,
+        }
+    }
+    sent.window = t0.elapsed();
+    sent
+}
+
+/// What one request task reports.
+struct Outcome {
+    service: Duration,
+    response: Duration,
+    late: bool,
+    result: Result<u16, &'static str>,
+}
+
+/// One request: send, read the body to the end, report. `_slot` is held
+/// until the task ends, so it counts against `max_in_flight` the whole time.
+async fn one_request(client: Client, url: Url, due_at: Instant, _slot: OwnedSemaphorePermit, tx: mpsc::UnboundedSender<Outcome>) {
+    let sent_at = Instant::now();
+    let result = send(&client, url).await;
+    let done = Instant::now();
+    let outcome = Outcome {
+        service: done - sent_at,
+        response: done - due_at,
+        late: sent_at - due_at > LATE_THRESHOLD,
+        result,
+    };
+    // The aggregator outlives every task (it ends when the last sender drops).
+    let _ = tx.send(outcome);
+}
+
+/// One GET, body drained chunk by chunk and dropped.
+async fn send(client: &Client, url: Url) -> Result<u16, &'static str> {
+    let kind = |e: reqwest::Error| loadgen::error_kind(&e);
+    let mut response = client.get(url).send().await.map_err(kind)?;
+    let status = response.status().as_u16();
+    while response.chunk().await.map_err(kind)?.is_some() {}
+    Ok(status)
+}
+
+/// The aggregator's counts.
+#[derive(Default)]
+struct Tally {
+    service: Latencies,
+    response: Latencies,
+    completed: u64,
+    errors: u64,
+    late: u64,
+    status_counts: BTreeMap<u16, u64>,
+    error_kinds: BTreeMap<&'static str, u64>,
+}
+
+/// Records every outcome until all senders (the scheduler's and every
+/// task's) are gone, i.e. until the last request has finished.
+async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<AtomicU64>) -> Tally {
+    let mut t = Tally::default();
+    while let Some(o) = rx.recv().await {
+        t.late += u64::from(o.late);
+        match o.result {
+            Ok(status) => {
+                t.completed += 1;
+                t.service.record(o.service);
+                t.response.record(o.response);
+                *t.status_counts.entry(status).or_default() += 1;
+                if loadgen::status_is_error(status) {
+                    t.errors += 1;
+                }
+            }
+            Err(kind) => {
+                t.errors += 1;
+                *t.error_kinds.entry(kind).or_default() += 1;
+            }
+        }
+        finished.fetch_add(1, Ordering::Relaxed);
+    }
+    t
+}
+
+fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration) -> AttackResult {
+    let per_s = |n: u64, d: Duration| if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() };
+    AttackResult {
+        url: opts.url.clone(),
+        target_rate: opts.rate,
+        achieved_rate: per_s(t.completed, elapsed),
+        sent_rate: per_s(sent.requests, sent.window.max(opts.duration)),
+        requests: sent.requests,
+        completed: t.completed,
+        errors: t.errors,
+        late: t.late,
+        dropped: sent.dropped,
+        status_counts: t.status_counts,
+        error_kinds: t.error_kinds.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        elapsed_s: elapsed.as_secs_f64(),
+        service_time: t.service.summary(),
+        response_time: t.response.summary(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loadgen::test_server;
+
+    fn opts(url: String, rate: f64, duration_ms: u64) -> AttackOptions {
+        AttackOptions { timeout: Duration::from_secs(3), ..AttackOptions::new(url, rate, Duration::from_millis(duration_ms)) }
+    }
+
+    #[test]
+    fn plans_one_request_per_due_time_inside_the_duration() {
+        assert_eq!(planned(200.0, Duration::from_secs(1)), 200);
+        assert_eq!(planned(30.0, Duration::from_millis(100)), 3);
+        assert_eq!(planned(0.5, Duration::from_secs(1)), 1);
+        let t0 = Instant::now();
+        assert_eq!(due(t0, 150, 200.0) - t0, Duration::from_millis(750));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attack_at_200_per_second_for_1_s_sends_200_on_time() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/fast"), 200.0, 1000), None).await.unwrap();
+        assert_eq!((r.requests, r.dropped), (200, 0), "{r:?}");
+        assert_eq!((r.completed, r.errors), (200, 0), "{r:?}");
+        assert!((r.achieved_rate - 200.0).abs() < 20.0, "{r:?}");
+        assert!((r.sent_rate - 200.0).abs() < 10.0, "{r:?}");
+        assert!(r.elapsed_s < 1.2, "{r:?}");
+        assert!(r.service_time.is_ordered() && r.response_time.is_ordered(), "{r:?}");
+        assert!(r.late <= 10, "{r:?}");
+    }
+
+    /// The slot model's server: 2 slots of 200 ms = 10 req/s. Sent 20/s, it
+    /// queues; the open loop keeps sending on time, so the queue shows in the
+    /// latencies (a closed loop would politely wait and report 200 ms).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attack_over_capacity_shows_the_queue() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/gated"), 20.0, 1000), None).await.unwrap();
+        assert_eq!((r.requests, r.completed, r.errors), (20, 20, 0), "{r:?}");
+        assert!(r.response_time.p99_ms >= r.service_time.p99_ms, "{r:?}");
+        // The last of 20 requests in 2 slots waits ~9 x 200 ms; due at 0.95 s, done at ~2 s.
+        assert!(r.response_time.p99_ms > 800.0, "{r:?}");
+        assert!(r.achieved_rate < 0.8 * r.target_rate, "{r:?}");
+    }
+
+    /// Coordinated omission made visible: the sender itself stalls 300 ms
+    /// (as a GC pause or a starved CPU would). Requests due during the stall
+    /// go out late; the fast server answers them at once, so service time
+    /// stays small while response time, measured from the due time, shows
+    /// the wait.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stalled_sender_shows_in_response_time_not_service_time() {
+        let base = test_server::start();
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            // Blocks the only runtime thread, the scheduler's too: on purpose.
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let r = run(&opts(format!("{base}/fast"), 100.0, 800), None).await.unwrap();
+        assert_eq!((r.requests, r.completed), (80, 80), "{r:?}");
+        assert!(r.late >= 20, "{r:?}");
+        assert!(r.response_time.max_ms >= 250.0, "{r:?}");
+        assert!(r.service_time.max_ms < 150.0, "{r:?}");
+        assert!(r.response_time.p99_ms >= r.service_time.p99_ms + 100.0, "{r:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attack_counts_what_max_in_flight_drops() {
+        let base = test_server::start();
+        // 100/s x 200 ms = 20 in flight wanted; 5 allowed.
+        let o = AttackOptions { max_in_flight: 5, ..opts(format!("{base}/sleep200"), 100.0, 500) };
+        let r = run(&o, None).await.unwrap();
+        assert_eq!(r.requests + r.dropped, 50, "{r:?}");
+        assert!(r.dropped >= 20, "{r:?}");
+        assert_eq!(r.completed, r.requests, "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn attack_reports_progress_from_the_coordinator() {
+        let base = test_server::start();
+        let calls = std::sync::Mutex::new(Vec::new());
+        let hook = |n: u64| calls.lock().unwrap().push(n);
+        let r = run(&opts(format!("{base}/fast"), 50.0, 500), Some(&hook)).await.unwrap();
+        let calls = calls.into_inner().unwrap();
+        assert!((3..=10).contains(&calls.len()), "{calls:?}");
+        assert_eq!(calls.last(), Some(&r.completed));
+    }
+
+    #[tokio::test]
+    async fn attack_rejects_bad_urls_and_rates_before_sending() {
+        for url in ["notaurl", "ftp://x", "http://"] {
+            let err = run(&opts(url.into(), 10.0, 100), None).await.unwrap_err();
+            assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
+        }
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None).await.unwrap_err();
+            assert!(matches!(err, LoadError::InvalidOptions(_)), "{rate}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn attack_against_a_closed_port_fails_fast_and_says_why() {
+        let url = test_server::closed_port_url();
+        let started = Instant::now();
+        let err = run(&opts(url.clone(), 100.0, 30_000), None).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let text = err.to_string();
+        assert!(text.contains(&url) && text.contains("connect refused") && text.contains("is the server running?"), "{text}");
+    }
+}

@@ -1,0 +1,263 @@
+//! The burst: N requests fired at once, one connection each, the way the
+//! original demo measures a server. The harness resets the server's metrics,
+//! fires, and reads them again, so one `Burst` holds the client's view
+//! (total time, latency percentiles, errors) next to the server's own
+//! (`peak_in_flight`), plus the OS thread count watched from outside.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::harness::{HarnessError, Result, Target};
+use crate::latency::{Latencies, Summary};
+use crate::metrics::{MetricsSnapshot, ProcessStats};
+use crate::{loadgen, net};
+use crate::slots::{Row, SlotModel};
+
+/// How often the thread watcher reads /proc/<pid>/status during a burst.
+const WATCH_EVERY: Duration = Duration::from_millis(5);
+
+/// What happened to one burst.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Burst {
+    pub path: String,
+    pub n: u64,
+    /// From the first request sent to the last answer (or the deadline).
+    pub total: Duration,
+    pub ok: u64,
+    /// Transport failures, timeouts and non-2xx answers.
+    pub errors: u64,
+    pub timed_out: u64,
+    pub status_counts: BTreeMap<u16, u64>,
+    pub error_kinds: BTreeMap<String, u64>,
+    pub latency: Summary,
+    pub rps: f64,
+    /// The most OS threads the server had at once, read from /proc.
+    pub peak_threads: u64,
+    pub peak_rss_bytes: u64,
+    pub before: MetricsSnapshot,
+    pub after: MetricsSnapshot,
+}
+
+impl Burst {
+    /// The slot model for this burst, given how long one request needs alone.
+    pub fn model(&self, t: Duration) -> SlotModel {
+        SlotModel::new(self.n, t, self.after.slots)
+    }
+
+    pub fn peak_in_flight(&self) -> u64 {
+        self.after.peak_in_flight
+    }
+
+    /// This burst as a table row, under the server's own slots.
+    pub fn row(&self, t: Duration) -> Row {
+        self.row_under(self.model(t))
+    }
+
+    /// This burst as a table row, judged by `model` (for work whose slots
+    /// are not the server's own, such as CPU work bounded by the cores).
+    pub fn row_under(&self, model: SlotModel) -> Row {
+        Row {
+            variant: self.after.variant.clone(),
+            endpoint: self.path.split('?').next().unwrap_or_default().to_string(),
+            concurrency: self.n,
+            total_s: self.total.as_secs_f64(),
+            rps: self.rps,
+            p50_ms: self.latency.p50_ms,
+            p95_ms: self.latency.p95_ms,
+            p99_ms: self.latency.p99_ms,
+            max_ms: self.latency.max_ms,
+            errors: self.errors,
+            slots: model.slots,
+            t_s: model.t.as_secs_f64(),
+            rounds: model.rounds(),
+            model_s: model.predicted().as_secs_f64(),
+            measured_slots: model.measured_slots(self.total),
+            peak_in_flight: self.peak_in_flight(),
+            speedup: None,
+        }
+    }
+}
+
+/// Fires `n` concurrent `GET path` at `server`, each on its own connection,
+/// and gives up on whatever is unanswered at `deadline`.
+pub fn burst(server: &impl Target, path: &str, n: u64, deadline: Duration) -> Result<Burst> {
+    burst_with_progress(server, path, n, deadline, Progress::default())
+}
+
+/// `burst`, counting finished requests into `progress` for a live view.
+pub fn burst_with_progress(
+    server: &impl Target,
+    path: &str,
+    n: u64,
+    deadline: Duration,
+    progress: Progress,
+) -> Result<Burst> {
+    net::raise_open_files_limit();
+    let before = server.reset_metrics()?;
+    let watcher = ThreadWatcher::start(server.pid());
+    let outcome = runtime()?.block_on(fire(server.url(), path, n, deadline, progress))?;
+    let (peak_threads, peak_rss_bytes) = watcher.stop();
+    let after = server.metrics().map_err(|e| {
+        HarnessError(format!("{e}\n(the server stopped answering during the burst: {})", outcome.summary()))
+    })?;
+    // A server that is not ours reports its own threads.
+    let peak_threads = if server.pid().is_some() { peak_threads } else { after.os_threads };
+    Ok(outcome.into_burst(path, n, before, after, peak_threads, peak_rss_bytes))
+}
+
+/// A runtime for the client side. Two workers: enough to keep 10,000
+/// connections moving, few enough to leave the server its cores.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| HarnessError(format!("cannot start the client runtime: {e}")))
+}
+
+/// One connection per request: the pool keeps no idle connection to reuse.
+pub fn one_shot_client(timeout: Duration) -> Result<reqwest::Client> {
+    loadgen::client_builder(timeout)
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| HarnessError(format!("cannot build the HTTP client: {e}")))
+}
+
+/// What the client saw, before the server's metrics are added.
+struct Outcome {
+    total: Duration,
+    latencies: Latencies,
+    status_counts: BTreeMap<u16, u64>,
+    error_kinds: BTreeMap<String, u64>,
+    timed_out: u64,
+}
+
+/// Requests finished so far, for live progress; readable from any thread.
+pub type Progress = Arc<AtomicU64>;
+
+async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Progress) -> Result<Outcome> {
+    let client = one_shot_client(deadline)?;
+    let url = format!("{base}{path}");
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (client, url, progress) = (client.clone(), url.clone(), progress.clone());
+            tokio::spawn(async move {
+                let sent = Instant::now();
+                let result = one_request(&client, &url).await;
+                progress.fetch_add(1, Ordering::Relaxed);
+                (sent.elapsed(), result)
+            })
+        })
+        .collect();
+    let mut outcome = Outcome {
+        total: Duration::ZERO,
+        latencies: Latencies::default(),
+        status_counts: BTreeMap::new(),
+        error_kinds: BTreeMap::new(),
+        timed_out: 0,
+    };
+    for task in tasks {
+        let (latency, result) = task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?;
+        match result {
+            Ok(status) => {
+                outcome.latencies.record(latency);
+                *outcome.status_counts.entry(status).or_default() += 1;
+            }
+            Err(kind) => {
+                outcome.timed_out += u64::from(kind == loadgen::TIMEOUT_KIND);
+                *outcome.error_kinds.entry(kind).or_default() += 1;
+            }
+        }
+    }
+    outcome.total = started.elapsed();
+    Ok(outcome)
+}
+
+/// One GET, body read to the end: the status, or a short error kind.
+pub(crate) async fn one_request(client: &reqwest::Client, url: &str) -> std::result::Result<u16, String> {
+    // Say so when a connection carries one request. A blocking server that
+    // expects more keeps a thread parked on the open connection: tiny_http
+    // then serves a burst with its 4 pool threads, whatever --threads says.
+    let request = client.get(url).header(reqwest::header::CONNECTION, "close");
+    let response = request.send().await.map_err(|e| error_kind(&e))?;
+    let status = response.status().as_u16();
+    response.bytes().await.map_err(|e| error_kind(&e))?;
+    Ok(status)
+}
+
+fn error_kind(e: &reqwest::Error) -> String {
+    loadgen::error_kind(e).to_string()
+}
+
+impl Outcome {
+    fn summary(&self) -> String {
+        format!("{} answered, errors {:?}, after {:.2} s", self.latencies.len(), self.error_kinds, self.total.as_secs_f64())
+    }
+
+    fn into_burst(
+        self,
+        path: &str,
+        n: u64,
+        before: MetricsSnapshot,
+        after: MetricsSnapshot,
+        peak_threads: u64,
+        peak_rss_bytes: u64,
+    ) -> Burst {
+        let ok: u64 = self.status_counts.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, c)| c).sum();
+        let secs = self.total.as_secs_f64().max(1e-9);
+        Burst {
+            path: path.to_string(),
+            n,
+            total: self.total,
+            ok,
+            errors: n - ok,
+            timed_out: self.timed_out,
+            status_counts: self.status_counts,
+            error_kinds: self.error_kinds,
+            latency: self.latencies.summary(),
+            rps: ok as f64 / secs,
+            peak_threads,
+            peak_rss_bytes,
+            before,
+            after,
+        }
+    }
+}
+
+/// Watches a process's thread count and RSS from outside, so the server's
+/// own code cannot under-report them.
+pub(crate) struct ThreadWatcher {
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl ThreadWatcher {
+    pub(crate) fn start(pid: Option<u32>) -> ThreadWatcher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let (mut threads, mut rss) = (0, 0);
+            loop {
+                if let Some(p) = pid.and_then(ProcessStats::of_pid) {
+                    threads = threads.max(p.threads);
+                    rss = rss.max(p.rss_bytes);
+                }
+                if flag.load(Ordering::Relaxed) {
+                    return (threads, rss);
+                }
+                std::thread::sleep(WATCH_EVERY);
+            }
+        });
+        ThreadWatcher { stop, handle }
+    }
+
+    pub(crate) fn stop(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap_or((0, 0))
+    }
+}

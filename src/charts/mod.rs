@@ -1,0 +1,212 @@
+//! Charts of measured rows, in slot language: PNG for slides, SVG for the web.
+//!
+//! [`write_all`] draws six charts (concurrency, latency, speedup, endpoints,
+//! scalability and a 2x2 summary). The drawing code is generic over the
+//! plotters backend, so a chart's PNG and SVG are the same picture. Text uses
+//! the DejaVu Sans font embedded in the binary, so no system font library is
+//! needed. Missing data never panics: a chart draws what exists, or says
+//! "no data".
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::slots::{Row, BASELINE, VARIANTS};
+
+mod bars;
+mod data;
+mod draw;
+mod frame;
+#[cfg(test)]
+mod tests;
+
+use bars::*;
+use data::*;
+use draw::*;
+use frame::*;
+
+pub(super) const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+pub(super) const FAMILY: &str = "sans-serif";
+pub(super) const HEADLINE: &str = "/parallel";
+pub(super) const KNOWN_ENDPOINTS: [&str; 4] = ["/parallel", "/multi-io", "/db-simulation", "/cpu-intensive"];
+pub(super) const SIZE: (u32, u32) = (1280, 720);
+pub(super) const SUMMARY_SIZE: (u32, u32) = (1920, 1080);
+pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);
+/// Above this max/min ratio a bar chart switches to a log scale, or the small
+/// bars would be invisible.
+pub(super) const LOG_RATIO: f64 = 30.0;
+
+/// Drawing or writing a chart failed; plotters' errors are kept as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartError(pub String);
+
+impl fmt::Display for ChartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "chart: {}", self.0)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        ChartError(e.to_string())
+    }
+}
+
+/// Writes every chart as `<name>.png` and `<name>.svg` into `dir` (created if missing) and returns the paths written.
+pub fn write_all(rows: &[Row], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    register_font()?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    for chart in CHARTS {
+        let png = dir.join(format!("{}.png", chart.name()));
+        render(
+            BitMapBackend::new(&png, chart.size()).into_drawing_area(),
+            chart,
+            rows,
+            &png,
+        )?;
+        written.push(png);
+        let svg = dir.join(format!("{}.svg", chart.name()));
+        render(
+            SVGBackend::new(&svg, chart.size()).into_drawing_area(),
+            chart,
+            rows,
+            &svg,
+        )?;
+        written.push(svg);
+    }
+    Ok(written)
+}
+
+/// plotters' ab_glyph text looks fonts up by family name in a global table.
+pub(super) fn register_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            // Only the regular face is embedded; plotters falls back to it for
+            // every other style.
+            plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+                .map_err(|_| "the embedded DejaVu Sans is not a valid font".to_string())
+        })
+        .clone()
+        .map_err(ChartError)
+}
+
+pub(super) fn render<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    chart: Chart,
+    rows: &[Row],
+    path: &Path,
+) -> Result<(), ChartError> {
+    let with_path = |e: ChartError| ChartError(format!("{}: {}", path.display(), e.0));
+    root.fill(&WHITE).map_err(|e| with_path(e.into()))?;
+    chart.draw(&root, rows, Theme::FULL).map_err(with_path)?;
+    // Presenting writes the file; dropping would too, but would swallow errors.
+    root.present().map_err(|e| with_path(e.into()))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Chart {
+    Concurrency,
+    Latency,
+    Speedup,
+    Endpoints,
+    Scalability,
+    Summary,
+}
+
+pub(super) const CHARTS: [Chart; 6] = [
+    Chart::Concurrency,
+    Chart::Latency,
+    Chart::Speedup,
+    Chart::Endpoints,
+    Chart::Scalability,
+    Chart::Summary,
+];
+
+impl Chart {
+    fn name(self) -> &'static str {
+        match self {
+            Chart::Concurrency => "concurrency",
+            Chart::Latency => "latency",
+            Chart::Speedup => "speedup",
+            Chart::Endpoints => "endpoints",
+            Chart::Scalability => "scalability",
+            Chart::Summary => "summary",
+        }
+    }
+
+    fn size(self) -> (u32, u32) {
+        match self {
+            Chart::Summary => SUMMARY_SIZE,
+            _ => SIZE,
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(
+        self,
+        area: &DrawingArea<DB, Shift>,
+        rows: &[Row],
+        th: Theme,
+    ) -> Result<(), ChartError> {
+        match self {
+            Chart::Concurrency => draw_concurrency(area, rows, th),
+            Chart::Latency => draw_latency(area, rows, th),
+            Chart::Speedup => draw_speedup(area, rows, th),
+            Chart::Endpoints => draw_endpoints(area, rows, th),
+            Chart::Scalability => draw_scalability(area, rows, th),
+            Chart::Summary => draw_summary(area, rows),
+        }
+    }
+}
+
+/// Sizes for a projector at full size; summary panels use the same layout scaled down.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Theme {
+    scale: f64,
+}
+
+impl Theme {
+    const FULL: Theme = Theme { scale: 1.0 };
+    const PANEL: Theme = Theme { scale: 0.8 };
+
+    fn px(self, base: f64) -> i32 {
+        (base * self.scale).round() as i32
+    }
+
+    fn text(self, base: f64) -> TextStyle<'static> {
+        TextStyle::from((FAMILY, base * self.scale))
+    }
+
+    fn title_size(self) -> f64 {
+        34.0 * self.scale
+    }
+
+    fn axis(self) -> TextStyle<'static> {
+        self.text(26.0)
+    }
+
+    fn tick(self) -> TextStyle<'static> {
+        self.text(22.0)
+    }
+
+    fn legend(self) -> TextStyle<'static> {
+        self.text(22.0)
+    }
+
+    fn value(self) -> TextStyle<'static> {
+        self.text(21.0)
+    }
+}
+

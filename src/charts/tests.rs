@@ -1,0 +1,195 @@
+//! Chart tests: every file written and decodable, and no panic on odd rows.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::*;
+use crate::slots::{fill_speedups, SlotModel};
+
+/// A fresh directory per test run: tests run in parallel and may run twice.
+fn temp_dir(name: &str) -> PathBuf {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("kit-charts-{name}-{}-{nanos}", std::process::id()))
+}
+
+/// What the four servers measure when they behave as the slot model says,
+/// plus a few percent of overhead.
+fn row(variant: &str, slots: Option<u64>, endpoint: &str, t: f64, n: u64) -> Row {
+    let model = SlotModel::new(n, Duration::from_secs_f64(t), slots);
+    let model_s = model.predicted().as_secs_f64();
+    let total_s = model_s * 1.03 + 0.01;
+    let rounds = model.rounds();
+    Row {
+        variant: variant.to_string(),
+        endpoint: endpoint.to_string(),
+        concurrency: n,
+        total_s,
+        rps: n as f64 / total_s,
+        p50_ms: 1000.0 * t * (rounds as f64 / 2.0).ceil(),
+        p95_ms: 1000.0 * total_s * 0.95,
+        p99_ms: 1000.0 * total_s * 0.99,
+        max_ms: 1000.0 * total_s,
+        errors: 0,
+        slots,
+        t_s: t,
+        rounds,
+        model_s,
+        measured_slots: model.measured_slots(Duration::from_secs_f64(total_s)),
+        peak_in_flight: slots.map_or(n, |s| s.min(n)),
+        speedup: None,
+    }
+}
+
+fn fixture() -> Vec<Row> {
+    let variants = [
+        ("sync-blocking", Some(4)),
+        ("async-trap", Some(4)),
+        ("blocking-wrapper", Some(512)),
+        ("async-native", None),
+    ];
+    // (endpoint, t on a blocking variant, t on async-native)
+    let endpoints = [
+        ("/parallel", 1.0, 0.5),
+        ("/multi-io", 0.3, 0.1),
+        ("/db-simulation", 0.2, 0.2),
+        ("/cpu-intensive", 0.05, 0.05),
+    ];
+    let mut rows = Vec::new();
+    for (endpoint, t_blocking, t_native) in endpoints {
+        for (variant, slots) in variants {
+            for n in [1, 10, 50, 100] {
+                let t = if variant == "async-native" {
+                    t_native
+                } else {
+                    t_blocking
+                };
+                // CPU work gets only as many slots as there are cores.
+                let slots = if endpoint == "/cpu-intensive" {
+                    Some(2)
+                } else {
+                    slots
+                };
+                rows.push(row(variant, slots, endpoint, t, n));
+            }
+        }
+    }
+    fill_speedups(&mut rows);
+    rows
+}
+
+/// Checks the PNG signature and reads the size from the IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.len() > 24, "too short for a PNG");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR", "first chunk is IHDR");
+    let be = |at: usize| {
+        u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+    };
+    (be(16), be(20))
+}
+
+fn names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn writes_every_chart_as_png_and_svg() {
+    let dir = temp_dir("all");
+    let written = write_all(&fixture(), &dir).expect("charts are written");
+    let expected: Vec<String> = CHARTS
+        .iter()
+        .flat_map(|c| [format!("{}.png", c.name()), format!("{}.svg", c.name())])
+        .collect();
+    assert_eq!(names(&written), expected);
+    for path in &written {
+        let bytes = std::fs::read(path).expect("written file is readable");
+        let summary = path.file_stem().is_some_and(|s| s == "summary");
+        if path.extension().is_some_and(|e| e == "png") {
+            let want = if summary { SUMMARY_SIZE } else { SIZE };
+            assert_eq!(png_size(&bytes), want, "{}", path.display());
+            assert!(
+                bytes.len() > 8_000,
+                "{} is only {} bytes",
+                path.display(),
+                bytes.len()
+            );
+        } else {
+            let svg = String::from_utf8(bytes).expect("SVG is UTF-8");
+            assert!(svg.contains("<svg"), "{}", path.display());
+            assert!(
+                svg.contains("async-native"),
+                "{} names async-native",
+                path.display()
+            );
+            assert!(!svg.contains("no data"), "{} has data", path.display());
+        }
+    }
+    let concurrency = std::fs::read_to_string(dir.join("concurrency.svg")).unwrap();
+    assert!(concurrency.contains("slot model"));
+    assert!(concurrency.contains("N = 100"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn single_empty_and_partial_rows_do_not_panic() {
+    let full = fixture();
+    let one = vec![full[0].clone()];
+    let headline_only: Vec<Row> = full
+        .iter()
+        .filter(|r| {
+            r.endpoint == "/parallel" && r.concurrency == 10 && r.variant != "sync-blocking"
+        })
+        .cloned()
+        .collect();
+    let mut odd = row("green-threads", Some(8), "/other", 0.25, 20);
+    odd.p99_ms = f64::NAN;
+    odd.speedup = Some(f64::INFINITY);
+    let cases: [(&str, Vec<Row>); 4] = [
+        ("empty", vec![]),
+        ("one", one),
+        ("headline", headline_only),
+        ("odd", vec![odd]),
+    ];
+    for (name, rows) in cases {
+        let dir = temp_dir(name);
+        let written = write_all(&rows, &dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(written.len(), 2 * CHARTS.len(), "{name}");
+        for path in written
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        {
+            png_size(&std::fs::read(path).unwrap());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn empty_rows_say_no_data() {
+    let dir = temp_dir("nodata");
+    write_all(&[], &dir).expect("charts are written");
+    let svg = std::fs::read_to_string(dir.join("concurrency.svg")).unwrap();
+    assert!(svg.contains("no data"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn variants_keep_their_colour_and_order() {
+    assert_eq!(
+        variant_color("green-threads"),
+        variant_color("green-threads")
+    );
+    assert_ne!(
+        variant_color("sync-blocking"),
+        variant_color("async-native")
+    );
+    let order = ordered(
+        &VARIANTS,
+        ["zeta", "async-native", "sync-blocking", "zeta"].into_iter(),
+    );
+    assert_eq!(order, ["sync-blocking", "async-native", "zeta"]);
+}

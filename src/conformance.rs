@@ -1,0 +1,66 @@
+//! Does a running server keep the endpoint contract? Status codes, JSON keys
+//! and values, JSON errors. Used by the grade, so a learner's fix cannot
+//! quietly change what clients see.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::contract::{cpu_work, ErrorBody, Health, Work};
+use crate::harness::{request, Server};
+use crate::metrics::MetricsSnapshot;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Checks every shared endpoint; the first broken promise is the error.
+pub fn check(server: &Server) -> Result<(), String> {
+    let metrics: MetricsSnapshot = parse(&call(server, "GET", "/metrics", 200)?, "/metrics")?;
+    let knob = |k: &str| metrics.knobs.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let (io, db) = (knob("io_ms"), knob("db_ms"));
+
+    let health = call(server, "GET", "/health", 200)?;
+    same_keys(&health, &Health::ok("x"), "/health")?;
+    for (path, waits) in [("/parallel", vec![io, io]), ("/multi-io", vec![io, io, io]), ("/db-simulation", vec![db])] {
+        let json = call(server, "GET", path, 200)?;
+        let work: Work = parse(&json, path)?;
+        same_keys(&json, &work, path)?;
+        if work.waits_ms != waits || work.endpoint != path {
+            return Err(format!("{path}: expected endpoint {path} and waits_ms {waits:?}, got {json}"));
+        }
+    }
+    let json = call(server, "GET", "/cpu-intensive?cpu_rounds=1000", 200)?;
+    let work: Work = parse(&json, "/cpu-intensive")?;
+    if work.checksum != cpu_work(1000) || work.cpu_rounds != 1000 {
+        return Err(format!("/cpu-intensive?cpu_rounds=1000: checksum should be {}, got {json}", cpu_work(1000)));
+    }
+    for (method, path, status) in [("GET", "/no-such-path", 404), ("POST", "/parallel", 405), ("GET", "/parallel?io_ms=abc", 400)] {
+        let json = call(server, method, path, status)?;
+        same_keys(&json, &ErrorBody { error: String::new() }, path)?;
+    }
+    Ok(())
+}
+
+fn call(server: &Server, method: &str, path: &str, want: u16) -> Result<Value, String> {
+    let (status, body) =
+        request(server.addr, method, path, TIMEOUT).map_err(|e| format!("{method} {path}: no answer: {e}"))?;
+    if status != want {
+        return Err(format!("{method} {path}: status {status}, expected {want}: {body}"));
+    }
+    serde_json::from_str(&body).map_err(|e| format!("{method} {path}: the body is not JSON ({e}): {body}"))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(json: &Value, path: &str) -> Result<T, String> {
+    serde_json::from_value(json.clone()).map_err(|e| format!("{path}: unexpected JSON ({e}): {json}"))
+}
+
+fn same_keys(json: &Value, reference: &impl Serialize, path: &str) -> Result<(), String> {
+    let keys = |v: &Value| -> Vec<String> { v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default() };
+    let want = keys(&serde_json::to_value(reference).map_err(|e| e.to_string())?);
+    let got = keys(json);
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{path}: JSON keys {got:?}, the contract says {want:?}"))
+    }
+}

@@ -1,0 +1,361 @@
+//! Launching a server process and talking to its control endpoints.
+//!
+//! `Server::start` runs a server binary on port 0, waits for its
+//! `listening on http://HOST:PORT` line and a healthy `/health`, and keeps
+//! draining its output. The `Server` is a guard: dropping it kills the
+//! process, and the process is also told by the kernel to die with its
+//! parent (PR_SET_PDEATHSIG), so a test that panics, or a `kit` killed with
+//! SIGKILL, leaves nothing behind.
+//!
+//! The control endpoints (`/metrics`, `/metrics/reset`) are read with a tiny
+//! blocking HTTP client over one loopback connection, so tests and the grade
+//! can stay plain `#[test]` functions.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::metrics::MetricsSnapshot;
+
+/// How long a server may take to print its listening line.
+pub const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a control request (/metrics, /health) may take. Generous: on a
+/// blocking server it queues behind busy slots.
+pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long `terminate` waits for a clean exit before killing.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct HarnessError(pub String);
+
+impl std::fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HarnessError {}
+
+pub type Result<T> = std::result::Result<T, HarnessError>;
+
+fn err<T>(msg: impl Into<String>) -> Result<T> {
+    Err(HarnessError(msg.into()))
+}
+
+/// A running server process. Dropping it kills the process.
+pub struct Server {
+    child: Child,
+    name: String,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub addr: SocketAddr,
+    output: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `bin` with `args` (plus `--port 0` unless a port is given) and
+    /// waits until it listens and answers `/health`.
+    pub fn start(bin: impl AsRef<Path>, args: &[String]) -> Result<Server> {
+        Server::start_with_env(bin, args, &[])
+    }
+
+    /// `start`, with extra environment variables for the server.
+    pub fn start_with_env(bin: impl AsRef<Path>, args: &[String], envs: &[(&str, &str)]) -> Result<Server> {
+        let bin = bin.as_ref();
+        let name = bin.file_name().map_or("server".into(), |n| n.to_string_lossy().into_owned());
+        let mut cmd = Command::new(bin);
+        cmd.args(args).envs(envs.iter().copied());
+        if !args.iter().any(|a| a == "--port") {
+            cmd.args(["--port", "0"]);
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        die_with_parent(&mut cmd);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
+        let output = Arc::new(Mutex::new(String::new()));
+        let first_line = drain_output(&mut child, &output);
+        let line = match first_line.recv_timeout(START_TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let said = output.lock().map(|o| o.clone()).unwrap_or_default();
+                return err(format!("{name} did not print its listening line within {START_TIMEOUT:?}; its output:\n{said}"));
+            }
+        };
+        let server = Server::from_line(child, name, &line, output)?;
+        server.wait_healthy()?;
+        Ok(server)
+    }
+
+    fn from_line(mut child: Child, name: String, line: &str, output: Arc<Mutex<String>>) -> Result<Server> {
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return err(format!("{name}: expected 'listening on http://HOST:PORT' first, got '{line}'"));
+        };
+        let addr = url
+            .trim_start_matches("http://")
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| HarnessError(format!("{name}: bad address in '{line}'")))?;
+        Ok(Server { child, name, url: url.to_string(), addr, output })
+    }
+
+    fn wait_healthy(&self) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            match get(self.addr, "/health", Duration::from_secs(5)) {
+                Ok((200, _)) => return Ok(()),
+                _ if started.elapsed() > START_TIMEOUT => {
+                    return err(format!("{} listens but /health never answered 200", self.name))
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the server printed so far (stdout and stderr).
+    pub fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// The last `lines` lines the server printed, for error reports.
+    pub fn output_tail(&self, lines: usize) -> String {
+        let output = self.output();
+        let all: Vec<&str> = output.lines().collect();
+        let tail = &all[all.len().saturating_sub(lines)..];
+        if tail.is_empty() {
+            "(it printed nothing)".into()
+        } else {
+            tail.join("\n")
+        }
+    }
+
+    /// `None` while running; the exit status once it has died.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit on its own.
+    pub fn terminate(mut self) -> Result<ExitStatus> {
+        signal(self.child.id(), libc::SIGTERM);
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.exited() {
+                return Ok(status);
+            }
+            if started.elapsed() > STOP_TIMEOUT {
+                return err(format!("{} did not exit within {STOP_TIMEOUT:?} of SIGTERM", self.name));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads or resets a server's metrics over one connection.
+fn control(name: &str, addr: SocketAddr, method: &str, path: &str) -> Result<MetricsSnapshot> {
+    let (status, body) = request(addr, method, path, CONTROL_TIMEOUT)
+        .map_err(|e| HarnessError(format!("{name}: {method} {path} failed: {e}")))?;
+    if status != 200 {
+        return err(format!("{name}: {method} {path} answered {status}: {body}"));
+    }
+    serde_json::from_str(&body).map_err(|e| HarnessError(format!("{name}: {path} is not the metrics JSON ({e}): {body}")))
+}
+
+/// What the burst and the probes measure: a server that speaks the
+/// contract's /metrics, either a process the kit started or one at a URL.
+pub trait Target {
+    fn name(&self) -> &str;
+    /// `http://HOST:PORT`
+    fn url(&self) -> &str;
+    fn addr(&self) -> SocketAddr;
+    /// The process to watch from outside, when it is ours.
+    fn pid(&self) -> Option<u32>;
+
+    fn metrics(&self) -> Result<MetricsSnapshot> {
+        control(self.name(), self.addr(), "GET", "/metrics")
+    }
+
+    fn reset_metrics(&self) -> Result<MetricsSnapshot> {
+        control(self.name(), self.addr(), "POST", "/metrics/reset")
+    }
+}
+
+impl Target for Server {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn pid(&self) -> Option<u32> {
+        Some(self.child.id())
+    }
+}
+
+/// A server the kit did not start (a container, another machine's port
+/// forward): reached by URL, its threads read from its own /metrics.
+pub struct Remote {
+    url: String,
+    addr: SocketAddr,
+}
+
+impl Remote {
+    /// `url` is `http://HOST:PORT` (a trailing slash is fine).
+    pub fn new(url: &str) -> Result<Remote> {
+        let url = url.trim_end_matches('/').to_string();
+        let hostport = url
+            .strip_prefix("http://")
+            .ok_or_else(|| HarnessError(format!("'{url}': only http://HOST:PORT URLs are supported")))?;
+        let addr = hostport
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| HarnessError(format!("'{url}': cannot resolve {hostport}")))?;
+        Ok(Remote { url, addr })
+    }
+}
+
+impl Target for Remote {
+    fn name(&self) -> &str {
+        &self.url
+    }
+
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn pid(&self) -> Option<u32> {
+        None
+    }
+}
+
+/// Asks the kernel to SIGKILL the child when the thread that spawned it
+/// dies, so a crashed or killed parent never leaves a server behind.
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Sends `sig` to `pid`.
+pub fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) only sends a signal.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+/// True while a process with this pid exists and is not a zombie.
+pub fn is_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the field after the ")" that closes the command name.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Copies the child's stdout and stderr into `output`; the first stdout line
+/// is also sent on the returned channel.
+fn drain_output(child: &mut Child, output: &Arc<Mutex<String>>) -> mpsc::Receiver<String> {
+    let (first_tx, first_rx) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        let output = Arc::clone(output);
+        std::thread::spawn(move || {
+            for (i, line) in BufReader::new(stdout).lines().map_while(|l| l.ok()).enumerate() {
+                if i == 0 {
+                    let _ = first_tx.send(line.clone());
+                }
+                if let Ok(mut o) = output.lock() {
+                    o.push_str(&line);
+                    o.push('\n');
+                }
+            }
+        });
+    }
+    if let Some(mut stderr) = child.stderr.take() {
+        let output = Arc::clone(output);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                if let Ok(mut o) = output.lock() {
+                    o.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        });
+    }
+    first_rx
+}
+
+/// `GET path` over one fresh connection: (status, body).
+pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+    request(addr, "GET", path, timeout)
+}
+
+/// A minimal HTTP/1.1 request with `Connection: close`, read to the end.
+/// Enough for the servers' JSON control endpoints, not a general client.
+pub fn request(addr: SocketAddr, method: &str, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not an HTTP response: {text:.200}"));
+    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    Ok((status, body.to_string()))
+}
+
+/// A server binary that sits next to the running executable (the same
+/// `target/<profile>` folder), as `cargo build --bins` leaves them.
+pub fn sibling_binary(name: &str) -> Result<PathBuf> {
+    let exe = std::env::current_exe().map_err(|e| HarnessError(format!("cannot find own executable: {e}")))?;
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Test executables live one level down, in target/<profile>/deps.
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join(name);
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        err(format!("{} not found: build the servers first (cargo build --release --bins)", bin.display()))
+    }
+}

@@ -1,0 +1,274 @@
+//! What a server knows about itself, served as `GET /metrics`.
+//!
+//! The number that matters most is `peak_in_flight`: the exact high-water
+//! mark of requests inside handlers at the same moment. It *is* the slot
+//! count, measured without a clock, so the tests can assert it exactly on a
+//! noisy machine. Everything else (latency, executor lag, threads, RSS) is
+//! there to explain it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::contract::millis;
+
+/// Highest latency the per-endpoint histograms track: one hour, in microseconds.
+const MAX_TRACKED_US: u64 = 3_600_000_000;
+/// How many heartbeats make up "recent" executor lag.
+const RECENT_BEATS: usize = 100;
+
+pub struct Metrics {
+    variant: &'static str,
+    knobs: BTreeMap<String, serde_json::Value>,
+    slots: Option<u64>,
+    started: Instant,
+    requests_total: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    endpoints: Mutex<BTreeMap<&'static str, Histogram<u64>>>,
+    /// `None` on servers without an async runtime to watch.
+    lag: Option<Mutex<Lag>>,
+}
+
+#[derive(Default)]
+struct Lag {
+    max_us: u64,
+    recent_us: VecDeque<u64>,
+}
+
+impl Metrics {
+    /// `slots` is the variant's own slot limit (`None`: unbounded);
+    /// `has_runtime` turns on executor-lag reporting.
+    pub fn new(
+        variant: &'static str,
+        knobs: impl IntoIterator<Item = (&'static str, u64)>,
+        slots: Option<u64>,
+        has_runtime: bool,
+    ) -> Arc<Metrics> {
+        Arc::new(Metrics {
+            variant,
+            knobs: knobs.into_iter().map(|(k, v)| (k.to_string(), v.into())).collect(),
+            slots,
+            started: Instant::now(),
+            requests_total: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            endpoints: Mutex::new(BTreeMap::new()),
+            lag: has_runtime.then(|| Mutex::new(Lag::default())),
+        })
+    }
+
+    pub fn variant(&self) -> &'static str {
+        self.variant
+    }
+
+    /// Marks a request as inside its handler until the guard drops.
+    pub fn enter(self: &Arc<Self>, label: &'static str) -> InFlight {
+        self.requests_total.fetch_add(1, Ordering::Relaxed);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight { metrics: Arc::clone(self), label, started: Instant::now() }
+    }
+
+    /// Records one heartbeat's lateness (tokio variants).
+    pub fn record_lag(&self, late: Duration) {
+        if let Some(lag) = &self.lag {
+            let us = late.as_micros() as u64;
+            let mut lag = lock(lag);
+            lag.max_us = lag.max_us.max(us);
+            if lag.recent_us.len() == RECENT_BEATS {
+                lag.recent_us.pop_front();
+            }
+            lag.recent_us.push_back(us);
+        }
+    }
+
+    /// Zeroes the counters and peaks. The peak restarts at what is in
+    /// flight right now, so it stays a true high-water mark.
+    pub fn reset(&self) {
+        self.requests_total.store(0, Ordering::SeqCst);
+        self.peak_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        lock(&self.endpoints).clear();
+        if let Some(lag) = &self.lag {
+            *lock(lag) = Lag::default();
+        }
+    }
+
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let process = ProcessStats::read();
+        MetricsSnapshot {
+            variant: self.variant.to_string(),
+            knobs: self.knobs.clone(),
+            slots: self.slots,
+            requests_total: self.requests_total.load(Ordering::SeqCst),
+            in_flight: self.in_flight.load(Ordering::SeqCst),
+            peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            endpoints: lock(&self.endpoints)
+                .iter()
+                .map(|(label, h)| (label.to_string(), EndpointStats::from(h)))
+                .collect(),
+            executor_lag_ms: self.lag.as_ref().map(|lag| {
+                let lag = lock(lag);
+                LagStats {
+                    max: round3(lag.max_us as f64 / 1000.0),
+                    recent: round3(lag.recent_us.iter().copied().max().unwrap_or(0) as f64 / 1000.0),
+                }
+            }),
+            os_threads: process.threads,
+            rss_bytes: process.rss_bytes,
+            peak_rss_bytes: process.peak_rss_bytes,
+            uptime_s: self.started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// A poisoned lock here only means another request panicked while
+/// recording a number; the numbers are still usable, so keep serving.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A request inside its handler. Dropping it records the latency.
+pub struct InFlight {
+    metrics: Arc<Metrics>,
+    label: &'static str,
+    started: Instant,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let us = (self.started.elapsed().as_micros() as u64).clamp(1, MAX_TRACKED_US);
+        let mut endpoints = lock(&self.metrics.endpoints);
+        let h = endpoints.entry(self.label).or_insert_with(|| {
+            // Cannot fail: the bounds are constants that hdrhistogram accepts.
+            Histogram::new_with_bounds(1, MAX_TRACKED_US, 3).expect("valid histogram bounds")
+        });
+        h.saturating_record(us);
+        drop(endpoints);
+        self.metrics.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The JSON of `GET /metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsSnapshot {
+    pub variant: String,
+    pub knobs: BTreeMap<String, serde_json::Value>,
+    /// The variant's slot limit; `null` means "as many as memory allows".
+    pub slots: Option<u64>,
+    pub requests_total: u64,
+    pub in_flight: u64,
+    pub peak_in_flight: u64,
+    pub endpoints: BTreeMap<String, EndpointStats>,
+    /// `null` on servers without an async runtime.
+    pub executor_lag_ms: Option<LagStats>,
+    pub os_threads: u64,
+    pub rss_bytes: u64,
+    pub peak_rss_bytes: u64,
+    pub uptime_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointStats {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl From<&Histogram<u64>> for EndpointStats {
+    fn from(h: &Histogram<u64>) -> EndpointStats {
+        let ms = |us: u64| round3(millis(Duration::from_micros(us)));
+        EndpointStats {
+            count: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        }
+    }
+}
+
+/// How late the runtime's heartbeat task woke up: the time during which no
+/// worker thread was free to poll it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LagStats {
+    pub max: f64,
+    pub recent: f64,
+}
+
+/// Milliseconds to the microsecond, so the JSON stays readable.
+fn round3(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}
+
+/// Thread count and memory, read from /proc: the OS's view, not ours.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ProcessStats {
+    pub threads: u64,
+    pub rss_bytes: u64,
+    pub peak_rss_bytes: u64,
+}
+
+impl ProcessStats {
+    pub fn read() -> ProcessStats {
+        ProcessStats::read_status("/proc/self/status").unwrap_or_default()
+    }
+
+    /// Reads another process (the harness watches servers from outside).
+    pub fn of_pid(pid: u32) -> Option<ProcessStats> {
+        ProcessStats::read_status(&format!("/proc/{pid}/status"))
+    }
+
+    fn read_status(path: &str) -> Option<ProcessStats> {
+        let status = std::fs::read_to_string(path).ok()?;
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        Some(ProcessStats {
+            threads: field("Threads:"),
+            rss_bytes: field("VmRSS:") * 1024,
+            peak_rss_bytes: field("VmHWM:") * 1024,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_is_the_exact_high_water_mark() {
+        let m = Metrics::new("test", [("threads", 4)], Some(4), false);
+        let a = m.enter("/a");
+        let b = m.enter("/a");
+        let c = m.enter("/b");
+        drop(a);
+        let d = m.enter("/b");
+        let snap = m.snapshot();
+        assert_eq!((snap.in_flight, snap.peak_in_flight, snap.requests_total), (3, 3, 4));
+        drop((b, c, d));
+        let snap = m.snapshot();
+        assert_eq!((snap.in_flight, snap.peak_in_flight), (0, 3));
+        assert_eq!(snap.endpoints["/a"].count, 2);
+        m.reset();
+        assert_eq!(m.snapshot().peak_in_flight, 0);
+        assert!(snap.executor_lag_ms.is_none());
+    }
+
+    #[test]
+    fn reads_this_process_from_proc() {
+        let p = ProcessStats::read();
+        assert!(p.threads >= 1 && p.rss_bytes > 0 && p.peak_rss_bytes >= p.rss_bytes);
+    }
+}

@@ -1,0 +1,163 @@
+//! The slot model, and the measured row every table, chart and test speaks in.
+//!
+//! N concurrent requests, each waiting t seconds, on a server with s slots,
+//! finish in about ceil(N / s) * t. Turned around, a measured total gives
+//! the slots a server really had: N * t / total ("measured slots").
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The four servers, in the order every table, chart and demo lists them.
+pub const VARIANTS: [&str; 4] = ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"];
+/// The variant every speedup is measured against.
+pub const BASELINE: &str = "sync-blocking";
+
+/// A prediction: `n` requests of `t` on `slots` slots (`None`: unbounded).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SlotModel {
+    pub n: u64,
+    pub t: Duration,
+    pub slots: Option<u64>,
+}
+
+impl SlotModel {
+    pub fn new(n: u64, t: Duration, slots: Option<u64>) -> SlotModel {
+        SlotModel { n, t, slots }
+    }
+
+    /// ceil(n / s): how many times the slots must fill up and drain.
+    pub fn rounds(&self) -> u64 {
+        match self.slots {
+            Some(s) if s > 0 => self.n.div_ceil(s),
+            _ => u64::from(self.n > 0),
+        }
+    }
+
+    /// rounds * t.
+    pub fn predicted(&self) -> Duration {
+        self.t * self.rounds() as u32
+    }
+
+    /// The slots a measured total implies: n * t / total.
+    pub fn measured_slots(&self, total: Duration) -> f64 {
+        if total.is_zero() {
+            return 0.0;
+        }
+        self.n as f64 * self.t.as_secs_f64() / total.as_secs_f64()
+    }
+
+    /// How many rounds a measured total amounts to: total / t.
+    pub fn measured_rounds(&self, total: Duration) -> f64 {
+        if self.t.is_zero() {
+            return 0.0;
+        }
+        total.as_secs_f64() / self.t.as_secs_f64()
+    }
+
+    /// One sentence in slot language, for failure messages and reports.
+    pub fn explain(&self, total: Duration) -> String {
+        let slots = match self.slots {
+            Some(s) => format!("{s} slots"),
+            None => "unbounded slots".to_string(),
+        };
+        format!(
+            "{n} requests of {t:.2} s on {slots}: the model predicts {r} round(s) = {p:.2} s; \
+             measured {m:.2} s = {mr:.1} rounds, i.e. about {ms:.1} requests waited at once",
+            n = self.n,
+            t = self.t.as_secs_f64(),
+            r = self.rounds(),
+            p = self.predicted().as_secs_f64(),
+            m = total.as_secs_f64(),
+            mr = self.measured_rounds(total),
+            ms = self.measured_slots(total),
+        )
+    }
+}
+
+/// One measured cell: a variant, an endpoint, a concurrency. Tables, charts
+/// and report.json are all made of these.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub variant: String,
+    pub endpoint: String,
+    pub concurrency: u64,
+    /// Wall time from the first request sent to the last answer, seconds.
+    pub total_s: f64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub errors: u64,
+    /// The variant's slot limit (`None`: unbounded).
+    pub slots: Option<u64>,
+    /// The time one request needs on an idle server, seconds (the model's t).
+    pub t_s: f64,
+    /// ceil(N / s).
+    pub rounds: u64,
+    /// The slot model's prediction, seconds.
+    pub model_s: f64,
+    /// N * t / total: how many requests really waited at once.
+    pub measured_slots: f64,
+    /// The server's own exact high-water mark of requests in handlers.
+    pub peak_in_flight: u64,
+    /// total(sync-blocking) / total(this), same endpoint and concurrency.
+    pub speedup: Option<f64>,
+}
+
+impl Row {
+    /// "as the model says" when the total is within `tolerance` (a fraction)
+    /// of the prediction, else how it differs.
+    pub fn verdict(&self, tolerance: f64) -> &'static str {
+        let ratio = self.total_s / self.model_s.max(1e-9);
+        if self.errors > 0 {
+            "errors"
+        } else if ratio <= 1.0 + tolerance && ratio >= 1.0 - tolerance {
+            "as the model says"
+        } else if ratio > 1.0 {
+            "slower than the model"
+        } else {
+            "faster than the model"
+        }
+    }
+}
+
+/// Fills in `speedup` for every row from the sync-blocking row with the same
+/// endpoint and concurrency.
+pub fn fill_speedups(rows: &mut [Row]) {
+    let baselines: Vec<(String, u64, f64)> = rows
+        .iter()
+        .filter(|r| r.variant == BASELINE)
+        .map(|r| (r.endpoint.clone(), r.concurrency, r.total_s))
+        .collect();
+    for row in rows.iter_mut() {
+        row.speedup = baselines
+            .iter()
+            .find(|(e, c, _)| *e == row.endpoint && *c == row.concurrency)
+            .filter(|_| row.total_s > 0.0)
+            .map(|(_, _, base)| base / row.total_s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_are_ceil_n_over_s() {
+        let t = Duration::from_millis(1000);
+        assert_eq!(SlotModel::new(100, t, Some(4)).rounds(), 25);
+        assert_eq!(SlotModel::new(101, t, Some(4)).rounds(), 26);
+        assert_eq!(SlotModel::new(100, t, None).rounds(), 1);
+        assert_eq!(SlotModel::new(100, t, Some(4)).predicted(), Duration::from_secs(25));
+    }
+
+    #[test]
+    fn measured_slots_invert_the_model() {
+        let m = SlotModel::new(100, Duration::from_millis(1000), Some(4));
+        assert!((m.measured_slots(Duration::from_secs(25)) - 4.0).abs() < 1e-9);
+        assert!((m.measured_rounds(Duration::from_secs(25)) - 25.0).abs() < 1e-9);
+        assert!(m.explain(Duration::from_secs(25)).contains("25 round(s)"));
+    }
+}

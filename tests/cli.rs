@@ -1,0 +1,303 @@
+//! The `kit` command from the outside: flags, exit codes, the files a race
+//! and a report write, and the edges (a taken port, a server down, a server
+//! that dies mid-run, Ctrl-C). Loopback only, no fixed ports, every run
+//! bounded in time.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use kit::harness::{is_alive, signal};
+use predicates::prelude::*;
+
+const QUICK: Duration = Duration::from_secs(10);
+const CHARTS: [&str; 6] = ["concurrency", "latency", "speedup", "endpoints", "scalability", "summary"];
+
+fn kit() -> Command {
+    let mut cmd = Command::cargo_bin("kit").expect("cargo builds the kit binary for tests");
+    cmd.timeout(QUICK);
+    cmd
+}
+
+/// A fresh, empty folder for one test's files.
+fn out_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kit-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    kit().arg("--help").assert().success().stdout(
+        predicate::str::contains("race")
+            .and(predicate::str::contains("report"))
+            .and(predicate::str::contains("up"))
+            .and(predicate::str::contains("health"))
+            .and(predicate::str::contains("bench"))
+            .and(predicate::str::contains("attack"))
+            .and(predicate::str::contains("selfcheck"))
+            .and(predicate::str::contains("demo")),
+    );
+}
+
+#[test]
+fn demo_runs_every_step_without_pauses() {
+    kit()
+        .args(["demo", "--yes", "--io-ms", "20", "--n", "4"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Step 7 of 7").and(predicate::str::contains("peak in flight")));
+}
+
+#[test]
+fn a_bad_flag_exits_2() {
+    kit().arg("--no-such-flag").assert().code(2).stderr(predicate::str::contains("--no-such-flag"));
+    kit().args(["race", "--n", "many"]).assert().code(2).stderr(predicate::str::contains("invalid value"));
+}
+
+#[test]
+fn race_writes_the_report_files() {
+    let dir = out_dir("race");
+    kit()
+        .args(["race", "--n", "8", "--io-ms", "50", "--out"])
+        .arg(&dir)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("async-native").and(predicate::str::contains("slot model")));
+    assert!(std::fs::read_to_string(dir.join("report.md")).unwrap().contains("| sync-blocking"));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "{json}");
+    for row in rows {
+        assert_eq!(row["errors"], 0, "{row}");
+        let p = |k: &str| row[k].as_f64().unwrap();
+        assert!(p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"), "{row}");
+    }
+    assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
+    for chart in CHARTS {
+        assert_png(&dir.join(format!("{chart}.png")));
+        assert!(std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap().contains("<svg"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The PNG signature, then an IHDR chunk with a non-zero width and height.
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() > 24, "{} is too short", path.display());
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} has no PNG signature", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR", "{}: the first chunk is not IHDR", path.display());
+    let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    assert!(be(16) > 0 && be(20) > 0, "{}: {}x{}", path.display(), be(16), be(20));
+}
+
+#[test]
+fn a_small_report_measures_every_cell() {
+    let dir = out_dir("report");
+    kit()
+        .args(["report", "--concurrency", "1,4", "--io-ms", "20", "--db-ms", "10", "--cpu-rounds", "1000000", "--out"])
+        .arg(&dir)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let rows = json["rows"].as_array().expect("rows");
+    // 4 variants x 4 endpoints x 2 concurrency levels.
+    assert_eq!(rows.len(), 32, "{json}");
+    assert!(rows.iter().all(|r| r["errors"] == 0), "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn health_reports_a_server_that_is_down() {
+    kit()
+        .args(["health", "--urls", "http://127.0.0.1:1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("down  http://127.0.0.1:1  connection refused"));
+}
+
+#[test]
+fn up_names_a_taken_port() {
+    // Held for the whole test, so the port stays taken.
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    kit()
+        .args(["up", "--base-port", &port.to_string()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("port {port}")).and(predicate::str::contains("already in use")));
+}
+
+#[test]
+fn up_serves_until_ctrl_c_and_health_sees_all_four() {
+    let base = free_ports(4);
+    let mut up = Spawned::kit(&["up", "--base-port", &base.to_string()]);
+    up.wait_for_stderr("the four servers are up", QUICK);
+    let urls: Vec<String> = (0..4).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
+    kit()
+        .arg("health")
+        .arg("--urls")
+        .args(&urls)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("async-native").and(predicate::str::contains("sync-blocking")));
+    let servers = up.children();
+    assert_eq!(servers.len(), 4, "{servers:?}");
+    signal(up.pid(), libc::SIGINT);
+    assert_eq!(up.wait(QUICK).code(), Some(0), "{}", up.stderr());
+    assert_all_gone(&servers);
+}
+
+#[test]
+fn ctrl_c_during_a_race_stops_every_server_at_once() {
+    // 2 rounds of 4 s on the blocking servers: far longer than the test waits.
+    let mut race = Spawned::kit(&["race", "--n", "8", "--io-ms", "2000", "--out", out_dir("ctrl-c").to_str().unwrap()]);
+    race.wait_for_stderr("racing", QUICK);
+    let servers = race.children();
+    assert_eq!(servers.len(), 4, "{servers:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    signal(race.pid(), libc::SIGINT);
+    assert_eq!(race.wait(QUICK).code(), Some(130), "{}", race.stderr());
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
+    assert_all_gone(&servers);
+}
+
+#[test]
+fn a_server_that_dies_mid_race_is_reported() {
+    let dir = out_dir("death");
+    let mut race = Spawned::kit(&["race", "--n", "8", "--io-ms", "1000", "--out", dir.to_str().unwrap()]);
+    race.wait_for_stderr("racing", QUICK);
+    let victim = race.children().into_iter().find(|pid| comm(*pid) == "sync-blocking").expect("a sync-blocking child");
+    signal(victim, libc::SIGKILL);
+    let status = race.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(1), "{}", race.stderr());
+    let stderr = race.stderr();
+    assert!(stderr.contains("sync-blocking failed") && stderr.contains("died"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_and_attack_print_json_results() {
+    let server = kit::harness::Server::start(env!("CARGO_BIN_EXE_async-native"), &[]).expect("async-native starts");
+    let url = format!("{}/health", server.url);
+    let out = kit().args(["bench", &url, "-c", "4", "-n", "200", "--json"]).assert().success().get_output().stdout.clone();
+    let bench: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!((bench["requests"].as_u64(), bench["errors"].as_u64()), (Some(200), Some(0)), "{bench}");
+    let out = kit().args(["attack", &url, "--rate", "50", "--duration", "1s", "--json"]).assert().success().get_output().stdout.clone();
+    let attack: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(attack["target_rate"].as_f64(), Some(50.0), "{attack}");
+    assert_eq!((attack["requests"].as_u64(), attack["errors"].as_u64()), (Some(50), Some(0)), "{attack}");
+    kit().args(["attack", &url, "--rate", "50", "--duration", "1s"]).assert().success().stdout(
+        predicate::str::contains("target 50.0/s").and(predicate::str::contains("response time")),
+    );
+}
+
+#[test]
+fn bench_and_attack_explain_bad_input() {
+    kit().args(["bench", "http://127.0.0.1:1/health", "-n", "3"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
+    kit().args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "soon"]).assert().code(2);
+    kit().args(["attack", "http://127.0.0.1:1/", "--rate", "-1", "--duration", "1s"]).assert().code(2);
+}
+
+/// A base port with `count` free ports from it, on loopback.
+fn free_ports(count: u16) -> u16 {
+    for _ in 0..50 {
+        let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if base <= u16::MAX - count && (0..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {count} free consecutive ports");
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
+}
+
+fn assert_all_gone(pids: &[u32]) {
+    let started = Instant::now();
+    while pids.iter().any(|p| is_alive(*p)) {
+        assert!(started.elapsed() < Duration::from_secs(5), "servers left behind: {pids:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `kit` as a child process we can signal, with its stderr collected.
+struct Spawned {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Spawned {
+    fn kit(args: &[&str]) -> Spawned {
+        let mut child = StdCommand::new(env!("CARGO_BIN_EXE_kit"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kit starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (pipe, sink) = (child.stderr.take().unwrap(), Arc::clone(&stderr));
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Spawned { child, stderr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn wait_for_stderr(&mut self, text: &str, timeout: Duration) {
+        let started = Instant::now();
+        while !self.stderr().contains(text) {
+            assert!(self.child.try_wait().unwrap().is_none(), "kit exited early:\n{}", self.stderr());
+            assert!(started.elapsed() < timeout, "no '{text}' within {timeout:?}:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The processes kit started (children of any of its threads).
+    fn children(&self) -> Vec<u32> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid())).unwrap();
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+            .flat_map(|c| c.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
+            .collect()
+    }
+
+    fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < timeout, "kit did not exit within {timeout:?}:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,154 @@
+//! The heart of the kit: each server's concurrency property, measured over
+//! real HTTP against a real process, as time (against the slot model) and
+//! exactly (peak_in_flight from the server's own /metrics).
+//!
+//! These tests are sleep-bound and run side by side (see .cargo/config.toml);
+//! the CPU-bound ones live in tests/cpu.rs so they cannot skew these.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{slots, start};
+use kit::burst::burst;
+use kit::expect::{assert_ok, Expect};
+
+const IO: Duration = Duration::from_millis(500);
+/// Give up on a burst after this long: 60% over the slowest prediction.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// One request alone: two waits in sequence on a thread, overlapped natively.
+fn parallel_t(variant: &str, io: Duration) -> Duration {
+    if variant == "async-native" {
+        io
+    } else {
+        io * 2
+    }
+}
+
+/// The headline, at the real scale: 100 x /parallel with io = 500 ms.
+fn headline(variant: &str) -> kit::burst::Burst {
+    let server = start(variant, &[]);
+    let b = burst(&server, "/parallel", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    assert_ok(Expect::new(slots(variant), parallel_t(variant, IO)).all(&b));
+    b
+}
+
+#[test]
+fn headline_sync_blocking_takes_25_rounds_on_4_threads() {
+    headline("sync-blocking");
+}
+
+#[test]
+fn headline_async_trap_takes_25_rounds_and_stalls_its_runtime() {
+    let b = headline("async-trap");
+    let lag = b.after.executor_lag_ms.expect("tokio variants report executor lag");
+    // Every worker sleeps through whole requests: the heartbeat waits at least one wait.
+    assert!(lag.max >= IO.as_millis() as f64, "async-trap executor lag max {} ms, expected >= one io wait ({} ms): the runtime should stall", lag.max, IO.as_millis());
+}
+
+#[test]
+fn headline_blocking_wrapper_takes_25_rounds_but_its_front_end_stays_free() {
+    let b = headline("blocking-wrapper");
+    let lag = b.after.executor_lag_ms.expect("the front end reports executor lag");
+    assert!(lag.max < 100.0, "blocking-wrapper front-end lag max {} ms: the front end should never block", lag.max);
+}
+
+#[test]
+fn headline_async_native_takes_one_round_with_100_in_flight() {
+    // (That the load generator is not the bottleneck, within 10% of the
+    // floor, is measured with the machine to itself: tests/cpu.rs.)
+    let b = headline("async-native");
+    let lag = b.after.executor_lag_ms.expect("tokio variants report executor lag");
+    assert!(lag.max < 20.0, "async-native executor lag max {} ms under load, expected < 20 ms", lag.max);
+}
+
+/// One request alone: 2 x io on a thread, 1 x io when the waits overlap.
+fn single(variant: &str) {
+    let server = start(variant, &[]);
+    let b = burst(&server, "/parallel", 1, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    assert_ok(Expect::new(slots(variant), parallel_t(variant, IO)).all(&b));
+}
+
+#[test]
+fn single_parallel_request_sync_blocking() {
+    single("sync-blocking");
+}
+
+#[test]
+fn single_parallel_request_async_trap() {
+    single("async-trap");
+}
+
+#[test]
+fn single_parallel_request_blocking_wrapper() {
+    single("blocking-wrapper");
+}
+
+#[test]
+fn single_parallel_request_async_native() {
+    single("async-native");
+}
+
+/// 100 x /multi-io at io = 100 ms: three dependent waits are 3 x io
+/// everywhere; the slots decide how many rounds (25 on 4 slots, 1 native).
+fn multi_io(variant: &str) {
+    let server = start(variant, &["--io-ms", "100"]);
+    let b = burst(&server, "/multi-io", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    assert_ok(Expect::new(slots(variant), Duration::from_millis(300)).all(&b));
+}
+
+#[test]
+fn multi_io_sync_blocking() {
+    multi_io("sync-blocking");
+}
+
+#[test]
+fn multi_io_async_trap() {
+    multi_io("async-trap");
+}
+
+#[test]
+fn multi_io_blocking_wrapper() {
+    multi_io("blocking-wrapper");
+}
+
+#[test]
+fn multi_io_async_native() {
+    multi_io("async-native");
+}
+
+/// 100 x /db-simulation at db = 200 ms: 25 rounds on 4 slots, 1 native.
+fn db(variant: &str) {
+    let server = start(variant, &["--db-ms", "200"]);
+    let b = burst(&server, "/db-simulation", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    assert_ok(Expect::new(slots(variant), Duration::from_millis(200)).all(&b));
+}
+
+#[test]
+fn db_simulation_sync_blocking() {
+    db("sync-blocking");
+}
+
+#[test]
+fn db_simulation_async_trap() {
+    db("async-trap");
+}
+
+#[test]
+fn db_simulation_blocking_wrapper() {
+    db("blocking-wrapper");
+}
+
+#[test]
+fn db_simulation_async_native() {
+    db("async-native");
+}
+
+/// The slot knob really is the slot count: 8 threads, 8 slots.
+#[test]
+fn more_threads_means_more_slots_on_sync_blocking() {
+    let server = start("sync-blocking", &["--threads", "8", "--io-ms", "100"]);
+    let b = burst(&server, "/parallel", 40, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    assert_ok(Expect::new(Some(8), Duration::from_millis(200)).all(&b));
+}

@@ -1,0 +1,95 @@
+//! Tests that need the machine to themselves. CPU work versus the slots:
+//! while /cpu-intensive saturates the cores, does /health still get a turn?
+//! And is the load generator fast enough not to be the bottleneck? These run
+//! one at a time (the lock below) and in their own test binary, away from
+//! the timing tests of tests/concurrency.rs.
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::start;
+use kit::burst::burst;
+use kit::probe::{health_under_cpu_load, CpuProbe};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Closed-loop CPU clients: twice the 4 slots, so every slot stays busy.
+const CPU_CLIENTS: usize = 8;
+const DURATION: Duration = Duration::from_secs(2);
+/// /health p99 below this is "fast"; above it, /health waited for CPU work.
+const FAST_MS: f64 = 50.0;
+
+fn probe(variant: &str) -> CpuProbe {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let server = start(variant, &[]);
+    let p = health_under_cpu_load(&server, CPU_CLIENTS, DURATION).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((p.cpu_errors, p.health_errors), (0, 0), "{variant}: requests failed under CPU load: {p:?}");
+    assert!(p.cpu_done >= CPU_CLIENTS as u64, "{variant}: the CPU load did not run: {p:?}");
+    assert!(p.health.count > 0 && p.health.is_ordered(), "{variant}: no /health answers: {p:?}");
+    eprintln!("{variant}: /health p50 {:.1} ms p99 {:.1} ms, cpu done {}, lag {:?}, peak threads {}", p.health.p50_ms, p.health.p99_ms, p.cpu_done, p.after.executor_lag_ms, p.peak_threads);
+    p
+}
+
+/// On the three slotted servers, CPU jobs occupy the slots, so /health
+/// waits for a slot, and exactly 4 requests are ever inside handlers.
+fn queued(variant: &str) -> CpuProbe {
+    let p = probe(variant);
+    assert!(
+        p.health.p99_ms >= FAST_MS,
+        "{variant}: /health p99 {:.1} ms while the CPU clients held every slot; expected it to queue (>= {FAST_MS} ms)",
+        p.health.p99_ms
+    );
+    assert_eq!(p.after.peak_in_flight, 4, "{variant}: peak_in_flight under CPU load: the 4 slots, exactly");
+    p
+}
+
+#[test]
+fn cpu_work_queues_health_on_sync_blocking() {
+    queued("sync-blocking");
+}
+
+#[test]
+fn cpu_work_stalls_the_async_trap_runtime() {
+    let p = queued("async-trap");
+    let lag = p.after.executor_lag_ms.expect("tokio variants report executor lag");
+    assert!(lag.max >= FAST_MS, "async-trap executor lag max {} ms: inline CPU work should stall the runtime", lag.max);
+}
+
+#[test]
+fn cpu_work_queues_health_on_blocking_wrapper() {
+    queued("blocking-wrapper");
+}
+
+#[test]
+fn cpu_work_leaves_health_fast_on_async_native() {
+    let p = probe("async-native");
+    assert!(
+        p.health.p99_ms < FAST_MS,
+        "async-native: /health p99 {:.1} ms while CPU work ran; spawn_blocking should leave the workers free (< {FAST_MS} ms)",
+        p.health.p99_ms
+    );
+    // Exact: CPU jobs run on at most one blocking thread per core, so the
+    // thread count stays small however many CPU requests wait.
+    let workers = p.after.knobs["worker_threads"].as_u64().unwrap_or(0);
+    let bound = 1 + workers + kit::config::cores() as u64 + 4;
+    assert!(p.peak_threads <= bound, "async-native ran {} OS threads under CPU load; expected <= {bound}", p.peak_threads);
+}
+
+/// The load generator is not the bottleneck: 100 x /parallel on
+/// async-native stays within 10% of the I/O floor (one wait of 500 ms).
+#[test]
+fn the_load_generator_is_not_the_bottleneck() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let server = start("async-native", &[]);
+    let b = burst(&server, "/parallel", 100, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+    let floor = 0.5;
+    assert_eq!((b.errors, b.peak_in_flight()), (0, 100), "{b:?}");
+    assert!(
+        b.total.as_secs_f64() <= floor * 1.10,
+        "100 x /parallel on async-native took {:.3} s, more than 10% over the {floor:.3} s floor: \
+         the client or the machine is the bottleneck",
+        b.total.as_secs_f64()
+    );
+}

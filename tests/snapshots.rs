@@ -1,0 +1,98 @@
+//! Benchmark tables under review: the renderer on fixed rows (exact), and a
+//! live run of the four servers in *shape* only. The live numbers are
+//! checked for their invariants first, then redacted, so a snapshot diff
+//! is always a change in behaviour, never noise.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{slots, start, VARIANTS};
+use kit::burst::burst;
+use kit::slots::{fill_speedups, Row};
+use kit::table::VERDICT_TOLERANCE;
+
+fn fixed_row(variant: &str, total_s: f64, slots: Option<u64>, t_s: f64, peak: u64) -> Row {
+    let model = kit::slots::SlotModel::new(100, Duration::from_secs_f64(t_s), slots);
+    Row {
+        variant: variant.into(),
+        endpoint: "/parallel".into(),
+        concurrency: 100,
+        total_s,
+        rps: 100.0 / total_s,
+        p50_ms: total_s * 500.0,
+        p95_ms: total_s * 950.0,
+        p99_ms: total_s * 990.0,
+        max_ms: total_s * 1000.0,
+        errors: 0,
+        slots,
+        t_s,
+        rounds: model.rounds(),
+        model_s: model.predicted().as_secs_f64(),
+        measured_slots: model.measured_slots(Duration::from_secs_f64(total_s)),
+        peak_in_flight: peak,
+        speedup: None,
+    }
+}
+
+#[test]
+fn table_renderer_on_fixed_rows() {
+    let mut rows = vec![
+        fixed_row("sync-blocking", 25.03, Some(4), 1.0, 4),
+        fixed_row("async-trap", 25.04, Some(4), 1.0, 4),
+        fixed_row("blocking-wrapper", 25.05, Some(4), 1.0, 4),
+        fixed_row("async-native", 0.512, None, 0.5, 100),
+    ];
+    fill_speedups(&mut rows);
+    insta::assert_snapshot!(kit::table::to_string(&rows));
+}
+
+/// 20 x /parallel at io = 100 ms: 5 rounds of 0.2 s on 4 slots, 1 round of
+/// 0.1 s native. Small, so it costs about a second.
+#[test]
+fn live_run_shape() {
+    let handles: Vec<_> = VARIANTS
+        .iter()
+        .map(|v| {
+            std::thread::spawn(move || {
+                let server = start(v, &["--io-ms", "100"]);
+                let b = burst(&server, "/parallel", 20, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+                let t = Duration::from_millis(if *v == "async-native" { 100 } else { 200 });
+                let row = b.row(t);
+                assert_eq!(row.slots, slots(v));
+                row
+            })
+        })
+        .collect();
+    let mut rows: Vec<Row> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    fill_speedups(&mut rows);
+    for r in &rows {
+        assert_eq!(r.errors, 0, "{r:?}");
+        assert!(r.p50_ms <= r.p95_ms && r.p95_ms <= r.p99_ms && r.p99_ms <= r.max_ms, "{r:?}");
+        assert!(r.total_s > 0.0 && r.rps > 0.0 && r.measured_slots > 0.0, "{r:?}");
+    }
+    let shape: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "variant": r.variant,
+                "endpoint": r.endpoint,
+                "n": r.concurrency,
+                "slots": r.slots,
+                "rounds": r.rounds,
+                "peak_in_flight": r.peak_in_flight,
+                "verdict": r.verdict(VERDICT_TOLERANCE),
+                "total_s": r.total_s,
+                "p50_ms": r.p50_ms,
+                "p99_ms": r.p99_ms,
+                "measured_slots": r.measured_slots,
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!(shape, {
+        "[].total_s" => "[seconds]",
+        "[].p50_ms" => "[ms]",
+        "[].p99_ms" => "[ms]",
+        "[].measured_slots" => "[slots]",
+    });
+}
