@@ -30,15 +30,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderValue, CONNECTION, HOST};
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
+use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
 use crate::loadgen::{self, LoadError, Progress};
 
@@ -102,7 +97,7 @@ pub struct BenchResult {
 pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<BenchResult, LoadError> {
     let url = check(opts)?;
     let addr = loadgen::probe(&url, opts.timeout).await?;
-    let target = Arc::new(Target::new(&url, addr, opts.keep_alive)?);
+    let target = Arc::new(Get::new(&url, addr, opts.keep_alive)?);
     let workers = opts.total.map_or(opts.connections, |n| opts.connections.min(n as usize));
 
     let t0 = Instant::now();
@@ -181,53 +176,8 @@ struct Tally {
 /// takes a core from everything else on the machine.
 const REFUSED_BACKOFF: Duration = Duration::from_millis(10);
 
-/// Where and what to send: resolved once, cloned cheaply per request.
-///
-/// The closed loop talks HTTP/1.1 through hyper's connection API rather than
-/// through reqwest: one connection per worker, no pool, no per-request URL
-/// parsing, no headers beyond the ones below. Measured on 2 cores (client
-/// and an axum /health server sharing them, 50 connections): through reqwest
-/// this loop got 0.39-0.44 of wrk's requests/s; through hyper, 0.81-1.04.
-/// A load generator that eats the server's CPU under-reports the server.
-struct Target {
-    addr: std::net::SocketAddr,
-    /// Origin form, `/path?query`: what HTTP/1.1 puts on the request line.
-    path: Uri,
-    host: HeaderValue,
-    keep_alive: bool,
-}
-
-impl Target {
-    fn new(url: &Url, addr: std::net::SocketAddr, keep_alive: bool) -> Result<Target, LoadError> {
-        let bad = |reason: String| LoadError::InvalidUrl { url: url.to_string(), reason };
-        let path = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_string(),
-        };
-        let path = Uri::try_from(path).map_err(|e| bad(format!("bad path ({e})")))?;
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
-        let host = HeaderValue::try_from(host).map_err(|e| bad(format!("bad host ({e})")))?;
-        Ok(Target { addr, path, host, keep_alive })
-    }
-
-    fn request(&self) -> Request<Empty<Bytes>> {
-        let mut req = Request::new(Empty::new());
-        *req.uri_mut() = self.path.clone();
-        let headers = req.headers_mut();
-        headers.insert(HOST, self.host.clone());
-        if !self.keep_alive {
-            // Ask the server to close too, so neither side keeps idle sockets.
-            headers.insert(CONNECTION, HeaderValue::from_static("close"));
-        }
-        req
-    }
-}
-
 /// The closed loop of one connection.
-async fn worker(target: Arc<Target>, timeout: Duration, stop: Arc<Stop>) -> Tally {
+async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
     let mut tally = Tally::default();
     let mut conn = None;
     while stop.may_send() {
@@ -267,41 +217,16 @@ async fn worker(target: Arc<Target>, timeout: Duration, stop: Arc<Stop>) -> Tall
 /// whenever one was needed: on every request without keep-alive (that cost
 /// is the point of that mode), and on the first request of each connection
 /// with it (one sample per worker, lost in the thousands).
-/// The body is read to the end and dropped frame by frame.
-async fn exchange(conn: &mut Option<SendRequest<Empty<Bytes>>>, target: &Target) -> Result<u16, &'static str> {
-    let kind = |e: hyper::Error| loadgen::error_kind(&e);
+async fn exchange(conn: &mut Option<Sender>, target: &Get) -> Result<u16, &'static str> {
     let sender = match conn {
         Some(s) if !s.is_closed() => s,
-        _ => conn.insert(connect(target).await?),
+        _ => conn.insert(http1::connect(target.addr).await?),
     };
-    sender.ready().await.map_err(kind)?;
-    let response = sender.send_request(target.request()).await.map_err(kind)?;
-    let status = response.status().as_u16();
-    let mut body = response.into_body();
-    while let Some(frame) = body.frame().await {
-        frame.map_err(kind)?;
-    }
-    if !target.keep_alive {
+    let status = http1::exchange(sender, target).await?;
+    if !target.keep_alive() {
         *conn = None;
     }
     Ok(status)
-}
-
-/// Opens one HTTP/1.1 connection. hyper splits it into a sender (used by
-/// the worker) and a connection future that does the socket I/O; the latter
-/// runs on its own task until the server or the worker drops the connection.
-async fn connect(target: &Target) -> Result<SendRequest<Empty<Bytes>>, &'static str> {
-    let stream = tokio::net::TcpStream::connect(target.addr).await.map_err(|e| loadgen::error_kind(&e))?;
-    // Small requests and responses: never wait for Nagle.
-    let _ = stream.set_nodelay(true);
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| loadgen::error_kind(&e))?;
-    tokio::spawn(async move {
-        // Its errors surface to the worker through the sender.
-        let _ = connection.await;
-    });
-    Ok(sender)
 }
 
 /// Merges the workers' tallies into the result.

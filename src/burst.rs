@@ -3,18 +3,23 @@
 //! fires, and reads them again, so one `Burst` holds the client's view
 //! (total time, latency percentiles, errors) next to the server's own
 //! (`peak_in_flight`), plus the OS thread count watched from outside.
+//!
+//! All N connections are opened before the first request is written, so the
+//! N requests reach the server within milliseconds of each other; the time
+//! that took is kept apart (`connect`) and is not part of `total`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Barrier;
 use serde::{Deserialize, Serialize};
 
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
 use crate::metrics::{MetricsSnapshot, ProcessStats};
-use crate::{loadgen, net};
+use crate::{http1, loadgen, net};
 use crate::slots::{Row, SlotModel};
 
 /// How often the thread watcher reads /proc/<pid>/status during a burst.
@@ -25,7 +30,10 @@ const WATCH_EVERY: Duration = Duration::from_millis(5);
 pub struct Burst {
     pub path: String,
     pub n: u64,
-    /// From the first request sent to the last answer (or the deadline).
+    /// Opening the n connections, before the first request was sent.
+    #[serde(default)]
+    pub connect: Duration,
+    /// From the moment all requests were sent to the last answer (or the deadline).
     pub total: Duration,
     pub ok: u64,
     /// Transport failures, timeouts and non-2xx answers.
@@ -83,7 +91,7 @@ impl Burst {
 }
 
 /// Fires `n` concurrent `GET path` at `server`, each on its own connection,
-/// and gives up on whatever is unanswered at `deadline`.
+/// and gives up on whatever is unanswered `deadline` after it began.
 pub fn burst(server: &impl Target, path: &str, n: u64, deadline: Duration) -> Result<Burst> {
     burst_with_progress(server, path, n, deadline, Progress::default())
 }
@@ -119,16 +127,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| HarnessError(format!("cannot start the client runtime: {e}")))
 }
 
-/// One connection per request: the pool keeps no idle connection to reuse.
-pub fn one_shot_client(timeout: Duration) -> Result<reqwest::Client> {
-    loadgen::client_builder(timeout)
-        .pool_max_idle_per_host(0)
-        .build()
-        .map_err(|e| HarnessError(format!("cannot build the HTTP client: {e}")))
-}
-
 /// What the client saw, before the server's metrics are added.
 struct Outcome {
+    connect: Duration,
     total: Duration,
     latencies: Latencies,
     status_counts: BTreeMap<u16, u64>,
@@ -139,22 +140,44 @@ struct Outcome {
 /// Requests finished so far, for live progress; readable from any thread.
 pub type Progress = Arc<AtomicU64>;
 
+/// Opens all `n` connections, then sends all `n` requests at once. Opening
+/// a connection costs the client more than writing a request (1000 connects
+/// take a few hundred ms on 2 cores): connecting first keeps that ramp out of
+/// the burst, so every request is in flight within a few ms and
+/// `peak_in_flight` measures the server's slots, not the client's pace.
 async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Progress) -> Result<Outcome> {
-    let client = one_shot_client(deadline)?;
-    let url = format!("{base}{path}");
-    let started = Instant::now();
+    let get = http1::resolve(&format!("{base}{path}"), false, deadline)
+        .await
+        .map_err(|e| HarnessError(e.to_string()))?;
+    let get = Arc::new(get);
+    let until = tokio::time::Instant::now() + deadline;
+    let go = Arc::new(Barrier::new(n as usize + 1));
     let tasks: Vec<_> = (0..n)
         .map(|_| {
-            let (client, url, progress) = (client.clone(), url.clone(), progress.clone());
+            let (get, go, progress) = (get.clone(), go.clone(), progress.clone());
             tokio::spawn(async move {
+                let connected = tokio::time::timeout_at(until, http1::connect(get.addr)).await;
+                go.wait().await;
                 let sent = Instant::now();
-                let result = one_request(&client, &url).await;
+                let result = match connected {
+                    Ok(Ok(mut sender)) => {
+                        let exchange = http1::exchange(&mut sender, &get);
+                        tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(loadgen::TIMEOUT_KIND))
+                    }
+                    Ok(Err(kind)) => Err(kind),
+                    Err(_) => Err(loadgen::TIMEOUT_KIND),
+                };
                 progress.fetch_add(1, Ordering::Relaxed);
                 (sent.elapsed(), result)
             })
         })
         .collect();
+    let connecting = Instant::now();
+    go.wait().await;
+    let connect = connecting.elapsed();
+    let started = Instant::now();
     let mut outcome = Outcome {
+        connect,
         total: Duration::ZERO,
         latencies: Latencies::default(),
         status_counts: BTreeMap::new(),
@@ -170,28 +193,12 @@ async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Prog
             }
             Err(kind) => {
                 outcome.timed_out += u64::from(kind == loadgen::TIMEOUT_KIND);
-                *outcome.error_kinds.entry(kind).or_default() += 1;
+                *outcome.error_kinds.entry(kind.to_string()).or_default() += 1;
             }
         }
     }
     outcome.total = started.elapsed();
     Ok(outcome)
-}
-
-/// One GET, body read to the end: the status, or a short error kind.
-pub(crate) async fn one_request(client: &reqwest::Client, url: &str) -> std::result::Result<u16, String> {
-    // Say so when a connection carries one request. A blocking server that
-    // expects more keeps a thread parked on the open connection: tiny_http
-    // then serves a burst with its 4 pool threads, whatever --threads says.
-    let request = client.get(url).header(reqwest::header::CONNECTION, "close");
-    let response = request.send().await.map_err(|e| error_kind(&e))?;
-    let status = response.status().as_u16();
-    response.bytes().await.map_err(|e| error_kind(&e))?;
-    Ok(status)
-}
-
-fn error_kind(e: &reqwest::Error) -> String {
-    loadgen::error_kind(e).to_string()
 }
 
 impl Outcome {
@@ -213,6 +220,7 @@ impl Outcome {
         Burst {
             path: path.to_string(),
             n,
+            connect: self.connect,
             total: self.total,
             ok,
             errors: n - ok,

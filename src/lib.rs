@@ -16,6 +16,7 @@
 //! The measuring side (tests, grade and the `kit` command):
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
 //! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
+//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the burst's, the CPU probe's and `bench`'s client).
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
 //! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any URL.
 //! - [`latency`]: hdrhistogram recording and percentile summaries.
@@ -42,6 +43,7 @@ pub mod demo;
 pub mod expect;
 pub mod grade;
 pub mod harness;
+pub mod http1;
 pub mod latency;
 pub mod loadgen;
 pub mod metrics;

@@ -6,8 +6,8 @@
 //! [`crate::bench`] (closed loop) and [`crate::attack`] (open loop) differ in
 //! *when* they send; the rules for what a result means live here so that
 //! both report the same thing the same way. (Their transports differ for
-//! speed: bench drives one hyper connection per worker, attack a reqwest
-//! pool built by [`client`]; see each module.)
+//! speed: bench drives hyper connections of its own through [`crate::http1`],
+//! attack a reqwest pool built by [`client`]; see each module.)
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -114,12 +114,6 @@ pub async fn probe(url: &Url, timeout: Duration) -> Result<SocketAddr, LoadError
 /// all requests (never one per request: building a client costs far more
 /// than a request).
 pub fn client(timeout: Duration) -> Result<Client, LoadError> {
-    client_builder(timeout).build().map_err(|e| LoadError::Client(e.to_string()))
-}
-
-/// The settings every reqwest client of the kit shares; the burst adds
-/// "no idle connections" to make one connection per request.
-pub fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
@@ -130,6 +124,8 @@ pub fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
         .no_proxy()
         // Small requests and responses: never wait for Nagle.
         .tcp_nodelay(true)
+        .build()
+        .map_err(|e| LoadError::Client(e.to_string()))
 }
 
 /// The error kind of a request that ran out of time.

@@ -3,12 +3,14 @@
 //! serve requests answers /health late; one that moves CPU work aside keeps
 //! /health fast.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::burst::{one_request, one_shot_client, runtime};
+use crate::burst::runtime;
 use crate::harness::{HarnessError, Result, Target};
+use crate::http1::{self, Get};
 use crate::latency::{Latencies, Summary};
 use crate::metrics::MetricsSnapshot;
 
@@ -36,12 +38,15 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
     let watcher = crate::burst::ThreadWatcher::start(server.pid());
     let base = server.url().to_string();
     let (health, health_errors, cpu_done, cpu_errors) = runtime()?.block_on(async move {
-        let client = one_shot_client(REQUEST_TIMEOUT)?;
+        let resolve = |path: &str| {
+            let url = format!("{base}{path}");
+            async move { http1::resolve(&url, false, REQUEST_TIMEOUT).await.map_err(|e| HarnessError(e.to_string())) }
+        };
+        let cpu = Arc::new(resolve("/cpu-intensive").await?);
+        let health = resolve("/health").await?;
         let stop_at = Instant::now() + duration;
-        let load: Vec<_> = (0..clients)
-            .map(|_| tokio::spawn(cpu_loop(client.clone(), format!("{base}/cpu-intensive"), stop_at)))
-            .collect();
-        let (health, health_errors) = health_loop(&client, &format!("{base}/health"), stop_at).await;
+        let load: Vec<_> = (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
+        let (health, health_errors) = health_loop(&health, stop_at).await;
         let (mut done, mut errors) = (0, 0);
         for task in load {
             let (d, e) = task.await.map_err(|e| HarnessError(format!("cpu load task failed: {e}")))?;
@@ -54,10 +59,10 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
     Ok(CpuProbe { health: health.summary(), health_errors, cpu_done, cpu_errors, peak_threads, after: server.metrics()? })
 }
 
-async fn cpu_loop(client: reqwest::Client, url: String, stop_at: Instant) -> (u64, u64) {
+async fn cpu_loop(cpu: Arc<Get>, stop_at: Instant) -> (u64, u64) {
     let (mut done, mut errors) = (0, 0);
     while Instant::now() < stop_at {
-        match one_request(&client, &url).await {
+        match http1::once(&cpu, REQUEST_TIMEOUT).await {
             Ok(200) => done += 1,
             _ => errors += 1,
         }
@@ -65,13 +70,13 @@ async fn cpu_loop(client: reqwest::Client, url: String, stop_at: Instant) -> (u6
     (done, errors)
 }
 
-async fn health_loop(client: &reqwest::Client, url: &str, stop_at: Instant) -> (Latencies, u64) {
+async fn health_loop(health: &Get, stop_at: Instant) -> (Latencies, u64) {
     let (mut latencies, mut errors) = (Latencies::default(), 0);
     // Let the CPU clients fill the slots first.
     tokio::time::sleep(PROBE_EVERY * 4).await;
     while Instant::now() < stop_at {
         let sent = Instant::now();
-        match one_request(client, url).await {
+        match http1::once(health, REQUEST_TIMEOUT).await {
             Ok(200) => latencies.record(sent.elapsed()),
             _ => errors += 1,
         }
