@@ -346,9 +346,11 @@ mod tests {
         let r = run(&opts(format!("{base}/fast"), 200.0, 1000), None).await.unwrap();
         assert_eq!((r.requests, r.dropped), (200, 0), "{r:?}");
         assert_eq!((r.completed, r.errors), (200, 0), "{r:?}");
-        assert!((r.achieved_rate - 200.0).abs() < 20.0, "{r:?}");
-        assert!((r.sent_rate - 200.0).abs() < 10.0, "{r:?}");
-        assert!(r.elapsed_s < 1.2, "{r:?}");
+        // Rates are time: generous bands (shared, noisy machines); the
+        // exact partner is the count above, 200 sent and none dropped.
+        assert!((r.achieved_rate - 200.0).abs() < 50.0, "{r:?}");
+        assert!((r.sent_rate - 200.0).abs() < 25.0, "{r:?}");
+        assert!(r.elapsed_s < 1.5, "{r:?}");
         assert!(r.service_time.is_ordered() && r.response_time.is_ordered(), "{r:?}");
         assert!(r.late <= 10, "{r:?}");
     }
@@ -371,7 +373,9 @@ mod tests {
     /// (as a GC pause or a starved CPU would). Requests due during the stall
     /// go out late; the fast server answers them at once, so service time
     /// stays small while response time, measured from the due time, shows
-    /// the wait.
+    /// the wait. (A request already in flight when the stall begins pays it
+    /// in its service time too: one of 80, so the service-time checks look
+    /// at p95, not at the maximum.)
     #[tokio::test(flavor = "current_thread")]
     async fn a_stalled_sender_shows_in_response_time_not_service_time() {
         let base = test_server::start();
@@ -384,8 +388,8 @@ mod tests {
         assert_eq!((r.requests, r.completed), (80, 80), "{r:?}");
         assert!(r.late >= 20, "{r:?}");
         assert!(r.response_time.max_ms >= 250.0, "{r:?}");
-        assert!(r.service_time.max_ms < 150.0, "{r:?}");
-        assert!(r.response_time.p99_ms >= r.service_time.p99_ms + 100.0, "{r:?}");
+        assert!(r.service_time.p95_ms < 150.0, "{r:?}");
+        assert!(r.response_time.p90_ms >= r.service_time.p90_ms + 100.0, "{r:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -351,8 +351,9 @@ mod tests {
         let started = Instant::now();
         let r = run(&o, Some(&hook)).await.unwrap();
         assert!(started.elapsed() < Duration::from_secs(2));
-        // 4 connections x 500 ms / 50 ms = about 40 requests.
-        assert!((24..=48).contains(&r.requests), "{r:?}");
+        // 4 connections x 500 ms / 50 ms = about 40 requests; no more than
+        // 48 can fit, and a stalled machine may manage far fewer.
+        assert!((12..=48).contains(&r.requests), "{r:?}");
         assert!(r.latency.p50_ms >= 50.0, "{:?}", r.latency);
         let calls = calls.into_inner().unwrap();
         assert!((2..=10).contains(&calls.len()), "{calls:?}");
