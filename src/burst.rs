@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Barrier;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Barrier;
 
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
