@@ -12,6 +12,7 @@ use crate::burst::runtime;
 use crate::harness::{HarnessError, Result, Target};
 use crate::http1::{self, Get};
 use crate::latency::{Latencies, Summary};
+use crate::loadgen::{self, LoadError};
 use crate::metrics::MetricsSnapshot;
 
 /// The pace of the /health probe.
@@ -38,12 +39,11 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
     let watcher = crate::burst::ThreadWatcher::start(server.pid());
     let base = server.url().to_string();
     let (health, health_errors, cpu_done, cpu_errors) = runtime()?.block_on(async move {
-        let resolve = |path: &str| {
-            let url = format!("{base}{path}");
-            async move { http1::resolve(&url, false, REQUEST_TIMEOUT).await.map_err(|e| HarnessError(e.to_string())) }
-        };
-        let cpu = Arc::new(resolve("/cpu-intensive").await?);
-        let health = resolve("/health").await?;
+        let harness = |e: LoadError| HarnessError(e.to_string());
+        // One probe settles the address; both paths go to it.
+        let health = http1::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT).await.map_err(harness)?;
+        let cpu_url = loadgen::validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
+        let cpu = Arc::new(Get::new(&cpu_url, health.addr, false).map_err(harness)?);
         let stop_at = Instant::now() + duration;
         let load: Vec<_> = (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
         let (health, health_errors) = health_loop(&health, stop_at).await;
