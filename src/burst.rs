@@ -31,7 +31,6 @@ pub struct Burst {
     pub path: String,
     pub n: u64,
     /// Opening the n connections, before the first request was sent.
-    #[serde(default)]
     pub connect: Duration,
     /// From the moment all requests were sent to the last answer (or the deadline).
     pub total: Duration,
