@@ -186,7 +186,7 @@ fn a_server_that_dies_mid_race_is_reported() {
 
 #[test]
 fn bench_and_attack_print_json_results() {
-    let server = kit::harness::Server::start(env!("CARGO_BIN_EXE_async-native"), &[]).expect("async-native starts");
+    let server = kit::harness::Server::start(kit::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
     let url = format!("{}/health", server.url);
     let out = kit().args(["bench", &url, "-c", "4", "-n", "200", "--json"]).assert().success().get_output().stdout.clone();
     let bench: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -208,14 +208,18 @@ fn bench_and_attack_explain_bad_input() {
 }
 
 /// A base port with `count` free ports from it, on loopback.
+/// `count` consecutive free ports below the ephemeral range (32768 and up on
+/// Linux, 49152 and up on macOS), so that no client socket of a test running
+/// beside this one can take one of them between this check and `kit up`.
 fn free_ports(count: u16) -> u16 {
-    for _ in 0..50 {
-        let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if base <= u16::MAX - count && (0..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+    let seed = std::process::id() as u64 ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    for attempt in 0..200u64 {
+        let base = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000) as u16;
+        if (0..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
             return base;
         }
     }
-    panic!("no {count} free consecutive ports");
+    panic!("no {count} free consecutive ports between 20000 and 30000");
 }
 
 fn comm(pid: u32) -> String {

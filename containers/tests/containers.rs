@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use kit::burst::burst;
-use kit::expect::{assert_ok, Expect};
-use kit::harness::Remote;
+use kit_measure::burst::burst;
+use kit_measure::expect::{assert_ok, Expect};
+use kit_measure::harness::Remote;
 use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, GenericImage, ImageExt};

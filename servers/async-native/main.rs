@@ -24,9 +24,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{routing::get, Json, Router};
 use clap::Parser;
 use futures::{Stream, StreamExt};
-use kit::config::{cores, CommonArgs};
-use kit::contract::{cpu_work, ApiError, Endpoint, Health, Params, Tick, Work};
-use kit::{net, serve};
+use kit_serve::config::{cores, CommonArgs};
+use kit_serve::contract::{cpu_work, ApiError, Endpoint, Health, Params, Tick, Work};
+use kit_serve::{net, serve};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 

@@ -16,9 +16,9 @@ use std::time::Instant;
 
 use axum::{routing::get, Json, Router};
 use clap::Parser;
-use kit::config::CommonArgs;
-use kit::contract::{cpu_work, Endpoint, Health, Params, Work};
-use kit::{net, serve};
+use kit_serve::config::CommonArgs;
+use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
+use kit_serve::{net, serve};
 
 const VARIANT: &str = "async-trap";
 

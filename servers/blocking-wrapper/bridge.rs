@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use kit::contract::ApiError;
+use kit_serve::contract::ApiError;
 use tokio::sync::oneshot;
 
 use crate::app::{App, Reply};

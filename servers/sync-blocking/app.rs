@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use kit::contract::{self, cpu_work, ApiError, Endpoint, Health, Params, Settings, Work};
-use kit::metrics::Metrics;
+use kit_serve::contract::{self, cpu_work, ApiError, Endpoint, Health, Params, Settings, Work};
+use kit_serve::metrics::Metrics;
 
 pub struct App {
     pub settings: Settings,

@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use kit::config::CommonArgs;
-use kit::metrics::Metrics;
-use kit::net;
+use kit_serve::config::CommonArgs;
+use kit_serve::metrics::Metrics;
+use kit_serve::net;
 
 const VARIANT: &str = "sync-blocking";
 /// How often an idle handler thread looks up from `recv` to check for shutdown.

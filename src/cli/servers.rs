@@ -68,7 +68,7 @@ pub fn locate_all(stop: &AtomicBool) -> Result<Vec<PathBuf>> {
 fn build(stop: &AtomicBool) -> Result<()> {
     let Some(cargo) = std::env::var_os("CARGO") else {
         return Err(CliError::Failed(
-            "the server binaries are not next to kit; build them with `cargo build --release --bins`".into(),
+            "the server binaries are not next to kit; build them with `cargo build --release -p kit-servers`".into(),
         ));
     };
     let exe = std::env::current_exe()?;
@@ -81,12 +81,13 @@ fn build(stop: &AtomicBool) -> Result<()> {
     match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("release") => cmd.arg("--release"),
         Some("debug") => &mut cmd,
-        other => return Err(CliError::Failed(format!("kit runs from an unknown profile folder {other:?}; build the servers with `cargo build --bins`"))),
+        other => return Err(CliError::Failed(format!("kit runs from an unknown profile folder {other:?}; build the servers with `cargo build -p kit-servers`"))),
     };
     if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
         cmd.arg("--manifest-path").arg(Path::new(&dir).join("Cargo.toml"));
     }
     // Only the servers: rebuilding `kit` itself while it runs is pointless.
+    cmd.args(["-p", "kit-servers"]);
     for v in VARIANTS {
         cmd.args(["--bin", v]);
     }

@@ -84,7 +84,7 @@ impl std::fmt::Display for DemoError {
         match self {
             DemoError::MissingBinaries { dir, names } => write!(
                 f,
-                "server binaries not found in {}: {}; build them first: cargo build --release --bins",
+                "server binaries not found in {}: {}; build them first: cargo build --release -p kit-servers",
                 dir.display(),
                 names.join(", ")
             ),

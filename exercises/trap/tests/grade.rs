@@ -1,5 +1,5 @@
 //! The grade: `cargo test` in this folder. The five checks (one #[test]
-//! each, so the output reads as a checklist) live once, in kit::grade, and
+//! each, so the output reads as a checklist) live once, in kit_measure::grade, and
 //! run against this crate's own server binary:
 //!   1. 100 concurrent /parallel overlap, and so do the two waits inside one.
 //!   2. /multi-io and /db-simulation scale the same way.
@@ -9,4 +9,4 @@
 //! A failure says what was measured, what the slot model makes of it, and
 //! which hint in HINTS.md to read next.
 
-kit::grade_tests!(env!("CARGO_BIN_EXE_trap"));
+kit_measure::grade_tests!(env!("CARGO_BIN_EXE_trap"));

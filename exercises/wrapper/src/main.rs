@@ -27,8 +27,8 @@ use axum::http::{Method, Uri};
 use axum::response::Response;
 use axum::Router;
 use clap::Parser;
-use kit::config::CommonArgs;
-use kit::{net, serve};
+use kit_serve::config::CommonArgs;
+use kit_serve::{net, serve};
 
 const VARIANT: &str = "exercise-wrapper";
 

@@ -18,9 +18,9 @@ use std::time::Instant;
 
 use axum::{routing::get, Json, Router};
 use clap::Parser;
-use kit::config::{cores, CommonArgs};
-use kit::contract::{cpu_work, Endpoint, Health, Params, Work};
-use kit::{net, serve};
+use kit_serve::config::{cores, CommonArgs};
+use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
+use kit_serve::{net, serve};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 

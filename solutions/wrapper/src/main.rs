@@ -27,9 +27,9 @@ use axum::http::{Method, Uri};
 use axum::response::Response;
 use axum::{routing::get, Json, Router};
 use clap::Parser;
-use kit::config::{cores, CommonArgs};
-use kit::contract::{Endpoint, Health, Params, Work};
-use kit::{net, serve};
+use kit_serve::config::{cores, CommonArgs};
+use kit_serve::contract::{Endpoint, Health, Params, Work};
+use kit_serve::{net, serve};
 use tokio::time::sleep;
 
 const VARIANT: &str = "solution-wrapper";

@@ -18,8 +18,9 @@ use tokio::sync::Barrier;
 
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
-use crate::metrics::{MetricsSnapshot, ProcessStats};
-use crate::{http1, loadgen, net};
+use kit_serve::metrics::{MetricsSnapshot, ProcessStats};
+use crate::{http1, loadgen};
+use kit_serve::net;
 use crate::slots::{Row, SlotModel};
 
 /// How often the thread watcher reads /proc/<pid>/status during a burst.

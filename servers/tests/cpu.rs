@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::start;
-use kit::burst::burst;
-use kit::probe::{health_under_cpu_load, CpuProbe};
+use kit_measure::burst::burst;
+use kit_measure::probe::{health_under_cpu_load, CpuProbe};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -73,7 +73,7 @@ fn cpu_work_leaves_health_fast_on_async_native() {
     // Exact: CPU jobs run on at most one blocking thread per core, so the
     // thread count stays small however many CPU requests wait.
     let workers = p.after.knobs["worker_threads"].as_u64().unwrap_or(0);
-    let bound = 1 + workers + kit::config::cores() as u64 + 4;
+    let bound = 1 + workers + kit_serve::config::cores() as u64 + 4;
     assert!(p.peak_threads <= bound, "async-native ran {} OS threads under CPU load; expected <= {bound}", p.peak_threads);
 }
 

@@ -2,9 +2,9 @@
 
 #![allow(dead_code, unused_imports)]
 
-use kit::harness::Server;
+use kit_measure::harness::Server;
 
-pub use kit::slots::VARIANTS;
+pub use kit_measure::slots::VARIANTS;
 
 /// The path cargo built a server binary at.
 pub fn bin(variant: &str) -> &'static str {

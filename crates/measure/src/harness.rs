@@ -20,7 +20,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::metrics::MetricsSnapshot;
+use kit_serve::metrics::MetricsSnapshot;
 
 /// How long a server may take to print its listening line.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -344,7 +344,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, timeout: Duration) ->
 }
 
 /// A server binary that sits next to the running executable (the same
-/// `target/<profile>` folder), as `cargo build --bins` leaves them.
+/// `target/<profile>` folder), as `cargo build -p kit-servers` leaves them.
 pub fn sibling_binary(name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe().map_err(|e| HarnessError(format!("cannot find own executable: {e}")))?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -356,6 +356,6 @@ pub fn sibling_binary(name: &str) -> Result<PathBuf> {
     if bin.is_file() {
         Ok(bin)
     } else {
-        err(format!("{} not found: build the servers first (cargo build --release --bins)", bin.display()))
+        err(format!("{} not found: build the servers first (cargo build --release -p kit-servers)", bin.display()))
     }
 }

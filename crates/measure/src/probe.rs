@@ -13,7 +13,7 @@ use crate::harness::{HarnessError, Result, Target};
 use crate::http1::{self, Get};
 use crate::latency::{Latencies, Summary};
 use crate::loadgen::{self, LoadError};
-use crate::metrics::MetricsSnapshot;
+use kit_serve::metrics::MetricsSnapshot;
 
 /// The pace of the /health probe.
 const PROBE_EVERY: Duration = Duration::from_millis(25);

@@ -8,12 +8,12 @@ mod common;
 use std::time::Duration;
 
 use common::{slots, start, VARIANTS};
-use kit::burst::burst;
-use kit::slots::{fill_speedups, Row};
-use kit::table::VERDICT_TOLERANCE;
+use kit_measure::burst::burst;
+use kit_measure::slots::{fill_speedups, Row};
+use kit_measure::table::VERDICT_TOLERANCE;
 
 fn fixed_row(variant: &str, total_s: f64, slots: Option<u64>, t_s: f64, peak: u64) -> Row {
-    let model = kit::slots::SlotModel::new(100, Duration::from_secs_f64(t_s), slots);
+    let model = kit_measure::slots::SlotModel::new(100, Duration::from_secs_f64(t_s), slots);
     Row {
         variant: variant.into(),
         endpoint: "/parallel".into(),
@@ -44,7 +44,7 @@ fn table_renderer_on_fixed_rows() {
         fixed_row("async-native", 0.512, None, 0.5, 100),
     ];
     fill_speedups(&mut rows);
-    insta::assert_snapshot!(kit::table::to_string(&rows));
+    insta::assert_snapshot!(kit_measure::table::to_string(&rows));
 }
 
 /// 20 x /parallel at io = 100 ms: 5 rounds of 0.2 s on 4 slots, 1 round of

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::contract::{cpu_work, ErrorBody, Health, Work};
+use kit_serve::contract::{cpu_work, ErrorBody, Health, Work};
 use crate::harness::{request, Server};
-use crate::metrics::MetricsSnapshot;
+use kit_serve::metrics::MetricsSnapshot;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use axum::{routing::get, Json, Router};
 use clap::Parser;
-use kit::config::CommonArgs;
-use kit::contract::{Endpoint, Health, Params, Work};
-use kit::{net, serve};
+use kit_serve::config::CommonArgs;
+use kit_serve::contract::{Endpoint, Health, Params, Work};
+use kit_serve::{net, serve};
 
 const VARIANT: &str = "runtime-in-runtime";
 

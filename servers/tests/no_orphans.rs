@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kit::harness::{is_alive, signal, Server};
+use kit_measure::harness::{is_alive, signal, Server};
 
 const NATIVE: &str = env!("CARGO_BIN_EXE_async-native");
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use common::{bin, start, VARIANTS};
-use kit::contract::{cpu_work, ErrorBody, Health, Work};
-use kit::harness::{get, request, Server};
-use kit::metrics::MetricsSnapshot;
+use kit_serve::contract::{cpu_work, ErrorBody, Health, Work};
+use kit_measure::harness::{get, request, Server};
+use kit_serve::metrics::MetricsSnapshot;
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(10);
@@ -113,14 +113,14 @@ fn native_only_endpoints_exist_on_async_native_only() {
 #[test]
 fn sse_streams_five_events() {
     let server = start("async-native", &["--io-ms", "50"]);
-    let rt = kit::burst::runtime().unwrap();
+    let rt = kit_measure::burst::runtime().unwrap();
     let (content_type, body) = rt.block_on(async {
         let response = reqwest::get(format!("{}/sse", server.url)).await.unwrap();
         let ct = response.headers()["content-type"].to_str().unwrap().to_string();
         (ct, response.text().await.unwrap())
     });
     assert_eq!(content_type, "text/event-stream");
-    let ticks: Vec<kit::contract::Tick> = body
+    let ticks: Vec<kit_serve::contract::Tick> = body
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
         .map(|d| serde_json::from_str(d).unwrap())
@@ -134,7 +134,7 @@ fn websocket_echoes() {
     use tokio_tungstenite::tungstenite::Message;
     let server = start("async-native", &[]);
     let url = format!("ws://{}/ws", server.addr);
-    kit::burst::runtime().unwrap().block_on(async {
+    kit_measure::burst::runtime().unwrap().block_on(async {
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("WebSocket handshake");
         for text in ["hello", "slots"] {
             ws.send(Message::text(text)).await.unwrap();

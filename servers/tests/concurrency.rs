@@ -10,8 +10,8 @@ mod common;
 use std::time::Duration;
 
 use common::{slots, start};
-use kit::burst::burst;
-use kit::expect::{assert_ok, Expect};
+use kit_measure::burst::burst;
+use kit_measure::expect::{assert_ok, Expect};
 
 const IO: Duration = Duration::from_millis(500);
 /// Give up on a burst after this long: 60% over the slowest prediction.
@@ -27,7 +27,7 @@ fn parallel_t(variant: &str, io: Duration) -> Duration {
 }
 
 /// The headline, at the real scale: 100 x /parallel with io = 500 ms.
-fn headline(variant: &str) -> kit::burst::Burst {
+fn headline(variant: &str) -> kit_measure::burst::Burst {
     let server = start(variant, &[]);
     let b = burst(&server, "/parallel", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     assert_ok(Expect::new(slots(variant), parallel_t(variant, IO)).all(&b));

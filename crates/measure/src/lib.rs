@@ -1,0 +1,33 @@
+//! # kit-measure: what a test or the grade needs
+//!
+//! Starting servers as real processes, loading them over real HTTP, and
+//! judging what came back against the slot model. The kit's tests, the
+//! `kit` command, and every exercise's and solution's grade use it; the
+//! exercises and solutions take it as a dev-dependency only.
+//!
+//! ## Layout
+//! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
+//! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
+//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the burst's, the CPU probe's and `bench`'s client).
+//! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
+//! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any URL.
+//! - [`latency`]: hdrhistogram recording and percentile summaries.
+//! - [`slots`]: the slot model and the measured `Row`.
+//! - [`expect`]: assertions in slot language, paired time + exact checks.
+//! - [`conformance`]: does a running server keep the contract?
+//! - [`grade`]: the learners' five checks, one implementation for every exercise.
+//! - [`table`]: rows as an aligned Markdown table (snapshot-tested).
+
+pub mod attack;
+pub mod bench;
+pub mod burst;
+pub mod conformance;
+pub mod expect;
+pub mod grade;
+pub mod harness;
+pub mod http1;
+pub mod latency;
+pub mod loadgen;
+pub mod probe;
+pub mod slots;
+pub mod table;
