@@ -5,38 +5,35 @@
 //! something else. The two independent waits of /parallel overlap with
 //! `tokio::join!`, so it takes 1 x io, not 2. CPU work, which cannot yield,
 //! goes to `spawn_blocking`, capped at one job per core, so the workers stay
-//! free for everything else. Slots: as many as memory allows (a parked task
+//! free for everything else. The cap is held by the blocking job itself, not
+//! by the handler: when a client gives up, its handler future is dropped,
+//! but a thread that is already computing cannot be cancelled and runs on. Slots: as many as memory allows (a parked task
 //! and its connection cost kilobytes, not a thread and its stack), so
 //! 100 x /parallel takes one round: ~0.5 s.
 //!
-//! Only this server can afford the long-lived endpoints: /slow, /sse and /ws.
+//! Only this server can afford the long-lived endpoints: /slow, /sse and
+//! /ws, in extras.rs beside this file.
 //!
 //! Run: `cargo run --release --bin async-native -- --port 5004`
 
-use std::convert::Infallible;
-use std::sync::LazyLock;
+mod extras;
+
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::response::sse::{Event, Sse};
-use axum::response::{IntoResponse, Response};
 use axum::{routing::get, Json, Router};
 use clap::Parser;
-use futures::{Stream, StreamExt};
 use kit_serve::config::{cores, CommonArgs};
-use kit_serve::contract::{cpu_work, ApiError, Endpoint, Health, Params, Tick, Work};
+use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
 use kit_serve::{net, serve};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 
 const VARIANT: &str = "async-native";
-/// Events per /sse stream, one every io / 5.
-const SSE_EVENTS: u32 = 5;
 
 /// CPU jobs running at once. More than one per core only adds threads and
 /// context switches: the cores are the real limit for CPU work.
-static CPU_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+static CPU_SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cores())));
 
 #[derive(Parser)]
 #[command(about = "Native async server: waits yield, slots are unbounded")]
@@ -78,48 +75,18 @@ async fn db_simulation(p: Params) -> Json<Work> {
 async fn cpu_intensive(p: Params) -> Json<Work> {
     let started = Instant::now();
     // Wait (yielding) for a core, then compute on the blocking pool: the
-    // worker threads keep serving /health meanwhile.
-    let _core = CPU_SLOTS.acquire().await.expect("the semaphore is never closed");
+    // worker threads keep serving /health meanwhile. The permit moves into
+    // the blocking job, so the core is given back when the computation ends,
+    // even if the client gave up and this future was dropped long before.
+    let core = CPU_SLOTS.clone().acquire_owned().await.expect("the semaphore is never closed");
     let rounds = p.cpu_rounds;
-    let checksum = tokio::task::spawn_blocking(move || cpu_work(rounds))
-        .await
-        .expect("cpu_work does not panic");
+    let checksum = tokio::task::spawn_blocking(move || {
+        let _core = core;
+        cpu_work(rounds)
+    })
+    .await
+    .expect("cpu_work does not panic");
     Json(Work::computed(&p, rounds, checksum, started))
-}
-
-async fn slow(p: Params) -> Json<Work> {
-    let started = Instant::now();
-    sleep(p.io / 2).await;
-    Json(Work::waited(&p, Endpoint::Slow, &[p.io / 2], started))
-}
-
-async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // One open stream is one parked task between events, not one thread.
-    let ticks = futures::stream::iter(1..=SSE_EVENTS).then(move |seq| {
-        let p = p.clone();
-        async move {
-            sleep(p.io / 5).await;
-            let tick = Tick { seq, of: SSE_EVENTS, variant: p.variant.into() };
-            Ok(Event::default().event("tick").json_data(tick).expect("a Tick serializes"))
-        }
-    });
-    Sse::new(ticks)
-}
-
-async fn ws(upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
-    match upgrade {
-        Ok(upgrade) => upgrade.on_upgrade(echo),
-        Err(e) => ApiError::bad_request(format!("/ws needs a WebSocket upgrade: {e}")).into_response(),
-    }
-}
-
-/// Echoes text and binary frames until the client closes.
-async fn echo(mut socket: WebSocket) {
-    while let Some(Ok(msg)) = socket.recv().await {
-        if socket.send(msg).await.is_err() {
-            break;
-        }
-    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -135,9 +102,7 @@ fn run(args: Args) -> Result<(), net::Error> {
         .route(Endpoint::MultiIo.path(), get(multi_io))
         .route(Endpoint::DbSimulation.path(), get(db_simulation))
         .route(Endpoint::CpuIntensive.path(), get(cpu_intensive))
-        .route(Endpoint::Slow.path(), get(slow))
-        .route(Endpoint::Sse.path(), get(sse))
-        .route(Endpoint::Ws.path(), get(ws));
+        .merge(extras::routes());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.worker_threads as usize)
         .enable_all()

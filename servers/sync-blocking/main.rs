@@ -48,7 +48,7 @@ fn main() -> std::process::ExitCode {
 fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
     net::raise_open_files_limit();
     let listener = net::bind(&args.common.host, args.common.port)?;
-    net::announce(&listener)?;
+    let addr = listener.local_addr()?;
     let server = Arc::new(tiny_http::Server::from_listener(listener, None)?);
     let metrics = Metrics::new(VARIANT, args.common.knobs(("threads", args.threads)), Some(args.threads), false);
     let app = Arc::new(app::App { settings: args.common.settings(VARIANT), metrics });
@@ -59,6 +59,9 @@ fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
             std::thread::spawn(move || serve_requests(&server, &app, stop))
         })
         .collect();
+    // Announced once the handler threads exist (and the stop flag was set up
+    // in main): from this line on, a request or a SIGTERM is handled.
+    net::announce(&addr)?;
     for handler in handlers {
         // A handler thread only panics on a bug; the others have drained by now.
         let _ = handler.join();

@@ -152,3 +152,19 @@ fn more_threads_means_more_slots_on_sync_blocking() {
     let b = burst(&server, "/parallel", 40, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     assert_ok(Expect::new(Some(8), Duration::from_millis(200)).all(&b));
 }
+
+/// The README's example failure: async-trap held to async-native's lesson.
+/// The sentence's "requests waited at once" comes from the server's own
+/// time per request, so it agrees with the exact peak_in_flight beside it.
+#[test]
+fn a_failure_message_and_its_exact_check_agree_on_the_trap() {
+    let io = Duration::from_millis(100);
+    let server = start("async-trap", &["--io-ms", "100"]);
+    let b = burst(&server, "/parallel", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    let message = Expect::new(None, io).all(&b).expect_err("the trap cannot keep async-native's lesson");
+    eprintln!("{message}");
+    let (before, _) = message.split_once(" requests waited at once").expect("the measured slots");
+    let waited: f64 = before.rsplit(' ').next().unwrap().parse().unwrap();
+    assert_eq!(b.peak_in_flight(), 4, "{message}");
+    assert!((waited - 4.0).abs() < 0.5, "the sentence says {waited} requests at once, peak_in_flight says 4:\n{message}");
+}

@@ -114,3 +114,16 @@ fn the_load_generator_is_not_the_bottleneck() {
         shown.join(", ")
     );
 }
+
+/// async-native's CPU cap survives clients that give up: the permit lives in
+/// the blocking job, so orphaned jobs keep their cores and a second wave
+/// waits for them. The count is the server's own (inside `cpu_work`).
+#[test]
+fn async_native_keeps_its_cpu_cap_when_clients_give_up() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let server = start("async-native", &[]);
+    let cores = kit_serve::config::cores();
+    let c = kit_measure::probe::cancelled_cpu_jobs(&server, cores).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.cpu_jobs_peak >= 1, "no CPU job ran: {c:?}");
+    assert!(c.cpu_jobs_peak <= cores as u64, "{} CPU jobs ran at once on {cores} cores after clients gave up: {c:?}", c.cpu_jobs_peak);
+}

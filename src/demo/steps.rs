@@ -215,11 +215,13 @@ fn predicted_peak(model: &SlotModel) -> u64 {
 /// Prints the measured burst next to the model, one quantity per line.
 fn compare(screen: &mut Screen, model: &SlotModel, b: &Burst, lag: Lag, io: Duration) -> Result<(), DemoError> {
     let slots = model.slots.map_or("unbounded".to_string(), |s| s.to_string());
+    // Measured rounds and slots use the server's own time per request.
+    let seen = SlotModel { t: b.handler_time().unwrap_or(model.t), ..*model };
     let mut lines = vec![
         ("", "predicted".to_string(), "measured".to_string()),
         ("total", secs(model.predicted()), secs(b.total)),
-        ("rounds", format!("{} x {}", model.rounds(), secs(model.t)), format!("{:.1}", model.measured_rounds(b.total))),
-        ("slots", slots, format!("{:.1} (N x t / total)", model.measured_slots(b.total))),
+        ("rounds", format!("{} x {}", model.rounds(), secs(model.t)), format!("{:.1}", seen.measured_rounds(b.total))),
+        ("slots", slots, format!("{:.1} (N x t / total)", seen.measured_slots(b.total))),
         ("peak_in_flight", predicted_peak(model).to_string(), b.peak_in_flight().to_string()),
     ];
     if let Some(lag_line) = lag_line(lag, b, io) {
@@ -233,7 +235,7 @@ fn compare(screen: &mut Screen, model: &SlotModel, b: &Burst, lag: Lag, io: Dura
     }
     let verdict = b.row(model.t).verdict(VERDICT_TOLERANCE);
     screen.line("")?;
-    screen.paragraph(&format!("In slot language: {}.", model.explain(b.total)))?;
+    screen.paragraph(&format!("In slot language: {}.", model.explain(b.total, b.handler_time())))?;
     screen.line(&format!("  Verdict: {verdict}."))?;
     if matches!(lag, Lag::Stalls) && verdict == "slower than the model" {
         // Seen on the trap with small bursts: a request queued on a worker

@@ -60,6 +60,18 @@ impl Burst {
         self.after.peak_in_flight
     }
 
+    /// The time one request spent inside its handler, as the server itself
+    /// measured it (the p50 of this path in its /metrics). `None` when the
+    /// server recorded no request on this path.
+    pub fn handler_time(&self) -> Option<Duration> {
+        let label = self.path.split('?').next().unwrap_or_default();
+        self.after
+            .endpoints
+            .get(label)
+            .filter(|e| e.count > 0)
+            .map(|e| Duration::from_secs_f64(e.p50_ms / 1000.0))
+    }
+
     /// This burst as a table row, under the server's own slots.
     pub fn row(&self, t: Duration) -> Row {
         self.row_under(self.model(t))
@@ -83,9 +95,21 @@ impl Burst {
             t_s: model.t.as_secs_f64(),
             rounds: model.rounds(),
             model_s: model.predicted().as_secs_f64(),
-            measured_slots: model.measured_slots(self.total),
+            // Requests that waited at once, from the server's own time per
+            // request where it has one. CPU cells keep the model's t: their
+            // handler time includes the queue for a core.
+            measured_slots: SlotModel { t: self.measured_t(&model), ..model }.measured_slots(self.total),
             peak_in_flight: self.peak_in_flight(),
             speedup: None,
+        }
+    }
+}
+
+impl Burst {
+    fn measured_t(&self, model: &SlotModel) -> Duration {
+        match self.handler_time() {
+            Some(t) if !self.path.starts_with("/cpu-intensive") => t,
+            _ => model.t,
         }
     }
 }

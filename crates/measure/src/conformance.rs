@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use kit_serve::contract::{cpu_work, ErrorBody, Health, Work};
+use kit_serve::contract::{cpu_work, Endpoint, ErrorBody, Health, Work};
 use crate::harness::{request, Server};
 use kit_serve::metrics::MetricsSnapshot;
 
@@ -34,11 +34,24 @@ pub fn check(server: &Server) -> Result<(), String> {
     if work.checksum != cpu_work(1000) || work.cpu_rounds != 1000 {
         return Err(format!("/cpu-intensive?cpu_rounds=1000: checksum should be {}, got {json}", cpu_work(1000)));
     }
-    for (method, path, status) in [("GET", "/no-such-path", 404), ("POST", "/parallel", 405), ("GET", "/parallel?io_ms=abc", 400)] {
-        let json = call(server, method, path, status)?;
-        same_keys(&json, &ErrorBody { error: String::new() }, path)?;
+    expect_error(server, "GET", "/no-such-path", 404)?;
+    // Every shared path answers a wrong method with a JSON 405, and every
+    // work path a bad or unknown query parameter with a JSON 400: a route
+    // added in a new way (merged, bridged) must keep the same errors.
+    for e in Endpoint::SHARED {
+        let wrong = if e.method() == "GET" { "POST" } else { "GET" };
+        expect_error(server, wrong, e.path(), 405)?;
+        if !e.is_observer() {
+            expect_error(server, "GET", &format!("{}?io_ms=abc", e.path()), 400)?;
+            expect_error(server, "GET", &format!("{}?no_such_knob=1", e.path()), 400)?;
+        }
     }
     Ok(())
+}
+
+fn expect_error(server: &Server, method: &str, path: &str, status: u16) -> Result<(), String> {
+    let json = call(server, method, path, status)?;
+    same_keys(&json, &ErrorBody { error: String::new() }, &format!("{method} {path}"))
 }
 
 fn call(server: &Server, method: &str, path: &str, want: u16) -> Result<Value, String> {

@@ -2,23 +2,31 @@
 //! with its own binary (`tests/grade.rs` there is five one-line tests).
 //!
 //! A passing server behaves like a native async server on the shared
-//! contract. Each check measures slots twice (time against the slot model,
-//! and exactly, as `peak_in_flight` or the OS thread count), and a failure
-//! explains itself in slot language and names the next hint to read.
+//! contract. Each check measures twice: time against the slot model, and a
+//! count that no noise can stretch (`peak_in_flight`, the CPU jobs running
+//! at once, the OS thread count). The time per request in every sentence is
+//! the server's own time inside its handler, from its /metrics, so a
+//! sentence never contradicts the count printed beside it. A failure names
+//! the hint whose lesson the measurement missed; a server that crashed is
+//! reported as crashed, in its own words, with no hint.
 //!
 //! The grade runs with short waits (io 100 ms, db 60 ms) so a learner gets an
 //! answer in seconds; the lesson is the same at any scale. Check 4 waits
 //! 300 ms, so that 1000 requests can all arrive inside one wait.
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::RwLock;
 use std::time::Duration;
 
+use kit_serve::config::cores;
+use kit_serve::metrics::{MetricsSnapshot, ProcessStats};
+
 use crate::burst::{burst, Burst};
-use crate::expect::{Band, Expect};
-use crate::harness::Server;
-use crate::probe::health_under_cpu_load;
-use crate::slots::SlotModel;
+use crate::expect::Band;
+use crate::harness::{Server, Target};
+use crate::probe::{cancelled_cpu_jobs, health_under_cpu_load};
+use crate::slots::{whole_ms, SlotModel};
 
 /// The grade's I/O unit and database wait.
 pub const IO_MS: u64 = 100;
@@ -38,8 +46,7 @@ pub const N_LARGE: u64 = 1000;
 pub const MAX_THREADS: u64 = 64;
 /// /health p99 and executor lag under CPU load must stay below this.
 pub const FAST_MS: f64 = 50.0;
-/// Closed-loop CPU clients in check 3, and for how long.
-const CPU_CLIENTS: usize = 8;
+/// How long check 3 keeps the CPU busy.
 const CPU_DURATION: Duration = Duration::from_secs(2);
 /// The grade gives up on a burst after this long, so a blocked server fails
 /// instead of hanging the grade. A server with 4 slots needs 5 s for
@@ -51,184 +58,395 @@ const DEADLINE: Duration = Duration::from_secs(15);
 const DEADLINE_LARGE: Duration = Duration::from_secs(3);
 /// A band for one round of a short wait: reading 100 to 1000 requests that
 /// arrive at once takes a passing server tens of ms on 2 cores, and a noisy
-/// neighbour can add a few hundred; the exact check carries the precision.
+/// neighbour can add a few hundred; the counts carry the precision.
 const ONE_ROUND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(400) };
+/// A request's own time inside its handler, as a multiple of the waits it
+/// must make: timers never fire early (so at least 0.95 of the waits), and
+/// overlapping waits stay well under the 2 x io that sequential ones take.
+const OWN_TIME: (f64, f64) = (0.95, 1.5);
 
 /// Timing checks share the machine; CPU-heavy checks (3 and 4) run alone.
 static MACHINE: RwLock<()> = RwLock::new(());
 
-fn io() -> Duration {
-    Duration::from_millis(IO_MS)
+/// More CPU clients than cores, so that a missing cap shows as more CPU
+/// jobs at once than cores, on any laptop.
+fn cpu_clients() -> usize {
+    (2 * cores()).max(8)
 }
 
-fn start(bin: &Path) -> Server {
-    start_with_env(bin, IO_MS, &[])
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
 }
 
-fn start_with_env(bin: &Path, io_ms: u64, env: &[(&str, &str)]) -> Server {
+/// A failed check. The message is printed by `fail` itself; the payload only
+/// tells the test harness (and the kit's own tests) that the check failed.
+#[derive(Debug)]
+pub struct GradeFailure(pub String);
+
+/// The message of a failed check, from a caught panic's payload.
+pub fn failure_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<GradeFailure>().map(|f| f.0.as_str())
+}
+
+/// What a failure points the learner to.
+enum Next {
+    Hint(u32),
+    /// A crash: no hint is about it; the server's own words are.
+    Crash,
+}
+
+/// Ends a check with a teaching message, and nothing else. The message is
+/// the last thing a learner reads: `resume_unwind` fails the test without
+/// the panic hook, so no "panicked at src/grade.rs" line (a file the
+/// exercise does not have) and no backtrace follow it, whatever
+/// RUST_BACKTRACE says.
+fn fail(what: &str, detail: &str, next: Next) -> ! {
+    let next = match next {
+        Next::Hint(n) => format!("next: read HINTS.md, hint {n} (and the ones before it)."),
+        Next::Crash => "next: fix the crash quoted above. It is not about slots, so no hint covers it.".into(),
+    };
+    let message = format!("\n\n✗ {what}\n{detail}\n  {next}\n\n");
+    eprint!("{message}");
+    std::panic::resume_unwind(Box::new(GradeFailure(message)))
+}
+
+fn start(bin: &Path, io_ms: u64, env: &[(&str, &str)]) -> Server {
     let args = ["--io-ms".to_string(), io_ms.to_string(), "--db-ms".into(), DB_MS.to_string()];
-    Server::start_with_env(bin, &args, env).unwrap_or_else(|e| fail("the server did not start", &e.to_string(), 1))
-}
-
-/// Ends a check with a teaching message.
-fn fail(what: &str, detail: &str, hint: u32) -> ! {
-    panic!("\n\n✗ {what}\n{detail}\n  next: read HINTS.md, hint {hint} (and the ones before it).\n\n")
+    // A crash is quoted by its message and location; a backtrace of the
+    // server would bury them, whatever the learner's RUST_BACKTRACE says.
+    let env: Vec<(&str, &str)> = env.iter().copied().chain([("RUST_BACKTRACE", "0")]).collect();
+    Server::start_with_env(bin, &args, &env).unwrap_or_else(|e| {
+        let e = e.to_string();
+        fail("the server did not start", &format!("{}\n  {}", crash_lines(&e), indent(&e)), Next::Crash)
+    })
 }
 
 /// Fires a burst; a server that died is diagnosed from its own output.
 /// Requests still unanswered at the deadline are a finding about slots,
 /// not an error: the burst goes on to the checks.
 fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
+    let died = |server: &mut Server, what: String| -> ! {
+        let diagnosis = diagnose(server);
+        let next = if server.exited().is_some() { Next::Crash } else { Next::Hint(2) };
+        fail(&what, &diagnosis, next)
+    };
     match burst(server, path, n, deadline) {
         Ok(b) if b.errors == b.timed_out && server.exited().is_none() => b,
-        Ok(b) => fail(
-            &format!("{n} x {path}: {} requests failed", b.errors),
-            &format!("  statuses {:?}, errors {:?}\n{}", b.status_counts, b.error_kinds, diagnose(server)),
-            1,
+        Ok(b) => died(
+            server,
+            format!("{n} x {path}: {} requests failed (statuses {:?}, errors {:?})", b.errors, b.status_counts, b.error_kinds),
         ),
-        Err(e) => fail(&format!("{n} x {path} could not be measured"), &format!("  {e}\n{}", diagnose(server)), 1),
+        Err(e) => died(server, format!("{n} x {path} could not be measured: {e}")),
     }
 }
 
-/// Explains a dead or failing server from what it printed.
+/// The known ways a learner's server breaks, and what each means.
+const KNOWN: [(&str, &str); 3] = [
+    (
+        "Cannot drop a runtime in a context where blocking is not allowed",
+        "a blocking client (or runtime) was dropped inside an async fn. Blocking clients own a runtime of \
+         their own; inside tokio, use the async client and .await it.",
+    ),
+    (
+        "Cannot start a runtime from within a runtime",
+        "block_on was called inside the runtime. An async fn is already on the runtime: .await the future \
+         instead of blocking on it.",
+    ),
+    (
+        "Too many open files",
+        "the process ran out of file descriptors: raise the soft limit (kit_serve::net::raise_open_files_limit).",
+    ),
+];
+
+/// Explains a dead or failing server from what it printed: whether it
+/// exited, the panic (message and location) quoted, a known cause.
 pub fn diagnose(server: &mut Server) -> String {
+    let status = server.exited();
     let output = server.output();
-    let known = [
-        (
-            "Cannot drop a runtime in a context where blocking is not allowed",
-            "a blocking client (or runtime) was dropped inside an async fn. Blocking clients own a runtime of \
-             their own; inside tokio, use the async client and .await it.",
-        ),
-        (
-            "Cannot start a runtime from within a runtime",
-            "block_on was called inside the runtime. An async fn is already on the runtime: .await the future \
-             instead of blocking on it.",
-        ),
-        (
-            "Too many open files",
-            "the process ran out of file descriptors: raise the soft limit (kit::net::raise_open_files_limit).",
-        ),
-    ];
-    let explained = known
-        .iter()
-        .find(|(needle, _)| output.contains(needle))
-        .map(|(_, why)| format!("  diagnosis: {why}\n"))
-        .unwrap_or_default();
-    let status = match server.exited() {
-        Some(status) => format!("  the server exited ({status}).\n"),
-        None => String::new(),
-    };
-    let tail = server.output_tail(8).replace('\n', "\n    ");
-    format!("{status}{explained}  server output (last lines):\n    {tail}")
+    let mut lines = Vec::new();
+    if let Some(status) = status {
+        lines.push(format!("  the server exited ({status}): it is dead, not slow."));
+    }
+    lines.push(crash_lines(&output));
+    lines.push(format!("  server output (last lines):\n    {}", server.output_tail(8).replace('\n', "\n    ")));
+    lines.retain(|l| !l.is_empty());
+    lines.join("\n")
+}
+
+/// The panic a server printed (its message and where), and a known cause.
+fn crash_lines(output: &str) -> String {
+    let mut lines = Vec::new();
+    if let Some(panic) = panic_in(output) {
+        lines.push(format!("  it panicked: {panic}"));
+    }
+    if let Some((_, why)) = KNOWN.iter().find(|(needle, _)| output.contains(needle)) {
+        lines.push(format!("  diagnosis: {why}"));
+    }
+    lines.join("\n")
+}
+
+/// "panicked at src/main.rs:95:10: Cannot merge ..." from Rust's panic output.
+pub fn panic_in(output: &str) -> Option<String> {
+    let mut lines = output.lines();
+    let at = lines.find_map(|l| l.split_once("panicked at ").map(|(_, at)| at.trim_end_matches(':').to_string()))?;
+    let message = lines.next().unwrap_or_default().trim();
+    Some(format!("{message} (at {at})"))
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end().replace('\n', "\n    ")
 }
 
 /// What a burst says in slot language: what was measured, and how the slot
-/// model explains it, with the server's own time per request inside its
-/// handler as t and its exact peak_in_flight as the slots.
+/// model explains it. Times are whole milliseconds, so that the printed
+/// figures multiply out.
 fn report(b: &Burst) -> String {
-    let t = b.after.endpoints.get(&b.path).map_or(0.0, |e| e.p50_ms / 1000.0);
-    let peak = b.peak_in_flight().max(1);
+    let t = b.handler_time().map_or(0, whole_ms);
+    let peak = b.peak_in_flight();
+    let total = b.total.as_secs_f64();
     let answered = if b.timed_out > 0 {
         format!(" (only {} of {} answered before the grade gave up)", b.ok, b.n)
     } else {
         String::new()
     };
-    let model = SlotModel::new(b.n, Duration::from_secs_f64(t), Some(peak));
+    let model = SlotModel::new(b.n, ms(t), Some(peak.max(1)));
+    let seen = if total > 0.0 { b.n as f64 * t as f64 / 1000.0 / total } else { 0.0 };
     format!(
-        "  measured: {:.2} s for {} x {}{answered}; peak_in_flight {peak} (exact, from /metrics); \
-         {t:.2} s per request inside its handler\n  \
-         slot model: {} requests of {t:.2} s on {peak} slots = {} rounds = {:.2} s",
-        b.total.as_secs_f64(),
-        b.n,
-        b.path,
-        b.n,
-        model.rounds(),
-        model.predicted().as_secs_f64(),
+        "  measured: {total:.3} s for {n} x {path}{answered}; {t} ms per request inside its handler (the \
+         server's own p50, from /metrics); peak_in_flight {peak} (exact: the most requests inside handlers \
+         at the same moment)\n  \
+         slot model: {n} requests of {t} ms on {peak} slots = {rounds} rounds x {t} ms = {pred:.3} s; \
+         measured {n} x {t} ms / {total:.3} s = about {seen:.1} requests waiting at once",
+        n = b.n,
+        path = b.path,
+        rounds = model.rounds(),
+        pred = model.rounds() as f64 * t as f64 / 1000.0,
     )
 }
 
-/// Fails unless `b` took one round of `t` with every request in flight at once.
-fn expect_one_round(b: &Burst, t: Duration, what: &str, hint: u32) {
-    let expect = Expect::new(None, t).band(ONE_ROUND);
-    if expect.peak(b).is_ok() && expect.total(b).is_ok() {
-        return;
-    }
+/// The slot knob of the binary under grade, as its flag: `--worker-threads`
+/// on the trap, `--workers` on the wrapper, from the knobs in its /metrics.
+fn knob(m: &MetricsSnapshot) -> (String, String) {
+    ["worker_threads", "workers", "threads"]
+        .iter()
+        .find_map(|k| m.knobs.get(*k).map(|v| (format!("--{}", k.replace('_', "-")), v.to_string())))
+        .unwrap_or_else(|| ("its thread knob".into(), "?".into()))
+}
+
+/// Fails unless `b` took one round of `waits` x `unit`, with every request
+/// inside a handler at once and each spending about `waits` x `unit` there.
+/// `overlap`: the waits may run together (then 1 x unit is the goal).
+struct Round<'a> {
+    what: &'a str,
+    unit: Duration,
+    /// Waits one request must spend inside its handler, in units.
+    own: f64,
+    slots_hint: u32,
+    own_time_hint: u32,
+}
+
+fn expect_one_round(b: &Burst, r: &Round) {
     let peak = b.peak_in_flight();
-    let meaning = if peak < b.n {
-        format!(
-            "  meaning: only {peak} requests were ever inside handlers at once: {peak} slots. Something holds \
-             a thread while it waits: a blocking sleep or call inside an async fn, or a handful of threads \
-             that every request is handed to."
-        )
-    } else {
-        "  meaning: all requests were in flight at once (good), but one round took longer than it should: \
-         the waits inside one request ran one after the other, or the machine was overloaded."
-            .to_string()
+    let goal = format!("  goal: 1 round of {} ms, peak_in_flight {}", whole_ms(r.unit.mul_f64(r.own)), b.n);
+    let failed = |meaning: String, hint: u32| -> ! { fail(r.what, &format!("{}\n{meaning}\n{goal}", report(b)), Next::Hint(hint)) };
+    let Some(own) = b.handler_time() else {
+        fail(r.what, &format!("  the server's /metrics has no {} latency: did the requests reach a handler?", b.path), Next::Hint(6))
     };
-    let goal = format!("  goal: 1 round of {:.2} s, peak_in_flight {}", t.as_secs_f64(), b.n);
-    fail(what, &format!("{}\n{meaning}\n{goal}", report(b)), hint)
+    let (low, high) = (r.unit.mul_f64(r.own * OWN_TIME.0), r.unit.mul_f64(r.own * OWN_TIME.1));
+    let units = own.as_secs_f64() / r.unit.as_secs_f64();
+    // Skipped waits first: without the waits, no other number means anything.
+    if own < low {
+        failed(
+            format!(
+                "  meaning: one request spent {} ms inside its handler, {units:.1} x the {} ms wait, where the \
+                 contract asks for {} x: the waits were skipped or shortened. The responses must stay the same, \
+                 and so must the waiting.",
+                whole_ms(own),
+                whole_ms(r.unit),
+                r.own
+            ),
+            6,
+        );
+    }
+    if peak < b.n {
+        failed(
+            format!(
+                "  meaning: only {peak} requests were ever inside handlers at once: {peak} slots. Something holds \
+                 a thread while it waits: a blocking sleep or call inside an async fn, or a handful of threads \
+                 that every request is handed to."
+            ),
+            r.slots_hint,
+        );
+    }
+    if own > high {
+        failed(
+            format!(
+                "  meaning: all {peak} requests were inside handlers at once (good), but each spent {} ms there: \
+                 {units:.1} x the {} ms wait where {} x is possible. The waits inside one request did not \
+                 overlap: they ran one after the other.",
+                whole_ms(own),
+                whole_ms(r.unit),
+                r.own
+            ),
+            r.own_time_hint,
+        );
+    }
+    if !ONE_ROUND.contains(own, b.total) {
+        failed(
+            "  meaning: every request was inside a handler at once and spent the right time there, yet the \
+             burst took longer than one round: the time went outside the handlers (the runtime could not poll \
+             them, or the machine was overloaded: run the grade again on a quiet machine)."
+                .into(),
+            r.slots_hint,
+        );
+    }
 }
 
 /// Check 1: 100 concurrent /parallel overlap, and so do its two waits.
 pub fn parallel_overlaps(bin: impl AsRef<Path>) {
     let _shared = MACHINE.read().unwrap_or_else(|p| p.into_inner());
-    let mut server = start(bin.as_ref());
+    let mut server = start(bin.as_ref(), IO_MS, &[]);
     let b = fire(&mut server, "/parallel", N, DEADLINE);
-    let hint = if b.peak_in_flight() < N { 1 } else { 3 };
-    expect_one_round(&b, io(), "100 concurrent /parallel did not finish in one round of one io wait", hint);
+    expect_one_round(
+        &b,
+        &Round {
+            what: "100 concurrent /parallel did not finish in one round of one io wait",
+            unit: ms(IO_MS),
+            own: 1.0,
+            slots_hint: 1,
+            own_time_hint: 3,
+        },
+    );
 }
 
 /// Check 2: /multi-io (three dependent waits) and /db-simulation scale the same way.
 pub fn multi_io_and_db_scale(bin: impl AsRef<Path>) {
     let _shared = MACHINE.read().unwrap_or_else(|p| p.into_inner());
-    let mut server = start(bin.as_ref());
+    let mut server = start(bin.as_ref(), IO_MS, &[]);
     let b = fire(&mut server, "/multi-io", N, DEADLINE);
-    expect_one_round(&b, io() * 3, "100 concurrent /multi-io did not finish in one round of three io waits", 2);
+    expect_one_round(
+        &b,
+        &Round {
+            what: "100 concurrent /multi-io did not finish in one round of three dependent io waits",
+            unit: ms(IO_MS),
+            own: 3.0,
+            slots_hint: 2,
+            own_time_hint: 2,
+        },
+    );
     let b = fire(&mut server, "/db-simulation", N, DEADLINE);
-    expect_one_round(&b, Duration::from_millis(DB_MS), "100 concurrent /db-simulation did not finish in one round", 2);
+    expect_one_round(
+        &b,
+        &Round {
+            what: "100 concurrent /db-simulation did not finish in one round of one query",
+            unit: ms(DB_MS),
+            own: 1.0,
+            slots_hint: 2,
+            own_time_hint: 2,
+        },
+    );
 }
 
-/// Check 3: CPU work does not stall the runtime.
+/// The OS threads of a server before any load: what its knobs alone cost.
+fn threads_at_rest(server: &Server) -> u64 {
+    ProcessStats::of_pid(server.pid()).map_or(0, |p| p.threads)
+}
+
+/// Fails when the server had more than `MAX_THREADS` OS threads before any
+/// load: those threads come from its slot knob, not from the work.
+fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: &str) {
+    if at_rest <= MAX_THREADS {
+        return;
+    }
+    let metrics = server.metrics().unwrap_or_else(|e| fail("the server's /metrics did not answer", &format!("  {e}"), Next::Hint(6)));
+    let (flag, value) = knob(&metrics);
+    fail(
+        &format!("the server started with {at_rest} OS threads, before any request"),
+        &format!(
+            "  measured: {at_rest} OS threads (read from outside the process) right after it started, with \
+             {flag} {value}; {check} allows {MAX_THREADS}\n  \
+             meaning: these threads exist before any load, so they come from {flag}, not from the work. More \
+             threads buy slots one stack at a time; a wait that yields needs no thread at all."
+        ),
+        Next::Hint(5),
+    )
+}
+
+/// Check 3: CPU work does not stall the server, runs at most one job per
+/// core, keeps that cap when clients give up, and adds no thread per request.
 pub fn cpu_does_not_stall(bin: impl AsRef<Path>) {
     let _alone = MACHINE.write().unwrap_or_else(|p| p.into_inner());
-    let mut server = start(bin.as_ref());
-    let p = match health_under_cpu_load(&server, CPU_CLIENTS, CPU_DURATION) {
+    let mut server = start(bin.as_ref(), IO_MS, &[]);
+    let at_rest = threads_at_rest(&server);
+    expect_few_threads_at_rest(&server, at_rest, "check 3");
+    let (clients, cores) = (cpu_clients(), cores() as u64);
+    let p = match health_under_cpu_load(&server, clients, CPU_DURATION) {
         Ok(p) if p.cpu_errors == 0 && p.health_errors == 0 => p,
-        Ok(p) => fail("requests failed under CPU load", &format!("  {p:?}\n{}", diagnose(&mut server)), 4),
-        Err(e) => fail("the CPU check could not be measured", &format!("  {e}\n{}", diagnose(&mut server)), 4),
+        Ok(p) => fail("requests failed under CPU load", &format!("  {p:?}\n{}", diagnose(&mut server)), Next::Hint(4)),
+        Err(e) => fail("the CPU check could not be measured", &format!("  {e}\n{}", diagnose(&mut server)), Next::Hint(4)),
     };
     let lag = p.after.executor_lag_ms.as_ref().map_or(0.0, |l| l.max);
-    // The exact partner of the timing below: CPU work may have threads of
-    // its own, but not one per request.
+    let jobs = p.after.cpu_jobs_peak;
+    let measured = format!(
+        "  measured, while {clients} clients kept /cpu-intensive busy on {cores} cores: /health p99 {:.1} ms, \
+         executor lag max {lag:.1} ms, {jobs} CPU jobs at once at most (counted inside the CPU work), \
+         {} OS threads at most ({at_rest} before the load)",
+        p.health.p99_ms, p.peak_threads
+    );
+    if p.health.p99_ms >= FAST_MS || lag >= FAST_MS {
+        fail(
+            "CPU work stalls the server",
+            &format!(
+                "{measured}\n  goal: /health p99 and executor lag both < {FAST_MS} ms\n  \
+                 meaning: CPU work cannot yield: it holds its thread until it finishes. /health needs the same \
+                 threads (the runtime's workers, or the app threads every request is handed to), so it waits \
+                 behind the CPU work. Give CPU work threads of its own."
+            ),
+            Next::Hint(4),
+        );
+    }
+    if jobs > cores {
+        fail(
+            &format!("{jobs} CPU jobs ran at once on {cores} cores"),
+            &format!(
+                "{measured}\n  goal: at most {cores} CPU jobs at once, one per core\n  \
+                 meaning: CPU work is bound by the cores, not by threads: {jobs} jobs on {cores} cores only \
+                 take turns, each one slower, with more threads and context switches. Cap them at one per core."
+            ),
+            Next::Hint(4),
+        );
+    }
+    let cancelled = cancelled_cpu_jobs(&server, cores as usize).unwrap_or_else(|e| {
+        fail("the cancellation check could not be measured", &format!("  {e}\n{}", diagnose(&mut server)), Next::Hint(4))
+    });
+    if cancelled.cpu_jobs_peak > cores {
+        fail(
+            "the CPU cap did not survive clients that gave up",
+            &format!(
+                "  measured: {} /cpu-intensive clients gave up after {} ms each; {} CPU jobs then ran at once on \
+                 {cores} cores (counted inside the CPU work)\n  \
+                 meaning: a client that gives up drops its request's future, and with it whatever the future \
+                 held, such as a semaphore permit. A thread that is already computing cannot be cancelled and \
+                 runs on, without its permit, and the next request takes the freed core. Move the permit into \
+                 the blocking job, so it is released when the computation ends.",
+                cancelled.clients,
+                cancelled.gave_up_after.as_millis(),
+                cancelled.cpu_jobs_peak
+            ),
+            Next::Hint(4),
+        );
+    }
     if p.peak_threads > MAX_THREADS {
         fail(
             &format!("CPU work ran on {} OS threads", p.peak_threads),
             &format!(
-                "  measured: {} OS threads (watched from /proc) while {CPU_CLIENTS} clients kept \
-                 /cpu-intensive busy\n  meaning: the cores bound CPU work, not the threads: more CPU jobs \
-                 at once than cores only add threads and context switches. Goal: <= {MAX_THREADS} threads.",
-                p.peak_threads
+                "{measured}\n  goal: <= {MAX_THREADS} OS threads\n  \
+                 meaning: the threads grew under CPU load from {at_rest}: more threads than cores only take \
+                 turns on the same cores."
             ),
-            4,
+            Next::Hint(4),
         );
     }
-    if p.health.p99_ms < FAST_MS && lag < FAST_MS {
-        return;
-    }
-    fail(
-        "CPU work stalls the server",
-        &format!(
-            "  measured: /health p99 {:.1} ms and executor lag max {lag:.1} ms while {CPU_CLIENTS} clients \
-             kept /cpu-intensive busy (goal: both < {FAST_MS} ms); peak_in_flight {} (exact, from /metrics)\n  \
-             meaning: CPU work cannot yield: it holds its thread until it finishes. If /health needs the \
-             same threads (the runtime's workers, or app threads that every request is handed to), it \
-             waits behind the CPU work. Give CPU work threads of its own, one per core: more CPU jobs \
-             than cores only adds threads.",
-            p.health.p99_ms,
-            p.after.peak_in_flight
-        ),
-        4,
-    );
 }
 
 /// Check 4: 1000 concurrent /parallel in about one round, on a small,
@@ -241,35 +459,49 @@ pub fn cannot_be_gamed_with_threads(bin: impl AsRef<Path>) {
 /// tests use it to prove that `KIT_WORKER_THREADS=1000` fails).
 pub fn cannot_be_gamed_with_threads_in_env(bin: impl AsRef<Path>, env: &[(&str, &str)]) {
     let _alone = MACHINE.write().unwrap_or_else(|p| p.into_inner());
-    let mut server = start_with_env(bin.as_ref(), IO_LARGE_MS, env);
+    let mut server = start(bin.as_ref(), IO_LARGE_MS, env);
+    let at_rest = threads_at_rest(&server);
+    expect_few_threads_at_rest(&server, at_rest, "check 4");
     let b = fire(&mut server, "/parallel", N_LARGE, DEADLINE_LARGE);
     if b.peak_threads > MAX_THREADS {
         fail(
             &format!("1000 concurrent /parallel ran on {} OS threads", b.peak_threads),
             &format!(
-                "{}\n  meaning: the server bought slots with threads (more worker threads, or spawn_blocking \
-                 around a wait). A thread per waiting request costs a stack and a context switch each, and the \
-                 blocking pool caps at 512. A wait that yields costs a parked task: goal <= {MAX_THREADS} threads.",
-                report(&b)
+                "{}\n  threads: {at_rest} before the burst, {} during it (read from outside the process)\n  \
+                 meaning: the threads grew with the requests: each waiting request took a thread of its own \
+                 (spawn_blocking around a wait, or a pool that grows). peak_in_flight counts requests inside \
+                 handlers, not slots: some of those requests were queued inside their handlers for a thread \
+                 (tokio's blocking pool stops at 512). A wait that yields costs a parked task, not a thread: \
+                 goal <= {MAX_THREADS} threads.",
+                report(&b),
+                b.peak_threads
             ),
-            5,
+            Next::Hint(5),
         );
     }
-    let io = Duration::from_millis(IO_LARGE_MS);
-    expect_one_round(&b, io, "1000 concurrent /parallel did not finish in about one round", 5);
+    expect_one_round(
+        &b,
+        &Round {
+            what: "1000 concurrent /parallel did not finish in about one round",
+            unit: ms(IO_LARGE_MS),
+            own: 1.0,
+            slots_hint: 1,
+            own_time_hint: 3,
+        },
+    );
 }
 
 /// Check 5: the responses keep the contract: the same JSON as async-native.
 pub fn keeps_the_contract(bin: impl AsRef<Path>) {
     let _shared = MACHINE.read().unwrap_or_else(|p| p.into_inner());
-    let server = start(bin.as_ref());
+    let server = start(bin.as_ref(), IO_MS, &[]);
     if let Err(broken) = crate::conformance::check(&server) {
-        fail("the responses break the contract", &format!("  {broken}"), 6);
+        fail("the responses break the contract", &format!("  {broken}"), Next::Hint(6));
     }
 }
 
 /// The five checks as `#[test]` functions against `$server`, the path of the
-/// crate's binary: `kit::grade_tests!(env!("CARGO_BIN_EXE_trap"));`
+/// crate's binary: `kit_measure::grade_tests!(env!("CARGO_BIN_EXE_trap"));`
 #[macro_export]
 macro_rules! grade_tests {
     ($server:expr) => {
@@ -298,4 +530,20 @@ macro_rules! grade_tests {
             $crate::grade::keeps_the_contract($server);
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_quoted_with_its_location() {
+        let output = "listening on http://127.0.0.1:1\n\nthread 'main' panicked at src/main.rs:95:10:\n\
+                      Cannot merge two `Router`s that both have a fallback\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(
+            panic_in(output).as_deref(),
+            Some("Cannot merge two `Router`s that both have a fallback (at src/main.rs:95:10)")
+        );
+        assert_eq!(panic_in("listening on http://127.0.0.1:1\n"), None);
+    }
 }

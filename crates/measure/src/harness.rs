@@ -82,14 +82,27 @@ impl Server {
         let first_line = drain_output(&mut child, &output);
         let line = match first_line.recv_timeout(START_TIMEOUT) {
             Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let said = output.lock().map(|o| o.clone()).unwrap_or_default();
-                return err(format!("{name} did not print its listening line within {START_TIMEOUT:?}; its output:\n{said}"));
+            Err(e) => {
+                // Either it exited (its stdout closed) or it hangs: say which.
+                // A closed stdout means it is exiting: give it a moment.
+                let mut exited = child.try_wait().ok().flatten();
+                let closing = Instant::now();
+                while exited.is_none() && e == mpsc::RecvTimeoutError::Disconnected && closing.elapsed() < Duration::from_secs(2) {
+                    std::thread::sleep(Duration::from_millis(10));
+                    exited = child.try_wait().ok().flatten();
+                }
+                if exited.is_none() {
+                    let _ = child.kill();
+                }
+                let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+                let said = last_words(&output);
+                return err(match exited {
+                    Some(_) => format!("{name} exited ({status}) before it printed its listening line. Its output:\n{said}"),
+                    None => format!("{name} did not print its listening line within {START_TIMEOUT:?}; its output:\n{said}"),
+                });
             }
         };
-        let server = Server::from_line(child, name, &line, output)?;
+        let mut server = Server::from_line(child, name, &line, output)?;
         server.wait_healthy()?;
         Ok(server)
     }
@@ -109,13 +122,22 @@ impl Server {
         Ok(Server { child, name, url: url.to_string(), addr, output })
     }
 
-    fn wait_healthy(&self) -> Result<()> {
+    /// Waits for /health to answer 200; a server that dies meanwhile is
+    /// reported as dead, in its own words, not as "did not answer".
+    fn wait_healthy(&mut self) -> Result<()> {
         let started = Instant::now();
         loop {
+            if let Some(status) = self.exited() {
+                return err(format!(
+                    "{} exited ({status}) after it printed its listening line, before /health answered. Its output:\n{}",
+                    self.name,
+                    last_words(&self.output)
+                ));
+            }
             match get(self.addr, "/health", Duration::from_secs(5)) {
                 Ok((200, _)) => return Ok(()),
                 _ if started.elapsed() > START_TIMEOUT => {
-                    return err(format!("{} listens but /health never answered 200", self.name))
+                    return err(format!("{} listens but /health never answered 200 within {START_TIMEOUT:?}", self.name))
                 }
                 _ => std::thread::sleep(Duration::from_millis(20)),
             }
@@ -288,6 +310,23 @@ pub fn is_alive(pid: u32) -> bool {
         Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
         Err(_) => false,
     }
+}
+
+/// What a process that has exited printed. Its pipes close when it exits,
+/// but the threads that copy them may still be catching up: wait until the
+/// output stops growing (a short, bounded wait).
+fn last_words(output: &Arc<Mutex<String>>) -> String {
+    let read = || output.lock().map(|o| o.clone()).unwrap_or_default();
+    let mut said = read();
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(25));
+        let now = read();
+        if now.len() == said.len() && !now.is_empty() {
+            break;
+        }
+        said = now;
+    }
+    said
 }
 
 /// Copies the child's stdout and stderr into `output`; the first stdout line

@@ -84,3 +84,77 @@ async fn health_loop(health: &Get, stop_at: Instant) -> (Latencies, u64) {
     }
     (latencies, errors)
 }
+
+/// What happened when CPU clients gave up early.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cancelled {
+    /// Clients in each of the two waves.
+    pub clients: usize,
+    /// How long each client of the first wave waited before hanging up.
+    pub gave_up_after: Duration,
+    /// The most CPU jobs the server ran at once meanwhile (its /metrics).
+    pub cpu_jobs_peak: u64,
+}
+
+/// CPU rounds of one job in the cancellation check: long enough (several
+/// times the default ~50 ms) that the first wave's jobs still run when the
+/// second wave arrives, even on a fast laptop.
+const CANCEL_ROUNDS_FACTOR: u64 = 4;
+/// When the first wave hangs up, and when the second arrives.
+const GIVE_UP_AFTER: Duration = Duration::from_millis(30);
+const SECOND_WAVE_AFTER: Duration = Duration::from_millis(80);
+/// How long the server may take to finish the orphaned jobs.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Does the CPU cap survive clients that give up? A first wave of `clients`
+/// (one per core is enough: they take every permit)
+/// /cpu-intensive requests hangs up after `GIVE_UP_AFTER`; a second wave
+/// arrives while the first wave's jobs still compute. A server whose permit
+/// lives in the request's future frees it when the client hangs up, so the
+/// second wave starts computing beside the orphaned jobs: more CPU jobs at
+/// once than cores. The count comes from the server's `cpu_jobs_peak`.
+pub fn cancelled_cpu_jobs(server: &impl Target, clients: usize) -> Result<Cancelled> {
+    server.reset_metrics()?;
+    let rounds = kit_serve::contract::DEFAULT_CPU_ROUNDS * CANCEL_ROUNDS_FACTOR;
+    let request = format!(
+        "GET /cpu-intensive?cpu_rounds={rounds} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr()
+    );
+    let addr = server.addr();
+    runtime()?.block_on(async move {
+        let send = |hang_up: Option<Duration>| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else { return };
+                if stream.write_all(request.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut sink = Vec::new();
+                match hang_up {
+                    // Dropping the stream closes the connection: the client is gone.
+                    Some(after) => tokio::time::sleep(after).await,
+                    None => {
+                        let _ = tokio::time::timeout(DRAIN, stream.read_to_end(&mut sink)).await;
+                    }
+                }
+            })
+        };
+        let first: Vec<_> = (0..clients).map(|_| send(Some(GIVE_UP_AFTER))).collect();
+        tokio::time::sleep(SECOND_WAVE_AFTER).await;
+        let second: Vec<_> = (0..clients).map(|_| send(None)).collect();
+        for task in first.into_iter().chain(second) {
+            let _ = task.await;
+        }
+    });
+    // The orphaned jobs of the first wave may still compute: wait for them.
+    let started = Instant::now();
+    let after = loop {
+        let m = server.metrics()?;
+        if m.cpu_jobs == 0 || started.elapsed() > DRAIN {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Cancelled { clients, gave_up_after: GIVE_UP_AFTER, cpu_jobs_peak: after.cpu_jobs_peak })
+}

@@ -56,23 +56,42 @@ impl SlotModel {
     }
 
     /// One sentence in slot language, for failure messages and reports.
-    pub fn explain(&self, total: Duration) -> String {
+    /// `handler` is the time one request spent inside its handler as the
+    /// server measured it (its /metrics p50): the measured slots are
+    /// computed from it, not from the time the lesson expects, so the
+    /// sentence agrees with `peak_in_flight`. Every figure is printed so
+    /// that it multiplies out: times in whole milliseconds, products from
+    /// the printed factors.
+    pub fn explain(&self, total: Duration, handler: Option<Duration>) -> String {
         let slots = match self.slots {
             Some(s) => format!("{s} slots"),
             None => "unbounded slots".to_string(),
         };
+        let t = whole_ms(self.t);
+        let (ht, whose) = match handler {
+            Some(h) => (whole_ms(h), "the server's own time per request inside its handler"),
+            None => (t, "the lesson's time per request (the server reported none)"),
+        };
+        let total_s = round3(total.as_secs_f64());
+        let seen = if total_s > 0.0 { self.n as f64 * ht as f64 / 1000.0 / total_s } else { 0.0 };
         format!(
-            "{n} requests of {t:.2} s on {slots}: the model predicts {r} round(s) = {p:.2} s; \
-             measured {m:.2} s = {mr:.1} rounds, i.e. about {ms:.1} requests waited at once",
+            "{n} requests of {t} ms on {slots}: the model predicts {r} round(s) x {t} ms = {p:.3} s; \
+             measured {total_s:.3} s; with {ht} ms per request ({whose}), \
+             {n} x {ht} ms / {total_s:.3} s = about {seen:.1} requests waited at once",
             n = self.n,
-            t = self.t.as_secs_f64(),
             r = self.rounds(),
-            p = self.predicted().as_secs_f64(),
-            m = total.as_secs_f64(),
-            mr = self.measured_rounds(total),
-            ms = self.measured_slots(total),
+            p = self.rounds() as f64 * t as f64 / 1000.0,
         )
     }
+}
+
+/// A duration in whole milliseconds, the unit every printed model uses.
+pub fn whole_ms(d: Duration) -> u64 {
+    (d.as_secs_f64() * 1000.0).round() as u64
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// One measured cell: a variant, an endpoint, a concurrency. Tables, charts
@@ -158,6 +177,18 @@ mod tests {
         let m = SlotModel::new(100, Duration::from_millis(1000), Some(4));
         assert!((m.measured_slots(Duration::from_secs(25)) - 4.0).abs() < 1e-9);
         assert!((m.measured_rounds(Duration::from_secs(25)) - 25.0).abs() < 1e-9);
-        assert!(m.explain(Duration::from_secs(25)).contains("25 round(s)"));
+        let sentence = m.explain(Duration::from_secs(25), None);
+        assert!(sentence.contains("25 round(s) x 1000 ms = 25.000 s"), "{sentence}");
+        assert!(sentence.contains("about 4.0 requests"), "{sentence}");
+    }
+
+    #[test]
+    fn the_explanation_uses_the_measured_handler_time_and_multiplies_out() {
+        // The lesson expected 0.5 s and unbounded slots; the server spent
+        // 1.0 s per request in its handler and took 25.02 s.
+        let m = SlotModel::new(100, Duration::from_millis(500), None);
+        let sentence = m.explain(Duration::from_millis(25_020), Some(Duration::from_micros(1_000_400)));
+        assert!(sentence.contains("1 round(s) x 500 ms = 0.500 s"), "{sentence}");
+        assert!(sentence.contains("100 x 1000 ms / 25.020 s = about 4.0 requests"), "{sentence}");
     }
 }

@@ -24,7 +24,7 @@ pub struct CommonArgs {
     #[arg(long, env = "KIT_DB_MS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_MS))]
     pub db_ms: u64,
-    /// CPU rounds per /cpu-intensive request (the default is ~50 ms optimized).
+    /// CPU rounds per /cpu-intensive request (the default is about 0.1 s optimized).
     #[arg(long, env = "KIT_CPU_ROUNDS", default_value_t = DEFAULT_CPU_ROUNDS,
           value_parser = clap::value_parser!(u64).range(1..=MAX_CPU_ROUNDS))]
     pub cpu_rounds: u64,

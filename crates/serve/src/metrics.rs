@@ -1,10 +1,15 @@
 //! What a server knows about itself, served as `GET /metrics`.
 //!
 //! The number that matters most is `peak_in_flight`: the exact high-water
-//! mark of requests inside handlers at the same moment. It *is* the slot
-//! count, measured without a clock, so the tests can assert it exactly on a
-//! noisy machine. Everything else (latency, executor lag, threads, RSS) is
-//! there to explain it.
+//! mark of requests inside handlers at the same moment. It is counted, not
+//! timed, so the tests can assert it exactly on a noisy machine. What it is
+//! exact about: requests *inside handlers* at once. When all N requests
+//! arrive together, that equals the server's slots; when arrivals spread out
+//! (a slow client), early answers leave before late requests arrive and the
+//! peak is lower; and a request inside a handler is not always one that is
+//! waiting (it may itself queue for a thread, as with `spawn_blocking`).
+//! `cpu_jobs_peak` is its twin for CPU work. Everything else (latency,
+//! executor lag, threads, RSS) is there to explain them.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +25,30 @@ use crate::contract::millis;
 const MAX_TRACKED_US: u64 = 3_600_000_000;
 /// How many heartbeats make up "recent" executor lag.
 const RECENT_BEATS: usize = 100;
+
+/// CPU jobs (`contract::cpu_work` calls) running right now in this process,
+/// and the most that ever ran at once. Counted inside the CPU work itself, so
+/// however a server schedules it (inline, `spawn_blocking`, app threads),
+/// the count is the truth: more at once than cores means the cap is missing.
+/// Process-wide statics, because `cpu_work` is a plain function that any
+/// thread may call.
+static CPU_JOBS: AtomicU64 = AtomicU64::new(0);
+static CPU_JOBS_PEAK: AtomicU64 = AtomicU64::new(0);
+
+/// Marks one CPU job as running until the guard drops.
+pub(crate) fn cpu_job() -> CpuJob {
+    let now = CPU_JOBS.fetch_add(1, Ordering::SeqCst) + 1;
+    CPU_JOBS_PEAK.fetch_max(now, Ordering::SeqCst);
+    CpuJob
+}
+
+pub(crate) struct CpuJob;
+
+impl Drop for CpuJob {
+    fn drop(&mut self) {
+        CPU_JOBS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 pub struct Metrics {
     variant: &'static str,
@@ -92,6 +121,7 @@ impl Metrics {
     pub fn reset(&self) {
         self.requests_total.store(0, Ordering::SeqCst);
         self.peak_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        CPU_JOBS_PEAK.store(CPU_JOBS.load(Ordering::SeqCst), Ordering::SeqCst);
         lock(&self.endpoints).clear();
         if let Some(lag) = &self.lag {
             *lock(lag) = Lag::default();
@@ -107,6 +137,8 @@ impl Metrics {
             requests_total: self.requests_total.load(Ordering::SeqCst),
             in_flight: self.in_flight.load(Ordering::SeqCst),
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            cpu_jobs: CPU_JOBS.load(Ordering::SeqCst),
+            cpu_jobs_peak: CPU_JOBS_PEAK.load(Ordering::SeqCst),
             endpoints: lock(&self.endpoints)
                 .iter()
                 .map(|(label, h)| (label.to_string(), EndpointStats::from(h)))
@@ -163,6 +195,11 @@ pub struct MetricsSnapshot {
     pub requests_total: u64,
     pub in_flight: u64,
     pub peak_in_flight: u64,
+    /// CPU jobs (/cpu-intensive computations) running right now.
+    pub cpu_jobs: u64,
+    /// The most CPU jobs (/cpu-intensive computations) that ran at the same
+    /// moment: at most one per core when the CPU work is capped.
+    pub cpu_jobs_peak: u64,
     pub endpoints: BTreeMap<String, EndpointStats>,
     /// `null` on servers without an async runtime.
     pub executor_lag_ms: Option<LagStats>,

@@ -43,12 +43,11 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, Error> {
 
 /// Prints the contract's first stdout line, `listening on http://HOST:PORT`,
 /// and flushes it: the harness waits for exactly this line.
-pub fn announce(listener: &TcpListener) -> Result<SocketAddr, Error> {
-    let addr = listener.local_addr()?;
+pub fn announce(addr: &SocketAddr) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
-    Ok(addr)
+    Ok(())
 }
 
 /// Raises the soft open-files limit to the hard limit and returns the new
@@ -90,20 +89,43 @@ pub fn stop_flag() -> &'static AtomicBool {
     &STOP
 }
 
-/// For tokio servers: completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
+/// For tokio servers: SIGTERM and Ctrl-C, listened for from the moment this
+/// is built. Build it *before* printing the listening line: a client (or the
+/// harness) may send SIGTERM as soon as it reads that line, and a signal that
+/// arrives before a handler exists kills the process instead of draining it.
+pub struct Shutdown {
+    term: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Shutdown {
+    /// Installs the handlers. Must run inside a tokio runtime.
+    pub fn install() -> Shutdown {
+        use tokio::signal::unix::{signal, SignalKind};
+        Shutdown { term: signal(SignalKind::terminate()).ok(), interrupt: signal(SignalKind::interrupt()).ok() }
+    }
+
+    /// Completes on the first SIGTERM or Ctrl-C.
+    pub async fn wait(mut self) {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-        Err(_) => {
-            let _ = ctrl_c.await;
+        tokio::select! {
+            _ = recv(&mut self.term) => {}
+            _ = recv(&mut self.interrupt) => {}
         }
     }
+}
+
+/// Completes on SIGTERM or Ctrl-C, listening from the first poll (for
+/// commands that only need to stop early, not to announce themselves).
+pub async fn shutdown_signal() {
+    Shutdown::install().wait().await
 }
 
 /// The end of every server's `main`: errors go to stderr with exit code 1.

@@ -92,21 +92,29 @@ where
         .route(Endpoint::MetricsReset.path(), post(reset))
 }
 
-/// JSON errors for unknown paths and wrong methods.
-pub fn with_json_errors(router: Router<SharedCtx>) -> Router<SharedCtx> {
-    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed)
-}
-
 /// Completes a server's router of work routes: in-flight tracking around
 /// them, then the observer routes and JSON errors.
 pub fn app(work: Router<SharedCtx>, ctx: SharedCtx) -> Router {
-    let work = work.route_layer(middleware::from_fn_with_state(ctx.clone(), track));
-    with_json_errors(work.merge(observer_routes())).with_state(ctx)
+    app_with(work, Router::new(), ctx)
 }
 
-/// The start every tokio server shares: bind, print the listening line, and
-/// build the context its handlers see. `knob` is the variant's own slot
-/// knob as /metrics reports it; `slots` its declared slot limit.
+/// `app`, plus routes whose handlers count themselves as in flight (the
+/// wrapper's bridge: the blocking app behind it calls `Metrics::enter`), so
+/// they are not tracked twice. Both sets get the same JSON 404 and 405: the
+/// error fallbacks are added after the merge, so they cover every route.
+pub fn app_with(work: Router<SharedCtx>, counts_itself: Router, ctx: SharedCtx) -> Router {
+    let work = work.route_layer(middleware::from_fn_with_state(ctx.clone(), track));
+    work.merge(observer_routes())
+        .with_state(ctx)
+        .merge(counts_itself)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The start every tokio server shares: bind, and build the context its
+/// handlers see. `knob` is the variant's own slot knob as /metrics reports
+/// it; `slots` its declared slot limit. The listening line is printed later,
+/// by `serve`, once the server is ready to answer.
 pub fn listen(
     common: &CommonArgs,
     variant: &'static str,
@@ -114,19 +122,25 @@ pub fn listen(
     slots: Option<u64>,
 ) -> Result<(std::net::TcpListener, SharedCtx), Error> {
     let listener = net::bind(&common.host, common.port)?;
-    net::announce(&listener)?;
     let metrics = Metrics::new(variant, common.knobs(knob), slots, true);
     Ok((listener, Arc::new(Ctx { settings: common.settings(variant), metrics })))
 }
 
 /// Serves `app` on `listener` until SIGTERM or Ctrl-C, then lets in-flight
 /// requests finish. Also starts the heartbeat that measures executor lag.
+///
+/// The listening line comes last: the router is built (a router that panics
+/// while being built never announces itself), the signal handlers exist, and
+/// the listener is registered with the runtime. Whoever reads the line can
+/// send a request, or a SIGTERM, at once.
 pub async fn serve(listener: std::net::TcpListener, app: Router, metrics: Arc<Metrics>) -> Result<(), Error> {
     net::raise_open_files_limit();
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
+    let shutdown = net::Shutdown::install();
     tokio::spawn(heartbeat(metrics));
-    axum::serve(listener, app).with_graceful_shutdown(net::shutdown_signal()).await?;
+    net::announce(&listener.local_addr()?)?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown.wait()).await?;
     Ok(())
 }
 

@@ -76,6 +76,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
+    // TODO: the last argument declares this server's slots in /metrics:
+    // Some(n) while every wait holds one of n threads. Once the waits yield,
+    // the slots are no longer bounded by threads: declare None.
     let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), Some(args.worker_threads))?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))

@@ -69,6 +69,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
+    // TODO: the last argument declares this server's slots in /metrics:
+    // Some(n) while every wait holds one of n threads. Once the waits yield,
+    // the slots are no longer bounded by threads: declare None.
     let (listener, ctx) = serve::listen(&args.common, VARIANT, ("workers", args.workers), Some(args.workers))?;
     let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
     let (jobs, app_threads) = bridge::start(Arc::new(app), args.workers);

@@ -8,12 +8,16 @@
 //!   one request takes 1 x io instead of 2.
 //! - CPU work, which cannot yield, runs on the blocking pool with
 //!   `spawn_blocking`, at most one job per core (a semaphore), so the workers
-//!   stay free and the thread count stays small.
+//!   stay free and the thread count stays small. The permit travels into the
+//!   blocking job: a client that gives up drops its handler future, but not
+//!   the thread that already computes, so the permit must stay with the thread.
+//! - The declared slots in /metrics changed from `Some(worker_threads)` to
+//!   `None` (unbounded): that is the point of the fix, not a detail.
 //! The worker threads did not change: 4 was never the problem.
 //!
 //! Run it by hand: `cargo run -- --port 5002`, then `curl localhost:5002/parallel`.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use axum::{routing::get, Json, Router};
@@ -27,14 +31,14 @@ use tokio::time::sleep;
 const VARIANT: &str = "solution-trap";
 
 /// CPU jobs running at once: one per core. More only adds threads.
-static CPU_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+static CPU_SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cores())));
 
 #[derive(Parser)]
-#[command(about = "async fn handlers that block: N worker threads = N slots")]
+#[command(about = "The trap, fixed: async fn handlers whose waits yield; slots are unbounded")]
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
-    /// Tokio worker threads: this server's slot count, because handlers block them.
+    /// Tokio worker threads. Not a slot limit any more: a waiting task holds none.
     #[arg(long, env = "KIT_WORKER_THREADS", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     worker_threads: u64,
@@ -70,9 +74,16 @@ async fn db_simulation(p: Params) -> Json<Work> {
 async fn cpu_intensive(p: Params) -> Json<Work> {
     let started = Instant::now();
     // FIXED: wait (yielding) for a core, then compute on the blocking pool.
-    let _core = CPU_SLOTS.acquire().await.expect("the semaphore is never closed");
+    // The permit moves into the job: it is released when the computation
+    // ends, not when a client that gave up drops this future.
+    let core = CPU_SLOTS.clone().acquire_owned().await.expect("the semaphore is never closed");
     let rounds = p.cpu_rounds;
-    let checksum = tokio::task::spawn_blocking(move || cpu_work(rounds)).await.expect("cpu_work does not panic");
+    let checksum = tokio::task::spawn_blocking(move || {
+        let _core = core;
+        cpu_work(rounds)
+    })
+    .await
+    .expect("cpu_work does not panic");
     Json(Work::computed(&p, p.cpu_rounds, checksum, started))
 }
 
@@ -82,6 +93,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
+    // FIXED: the declared slots are now unbounded (None): waits yield.
     let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), None)?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
