@@ -210,13 +210,16 @@ fn report(b: &Burst) -> String {
         String::new()
     };
     let model = SlotModel::new(b.n, ms(t), Some(peak.max(1)));
-    let seen = if total > 0.0 { b.n as f64 * t as f64 / 1000.0 / total } else { 0.0 };
+    // Requests that waited at once: the answered ones' handler time over the
+    // total (unanswered requests have not spent theirs yet).
+    let done = if b.timed_out > 0 { format!("{} answered", b.ok) } else { b.n.to_string() };
+    let seen = if total > 0.0 { b.ok as f64 * t as f64 / 1000.0 / total } else { 0.0 };
     format!(
         "  measured: {total:.3} s for {n} x {path}{answered}; {t} ms per request inside its handler (the \
          server's own p50, from /metrics); peak_in_flight {peak} (exact: the most requests inside handlers \
          at the same moment)\n  \
          slot model: {n} requests of {t} ms on {peak} slots = {rounds} rounds x {t} ms = {pred:.3} s; \
-         measured {n} x {t} ms / {total:.3} s = about {seen:.1} requests waiting at once",
+         measured {done} x {t} ms / {total:.3} s = about {seen:.1} requests waiting at once",
         n = b.n,
         path = b.path,
         rounds = model.rounds(),
