@@ -30,12 +30,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, LoadError, Progress};
+use crate::loadgen::{self, HttpUrl, LoadError, Progress};
 
 /// What to run. Stops at `total` requests or after `duration`, whichever
 /// comes first; at least one of the two must be given.
@@ -95,9 +94,7 @@ pub struct BenchResult {
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
 pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<BenchResult, LoadError> {
-    let url = check(opts)?;
-    let addr = loadgen::probe(&url, opts.timeout).await?;
-    let target = Arc::new(Get::new(&url, addr, opts.keep_alive)?);
+    let target = Arc::new(http1::locate(&check(opts)?, opts.keep_alive, opts.timeout).await?);
     let workers = opts.total.map_or(opts.connections, |n| opts.connections.min(n as usize));
 
     let t0 = Instant::now();
@@ -119,7 +116,7 @@ pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<
 
 /// Validates the options and the URL: every mistake a person can make on the
 /// command line is reported here, before any traffic.
-fn check(opts: &BenchOptions) -> Result<Url, LoadError> {
+fn check(opts: &BenchOptions) -> Result<HttpUrl, LoadError> {
     let url = loadgen::validate_url(&opts.url)?;
     let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
     if opts.connections == 0 {
@@ -182,10 +179,7 @@ async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
     let mut conn = None;
     while stop.may_send() {
         let start = Instant::now();
-        let outcome = match tokio::time::timeout(timeout, exchange(&mut conn, &target)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err("timeout"),
-        };
+        let outcome = http1::within(timeout, exchange(&mut conn, &target)).await;
         let took = start.elapsed();
         tally.requests += 1;
         match outcome {
@@ -313,11 +307,6 @@ mod tests {
         BenchOptions { timeout: Duration::from_secs(2), ..BenchOptions::new(url, connections) }
     }
 
-    async fn peers(base: &str) -> u64 {
-        let text = reqwest::get(format!("{base}/peers")).await.unwrap().text().await.unwrap();
-        text.parse().unwrap()
-    }
-
     #[tokio::test]
     async fn bench_sends_exactly_n_requests_on_n_connections() {
         let base = test_server::start();
@@ -330,7 +319,7 @@ mod tests {
         assert!(r.latency.is_ordered(), "{:?}", r.latency);
         assert!(r.rps > 0.0 && r.elapsed_s > 0.0);
         // Keep-alive: four workers, four TCP connections, however many requests.
-        assert_eq!(peers(&base).await, 4);
+        assert_eq!(base.peers(), 4);
     }
 
     #[tokio::test]
@@ -339,7 +328,7 @@ mod tests {
         let o = BenchOptions { total: Some(20), keep_alive: false, ..opts(format!("{base}/fast"), 2) };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (20, 0), "{r:?}");
-        assert_eq!(peers(&base).await, 20);
+        assert_eq!(base.peers(), 20);
     }
 
     #[tokio::test]

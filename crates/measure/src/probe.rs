@@ -43,7 +43,7 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
         // One probe settles the address; both paths go to it.
         let health = http1::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT).await.map_err(harness)?;
         let cpu_url = loadgen::validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
-        let cpu = Arc::new(Get::new(&cpu_url, health.addr, false).map_err(harness)?);
+        let cpu = Arc::new(Get::new(&cpu_url, health.addr, false));
         let stop_at = Instant::now() + duration;
         let load: Vec<_> = (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
         let (health, health_errors) = health_loop(&health, stop_at).await;
