@@ -17,8 +17,10 @@
 //! stall and omits the waiting the users of a real system would have done.
 //! `response_time` is the honest one; `late` counts the sends that lagged.
 //!
-//! Counting rules: `errors` = transport failures + responses with a status
-//! of 500 or more (as in [`crate::bench`]); latencies hold one sample per response
+//! Counting rules: `errors` = transport failures (a timeout among them) +
+//! responses with a status of 500 or more, the load generators' rule
+//! ([`loadgen::is_server_error`], as in [`crate::bench`]): a 4xx is an answer,
+//! listed in `status_counts`; latencies hold one sample per response
 //! received; `dropped` requests were due but not sent because
 //! `max_in_flight` requests were already outstanding, and are in neither
 //! `requests` nor `errors`: a non-zero `dropped` means the numbers describe
@@ -34,7 +36,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, HttpUrl, LoadError, Progress};
+use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
 
 /// A send that starts more than this after its due time counts as `late`.
 /// 10 ms is well above timer jitter (about 1 ms) and well below anything a
@@ -314,11 +316,8 @@ impl Pool {
 struct Tally {
     service: Latencies,
     response: Latencies,
-    completed: u64,
-    errors: u64,
     late: u64,
-    status_counts: BTreeMap<u16, u64>,
-    error_kinds: BTreeMap<&'static str, u64>,
+    counts: Counts,
 }
 
 /// Records every outcome until all senders (the scheduler's and every
@@ -327,20 +326,9 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
     let mut t = Tally::default();
     while let Some(o) = rx.recv().await {
         t.late += u64::from(o.late);
-        match o.result {
-            Ok(status) => {
-                t.completed += 1;
-                t.service.record(o.service);
-                t.response.record(o.response);
-                *t.status_counts.entry(status).or_default() += 1;
-                if loadgen::status_is_error(status) {
-                    t.errors += 1;
-                }
-            }
-            Err(kind) => {
-                t.errors += 1;
-                *t.error_kinds.entry(kind).or_default() += 1;
-            }
+        if t.counts.record(o.result) {
+            t.service.record(o.service);
+            t.response.record(o.response);
         }
         finished.fetch_add(1, Ordering::Relaxed);
     }
@@ -352,15 +340,15 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration) -> A
     AttackResult {
         url: opts.url.clone(),
         target_rate: opts.rate,
-        achieved_rate: per_s(t.completed, elapsed),
+        achieved_rate: per_s(t.counts.responses, elapsed),
         sent_rate: per_s(sent.requests, sent.window.max(opts.duration)),
         requests: sent.requests,
-        completed: t.completed,
-        errors: t.errors,
+        completed: t.counts.responses,
+        errors: t.counts.errors,
         late: t.late,
         dropped: sent.dropped,
-        status_counts: t.status_counts,
-        error_kinds: t.error_kinds.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        error_kinds: t.counts.error_kinds(),
+        status_counts: t.counts.status_counts,
         elapsed_s: elapsed.as_secs_f64(),
         service_time: t.service.summary(),
         response_time: t.response.summary(),
@@ -448,6 +436,18 @@ mod tests {
         assert_eq!((r.requests, r.completed, r.errors), (200, 200, 0), "{r:?}");
         let connections = base.peers();
         assert!((1..=50).contains(&connections), "{connections} connections for 200 requests");
+    }
+
+    /// Same rule as `loadgen::is_server_error`: 5xx are errors, a 404 is an answer.
+    #[tokio::test]
+    async fn attack_counts_5xx_as_errors_and_4xx_as_answers() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.completed, r.errors), (10, 10), "{r:?}");
+        assert_eq!(r.status_counts, BTreeMap::from([(500, 10)]));
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.completed, r.errors), (10, 0), "{r:?}");
+        assert_eq!(r.status_counts, BTreeMap::from([(404, 10)]));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,8 +16,9 @@
 //!   (hyper's HTTP/1.1 connection API, no pool that could open more), and
 //!   reopens it only if the server closes it or a request on it fails.
 //! - `errors` = transport failures (no response at all) + responses with
-//!   status >= 500. A 4xx is an answer, not a failure: it is listed in
-//!   `status_counts` with every other status but is not an error.
+//!   status >= 500, the load generators' rule ([`loadgen::is_server_error`],
+//!   shared with `kit attack`). A 4xx is an answer, not a failure: it is
+//!   listed in `status_counts` with every other status but is not an error.
 //! - `latency` holds one sample per response received, whatever its status;
 //!   transport failures have no latency to record and are counted in
 //!   `error_kinds` instead (as `wrk` does with its socket errors).
@@ -34,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, HttpUrl, LoadError, Progress};
+use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
 
 /// What to run. Stops at `total` requests or after `duration`, whichever
 /// comes first; at least one of the two must be given.
@@ -162,10 +163,7 @@ impl Stop {
 struct Tally {
     latency: Latencies,
     requests: u64,
-    responses: u64,
-    errors: u64,
-    status_counts: BTreeMap<u16, u64>,
-    error_kinds: BTreeMap<&'static str, u64>,
+    counts: Counts,
 }
 
 /// After a refused connection, wait this long before the next try: a server
@@ -182,23 +180,13 @@ async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
         let outcome = http1::within(timeout, exchange(&mut conn, &target)).await;
         let took = start.elapsed();
         tally.requests += 1;
-        match outcome {
-            Ok(status) => {
-                tally.responses += 1;
-                tally.latency.record(took);
-                *tally.status_counts.entry(status).or_default() += 1;
-                if loadgen::status_is_error(status) {
-                    tally.errors += 1;
-                }
-            }
-            Err(kind) => {
-                // Whatever state the connection is in, it is not to be trusted.
-                conn = None;
-                tally.errors += 1;
-                *tally.error_kinds.entry(kind).or_default() += 1;
-                if kind == "connect refused" {
-                    tokio::time::sleep(REFUSED_BACKOFF).await;
-                }
+        if tally.counts.record(outcome) {
+            tally.latency.record(took);
+        } else {
+            // Whatever state the connection is in, it is not to be trusted.
+            conn = None;
+            if outcome == Err("connect refused") {
+                tokio::time::sleep(REFUSED_BACKOFF).await;
             }
         }
         stop.done.fetch_add(1, Ordering::Relaxed);
@@ -229,10 +217,7 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, elapsed: 
     for t in &tallies {
         all.latency.merge(&t.latency);
         all.requests += t.requests;
-        all.responses += t.responses;
-        all.errors += t.errors;
-        loadgen::merge_counts(&mut all.status_counts, &t.status_counts);
-        loadgen::merge_counts(&mut all.error_kinds, &t.error_kinds);
+        all.counts.merge(&t.counts);
     }
     let elapsed_s = elapsed.as_secs_f64();
     BenchResult {
@@ -240,11 +225,11 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, elapsed: 
         // What was used: fewer than asked when -n is smaller than -c.
         connections: workers,
         requests: all.requests,
-        errors: all.errors,
-        status_counts: all.status_counts,
-        error_kinds: all.error_kinds.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        errors: all.counts.errors,
+        error_kinds: all.counts.error_kinds(),
+        status_counts: all.counts.status_counts,
         elapsed_s,
-        rps: if elapsed_s > 0.0 { all.responses as f64 / elapsed_s } else { 0.0 },
+        rps: if elapsed_s > 0.0 { all.counts.responses as f64 / elapsed_s } else { 0.0 },
         latency: all.latency.summary(),
     }
 }

@@ -7,7 +7,9 @@
 //! *when* they send; the rules for what a result means live here so that
 //! both report the same thing the same way. Both send through the same
 //! hyper HTTP/1.1 client, [`crate::http1`], the one `kit selfcheck` compares
-//! with wrk.
+//! with wrk. The burst and the CPU probe use the same client and the same
+//! failure names; only their error rule is stricter (see
+//! [`is_contract_answer`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -312,11 +314,68 @@ pub fn unwrap_join<T>(joined: Result<T, tokio::task::JoinError>) -> T {
     }
 }
 
-/// Whether a response counts as an error: server failures (5xx) do, client
-/// errors (4xx) do not, because a 404 or 429 is an answer the server chose
-/// to give, at full speed. Every status is still listed in `status_counts`.
-pub fn status_is_error(status: u16) -> bool {
+/// The load generators' rule (bench and attack): a response counts as an
+/// error when the server failed (5xx). A client error (4xx) does not: a 404
+/// or a 429 is an answer the server chose to give, at full speed, and a load
+/// test of any URL must be able to measure it. Every status is still listed
+/// in `status_counts`, so a run of 404s is plain to see.
+pub fn is_server_error(status: u16) -> bool {
     status >= 500
+}
+
+/// The burst's and the CPU probe's rule, stricter: only a 2xx is a success,
+/// anything else is an error. They ask the kit's own servers for the
+/// contract's endpoints, which must answer 2xx; a 404 there means a wrong
+/// path or a broken server, and counting it as a fast answer would make the
+/// broken server look fast in the slot table.
+pub fn is_contract_answer(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// What bench and attack count for every request, whatever their loop: one
+/// instance per worker (bench) or in the one aggregator (attack), merged at
+/// the end, never shared while the load runs.
+#[derive(Default)]
+pub(crate) struct Counts {
+    /// Requests that got a response, whatever its status.
+    pub responses: u64,
+    /// Transport failures + responses that are [`is_server_error`].
+    pub errors: u64,
+    pub status_counts: BTreeMap<u16, u64>,
+    pub error_kinds: BTreeMap<&'static str, u64>,
+}
+
+impl Counts {
+    /// Counts one request's outcome (a status, or a transport failure's
+    /// kind). Returns whether a response came, i.e. whether the caller has
+    /// a latency to record: a transport failure has none.
+    pub fn record(&mut self, outcome: Result<u16, &'static str>) -> bool {
+        match outcome {
+            Ok(status) => {
+                self.responses += 1;
+                *self.status_counts.entry(status).or_default() += 1;
+                self.errors += u64::from(is_server_error(status));
+                true
+            }
+            Err(kind) => {
+                self.errors += 1;
+                *self.error_kinds.entry(kind).or_default() += 1;
+                false
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        self.responses += other.responses;
+        self.errors += other.errors;
+        merge_counts(&mut self.status_counts, &other.status_counts);
+        merge_counts(&mut self.error_kinds, &other.error_kinds);
+    }
+
+    /// The failure kinds as a result carries them.
+    pub fn error_kinds(&self) -> BTreeMap<String, u64> {
+        self.error_kinds.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    }
 }
 
 /// A real HTTP server for the generators' tests, on 127.0.0.1:0, in a thread
@@ -477,11 +536,28 @@ mod tests {
     }
 
     #[test]
-    fn only_5xx_is_an_error_status() {
-        assert!(!status_is_error(200));
-        assert!(!status_is_error(404));
-        assert!(!status_is_error(429));
-        assert!(status_is_error(500));
-        assert!(status_is_error(503));
+    fn only_5xx_is_a_load_error_and_only_2xx_keeps_the_contract() {
+        assert!(!is_server_error(200));
+        assert!(!is_server_error(404));
+        assert!(!is_server_error(429));
+        assert!(is_server_error(500));
+        assert!(is_server_error(503));
+        assert!(is_contract_answer(200) && is_contract_answer(204));
+        assert!(!is_contract_answer(301) && !is_contract_answer(404) && !is_contract_answer(500));
+    }
+
+    #[test]
+    fn counts_record_statuses_and_failures_by_the_load_rule() {
+        let mut c = Counts::default();
+        assert!(c.record(Ok(200)));
+        assert!(c.record(Ok(404)));
+        assert!(c.record(Ok(503)));
+        assert!(!c.record(Err(TIMEOUT_KIND)));
+        let mut all = Counts::default();
+        all.merge(&c);
+        all.merge(&c);
+        assert_eq!((all.responses, all.errors), (6, 4));
+        assert_eq!(all.status_counts, BTreeMap::from([(200, 2), (404, 2), (503, 2)]));
+        assert_eq!(all.error_kinds(), BTreeMap::from([(TIMEOUT_KIND.to_string(), 2)]));
     }
 }
