@@ -7,9 +7,9 @@
 //! *when* they send; the rules for what a result means live here so that
 //! both report the same thing the same way. Both send through the same
 //! hyper HTTP/1.1 client, [`crate::http1`], the one `kit selfcheck` compares
-//! with wrk. The burst and the CPU probe use the same client and the same
-//! failure names; only their error rule is stricter (see
-//! [`is_contract_answer`]).
+//! with wrk. The burst and the CPU probe use the same client, the same
+//! failure names and the same progress hook; only their error rule is
+//! stricter (see [`is_contract_answer`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,9 +20,10 @@ use std::time::Duration;
 use hyper::header::HeaderValue;
 use hyper::Uri;
 
-/// The progress hook both generators accept: called with a running count,
-/// from the coordinating task only (never from a worker), at most
-/// [`PROGRESS_EVERY`] apart. `Sync` so the generator's future stays `Send`.
+/// The progress hook every generator accepts (bench, attack and the burst):
+/// called with a running count of finished requests, from the coordinating
+/// task only (never from a worker), at most [`PROGRESS_EVERY`] apart, and
+/// once at the end. `Sync` so the generator's future stays `Send`.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// How often the progress hook runs: ten times a second is smooth for a
