@@ -7,7 +7,6 @@
 //! 130 at once, without waiting for bursts that may have seconds to go.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
@@ -76,7 +75,8 @@ pub struct Outcome {
 /// What a job thread shares with the main thread.
 #[derive(Default)]
 struct Live {
-    done: Arc<AtomicU64>,
+    /// Requests finished in this job, all its cells so far.
+    done: AtomicU64,
     cell: AtomicUsize,
 }
 
@@ -107,7 +107,10 @@ fn measure(job: &Job, live: &Live) -> Result<Vec<Row>, String> {
     let mut rows = Vec::with_capacity(job.cells.len());
     for (i, cell) in job.cells.iter().enumerate() {
         live.cell.store(i, Ordering::Relaxed);
-        let burst = burst_with_progress(&job.started.server, &cell.path, cell.n, cell.deadline(), live.done.clone())
+        // The burst counts from 0; the bar spans the job's cells.
+        let before = live.done.load(Ordering::Relaxed);
+        let hook = |n: u64| live.done.store(before + n, Ordering::Relaxed);
+        let burst = burst_with_progress(&job.started.server, &cell.path, cell.n, cell.deadline(), Some(&hook))
             .map_err(|e| format!("{} x {}: {e}", cell.n, cell.path))?;
         rows.push(cell.row(&burst));
     }

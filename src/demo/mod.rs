@@ -196,7 +196,7 @@ impl Screen<'_> {
     fn with_progress<T: Send>(
         &mut self,
         n: u64,
-        done: &crate::burst::Progress,
+        done: &std::sync::atomic::AtomicU64,
         measure: impl FnOnce() -> T + Send,
     ) -> std::io::Result<T> {
         let started = Instant::now();

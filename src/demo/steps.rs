@@ -6,11 +6,12 @@
 //! lines they show, the slot count the lesson predicts, and what the
 //! runtime's executor lag should look like.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::snippets::{self, Snippet};
 use super::{start, DemoError, DemoOptions, Go, Screen};
-use crate::burst::{burst_with_progress, Burst, Progress};
+use crate::burst::{burst_with_progress, Burst};
 use crate::probe::{health_under_cpu_load, CpuProbe};
 use crate::slots::{fill_speedups, Row, SlotModel};
 use crate::table::{self, VERDICT_TOLERANCE};
@@ -173,9 +174,9 @@ fn measure(opts: &DemoOptions, screen: &mut Screen, server: &'static str, model:
     let guard = start(opts, server)?;
     // Twice the prediction plus slack: a late burst still gets reported.
     let deadline = model.predicted() * 2 + Duration::from_secs(10);
-    let done = Progress::default();
-    let counter = done.clone();
-    let burst = screen.with_progress(opts.n, &done, || burst_with_progress(&guard, "/parallel", opts.n, deadline, counter))?;
+    let done = AtomicU64::new(0);
+    let hook = |n: u64| done.store(n, Ordering::Relaxed);
+    let burst = screen.with_progress(opts.n, &done, || burst_with_progress(&guard, "/parallel", opts.n, deadline, Some(&hook)))?;
     burst.map_err(|e| DemoError::Measure { server, detail: e.0 })
 }
 

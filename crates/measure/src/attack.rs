@@ -3,8 +3,10 @@
 //!
 //! Request i is due at `t0 + i/R`, whatever happened to requests 0..i: a slow
 //! server does not slow the schedule, it collects a queue, as it would with
-//! real users. Each request runs on its own task, over a shared keep-alive
-//! pool.
+//! real users. Each request runs on its own task and borrows a keep-alive
+//! connection from a pool of idle ones (or opens one): the hyper HTTP/1.1
+//! client of [`crate::http1`], the same as `kit bench`'s, so the two loops
+//! cost the server's CPU the same.
 //!
 //! Two latencies per response:
 //! - `service_time`, from the moment the request was actually sent;
@@ -15,8 +17,10 @@
 //! stall and omits the waiting the users of a real system would have done.
 //! `response_time` is the honest one; `late` counts the sends that lagged.
 //!
-//! Counting rules: `errors` = transport failures + responses with a status
-//! of 500 or more (as in [`crate::bench`]); latencies hold one sample per response
+//! Counting rules: `errors` = transport failures (a timeout among them) +
+//! responses with a status of 500 or more, the load generators' rule
+//! ([`loadgen::is_server_error`], as in [`crate::bench`]): a 4xx is an answer,
+//! listed in `status_counts`; latencies hold one sample per response
 //! received; `dropped` requests were due but not sent because
 //! `max_in_flight` requests were already outstanding, and are in neither
 //! `requests` nor `errors`: a non-zero `dropped` means the numbers describe
@@ -24,15 +28,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, Url};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
+use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, LoadError, Progress};
+use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
 
 /// A send that starts more than this after its due time counts as `late`.
 /// 10 ms is well above timer jitter (about 1 ms) and well below anything a
@@ -98,9 +102,8 @@ pub struct AttackResult {
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
 pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result<AttackResult, LoadError> {
-    let url = check(opts)?;
-    loadgen::probe(&url, opts.timeout).await?;
-    let client = loadgen::client(opts.timeout)?;
+    let target = http1::locate(&check(opts)?, true, opts.timeout).await?;
+    let pool = Arc::new(Pool { target, timeout: opts.timeout, idle: Mutex::default() });
 
     // Each request task sends its outcome here; one aggregator task records
     // them, so no histogram is ever shared or locked.
@@ -113,7 +116,7 @@ pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result
     let cancel = CancelOnDrop::default();
     let cancelled = cancel.0.clone();
     let t0 = Instant::now();
-    let scheduler = tokio::task::spawn_blocking(move || schedule(plan, t0, &runtime, &client, &url, tx, &cancelled));
+    let scheduler = tokio::task::spawn_blocking(move || schedule(plan, t0, &runtime, &pool, tx, &cancelled));
     let sent = loadgen::unwrap_join(loadgen::with_progress(scheduler, &finished, progress).await);
     // The scheduler has dropped its sender: the aggregator ends with the last request.
     let tally = loadgen::unwrap_join(loadgen::with_progress(aggregator, &finished, progress).await);
@@ -124,7 +127,7 @@ pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result
 }
 
 /// Rejects what cannot be run, before any traffic.
-fn check(opts: &AttackOptions) -> Result<Url, LoadError> {
+fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
     let url = loadgen::validate_url(&opts.url)?;
     let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
     if !opts.rate.is_finite() || opts.rate <= 0.0 {
@@ -200,8 +203,7 @@ fn schedule(
     plan: Plan,
     t0: Instant,
     runtime: &tokio::runtime::Handle,
-    client: &Client,
-    url: &Url,
+    pool: &Arc<Pool>,
     tx: mpsc::UnboundedSender<Outcome>,
     cancelled: &AtomicBool,
 ) -> Sent {
@@ -221,7 +223,7 @@ fn schedule(
         }
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
-                runtime.spawn(one_request(client.clone(), url.clone(), due_at, slot, tx.clone()));
+                runtime.spawn(one_request(pool.clone(), due_at, slot, tx.clone()));
                 sent.requests += 1;
             }
             Err(_) => sent.dropped += 1,
@@ -241,9 +243,9 @@ struct Outcome {
 
 /// One request: send, read the body to the end, report. `_slot` is held
 /// until the task ends, so it counts against `max_in_flight` the whole time.
-async fn one_request(client: Client, url: Url, due_at: Instant, _slot: OwnedSemaphorePermit, tx: mpsc::UnboundedSender<Outcome>) {
+async fn one_request(pool: Arc<Pool>, due_at: Instant, _slot: OwnedSemaphorePermit, tx: mpsc::UnboundedSender<Outcome>) {
     let sent_at = Instant::now();
-    let result = send(&client, url).await;
+    let result = pool.send().await;
     let done = Instant::now();
     let outcome = Outcome {
         service: done - sent_at,
@@ -255,13 +257,58 @@ async fn one_request(client: Client, url: Url, due_at: Instant, _slot: OwnedSema
     let _ = tx.send(outcome);
 }
 
-/// One GET, body drained chunk by chunk and dropped.
-async fn send(client: &Client, url: Url) -> Result<u16, &'static str> {
-    let kind = |e: reqwest::Error| loadgen::error_kind(&e);
-    let mut response = client.get(url).send().await.map_err(kind)?;
-    let status = response.status().as_u16();
-    while response.chunk().await.map_err(kind)?.is_some() {}
-    Ok(status)
+/// The open loop's keep-alive connections: the idle ones wait here between
+/// requests. A request takes the most recently returned idle connection
+/// (so a steady rate keeps reusing a few hot ones) or, if none is idle,
+/// opens a new one; after the whole response it gives the connection back
+/// if the server left it open. So the pool holds as many connections as
+/// were ever in flight at once, at most `max_in_flight`.
+///
+/// A std `Mutex` around a `Vec`: it is held for a push or a pop, never
+/// across an await, so it is never contended for long.
+struct Pool {
+    target: Get,
+    /// Per request, connect + response + body.
+    timeout: Duration,
+    idle: Mutex<Vec<Sender>>,
+}
+
+impl Pool {
+    /// One GET, bounded by the timeout: the status, or a transport
+    /// failure's kind. A connection that failed or timed out is dropped
+    /// with the future, never given back.
+    async fn send(&self) -> Result<u16, &'static str> {
+        http1::within(self.timeout, async {
+            let mut sender = self.checkout().await?;
+            let status = http1::exchange(&mut sender, &self.target).await?;
+            if !sender.is_closed() {
+                self.idle().push(sender);
+            }
+            Ok(status)
+        })
+        .await
+    }
+
+    /// An idle connection that is still usable, or a new one. `ready()`
+    /// fails on a connection the server closed while it sat idle, before
+    /// anything is sent on it: that one is dropped and the next tried, so a
+    /// server's idle timeout does not turn into a failed request. (A close
+    /// that crosses the request on the wire still fails it, and is counted.)
+    async fn checkout(&self) -> Result<Sender, &'static str> {
+        loop {
+            // The guard is a temporary of this statement: never held across the await.
+            let Some(mut sender) = self.idle().pop() else { break };
+            if sender.ready().await.is_ok() {
+                return Ok(sender);
+            }
+        }
+        http1::connect(self.target.addr).await
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
+        // Nothing panics while holding it; if something did, the Vec is still whole.
+        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// The aggregator's counts.
@@ -269,11 +316,8 @@ async fn send(client: &Client, url: Url) -> Result<u16, &'static str> {
 struct Tally {
     service: Latencies,
     response: Latencies,
-    completed: u64,
-    errors: u64,
     late: u64,
-    status_counts: BTreeMap<u16, u64>,
-    error_kinds: BTreeMap<&'static str, u64>,
+    counts: Counts,
 }
 
 /// Records every outcome until all senders (the scheduler's and every
@@ -282,20 +326,9 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
     let mut t = Tally::default();
     while let Some(o) = rx.recv().await {
         t.late += u64::from(o.late);
-        match o.result {
-            Ok(status) => {
-                t.completed += 1;
-                t.service.record(o.service);
-                t.response.record(o.response);
-                *t.status_counts.entry(status).or_default() += 1;
-                if loadgen::status_is_error(status) {
-                    t.errors += 1;
-                }
-            }
-            Err(kind) => {
-                t.errors += 1;
-                *t.error_kinds.entry(kind).or_default() += 1;
-            }
+        if t.counts.record(o.result) {
+            t.service.record(o.service);
+            t.response.record(o.response);
         }
         finished.fetch_add(1, Ordering::Relaxed);
     }
@@ -307,15 +340,15 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration) -> A
     AttackResult {
         url: opts.url.clone(),
         target_rate: opts.rate,
-        achieved_rate: per_s(t.completed, elapsed),
+        achieved_rate: per_s(t.counts.responses, elapsed),
         sent_rate: per_s(sent.requests, sent.window.max(opts.duration)),
         requests: sent.requests,
-        completed: t.completed,
-        errors: t.errors,
+        completed: t.counts.responses,
+        errors: t.counts.errors,
         late: t.late,
         dropped: sent.dropped,
-        status_counts: t.status_counts,
-        error_kinds: t.error_kinds.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        error_kinds: t.counts.error_kinds(),
+        status_counts: t.counts.status_counts,
         elapsed_s: elapsed.as_secs_f64(),
         service_time: t.service.summary(),
         response_time: t.response.summary(),
@@ -392,6 +425,31 @@ mod tests {
         assert!(r.response_time.p90_ms >= r.service_time.p90_ms + 100.0, "{r:?}");
     }
 
+    /// Keep-alive: at 100/s to a fast server, about one request is in
+    /// flight at a time, so a few connections carry all 200 requests. A
+    /// connection per request would be 200; the bound of 50 leaves room for
+    /// a stalled machine sending a backlog at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attack_reuses_idle_connections() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/fast"), 100.0, 2000), None).await.unwrap();
+        assert_eq!((r.requests, r.completed, r.errors), (200, 200, 0), "{r:?}");
+        let connections = base.peers();
+        assert!((1..=50).contains(&connections), "{connections} connections for 200 requests");
+    }
+
+    /// Same rule as `loadgen::is_server_error`: 5xx are errors, a 404 is an answer.
+    #[tokio::test]
+    async fn attack_counts_5xx_as_errors_and_4xx_as_answers() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.completed, r.errors), (10, 10), "{r:?}");
+        assert_eq!(r.status_counts, BTreeMap::from([(500, 10)]));
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.completed, r.errors), (10, 0), "{r:?}");
+        assert_eq!(r.status_counts, BTreeMap::from([(404, 10)]));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_counts_what_max_in_flight_drops() {
         let base = test_server::start();
@@ -419,6 +477,13 @@ mod tests {
         for url in ["notaurl", "ftp://x", "http://"] {
             let err = run(&opts(url.into(), 10.0, 100), None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
+        }
+        // The two a person most often types: https, and a URL with no host.
+        for (url, needle) in [("https://127.0.0.1:1/", "https is not supported"), ("http:///health", "missing host")] {
+            let err = run(&opts(url.into(), 10.0, 100), None).await.unwrap_err();
+            assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
+            let text = err.to_string();
+            assert!(text.contains(url) && text.contains(needle) && text.contains("http://127.0.0.1:3000/health"), "{text}");
         }
         for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None).await.unwrap_err();

@@ -16,8 +16,9 @@
 //!   (hyper's HTTP/1.1 connection API, no pool that could open more), and
 //!   reopens it only if the server closes it or a request on it fails.
 //! - `errors` = transport failures (no response at all) + responses with
-//!   status >= 500. A 4xx is an answer, not a failure: it is listed in
-//!   `status_counts` with every other status but is not an error.
+//!   status >= 500, the load generators' rule ([`loadgen::is_server_error`],
+//!   shared with `kit attack`). A 4xx is an answer, not a failure: it is
+//!   listed in `status_counts` with every other status but is not an error.
 //! - `latency` holds one sample per response received, whatever its status;
 //!   transport failures have no latency to record and are counted in
 //!   `error_kinds` instead (as `wrk` does with its socket errors).
@@ -30,12 +31,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, LoadError, Progress};
+use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
 
 /// What to run. Stops at `total` requests or after `duration`, whichever
 /// comes first; at least one of the two must be given.
@@ -95,9 +95,7 @@ pub struct BenchResult {
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
 pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<BenchResult, LoadError> {
-    let url = check(opts)?;
-    let addr = loadgen::probe(&url, opts.timeout).await?;
-    let target = Arc::new(Get::new(&url, addr, opts.keep_alive)?);
+    let target = Arc::new(http1::locate(&check(opts)?, opts.keep_alive, opts.timeout).await?);
     let workers = opts.total.map_or(opts.connections, |n| opts.connections.min(n as usize));
 
     let t0 = Instant::now();
@@ -119,7 +117,7 @@ pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<
 
 /// Validates the options and the URL: every mistake a person can make on the
 /// command line is reported here, before any traffic.
-fn check(opts: &BenchOptions) -> Result<Url, LoadError> {
+fn check(opts: &BenchOptions) -> Result<HttpUrl, LoadError> {
     let url = loadgen::validate_url(&opts.url)?;
     let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
     if opts.connections == 0 {
@@ -165,10 +163,7 @@ impl Stop {
 struct Tally {
     latency: Latencies,
     requests: u64,
-    responses: u64,
-    errors: u64,
-    status_counts: BTreeMap<u16, u64>,
-    error_kinds: BTreeMap<&'static str, u64>,
+    counts: Counts,
 }
 
 /// After a refused connection, wait this long before the next try: a server
@@ -182,29 +177,16 @@ async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
     let mut conn = None;
     while stop.may_send() {
         let start = Instant::now();
-        let outcome = match tokio::time::timeout(timeout, exchange(&mut conn, &target)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err("timeout"),
-        };
+        let outcome = http1::within(timeout, exchange(&mut conn, &target)).await;
         let took = start.elapsed();
         tally.requests += 1;
-        match outcome {
-            Ok(status) => {
-                tally.responses += 1;
-                tally.latency.record(took);
-                *tally.status_counts.entry(status).or_default() += 1;
-                if loadgen::status_is_error(status) {
-                    tally.errors += 1;
-                }
-            }
-            Err(kind) => {
-                // Whatever state the connection is in, it is not to be trusted.
-                conn = None;
-                tally.errors += 1;
-                *tally.error_kinds.entry(kind).or_default() += 1;
-                if kind == "connect refused" {
-                    tokio::time::sleep(REFUSED_BACKOFF).await;
-                }
+        if tally.counts.record(outcome) {
+            tally.latency.record(took);
+        } else {
+            // Whatever state the connection is in, it is not to be trusted.
+            conn = None;
+            if outcome == Err("connect refused") {
+                tokio::time::sleep(REFUSED_BACKOFF).await;
             }
         }
         stop.done.fetch_add(1, Ordering::Relaxed);
@@ -235,10 +217,7 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, elapsed: 
     for t in &tallies {
         all.latency.merge(&t.latency);
         all.requests += t.requests;
-        all.responses += t.responses;
-        all.errors += t.errors;
-        loadgen::merge_counts(&mut all.status_counts, &t.status_counts);
-        loadgen::merge_counts(&mut all.error_kinds, &t.error_kinds);
+        all.counts.merge(&t.counts);
     }
     let elapsed_s = elapsed.as_secs_f64();
     BenchResult {
@@ -246,11 +225,11 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, elapsed: 
         // What was used: fewer than asked when -n is smaller than -c.
         connections: workers,
         requests: all.requests,
-        errors: all.errors,
-        status_counts: all.status_counts,
-        error_kinds: all.error_kinds.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        errors: all.counts.errors,
+        error_kinds: all.counts.error_kinds(),
+        status_counts: all.counts.status_counts,
         elapsed_s,
-        rps: if elapsed_s > 0.0 { all.responses as f64 / elapsed_s } else { 0.0 },
+        rps: if elapsed_s > 0.0 { all.counts.responses as f64 / elapsed_s } else { 0.0 },
         latency: all.latency.summary(),
     }
 }
@@ -313,11 +292,6 @@ mod tests {
         BenchOptions { timeout: Duration::from_secs(2), ..BenchOptions::new(url, connections) }
     }
 
-    async fn peers(base: &str) -> u64 {
-        let text = reqwest::get(format!("{base}/peers")).await.unwrap().text().await.unwrap();
-        text.parse().unwrap()
-    }
-
     #[tokio::test]
     async fn bench_sends_exactly_n_requests_on_n_connections() {
         let base = test_server::start();
@@ -330,7 +304,7 @@ mod tests {
         assert!(r.latency.is_ordered(), "{:?}", r.latency);
         assert!(r.rps > 0.0 && r.elapsed_s > 0.0);
         // Keep-alive: four workers, four TCP connections, however many requests.
-        assert_eq!(peers(&base).await, 4);
+        assert_eq!(base.peers(), 4);
     }
 
     #[tokio::test]
@@ -339,7 +313,7 @@ mod tests {
         let o = BenchOptions { total: Some(20), keep_alive: false, ..opts(format!("{base}/fast"), 2) };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (20, 0), "{r:?}");
-        assert_eq!(peers(&base).await, 20);
+        assert_eq!(base.peers(), 20);
     }
 
     #[tokio::test]

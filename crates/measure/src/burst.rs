@@ -7,6 +7,10 @@
 //! All N connections are opened before the first request is written, so the
 //! N requests reach the server within milliseconds of each other; the time
 //! that took is kept apart (`connect`) and is not part of `total`.
+//!
+//! What counts as an error is stricter here than in the load generators:
+//! anything but a 2xx ([`loadgen::is_contract_answer`]), because a burst asks
+//! for the contract's endpoints, which must answer 2xx.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,7 +23,8 @@ use tokio::sync::Barrier;
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
 use kit_serve::metrics::{MetricsSnapshot, ProcessStats};
-use crate::{http1, loadgen};
+use crate::loadgen::{self, Progress};
+use crate::http1;
 use kit_serve::net;
 use crate::slots::{Row, SlotModel};
 
@@ -35,8 +40,10 @@ pub struct Burst {
     pub connect: Duration,
     /// From the moment all requests were sent to the last answer (or the deadline).
     pub total: Duration,
+    /// 2xx answers.
     pub ok: u64,
-    /// Transport failures, timeouts and non-2xx answers.
+    /// Transport failures, timeouts and non-2xx answers: `n - ok`. Stricter
+    /// than bench's and attack's rule on purpose, see the module docs.
     pub errors: u64,
     pub timed_out: u64,
     pub status_counts: BTreeMap<u16, u64>,
@@ -117,16 +124,18 @@ impl Burst {
 /// Fires `n` concurrent `GET path` at `server`, each on its own connection,
 /// and gives up on whatever is unanswered `deadline` after it began.
 pub fn burst(server: &impl Target, path: &str, n: u64, deadline: Duration) -> Result<Burst> {
-    burst_with_progress(server, path, n, deadline, Progress::default())
+    burst_with_progress(server, path, n, deadline, None)
 }
 
-/// `burst`, counting finished requests into `progress` for a live view.
+/// `burst`, with the load generators' progress hook for a live view: called
+/// with the number of requests finished so far, about ten times a second and
+/// once at the end, on the calling thread.
 pub fn burst_with_progress(
     server: &impl Target,
     path: &str,
     n: u64,
     deadline: Duration,
-    progress: Progress,
+    progress: Option<Progress<'_>>,
 ) -> Result<Burst> {
     net::raise_open_files_limit();
     let before = server.reset_metrics()?;
@@ -161,24 +170,25 @@ struct Outcome {
     timed_out: u64,
 }
 
-/// Requests finished so far, for live progress; readable from any thread.
-pub type Progress = Arc<AtomicU64>;
+/// One request's latency (from the release) and its status or failure kind.
+type Answer = (Duration, std::result::Result<u16, &'static str>);
 
 /// Opens all `n` connections, then sends all `n` requests at once. Opening
 /// a connection costs the client more than writing a request (1000 connects
 /// take a few hundred ms on 2 cores): connecting first keeps that ramp out of
 /// the burst, so every request is in flight within a few ms and
 /// `peak_in_flight` measures the server's slots, not the client's pace.
-async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Progress) -> Result<Outcome> {
+async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Option<Progress<'_>>) -> Result<Outcome> {
     let get = http1::resolve(&format!("{base}{path}"), false, deadline)
         .await
         .map_err(|e| HarnessError(e.to_string()))?;
     let get = Arc::new(get);
     let until = tokio::time::Instant::now() + deadline;
     let go = Arc::new(Barrier::new(n as usize + 1));
+    let done = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..n)
         .map(|_| {
-            let (get, go, progress) = (get.clone(), go.clone(), progress.clone());
+            let (get, go, done) = (get.clone(), go.clone(), done.clone());
             tokio::spawn(async move {
                 let connected = tokio::time::timeout_at(until, http1::connect(get.addr)).await;
                 go.wait().await;
@@ -191,11 +201,17 @@ async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Prog
                     Ok(Err(kind)) => Err(kind),
                     Err(_) => Err(loadgen::TIMEOUT_KIND),
                 };
-                progress.fetch_add(1, Ordering::Relaxed);
+                done.fetch_add(1, Ordering::Relaxed);
                 (sent.elapsed(), result)
             })
         })
         .collect();
+    loadgen::with_progress(collect(tasks, &go), &done, progress).await
+}
+
+/// Releases the requests once every connection is open, then waits for
+/// each of them: the coordinator's half of [`fire`].
+async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> Result<Outcome> {
     let connecting = Instant::now();
     go.wait().await;
     let connect = connecting.elapsed();
@@ -239,7 +255,7 @@ impl Outcome {
         peak_threads: u64,
         peak_rss_bytes: u64,
     ) -> Burst {
-        let ok: u64 = self.status_counts.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, c)| c).sum();
+        let ok: u64 = self.status_counts.iter().filter(|(s, _)| loadgen::is_contract_answer(**s)).map(|(_, c)| c).sum();
         let secs = self.total.as_secs_f64().max(1e-9);
         Burst {
             path: path.to_string(),

@@ -1,6 +1,8 @@
-//! One HTTP/1.1 connection at a time, straight on hyper: what `kit bench`
-//! and the burst send. No pool that could open, reuse or hide a connection:
-//! the caller holds each connection and decides when it ends.
+//! One HTTP/1.1 connection at a time, straight on hyper: the client of the
+//! burst, the CPU probe, `kit bench` and `kit attack`. No pool that could
+//! open, reuse or hide a connection: the caller holds each connection and
+//! decides when it ends (bench keeps one per worker, attack keeps its idle
+//! ones in a pool of its own, the burst uses each once).
 //!
 //! Why hyper rather than reqwest: no pool, no per-request URL parsing, no
 //! headers beyond the ones below. Measured on 2 cores (client and an axum
@@ -12,6 +14,7 @@
 //! is one request and its whole response, so a burst can open every
 //! connection first and then send every request at once.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -21,9 +24,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONNECTION, HOST};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
-use reqwest::Url;
 
-use crate::loadgen::{self, LoadError};
+use crate::loadgen::{self, HttpUrl, LoadError};
 
 /// A connection's sending half.
 pub type Sender = SendRequest<Empty<Bytes>>;
@@ -38,19 +40,9 @@ pub struct Get {
 }
 
 impl Get {
-    pub fn new(url: &Url, addr: SocketAddr, keep_alive: bool) -> Result<Get, LoadError> {
-        let bad = |reason: String| LoadError::InvalidUrl { url: url.to_string(), reason };
-        let path = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_string(),
-        };
-        let path = Uri::try_from(path).map_err(|e| bad(format!("bad path ({e})")))?;
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
-        let host = HeaderValue::try_from(host).map_err(|e| bad(format!("bad host ({e})")))?;
-        Ok(Get { addr, path, host, keep_alive })
+    /// A GET of `url` sent to `addr` (where [`loadgen::probe`] found it).
+    pub fn new(url: &HttpUrl, addr: SocketAddr, keep_alive: bool) -> Get {
+        Get { addr, path: url.target().clone(), host: url.authority().clone(), keep_alive }
     }
 
     pub fn keep_alive(&self) -> bool {
@@ -106,16 +98,26 @@ pub async fn exchange(sender: &mut Sender, get: &Get) -> Result<u16, &'static st
 /// Resolves `url` (checked as `kit bench` checks it) into a `Get`. One
 /// bounded connect settles that something listens there; no request is sent.
 pub async fn resolve(url: &str, keep_alive: bool, timeout: Duration) -> Result<Get, LoadError> {
-    let url = loadgen::validate_url(url)?;
-    let addr = loadgen::probe(&url, timeout).await?;
-    Get::new(&url, addr, keep_alive)
+    locate(&loadgen::validate_url(url)?, keep_alive, timeout).await
+}
+
+/// [`resolve`] for a URL already checked: the probe, then the `Get`.
+pub async fn locate(url: &HttpUrl, keep_alive: bool, timeout: Duration) -> Result<Get, LoadError> {
+    let addr = loadgen::probe(url, timeout).await?;
+    Ok(Get::new(url, addr, keep_alive))
+}
+
+/// `attempt`, or the timeout's error kind if it takes longer than `timeout`:
+/// how every generator bounds a request.
+pub async fn within(timeout: Duration, attempt: impl Future<Output = Result<u16, &'static str>>) -> Result<u16, &'static str> {
+    tokio::time::timeout(timeout, attempt).await.unwrap_or(Err(loadgen::TIMEOUT_KIND))
 }
 
 /// One request on a connection of its own, bounded by `timeout`.
 pub async fn once(get: &Get, timeout: Duration) -> Result<u16, &'static str> {
-    let attempt = async {
+    within(timeout, async {
         let mut sender = connect(get.addr).await?;
         exchange(&mut sender, get).await
-    };
-    tokio::time::timeout(timeout, attempt).await.unwrap_or(Err(loadgen::TIMEOUT_KIND))
+    })
+    .await
 }

@@ -8,9 +8,9 @@
 //! ## Layout
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
 //! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
-//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the burst's, the CPU probe's and `bench`'s client).
+//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the client of the burst, the CPU probe, `bench` and `attack`).
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
-//! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any URL.
+//! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any http:// URL; loadgen holds their URL parser and rules.
 //! - [`latency`]: hdrhistogram recording and percentile summaries.
 //! - [`slots`]: the slot model and the measured `Row`.
 //! - [`expect`]: assertions in slot language, paired time + exact checks.

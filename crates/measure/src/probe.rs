@@ -2,6 +2,9 @@
 //! /health at a steady pace. A server whose CPU work holds the threads that
 //! serve requests answers /health late; one that moves CPU work aside keeps
 //! /health fast.
+//!
+//! Errors follow the burst's rule ([`loadgen::is_contract_answer`]): both
+//! endpoints belong to the contract and must answer 2xx.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +46,7 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
         // One probe settles the address; both paths go to it.
         let health = http1::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT).await.map_err(harness)?;
         let cpu_url = loadgen::validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
-        let cpu = Arc::new(Get::new(&cpu_url, health.addr, false).map_err(harness)?);
+        let cpu = Arc::new(Get::new(&cpu_url, health.addr, false));
         let stop_at = Instant::now() + duration;
         let load: Vec<_> = (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
         let (health, health_errors) = health_loop(&health, stop_at).await;
@@ -63,7 +66,7 @@ async fn cpu_loop(cpu: Arc<Get>, stop_at: Instant) -> (u64, u64) {
     let (mut done, mut errors) = (0, 0);
     while Instant::now() < stop_at {
         match http1::once(&cpu, REQUEST_TIMEOUT).await {
-            Ok(200) => done += 1,
+            Ok(status) if loadgen::is_contract_answer(status) => done += 1,
             _ => errors += 1,
         }
     }
@@ -77,7 +80,7 @@ async fn health_loop(health: &Get, stop_at: Instant) -> (Latencies, u64) {
     while Instant::now() < stop_at {
         let sent = Instant::now();
         match http1::once(health, REQUEST_TIMEOUT).await {
-            Ok(200) => latencies.record(sent.elapsed()),
+            Ok(status) if loadgen::is_contract_answer(status) => latencies.record(sent.elapsed()),
             _ => errors += 1,
         }
         tokio::time::sleep(PROBE_EVERY).await;
