@@ -104,8 +104,8 @@ pub fn app(work: Router<SharedCtx>, ctx: SharedCtx) -> Router {
     with_json_errors(work.merge(observer_routes())).with_state(ctx)
 }
 
-/// The start every tokio server shares: bind, print the listening line, and
-/// build the context its handlers see. `knob` is the variant's own slot
+/// The start every tokio server shares: end with the kit if it started us,
+/// bind, print the listening line, and build the context its handlers see. `knob` is the variant's own slot
 /// knob as /metrics reports it; `slots` its declared slot limit.
 pub fn listen(
     common: &CommonArgs,
@@ -113,6 +113,7 @@ pub fn listen(
     knob: (&'static str, u64),
     slots: Option<u64>,
 ) -> Result<(std::net::TcpListener, SharedCtx), Error> {
+    net::exit_with_parent();
     let listener = net::bind(&common.host, common.port)?;
     net::announce(&listener)?;
     let metrics = Metrics::new(variant, common.knobs(knob), slots, true);
