@@ -41,7 +41,8 @@ fn help_lists_the_subcommands() {
             .and(predicate::str::contains("bench"))
             .and(predicate::str::contains("attack"))
             .and(predicate::str::contains("selfcheck"))
-            .and(predicate::str::contains("demo")),
+            .and(predicate::str::contains("demo"))
+            .and(predicate::str::contains("doctor")),
     );
 }
 
