@@ -92,7 +92,7 @@ pub struct NofileLimit {
 
 pub fn nofile_limit() -> Option<NofileLimit> {
     let (soft, hard) = rlimit::Resource::NOFILE.get().ok()?;
-    let unlimited = |v: u64| v >= rlimit::INFINITY;
+    let unlimited = |v: u64| v == rlimit::INFINITY;
     Some(NofileLimit {
         soft: if unlimited(soft) { u64::MAX } else { soft },
         hard: (!unlimited(hard)).then_some(hard),
@@ -156,7 +156,6 @@ mod imp {
 #[cfg(target_os = "macos")]
 mod imp {
     use std::ffi::c_void;
-    use std::mem::size_of;
 
     /// libproc's task info: thread count and resident size in one call.
     fn task_info(pid: u32) -> Option<libc::proc_taskinfo> {
