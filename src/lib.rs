@@ -20,10 +20,10 @@
 //! ## Layout of this crate
 //! - [`charts`]: rows as PNG and SVG charts with an embedded font.
 //! - [`demo`]: the guided workshop walk-through.
-//! - [`cli`]: the `kit` subcommands (race, report, up, health, bench, attack, selfcheck, demo).
+//! - [`cli`]: the `kit` subcommands (race, report, up, health, bench, attack, selfcheck, demo, doctor).
 
 pub use kit_measure::{attack, bench, burst, conformance, expect, grade, harness, http1, latency, loadgen, probe, slots, table};
-pub use kit_serve::{config, contract, metrics, net, serve};
+pub use kit_serve::{config, contract, metrics, net, os, serve};
 
 pub mod charts;
 pub mod cli;

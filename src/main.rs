@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some(Command::Attack(args)) => cli::attack::run(args),
         Some(Command::Selfcheck(args)) => cli::selfcheck::run(args),
         Some(Command::Demo(args)) => cli::demo::run(args),
+        Some(Command::Doctor(args)) => cli::doctor::run(args),
     };
     cli::exit(result)
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use kit::harness::{is_alive, signal};
+use kit::os;
 use predicates::prelude::*;
 
 const QUICK: Duration = Duration::from_secs(10);
@@ -40,7 +41,8 @@ fn help_lists_the_subcommands() {
             .and(predicate::str::contains("bench"))
             .and(predicate::str::contains("attack"))
             .and(predicate::str::contains("selfcheck"))
-            .and(predicate::str::contains("demo")),
+            .and(predicate::str::contains("demo"))
+            .and(predicate::str::contains("doctor")),
     );
 }
 
@@ -175,7 +177,7 @@ fn a_server_that_dies_mid_race_is_reported() {
     let dir = out_dir("death");
     let mut race = Spawned::kit(&["race", "--n", "8", "--io-ms", "1000", "--out", dir.to_str().unwrap()]);
     race.wait_for_stderr("racing", QUICK);
-    let victim = race.children().into_iter().find(|pid| comm(*pid) == "sync-blocking").expect("a sync-blocking child");
+    let victim = race.children().into_iter().find(|pid| os::name(*pid).as_deref() == Some("sync-blocking")).expect("a sync-blocking child");
     signal(victim, libc::SIGKILL);
     let status = race.wait(Duration::from_secs(30));
     assert_eq!(status.code(), Some(1), "{}", race.stderr());
@@ -220,10 +222,6 @@ fn free_ports(count: u16) -> u16 {
         }
     }
     panic!("no {count} free consecutive ports between 20000 and 30000");
-}
-
-fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
 }
 
 fn assert_all_gone(pids: &[u32]) {
@@ -278,13 +276,9 @@ impl Spawned {
         }
     }
 
-    /// The processes kit started (children of any of its threads).
+    /// The processes kit started.
     fn children(&self) -> Vec<u32> {
-        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid())).unwrap();
-        tasks
-            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
-            .flat_map(|c| c.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
-            .collect()
+        os::children(self.pid()).expect("this system lists a process's children")
     }
 
     fn wait(&mut self, timeout: Duration) -> ExitStatus {

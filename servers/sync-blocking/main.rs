@@ -46,6 +46,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
+    net::exit_with_parent();
     net::raise_open_files_limit();
     let listener = net::bind(&args.common.host, args.common.port)?;
     let addr = listener.local_addr()?;

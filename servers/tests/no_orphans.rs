@@ -1,13 +1,26 @@
 //! No server outlives the test (or the kit) that started it: not when the
 //! guard drops, not when the test panics, not when the parent is SIGKILLed.
+//!
+//! The mechanism is portable: the harness gives each server a pipe as stdin
+//! and `KIT_EXIT_WITH_PARENT=1`; the server exits when the pipe reads
+//! end-of-file, which the kernel causes when the parent exits in any way.
+//! The SIGKILL test is the one only that pipe can pass: no destructor runs.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kit_measure::harness::{is_alive, signal, Server};
+use kit_serve::net::{EXIT_PARENT_GONE, EXIT_WITH_PARENT_ENV};
 
 const NATIVE: &str = env!("CARGO_BIN_EXE_async-native");
+/// Generous: exiting takes a server milliseconds; this is for a loaded machine.
+const EXIT_WITHIN: Duration = Duration::from_secs(5);
+/// How long a server run by hand must survive its closed stdin to show that
+/// it ignores it.
+const IGNORES_FOR: Duration = Duration::from_millis(500);
 
 fn gone_within(pid: u32, limit: Duration) -> bool {
     let started = Instant::now();
@@ -26,7 +39,7 @@ fn dropping_the_guard_kills_the_server() {
     let pid = server.pid();
     assert!(is_alive(pid));
     drop(server);
-    assert!(gone_within(pid, Duration::from_secs(5)), "server {pid} survived its guard");
+    assert!(gone_within(pid, EXIT_WITHIN), "server {pid} survived its guard");
 }
 
 #[test]
@@ -40,7 +53,7 @@ fn a_panicking_test_kills_its_server() {
     .join();
     assert!(result.is_err());
     let pid = rx.recv().unwrap();
-    assert!(gone_within(pid, Duration::from_secs(5)), "server {pid} survived a panic");
+    assert!(gone_within(pid, EXIT_WITHIN), "server {pid} survived a panic");
 }
 
 /// Runs only as the child of the test below: starts a server, says its
@@ -75,5 +88,62 @@ fn a_killed_parent_takes_its_server_along() {
     assert!(is_alive(pid));
     signal(parent.id(), libc::SIGKILL);
     parent.wait().unwrap();
-    assert!(gone_within(pid, Duration::from_secs(5)), "server {pid} outlived its SIGKILLed parent");
+    let gone = gone_within(pid, EXIT_WITHIN);
+    if !gone {
+        signal(pid, libc::SIGKILL);
+    }
+    assert!(gone, "server {pid} outlived its SIGKILLed parent");
+}
+
+/// Starts `bin` by hand on port 0 with a piped stdin, and waits for its
+/// listening line. `watch` sets the harness's opt-in variable.
+fn start_by_hand(bin: &str, watch: bool) -> Child {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--port", "0"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env_remove(EXIT_WITH_PARENT_ENV);
+    if watch {
+        cmd.env(EXIT_WITH_PARENT_ENV, "1");
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{bin}: {e}"));
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening on "), "{bin}: {first}");
+    child
+}
+
+/// Every server's start path watches stdin, the blocking one included.
+#[test]
+fn each_server_exits_when_its_stdin_closes() {
+    for variant in common::VARIANTS {
+        let mut server = start_by_hand(common::bin(variant), true);
+        drop(server.stdin.take());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = server.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > EXIT_WITHIN {
+                let _ = server.kill();
+                let _ = server.wait();
+                panic!("{variant} ignored its closed stdin for {EXIT_WITHIN:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        server.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        assert_eq!(status.code(), Some(EXIT_PARENT_GONE), "{variant}: {stderr}");
+        assert!(stderr.contains("stdin closed"), "{variant} said: {stderr}");
+    }
+}
+
+/// Opt-in: a server run by hand in a terminal lives on when stdin ends.
+#[test]
+fn a_server_run_by_hand_ignores_its_stdin() {
+    let mut server = start_by_hand(NATIVE, false);
+    drop(server.stdin.take());
+    std::thread::sleep(IGNORES_FOR);
+    let running = server.try_wait().unwrap().is_none();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(running, "async-native exited when its stdin closed, without {EXIT_WITH_PARENT_ENV}");
 }

@@ -11,7 +11,7 @@ use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
 use crate::burst::{burst_with_progress, Burst};
-use crate::harness::{self, is_alive};
+use crate::harness;
 use crate::slots::{Row, SlotModel};
 
 use super::progress::Bars;
@@ -129,7 +129,7 @@ fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Result<Vec
                 continue;
             }
             let done = live[i].done.load(Ordering::Relaxed);
-            if !is_alive(job.started.server.pid()) {
+            if job.started.server.exited().is_some() {
                 bars.fail(i, "the server died");
                 open[i] = false;
             } else if handles[i].is_finished() {
@@ -148,8 +148,8 @@ fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Result<Vec
 ///
 /// Exiting from here, not returning, is deliberate: the job threads are
 /// blocked in bursts that may have seconds to go, and a scoped thread
-/// cannot be abandoned. The servers are killed first, explicitly; their
-/// death signal (PR_SET_PDEATHSIG) would also fire as the process exits.
+/// cannot be abandoned. The servers are killed first, explicitly; they would
+/// also see their stdin pipe close as the process exits, and exit.
 fn abort(jobs: &[Job]) -> ! {
     for job in jobs {
         harness::signal(job.started.server.pid(), libc::SIGKILL);
@@ -160,7 +160,7 @@ fn abort(jobs: &[Job]) -> ! {
 
 /// A failed job, told with the server's name and its last words.
 fn failure(started: &Started, why: &str) -> String {
-    let state = if is_alive(started.server.pid()) { "is still running" } else { "died" };
+    let state = if started.server.exited().is_none() { "is still running" } else { "died" };
     format!(
         "{variant} failed: {why}\n  the server {state}; the last lines of its output:\n{tail}",
         variant = started.variant,

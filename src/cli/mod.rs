@@ -9,6 +9,8 @@
 //! - [`files`]: report.md, report.json and the charts.
 //! - [`story`]: the measured rows retold in slot language.
 //! - [`load`]: what the load generators' subcommands share.
+//!
+//! [`doctor`] is the odd one out: it measures the machine, not a server.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ use clap::{Parser, Subcommand};
 pub mod attack;
 pub mod bench;
 pub mod demo;
+pub mod doctor;
 pub mod files;
 pub mod fleet;
 pub mod health;
@@ -72,6 +75,8 @@ pub enum Command {
     Selfcheck(selfcheck::Args),
     /// A guided walk through the four servers for a workshop screen.
     Demo(demo::Args),
+    /// Is this machine ready for the workshop? Toolchain, limits, OS readings, optional services.
+    Doctor(doctor::Args),
 }
 
 /// How a subcommand failed. Nothing branches on the text, only on the kind:

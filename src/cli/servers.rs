@@ -44,9 +44,8 @@ pub struct Started {
     pub slots: Option<u64>,
 }
 
-/// Starts `variant` with `args` and reads its slot limit. Call this from
-/// the main thread: the server is told to die with the thread that spawned
-/// it, and the main thread lives as long as the run.
+/// Starts `variant` with `args` and reads its slot limit. The server ends
+/// with the kit however the kit ends (the harness's stdin pipe).
 pub fn start(bin: &Path, variant: &str, args: &[String], stop: &AtomicBool) -> Result<Started> {
     if stop.load(Ordering::SeqCst) {
         return Err(CliError::Interrupted);

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::contract::DEFAULT_CPU_ROUNDS;
-use crate::harness::is_alive;
 use crate::net;
 
 use super::servers::{self, Knobs, Started, VARIANTS};
@@ -58,7 +57,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Waits for Ctrl-C; a server that dies meanwhile ends the run with its output.
 fn serve_until_stopped(started: &mut [Started], stop: &std::sync::atomic::AtomicBool) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
-        if let Some(dead) = started.iter().find(|s| !is_alive(s.server.pid())) {
+        if let Some(dead) = started.iter().find(|s| s.server.exited().is_some()) {
             return Err(CliError::Failed(format!(
                 "{} died; the last lines of its output:\n{}",
                 dead.variant,

@@ -228,7 +228,8 @@ fn compare(screen: &mut Screen, model: &SlotModel, b: &Burst, lag: Lag, io: Dura
     if let Some(lag_line) = lag_line(lag, b, io) {
         lines.push(lag_line);
     }
-    lines.push(("OS threads (peak)", "-".into(), b.peak_threads.to_string()));
+    let threads = b.peak_threads.map_or_else(|| format!("unavailable on {}", crate::os::NAME), |t| t.to_string());
+    lines.push(("OS threads (peak)", "-".into(), threads));
     lines.push(("errors", "0".into(), b.errors.to_string()));
     screen.line("")?;
     for (what, predicted, measured) in lines {

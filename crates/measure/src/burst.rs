@@ -2,7 +2,8 @@
 //! original demo measures a server. The harness resets the server's metrics,
 //! fires, and reads them again, so one `Burst` holds the client's view
 //! (total time, latency percentiles, errors) next to the server's own
-//! (`peak_in_flight`), plus the OS thread count watched from outside.
+//! (`peak_in_flight`), plus the OS thread count watched from outside
+//! (`kit_serve::metrics::ProcessWatcher`).
 //!
 //! All N connections are opened before the first request is written, so the
 //! N requests reach the server within milliseconds of each other; the time
@@ -13,7 +14,7 @@
 //! for the contract's endpoints, which must answer 2xx.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,14 +23,11 @@ use tokio::sync::Barrier;
 
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
-use kit_serve::metrics::{MetricsSnapshot, ProcessStats};
+use kit_serve::metrics::{MetricsSnapshot, Peaks, ProcessWatcher};
 use crate::loadgen::{self, Progress};
 use crate::http1;
 use kit_serve::net;
 use crate::slots::{Row, SlotModel};
-
-/// How often the thread watcher reads /proc/<pid>/status during a burst.
-const WATCH_EVERY: Duration = Duration::from_millis(5);
 
 /// What happened to one burst.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -50,9 +48,10 @@ pub struct Burst {
     pub error_kinds: BTreeMap<String, u64>,
     pub latency: Summary,
     pub rps: f64,
-    /// The most OS threads the server had at once, read from /proc.
-    pub peak_threads: u64,
-    pub peak_rss_bytes: u64,
+    /// The most OS threads the server had at once, watched from outside
+    /// (`None`: this system gives no reading, and checks on it fail closed).
+    pub peak_threads: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
     pub before: MetricsSnapshot,
     pub after: MetricsSnapshot,
 }
@@ -139,15 +138,15 @@ pub fn burst_with_progress(
 ) -> Result<Burst> {
     net::raise_open_files_limit();
     let before = server.reset_metrics()?;
-    let watcher = ThreadWatcher::start(server.pid());
+    let watcher = server.pid().map(ProcessWatcher::start);
     let outcome = runtime()?.block_on(fire(server.url(), path, n, deadline, progress))?;
-    let (peak_threads, peak_rss_bytes) = watcher.stop();
+    let watched = watcher.map(ProcessWatcher::stop);
     let after = server.metrics().map_err(|e| {
         HarnessError(format!("{e}\n(the server stopped answering during the burst: {})", outcome.summary()))
     })?;
-    // A server that is not ours reports its own threads.
-    let peak_threads = if server.pid().is_some() { peak_threads } else { after.os_threads };
-    Ok(outcome.into_burst(path, n, before, after, peak_threads, peak_rss_bytes))
+    // A server that is not ours reports its own threads and memory.
+    let peaks = watched.unwrap_or(Peaks { threads: after.os_threads, rss_bytes: after.rss_bytes });
+    Ok(outcome.into_burst(path, n, before, after, peaks))
 }
 
 /// A runtime for the client side. Two workers: enough to keep 10,000
@@ -252,8 +251,7 @@ impl Outcome {
         n: u64,
         before: MetricsSnapshot,
         after: MetricsSnapshot,
-        peak_threads: u64,
-        peak_rss_bytes: u64,
+        peaks: Peaks,
     ) -> Burst {
         let ok: u64 = self.status_counts.iter().filter(|(s, _)| loadgen::is_contract_answer(**s)).map(|(_, c)| c).sum();
         let secs = self.total.as_secs_f64().max(1e-9);
@@ -269,43 +267,10 @@ impl Outcome {
             error_kinds: self.error_kinds,
             latency: self.latencies.summary(),
             rps: ok as f64 / secs,
-            peak_threads,
-            peak_rss_bytes,
+            peak_threads: peaks.threads,
+            peak_rss_bytes: peaks.rss_bytes,
             before,
             after,
         }
-    }
-}
-
-/// Watches a process's thread count and RSS from outside, so the server's
-/// own code cannot under-report them.
-pub(crate) struct ThreadWatcher {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<(u64, u64)>,
-}
-
-impl ThreadWatcher {
-    pub(crate) fn start(pid: Option<u32>) -> ThreadWatcher {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let handle = std::thread::spawn(move || {
-            let (mut threads, mut rss) = (0, 0);
-            loop {
-                if let Some(p) = pid.and_then(ProcessStats::of_pid) {
-                    threads = threads.max(p.threads);
-                    rss = rss.max(p.rss_bytes);
-                }
-                if flag.load(Ordering::Relaxed) {
-                    return (threads, rss);
-                }
-                std::thread::sleep(WATCH_EVERY);
-            }
-        });
-        ThreadWatcher { stop, handle }
-    }
-
-    pub(crate) fn stop(self) -> (u64, u64) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().unwrap_or((0, 0))
     }
 }

@@ -20,7 +20,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use kit_serve::config::cores;
-use kit_serve::metrics::{MetricsSnapshot, ProcessStats};
+use kit_serve::metrics::MetricsSnapshot;
 
 use crate::burst::{burst, Burst};
 use crate::expect::Band;
@@ -118,6 +118,18 @@ fn start(bin: &Path, io_ms: u64, env: &[(&str, &str)]) -> Server {
     Server::start_with_env(bin, &args, &env).unwrap_or_else(|e| {
         let e = e.to_string();
         fail("the server did not start", &format!("{}\n  {}", crash_lines(&e), indent(&e)), Next::Crash)
+    })
+}
+
+/// The peak OS thread count that `check` compares with its limit; where this
+/// system gives no reading, the check fails: a limit nobody can see must not pass.
+pub fn known_threads(peak: Option<u64>, check: u32, hint: u32) -> u64 {
+    peak.unwrap_or_else(|| {
+        fail(
+            &format!("OS thread count unavailable on this system: check {check} cannot verify the thread limit"),
+            &format!("  the kit reads OS threads on Linux and macOS; on {} it has no reading.", kit_serve::os::NAME),
+            Next::Hint(hint),
+        )
     })
 }
 
@@ -351,8 +363,8 @@ pub fn multi_io_and_db_scale(bin: impl AsRef<Path>) {
 }
 
 /// The OS threads of a server before any load: what its knobs alone cost.
-fn threads_at_rest(server: &Server) -> u64 {
-    ProcessStats::of_pid(server.pid()).map_or(0, |p| p.threads)
+fn threads_at_rest(server: &Server, check: u32) -> u64 {
+    known_threads(kit_serve::os::threads(server.pid()), check, 5)
 }
 
 /// Fails when the server had more than `MAX_THREADS` OS threads before any
@@ -380,7 +392,7 @@ fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: &str) {
 pub fn cpu_does_not_stall(bin: impl AsRef<Path>) {
     let _alone = MACHINE.write().unwrap_or_else(|p| p.into_inner());
     let mut server = start(bin.as_ref(), IO_MS, &[]);
-    let at_rest = threads_at_rest(&server);
+    let at_rest = threads_at_rest(&server, 3);
     expect_few_threads_at_rest(&server, at_rest, "check 3");
     let (clients, cores) = (cpu_clients(), cores() as u64);
     let p = match health_under_cpu_load(&server, clients, CPU_DURATION) {
@@ -390,11 +402,13 @@ pub fn cpu_does_not_stall(bin: impl AsRef<Path>) {
     };
     let lag = p.after.executor_lag_ms.as_ref().map_or(0.0, |l| l.max);
     let jobs = p.after.cpu_jobs_peak;
+    // A missing thread reading fails closed: a limit nobody can see must not pass.
+    let peak_threads = known_threads(p.peak_threads, 3, 4);
     let measured = format!(
         "  measured, while {clients} clients kept /cpu-intensive busy on {cores} cores: /health p99 {:.1} ms, \
          executor lag max {lag:.1} ms, {jobs} CPU jobs at once at most (counted inside the CPU work), \
-         {} OS threads at most ({at_rest} before the load)",
-        p.health.p99_ms, p.peak_threads
+         {peak_threads} OS threads at most ({at_rest} before the load)",
+        p.health.p99_ms
     );
     if p.health.p99_ms >= FAST_MS || lag >= FAST_MS {
         fail(
@@ -439,9 +453,9 @@ pub fn cpu_does_not_stall(bin: impl AsRef<Path>) {
             Next::Hint(4),
         );
     }
-    if p.peak_threads > MAX_THREADS {
+    if peak_threads > MAX_THREADS {
         fail(
-            &format!("CPU work ran on {} OS threads", p.peak_threads),
+            &format!("CPU work ran on {peak_threads} OS threads"),
             &format!(
                 "{measured}\n  goal: <= {MAX_THREADS} OS threads\n  \
                  meaning: the threads grew under CPU load from {at_rest}: more threads than cores only take \
@@ -463,12 +477,14 @@ pub fn cannot_be_gamed_with_threads(bin: impl AsRef<Path>) {
 pub fn cannot_be_gamed_with_threads_in_env(bin: impl AsRef<Path>, env: &[(&str, &str)]) {
     let _alone = MACHINE.write().unwrap_or_else(|p| p.into_inner());
     let mut server = start(bin.as_ref(), IO_LARGE_MS, env);
-    let at_rest = threads_at_rest(&server);
+    let at_rest = threads_at_rest(&server, 4);
     expect_few_threads_at_rest(&server, at_rest, "check 4");
     let b = fire(&mut server, "/parallel", N_LARGE, DEADLINE_LARGE);
-    if b.peak_threads > MAX_THREADS {
+    // A missing thread reading fails closed: a limit nobody can see must not pass.
+    let peak_threads = known_threads(b.peak_threads, 4, 5);
+    if peak_threads > MAX_THREADS {
         fail(
-            &format!("1000 concurrent /parallel ran on {} OS threads", b.peak_threads),
+            &format!("1000 concurrent /parallel ran on {peak_threads} OS threads"),
             &format!(
                 "{}\n  threads: {at_rest} before the burst, {} during it (read from outside the process)\n  \
                  meaning: the threads grew with the requests: each waiting request took a thread of its own \
@@ -477,7 +493,7 @@ pub fn cannot_be_gamed_with_threads_in_env(bin: impl AsRef<Path>, env: &[(&str, 
                  (tokio's blocking pool stops at 512). A wait that yields costs a parked task, not a thread: \
                  goal <= {MAX_THREADS} threads.",
                 report(&b),
-                b.peak_threads
+                peak_threads
             ),
             Next::Hint(5),
         );

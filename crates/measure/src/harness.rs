@@ -3,9 +3,11 @@
 //! `Server::start` runs a server binary on port 0, waits for its
 //! `listening on http://HOST:PORT` line and a healthy `/health`, and keeps
 //! draining its output. The `Server` is a guard: dropping it kills the
-//! process, and the process is also told by the kernel to die with its
-//! parent (PR_SET_PDEATHSIG), so a test that panics, or a `kit` killed with
-//! SIGKILL, leaves nothing behind.
+//! process. The server also ends by itself when its parent does: it gets a
+//! pipe as stdin and `KIT_EXIT_WITH_PARENT=1` (see
+//! `kit_serve::net::exit_with_parent`), and the kernel closes our end of the
+//! pipe however we exit. So a test that panics, or a `kit` killed with
+//! SIGKILL, leaves nothing behind, on Linux and macOS alike.
 //!
 //! The control endpoints (`/metrics`, `/metrics/reset`) are read with a tiny
 //! blocking HTTP client over one loopback connection, so tests and the grade
@@ -13,14 +15,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::net;
 
 /// How long a server may take to print its listening line.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -49,12 +51,19 @@ fn err<T>(msg: impl Into<String>) -> Result<T> {
 
 /// A running server process. Dropping it kills the process.
 pub struct Server {
-    child: Child,
+    /// Behind a lock so that `exited` (which reaps) works from a shared
+    /// reference: the kit's watch loop sees its servers through `&`.
+    child: Mutex<Child>,
+    pid: u32,
     name: String,
     /// `http://127.0.0.1:PORT`
     pub url: String,
     pub addr: SocketAddr,
     output: Arc<Mutex<String>>,
+    /// Our end of the server's stdin. Never written: it only has to stay
+    /// open while we live. Closing it (dropping it, or our own exit) tells
+    /// the server to exit.
+    _lifeline: ChildStdin,
 }
 
 impl Server {
@@ -73,11 +82,13 @@ impl Server {
         if !args.iter().any(|a| a == "--port") {
             cmd.args(["--port", "0"]);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        die_with_parent(&mut cmd);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.env(net::EXIT_WITH_PARENT_ENV, "1");
         let mut child = cmd
             .spawn()
             .map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
+        // Cannot fail: stdin was set to a pipe just above.
+        let lifeline = child.stdin.take().expect("stdin is piped");
         let output = Arc::new(Mutex::new(String::new()));
         let first_line = drain_output(&mut child, &output);
         let line = match first_line.recv_timeout(START_TIMEOUT) {
@@ -102,12 +113,18 @@ impl Server {
                 });
             }
         };
-        let mut server = Server::from_line(child, name, &line, output)?;
+        let mut server = Server::from_line(child, name, &line, output, lifeline)?;
         server.wait_healthy()?;
         Ok(server)
     }
 
-    fn from_line(mut child: Child, name: String, line: &str, output: Arc<Mutex<String>>) -> Result<Server> {
+    fn from_line(
+        mut child: Child,
+        name: String,
+        line: &str,
+        output: Arc<Mutex<String>>,
+        lifeline: ChildStdin,
+    ) -> Result<Server> {
         let Some(url) = line.trim().strip_prefix("listening on ") else {
             let _ = child.kill();
             let _ = child.wait();
@@ -119,7 +136,8 @@ impl Server {
             .ok()
             .and_then(|mut a| a.next())
             .ok_or_else(|| HarnessError(format!("{name}: bad address in '{line}'")))?;
-        Ok(Server { child, name, url: url.to_string(), addr, output })
+        let pid = child.id();
+        Ok(Server { child: Mutex::new(child), pid, name, url: url.to_string(), addr, output, _lifeline: lifeline })
     }
 
     /// Waits for /health to answer 200; a server that dies meanwhile is
@@ -145,7 +163,7 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     /// Everything the server printed so far (stdout and stderr).
@@ -165,14 +183,21 @@ impl Server {
         }
     }
 
-    /// `None` while running; the exit status once it has died.
-    pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+    /// `None` while running; the exit status once it has died. It reaps the
+    /// process, so unlike `is_alive` it never mistakes a zombie for a server.
+    pub fn exited(&self) -> Option<ExitStatus> {
+        self.child().try_wait().ok().flatten()
+    }
+
+    /// A poisoned lock only means a thread panicked between two calls on the
+    /// child; the child itself is still there to wait on or kill.
+    fn child(&self) -> std::sync::MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sends SIGTERM and waits for the process to exit on its own.
-    pub fn terminate(mut self) -> Result<ExitStatus> {
-        signal(self.child.id(), libc::SIGTERM);
+    pub fn terminate(self) -> Result<ExitStatus> {
+        signal(self.pid, libc::SIGTERM);
         let started = Instant::now();
         loop {
             if let Some(status) = self.exited() {
@@ -188,8 +213,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -236,7 +262,7 @@ impl Target for Server {
     }
 
     fn pid(&self) -> Option<u32> {
-        Some(self.child.id())
+        Some(self.pid)
     }
 }
 
@@ -281,20 +307,6 @@ impl Target for Remote {
     }
 }
 
-/// Asks the kernel to SIGKILL the child when the thread that spawned it
-/// dies, so a crashed or killed parent never leaves a server behind.
-fn die_with_parent(cmd: &mut Command) {
-    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
 /// Sends `sig` to `pid`.
 pub fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill(2) only sends a signal.
@@ -303,14 +315,9 @@ pub fn signal(pid: u32, sig: libc::c_int) {
     }
 }
 
-/// True while a process with this pid exists and is not a zombie.
-pub fn is_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state is the field after the ")" that closes the command name.
-        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
+/// Liveness as `kill(pid, 0)` sees it: a zombie still counts, so a caller
+/// that owns the child pairs it with `Server::exited` (which reaps).
+pub use kit_serve::os::is_alive;
 
 /// What a process that has exited printed. Its pipes close when it exits,
 /// but the threads that copy them may still be catching up: wait until the

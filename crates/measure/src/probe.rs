@@ -16,7 +16,7 @@ use crate::harness::{HarnessError, Result, Target};
 use crate::http1::{self, Get};
 use crate::latency::{Latencies, Summary};
 use crate::loadgen::{self, LoadError};
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::metrics::{MetricsSnapshot, ProcessWatcher};
 
 /// The pace of the /health probe.
 const PROBE_EVERY: Duration = Duration::from_millis(25);
@@ -31,7 +31,8 @@ pub struct CpuProbe {
     /// /cpu-intensive requests completed during the probe.
     pub cpu_done: u64,
     pub cpu_errors: u64,
-    pub peak_threads: u64,
+    /// `None` where the system gives no thread reading (checks fail closed).
+    pub peak_threads: Option<u64>,
     pub after: MetricsSnapshot,
 }
 
@@ -39,7 +40,7 @@ pub struct CpuProbe {
 /// probing /health every `PROBE_EVERY`.
 pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Duration) -> Result<CpuProbe> {
     server.reset_metrics()?;
-    let watcher = crate::burst::ThreadWatcher::start(server.pid());
+    let watcher = server.pid().map(ProcessWatcher::start);
     let base = server.url().to_string();
     let (health, health_errors, cpu_done, cpu_errors) = runtime()?.block_on(async move {
         let harness = |e: LoadError| HarnessError(e.to_string());
@@ -58,8 +59,11 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
         }
         Ok::<_, HarnessError>((health, health_errors, done, errors))
     })?;
-    let (peak_threads, _) = watcher.stop();
-    Ok(CpuProbe { health: health.summary(), health_errors, cpu_done, cpu_errors, peak_threads, after: server.metrics()? })
+    let watched = watcher.map(ProcessWatcher::stop);
+    let after = server.metrics()?;
+    // A server that is not ours reports its own threads.
+    let peak_threads = watched.map_or(after.os_threads, |peaks| peaks.threads);
+    Ok(CpuProbe { health: health.summary(), health_errors, cpu_done, cpu_errors, peak_threads, after })
 }
 
 async fn cpu_loop(cpu: Arc<Get>, stop_at: Instant) -> (u64, u64) {

@@ -9,10 +9,11 @@
 //! peak is lower; and a request inside a handler is not always one that is
 //! waiting (it may itself queue for a thread, as with `spawn_blocking`).
 //! `cpu_jobs_peak` is its twin for CPU work. Everything else (latency,
-//! executor lag, threads, RSS) is there to explain them.
+//! executor lag, threads, RSS) is there to explain them, and
+//! [`ProcessWatcher`] samples threads and RSS of another process from outside.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::contract::millis;
+use crate::os;
 
 /// Highest latency the per-endpoint histograms track: one hour, in microseconds.
 const MAX_TRACKED_US: u64 = 3_600_000_000;
@@ -203,9 +205,10 @@ pub struct MetricsSnapshot {
     pub endpoints: BTreeMap<String, EndpointStats>,
     /// `null` on servers without an async runtime.
     pub executor_lag_ms: Option<LagStats>,
-    pub os_threads: u64,
-    pub rss_bytes: u64,
-    pub peak_rss_bytes: u64,
+    /// The OS's own readings; `null` where this system gives none.
+    pub os_threads: Option<u64>,
+    pub rss_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
     pub uptime_s: f64,
 }
 
@@ -244,39 +247,76 @@ fn round3(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
-/// Thread count and memory, read from /proc: the OS's view, not ours.
+/// Thread count and memory as the OS sees them (read through [`crate::os`]),
+/// not as our own code counts them. A field is `None` where this system
+/// gives no reading: `null` in the JSON, never a 0 that looks measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ProcessStats {
-    pub threads: u64,
-    pub rss_bytes: u64,
-    pub peak_rss_bytes: u64,
+    pub threads: Option<u64>,
+    pub rss_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
 }
 
 impl ProcessStats {
+    /// This process, with its peak RSS.
     pub fn read() -> ProcessStats {
-        ProcessStats::read_status("/proc/self/status").unwrap_or_default()
+        let me = ProcessStats::of_pid(std::process::id());
+        ProcessStats { peak_rss_bytes: os::peak_rss_bytes_self(), ..me }
     }
 
-    /// Reads another process (the harness watches servers from outside).
-    pub fn of_pid(pid: u32) -> Option<ProcessStats> {
-        ProcessStats::read_status(&format!("/proc/{pid}/status"))
+    /// Another process (the harness watches servers from outside). The OS
+    /// tells only a process's own peak RSS, so `peak_rss_bytes` is `None`
+    /// here: a [`ProcessWatcher`] samples it instead.
+    pub fn of_pid(pid: u32) -> ProcessStats {
+        ProcessStats { threads: os::threads(pid), rss_bytes: os::rss_bytes(pid), peak_rss_bytes: None }
+    }
+}
+
+/// How often a [`ProcessWatcher`] samples: often enough to catch a burst's
+/// peak, which lasts as long as one wait (tens of ms at the least).
+const WATCH_EVERY: Duration = Duration::from_millis(5);
+
+/// The highest readings a [`ProcessWatcher`] saw; `None` where no sample
+/// had a reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Peaks {
+    pub threads: Option<u64>,
+    pub rss_bytes: Option<u64>,
+}
+
+/// Samples a process's thread count and RSS from outside while it works, so
+/// the server's own code cannot under-report them.
+pub struct ProcessWatcher {
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<Peaks>,
+}
+
+impl ProcessWatcher {
+    pub fn start(pid: u32) -> ProcessWatcher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let mut peaks = Peaks::default();
+            loop {
+                let now = ProcessStats::of_pid(pid);
+                // Option's order puts None below any Some: a missing sample
+                // never hides a reading, and no readings stay None.
+                peaks.threads = peaks.threads.max(now.threads);
+                peaks.rss_bytes = peaks.rss_bytes.max(now.rss_bytes);
+                if flag.load(Ordering::Relaxed) {
+                    return peaks;
+                }
+                std::thread::sleep(WATCH_EVERY);
+            }
+        });
+        ProcessWatcher { stop, handle }
     }
 
-    fn read_status(path: &str) -> Option<ProcessStats> {
-        let status = std::fs::read_to_string(path).ok()?;
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
-        Some(ProcessStats {
-            threads: field("Threads:"),
-            rss_bytes: field("VmRSS:") * 1024,
-            peak_rss_bytes: field("VmHWM:") * 1024,
-        })
+    /// Takes one last sample and returns the peaks.
+    pub fn stop(self) -> Peaks {
+        self.stop.store(true, Ordering::Relaxed);
+        // The sampling loop cannot panic; if it did, nothing was measured.
+        self.handle.join().unwrap_or_default()
     }
 }
 
@@ -304,8 +344,37 @@ mod tests {
     }
 
     #[test]
-    fn reads_this_process_from_proc() {
-        let p = ProcessStats::read();
-        assert!(p.threads >= 1 && p.rss_bytes > 0 && p.peak_rss_bytes >= p.rss_bytes);
+    fn a_missing_reading_is_null_in_the_json() {
+        let m = Metrics::new("test", [], None, false);
+        let mut snap = m.snapshot();
+        snap.os_threads = None;
+        let json = serde_json::to_value(&snap).expect("serializes");
+        assert!(json["os_threads"].is_null(), "{json}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_watcher_sees_threads_that_came_and_went() {
+        const EXTRA: u64 = 8;
+        let watcher = ProcessWatcher::start(std::process::id());
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let rx = Arc::new(Mutex::new(rx));
+        let extra: Vec<_> = (0..EXTRA)
+            .map(|_| {
+                let rx = Arc::clone(&rx);
+                std::thread::spawn(move || lock(&rx).recv())
+            })
+            .collect();
+        // A hundred samples' time: plenty even on a loaded machine.
+        std::thread::sleep(WATCH_EVERY * 100);
+        drop(tx);
+        for t in extra {
+            let _ = t.join();
+        }
+        let peaks = watcher.stop();
+        // The extra threads, this test's thread and the watcher's own, at
+        // once (other tests' threads can only add to that).
+        assert!(peaks.threads.expect("threads on linux") >= EXTRA + 2, "{peaks:?}");
+        assert!(peaks.rss_bytes.is_some_and(|r| r > 0), "{peaks:?}");
     }
 }

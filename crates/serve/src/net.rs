@@ -1,13 +1,17 @@
 //! Process plumbing every server shares: binding the listener, announcing
-//! the address, raising the open-files limit, and hearing SIGTERM / Ctrl-C.
+//! the address, raising the open-files limit, hearing SIGTERM / Ctrl-C, and
+//! ending with the process that started it.
 //!
 //! None of this is the lesson, but each piece fixes a measured pitfall: see
-//! the comments on `BACKLOG` and `raise_open_files_limit`.
+//! the comments on `BACKLOG`, `raise_open_files_limit` and `exit_with_parent`.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
+
+use crate::os;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -17,7 +21,8 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// The listen backlog. The common default of 128 overflows when 1,000
 /// clients connect at once: the kernel drops SYNs and clients retry after
 /// 1 s and 3 s, which looks like server latency. The kernel caps this at
-/// `net.core.somaxconn` (4096 here).
+/// `net.core.somaxconn` (4096 here; `kern.ipc.somaxconn`, often 128, on
+/// macOS): `bind` warns when the cap is lower.
 pub const BACKLOG: i32 = 4096;
 
 /// Binds `host:port` with the kit's backlog. Port 0 picks a free port.
@@ -38,7 +43,22 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener, Error> {
         _ => format!("cannot listen on {addr}: {e}"),
     })?;
     socket.listen(BACKLOG)?;
+    warn_if_backlog_capped();
     Ok(socket.into())
+}
+
+/// Says once per process when the system cuts `BACKLOG` down: the symptom
+/// (1 s and 3 s connect retries) looks like server latency otherwise.
+fn warn_if_backlog_capped() {
+    static WARNED: Once = Once::new();
+    WARNED.call_once(|| {
+        if let Some(cap) = os::listen_backlog_cap().filter(|cap| i64::from(*cap) < i64::from(BACKLOG)) {
+            eprintln!(
+                "warning: the system caps the listen backlog at {cap}; bursts above {cap} may see retried \
+                 connects as latency: raise kern.ipc.somaxconn / net.core.somaxconn"
+            );
+        }
+    });
 }
 
 /// Prints the contract's first stdout line, `listening on http://HOST:PORT`,
@@ -50,25 +70,48 @@ pub fn announce(addr: &SocketAddr) -> Result<(), Error> {
     Ok(())
 }
 
-/// Raises the soft open-files limit to the hard limit and returns the new
-/// soft limit. At the usual soft limit of 1024 a 2,000-connection burst
-/// fails with "Too many open files", and axum's accept loop hides that by
-/// sleeping, so both the servers and the load generator call this.
+/// Raises the soft open-files limit as far as the system allows and returns
+/// the new soft limit (the current one if it cannot be raised, 0 if it
+/// cannot even be read). At the usual soft limit of 1024 a 2,000-connection
+/// burst fails with "Too many open files", and axum's accept loop hides that
+/// by sleeping, so both the servers and the load generator call this.
 pub fn raise_open_files_limit() -> u64 {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return 0;
-        }
-        if lim.rlim_cur < lim.rlim_max {
-            let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                return raised.rlim_cur as u64;
-            }
-        }
+    match os::raise_nofile_limit() {
+        Ok(soft) => soft,
+        Err(_) => os::nofile_limit().map_or(0, |l| l.soft),
     }
-    lim.rlim_cur as u64
+}
+
+/// The environment variable that asks a server to end with its parent.
+pub const EXIT_WITH_PARENT_ENV: &str = "KIT_EXIT_WITH_PARENT";
+/// The exit code of a server that ended because its parent went away:
+/// neither 0 (drained after SIGTERM) nor 1 (an error), so it can be told apart.
+pub const EXIT_PARENT_GONE: i32 = 3;
+
+/// A server started by the kit must not outlive it: not when a test panics,
+/// not when `kit` is SIGKILLed. The kit gives the server a pipe as stdin and
+/// keeps the other end. The kernel closes that end when the kit exits, however
+/// it exits, and the server then reads end-of-file. This works the same on
+/// Linux and macOS (Linux's PR_SET_PDEATHSIG does not exist on macOS).
+///
+/// Opt-in through `KIT_EXIT_WITH_PARENT=1`, which the harness sets: a server
+/// run by hand in a terminal keeps its stdin and its life to itself.
+pub fn exit_with_parent() {
+    if std::env::var_os(EXIT_WITH_PARENT_ENV).is_none_or(|v| v != "1") {
+        return;
+    }
+    let watch = std::thread::Builder::new().name("exit-with-parent".into()).spawn(|| {
+        // Returns at end-of-file (or a broken stdin): either way the parent is gone.
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        // Not eprintln!: stderr is usually a pipe to the same dead parent,
+        // and eprintln! panics on a broken pipe instead of exiting.
+        let note = "stdin closed: the process that started this server is gone, so it exits too\n";
+        let _ = std::io::stderr().write_all(note.as_bytes());
+        std::process::exit(EXIT_PARENT_GONE);
+    });
+    if let Err(e) = watch {
+        eprintln!("warning: cannot watch stdin for the parent's exit ({e}); this server may outlive it");
+    }
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);

@@ -111,8 +111,8 @@ pub fn app_with(work: Router<SharedCtx>, counts_itself: Router, ctx: SharedCtx) 
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The start every tokio server shares: bind, and build the context its
-/// handlers see. `knob` is the variant's own slot knob as /metrics reports
+/// The start every tokio server shares: end with the kit if it started us
+/// (`net::exit_with_parent`), bind, and build the context its handlers see. `knob` is the variant's own slot knob as /metrics reports
 /// it; `slots` its declared slot limit. The listening line is printed later,
 /// by `serve`, once the server is ready to answer.
 pub fn listen(
@@ -121,6 +121,7 @@ pub fn listen(
     knob: (&'static str, u64),
     slots: Option<u64>,
 ) -> Result<(std::net::TcpListener, SharedCtx), Error> {
+    net::exit_with_parent();
     let listener = net::bind(&common.host, common.port)?;
     let metrics = Metrics::new(variant, common.knobs(knob), slots, true);
     Ok((listener, Arc::new(Ctx { settings: common.settings(variant), metrics })))
