@@ -21,17 +21,9 @@ fn example(name: &str) -> PathBuf {
     path
 }
 
-/// A binary that runs `fix-variants` with the given flags, as the grade
-/// starts servers with their own flags appended.
+/// `fix-variants` with the given flags (see `variant_of`).
 fn variant(flags: &[&str]) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fix-variants");
-    std::fs::create_dir_all(&dir).expect("a folder for the wrapper scripts");
-    let script = dir.join(flags.join("_").replace("--", ""));
-    let body = format!("#!/bin/sh\nexec '{}' {} \"$@\"\n", example("fix-variants").display(), flags.join(" "));
-    std::fs::write(&script, body).expect("write the wrapper script");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
-    script
+    variant_of("fix-variants", flags)
 }
 
 /// Runs a check and returns its failure message, or None if it passed.
@@ -181,7 +173,8 @@ fn a_known_panic_is_recognised_and_explained() {
     assert_mentions(&message, &["block_on was called inside the runtime"]);
 }
 
-/// `variant`, for another example.
+/// A script that runs the example `name` with `flags`, as the grade starts
+/// servers with their own flags appended.
 fn variant_of(name: &str, flags: &[&str]) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&dir).expect("a folder for the wrapper scripts");
