@@ -20,9 +20,9 @@
 //! ## Layout of this crate
 //! - [`charts`]: rows as PNG and SVG charts with an embedded font.
 //! - [`demo`]: the guided workshop walk-through.
-//! - [`cli`]: the `kit` subcommands (race, report, up, health, bench, attack, selfcheck, demo, doctor).
+//! - [`cli`]: the `kit` subcommands (race, report, up, health, bench, attack, capacity, seed, stress, selfcheck, demo, doctor).
 
-pub use kit_measure::{attack, bench, burst, conformance, expect, grade, harness, http1, latency, loadgen, probe, slots, table};
+pub use kit_measure::{attack, bench, burst, capacity, conformance, expect, grade, harness, http1, latency, little, loadgen, probe, series, slots, table};
 pub use kit_serve::{config, contract, metrics, net, os, serve};
 
 pub mod charts;

@@ -7,7 +7,7 @@
 //! without announcing itself. `--when after-listening` announces itself
 //! first and then panics, like a server that dies right after it started.
 //! Either way the grade must report a dead server, quoting its panic, and
-//! point to no hint (servers/tests/grade.rs).
+//! point to no hint (servers/tests/side_by_side/grade.rs).
 //!
 //! Run: `cargo run -p kit-servers --example crash -- --when router`
 

@@ -2,7 +2,7 @@
 //!
 //! The kit's own tests grade this one binary with different flags, to prove
 //! that the grade passes every honest fix and fails every partial one on
-//! the check whose lesson it misses (servers/tests/grade.rs):
+//! the check whose lesson it misses (servers/tests/*/grade.rs):
 //! - `--waits`: how /parallel's two independent waits are awaited.
 //!   `join` (tokio::join!), `spawn` (tokio::spawn both, then await both) and
 //!   `futures-join` (futures::join!) overlap them: 1 x io. `sequential`

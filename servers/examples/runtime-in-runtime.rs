@@ -4,7 +4,7 @@
 //! The handler wants the result of a future and reaches for `block_on` on
 //! a new runtime. Inside an `async fn` that panics ("Cannot start a runtime
 //! from within a runtime"): the request dies, the server lives on, and the
-//! grade explains the panic from the server's output (tests/grade.rs).
+//! grade explains the panic from the server's output (tests/side_by_side/grade.rs).
 //!
 //! Run: `cargo run --example runtime-in-runtime -- --port 5006`
 

@@ -5,7 +5,7 @@
 //! request now holds an OS thread of tokio's blocking pool (up to 512): the
 //! slots were bought with threads, not made free. At 1000 requests the
 //! grade's check 4 counts hundreds of threads and fails, which the kit's own
-//! tests prove (tests/grade.rs).
+//! tests prove (tests/alone/grade.rs).
 //!
 //! Run: `cargo run --example thread-per-request -- --port 5005`
 

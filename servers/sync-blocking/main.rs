@@ -1,24 +1,34 @@
-//! sync-blocking: a fixed pool of threads, each serving one request at a time.
+//! sync-blocking: a fixed pool of threads, each serving one connection at a time.
 //!
-//! The Python twin is Flask on gunicorn with 2 workers x 2 threads. Each
-//! handler thread calls `recv()`, runs the blocking app (app.rs) and only then
-//! takes the next request. While it sleeps through an I/O wait it can do
-//! nothing else, so this server has exactly `--threads` slots:
+//! The Python twin is Flask on gunicorn with 2 workers x 2 threads. An
+//! accept loop takes connections from the listener and queues them; each
+//! handler thread takes the next connection, runs the blocking app (app.rs)
+//! for each of its requests (http.rs), and only then takes the next one.
+//! While it sleeps through an I/O wait it can do nothing else, so this
+//! server has exactly `--threads` slots:
 //! 100 x /parallel (2 x 0.5 s) on 4 threads = 25 rounds of 1 s = ~25 s.
 //!
 //! Cost: one OS thread (and its stack) per slot. More slots means more
-//! threads. And threads are not the only thing that blocks: tiny_http reads
-//! each connection on a pool thread, and an open keep-alive connection pins
-//! one until the client hangs up, so idle clients eat capacity too
-//! (`kit bench -c 50` against this server shows it).
+//! threads. And requests are not the only thing that holds a thread: a
+//! connection holds one from the moment it is taken, so idle clients eat
+//! capacity too. That is why it closes each connection after its answer
+//! (a kept-alive one would hold a slot while its client thinks), and why
+//! four clients that connect and send nothing stop it entirely, until
+//! --header-read-timeout-ms (30 s by default) closes them: slowloris.
+//!
+//! Shutdown (SIGTERM, Ctrl-C): the accept loop takes what is left in the
+//! backlog and closes the listener; the handler threads answer every
+//! connection already taken, queued ones included, within --drain-timeout.
 //!
 //! Run: `cargo run --release --bin sync-blocking -- --port 5001`
 
 mod app;
+mod http;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use kit_serve::config::CommonArgs;
@@ -26,8 +36,8 @@ use kit_serve::metrics::Metrics;
 use kit_serve::net;
 
 const VARIANT: &str = "sync-blocking";
-/// How often an idle handler thread looks up from `recv` to check for shutdown.
-const STOP_POLL: Duration = Duration::from_millis(100);
+/// How often the main thread looks at the drain's progress.
+const DRAIN_POLL: Duration = Duration::from_millis(10);
 
 #[derive(Parser)]
 #[command(about = "Blocking server: N handler threads = N slots")]
@@ -50,44 +60,56 @@ fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
     net::raise_open_files_limit();
     let listener = net::bind(&args.common.host, args.common.port)?;
     let addr = listener.local_addr()?;
-    let server = Arc::new(tiny_http::Server::from_listener(listener, None)?);
     let metrics = Metrics::new(VARIANT, args.common.knobs(("threads", args.threads)), Some(args.threads), false);
     let app = Arc::new(app::App { settings: args.common.settings(VARIANT), metrics });
 
-    let handlers: Vec<_> = (0..args.threads)
-        .map(|_| {
-            let (server, app) = (Arc::clone(&server), Arc::clone(&app));
-            std::thread::spawn(move || serve_requests(&server, &app, stop))
+    // Connections accepted and waiting for a free handler thread: a queue in
+    // front of the slots, not more slots.
+    let (queue, waiting) = mpsc::channel::<TcpStream>();
+    let waiting = Arc::new(Mutex::new(waiting));
+    // Connections accepted and not finished yet: what a drain waits for.
+    let open = Arc::new(AtomicUsize::new(0));
+    for _ in 0..args.threads {
+        let (waiting, app, open) = (Arc::clone(&waiting), Arc::clone(&app), Arc::clone(&open));
+        let header_timeout = args.common.header_read_timeout();
+        std::thread::spawn(move || serve_connections(&waiting, &app, &open, header_timeout));
+    }
+    let accepting = {
+        let open = Arc::clone(&open);
+        std::thread::spawn(move || {
+            net::accept_until_stopped(&listener, stop, |connection| {
+                open.fetch_add(1, Ordering::SeqCst);
+                let _ = queue.send(connection);
+            });
+            // Returning drops the listener (connecting is refused from now
+            // on) and the queue's sender (handler threads end once it is empty).
         })
-        .collect();
+    };
     // Announced once the handler threads exist (and the stop flag was set up
     // in main): from this line on, a request or a SIGTERM is handled.
     net::announce(&addr)?;
-    for handler in handlers {
-        // A handler thread only panics on a bug; the others have drained by now.
-        let _ = handler.join();
+    // The accept loop ends only on SIGTERM or Ctrl-C, after the backlog.
+    let _ = accepting.join();
+    let stopped = Instant::now();
+    let deadline = args.common.drain_timeout();
+    while open.load(Ordering::SeqCst) > 0 && stopped.elapsed() < deadline {
+        std::thread::sleep(DRAIN_POLL);
     }
+    // Handler threads still serving at the deadline end with the process.
+    net::report_drain(open.load(Ordering::SeqCst), stopped.elapsed(), deadline);
     Ok(())
 }
 
-/// One slot: take a request, serve it to the end, take the next.
-fn serve_requests(server: &tiny_http::Server, app: &app::App, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        let request = match server.recv_timeout(STOP_POLL) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(_) => break, // the listener is gone
-        };
-        let reply = app.handle(request.method().as_str(), request.url());
-        let response = tiny_http::Response::from_string(reply.body)
-            .with_status_code(reply.status)
-            .with_header(json_header());
-        // A client that hung up is its own problem, not the server's.
-        let _ = request.respond(response);
+/// One slot: take a connection, serve it to the end, take the next.
+fn serve_connections(
+    waiting: &Mutex<mpsc::Receiver<TcpStream>>,
+    app: &app::App,
+    open: &AtomicUsize,
+    header_timeout: Duration,
+) {
+    // The lock is held only while taking a connection, not while serving it.
+    while let Ok(Ok(connection)) = waiting.lock().map(|queue| queue.recv()) {
+        http::serve_connection(connection, |method, url| app.handle(method, url), header_timeout);
+        open.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-fn json_header() -> tiny_http::Header {
-    // Cannot fail: both halves are constant ASCII.
-    tiny_http::Header::from_bytes("Content-Type", "application/json").expect("valid header")
 }

@@ -289,13 +289,22 @@ pub(super) fn draw_summary<DB: DrawingBackend>(
     let title =
         "The slot model in one picture: N requests of t seconds on s slots take ceil(N/s)·t";
     draw_title(&head, title, th.title_size() * 1.2)?;
-    let panels = body.split_evenly((2, 2));
-    let charts = [
-        Chart::Concurrency,
-        Chart::Speedup,
-        Chart::Scalability,
-        Chart::Endpoints,
-    ];
+    // Up to four panels the rows fill, in this order of preference: a race
+    // (one N, one endpoint) shows latency where a report shows scalability.
+    // With three, the third takes the whole bottom row: no panel is left empty.
+    let charts: Vec<Chart> = [Chart::Concurrency, Chart::Speedup, Chart::Scalability, Chart::Endpoints, Chart::Latency]
+        .into_iter()
+        .filter(|c| c.filled(rows))
+        .take(4)
+        .collect();
+    let panels = if charts.len() == 3 {
+        let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 as i32 / 2);
+        let mut panels = top.split_evenly((1, 2));
+        panels.push(bottom);
+        panels
+    } else {
+        body.split_evenly((2, 2))
+    };
     for (panel, chart) in panels.iter().zip(charts) {
         let panel = panel.margin(th.px(6.0), th.px(6.0), th.px(6.0), th.px(6.0));
         chart.draw(&panel, rows, th)?;

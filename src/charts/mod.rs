@@ -1,7 +1,11 @@
 //! Charts of measured rows, in slot language: PNG for slides, SVG for the web.
 //!
-//! [`write_all`] draws six charts (concurrency, latency, speedup, endpoints,
-//! scalability and a 2x2 summary). The drawing code is generic over the
+//! [`write_all`] draws up to six charts of rows (concurrency, latency,
+//! speedup, endpoints, scalability and a 2x2 summary), those the rows fill;
+//! [`write_timeline`] draws a burst's requests as bars on a clock,
+//! [`write_capacity`] the hockey stick of `kit capacity`, and [`write_attack`]
+//! `kit attack`'s four over time (latency points, throughput, in flight,
+//! heatmap). The drawing code is generic over the
 //! plotters backend, so a chart's PNG and SVG are the same picture. Text uses
 //! the DejaVu Sans font embedded in the binary, so no system font library is
 //! needed. Missing data never panics: a chart draws what exists, or says
@@ -22,16 +26,22 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::slots::{Row, BASELINE, VARIANTS};
 
 mod bars;
+mod capacity;
+pub(super) mod timeline;
 mod data;
 mod draw;
 mod frame;
 #[cfg(test)]
 mod tests;
+mod timeseries;
 
 use bars::*;
+pub use capacity::write_capacity;
+pub use timeline::write_timeline;
 use data::*;
 use draw::*;
 use frame::*;
+pub use timeseries::write_attack;
 
 pub(super) const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 pub(super) const FAMILY: &str = "sans-serif";
@@ -62,31 +72,41 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
     }
 }
 
-/// Writes every chart as `<name>.png` and `<name>.svg` into `dir` (created if missing) and returns the paths written.
+/// Writes every chart the rows fill as `<name>.png` and `<name>.svg` into
+/// `dir` (created if missing) and returns the paths written. A chart whose
+/// axis the rows do not span is left out (see [`Chart::filled`]).
 pub fn write_all(rows: &[Row], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    register_font()?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
     let mut written = Vec::new();
-    for chart in CHARTS {
-        let png = dir.join(format!("{}.png", chart.name()));
-        render(
-            BitMapBackend::new(&png, chart.size()).into_drawing_area(),
-            chart,
-            rows,
-            &png,
-        )?;
-        written.push(png);
-        let svg = dir.join(format!("{}.svg", chart.name()));
-        render(
-            SVGBackend::new(&svg, chart.size()).into_drawing_area(),
-            chart,
-            rows,
-            &svg,
-        )?;
-        written.push(svg);
+    for chart in CHARTS.into_iter().filter(|c| c.filled(rows)) {
+        written.extend(write_picture(dir, chart.name(), chart.size(), &RowChart(chart, rows))?);
     }
     Ok(written)
+}
+
+/// A picture drawn the same way on any plotters backend, so that its PNG
+/// and its SVG are the same picture.
+pub(super) trait Picture {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), ChartError>;
+}
+
+/// One of the six charts of measured rows.
+struct RowChart<'a>(Chart, &'a [Row]);
+
+impl Picture for RowChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        self.0.draw(area, self.1, Theme::FULL)
+    }
+}
+
+/// Writes `picture` as `<name>.png` and `<name>.svg` into `dir` (created if missing).
+pub(super) fn write_picture(dir: &Path, name: &str, size: (u32, u32), picture: &impl Picture) -> Result<Vec<PathBuf>, ChartError> {
+    register_font()?;
+    std::fs::create_dir_all(dir).map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
+    let png = dir.join(format!("{name}.png"));
+    render(BitMapBackend::new(&png, size).into_drawing_area(), picture, &png)?;
+    let svg = dir.join(format!("{name}.svg"));
+    render(SVGBackend::new(&svg, size).into_drawing_area(), picture, &svg)?;
+    Ok(vec![png, svg])
 }
 
 /// plotters' ab_glyph text looks fonts up by family name in a global table.
@@ -103,15 +123,19 @@ pub(super) fn register_font() -> Result<(), ChartError> {
         .map_err(ChartError)
 }
 
-pub(super) fn render<DB: DrawingBackend>(
+pub(super) fn render<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, picture: &impl Picture, path: &Path) -> Result<(), ChartError> {
+    present(root, path, |area| picture.draw(area))
+}
+
+/// Fills `root` white, draws on it and writes it out, naming `path` in any error.
+pub(super) fn present<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
-    chart: Chart,
-    rows: &[Row],
     path: &Path,
+    draw: impl FnOnce(&DrawingArea<DB, Shift>) -> Result<(), ChartError>,
 ) -> Result<(), ChartError> {
     let with_path = |e: ChartError| ChartError(format!("{}: {}", path.display(), e.0));
     root.fill(&WHITE).map_err(|e| with_path(e.into()))?;
-    chart.draw(&root, rows, Theme::FULL).map_err(with_path)?;
+    draw(&root).map_err(with_path)?;
     // Presenting writes the file; dropping would too, but would swallow errors.
     root.present().map_err(|e| with_path(e.into()))
 }
@@ -136,6 +160,24 @@ pub(super) const CHARTS: [Chart; 6] = [
 ];
 
 impl Chart {
+    /// Does this chart say something about `rows`? Scalability is a line
+    /// over N: with one N it is one point. Endpoints compares endpoints:
+    /// with one it repeats the concurrency chart. The others draw what
+    /// exists, or "no data".
+    pub(super) fn filled(self, rows: &[Row]) -> bool {
+        let distinct = |key: fn(&Row) -> String, rows: &mut dyn Iterator<Item = &Row>| {
+            let mut keys: Vec<String> = rows.map(key).collect();
+            keys.sort();
+            keys.dedup();
+            keys.len()
+        };
+        match self {
+            Chart::Scalability => distinct(|r| r.concurrency.to_string(), &mut rows.iter().filter(|r| r.endpoint == HEADLINE)) >= 2,
+            Chart::Endpoints => distinct(|r| r.endpoint.clone(), &mut rows.iter()) >= 2,
+            _ => true,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Chart::Concurrency => "concurrency",

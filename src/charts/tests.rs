@@ -157,7 +157,10 @@ fn single_empty_and_partial_rows_do_not_panic() {
     for (name, rows) in cases {
         let dir = temp_dir(name);
         let written = write_all(&rows, &dir).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(written.len(), 2 * CHARTS.len(), "{name}");
+        // Scalability needs two N, endpoints two endpoints; the rest always draw.
+        let expected = 2 * (CHARTS.len() - 2);
+        assert_eq!(written.len(), expected, "{name}: {:?}", names(&written));
+        assert!(!names(&written).iter().any(|n| n.starts_with("scalability") || n.starts_with("endpoints")), "{name}");
         for path in written
             .iter()
             .filter(|p| p.extension().is_some_and(|e| e == "png"))
@@ -166,6 +169,34 @@ fn single_empty_and_partial_rows_do_not_panic() {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+#[test]
+fn the_timeline_draws_one_panel_per_burst() {
+    use crate::burst::{Span, Timeline};
+    let timeline = |variant: &str, slots: Option<u64>, t: f64| {
+        let spans = (0..100u64)
+            .map(|i| {
+                let round = slots.map_or(1, |s| i / s + 1);
+                Span { sent_s: 0.0, answered_s: round as f64 * t * 1.01, ok: true }
+            })
+            .collect();
+        Timeline { variant: variant.into(), endpoint: "/parallel".into(), slots, t_s: t, spans }
+    };
+    let all = [timeline("sync-blocking", Some(4), 1.0), timeline("async-native", None, 0.5)];
+    assert_eq!((all[0].rounds(), all[1].rounds()), (25, 1));
+    let dir = temp_dir("timeline");
+    let written = write_timeline(&all, &dir).expect("timeline is written");
+    assert_eq!(names(&written), ["timeline.png", "timeline.svg"]);
+    assert_eq!(png_size(&std::fs::read(&written[0]).unwrap()), timeline::TIMELINE_SIZE);
+    let svg = std::fs::read_to_string(&written[1]).unwrap();
+    assert!(svg.contains("came back in 25 rounds of 1.00 s (the model: 25)"), "the staircase is named");
+    assert!(svg.contains("came back in 1 round of 0.50 s (the model: 1)"), "one round native");
+    // One bar per request in each panel.
+    assert!(svg.matches("<rect").count() >= 200, "{} rects", svg.matches("<rect").count());
+    write_timeline(&[], &dir).expect("no timelines: no data, no panic");
+    assert!(std::fs::read_to_string(dir.join("timeline.svg")).unwrap().contains("no data"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

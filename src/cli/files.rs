@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::config::cores;
+use crate::burst::Timeline;
 use crate::slots::Row;
 use crate::{charts, table};
 
@@ -24,6 +25,9 @@ pub struct ReportJson<'a> {
     /// The knobs and load the run used.
     pub settings: serde_json::Value,
     pub rows: &'a [Row],
+    /// Every request of the race from sent to answered (the timeline chart's data).
+    #[serde(skip_serializing_if = "<[Timeline]>::is_empty")]
+    pub timelines: &'a [Timeline],
 }
 
 #[derive(Serialize)]
@@ -33,26 +37,39 @@ pub struct Machine {
     pub arch: &'static str,
 }
 
-/// Writes report.md, report.json and the charts into `dir`; returns every path written.
-pub fn write(dir: &Path, kind: &str, settings: serde_json::Value, rows: &[Row], conclusion: &str) -> Result<Vec<PathBuf>> {
+impl Machine {
+    /// The machine this runs on.
+    pub fn here() -> Machine {
+        Machine { cores: cores(), os: std::env::consts::OS, arch: std::env::consts::ARCH }
+    }
+}
+
+/// Writes report.md, report.json and the charts into `dir`; returns every
+/// path written. `timelines` (one per burst, may be empty) adds the
+/// timeline chart.
+pub fn write(dir: &Path, kind: &str, settings: serde_json::Value, rows: &[Row], timelines: &[Timeline], conclusion: &str) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
-    let charts = charts::write_all(rows, dir)?;
+    let mut charts = charts::write_all(rows, dir)?;
+    if !timelines.is_empty() {
+        charts.extend(charts::write_timeline(timelines, dir)?);
+    }
     let md = dir.join("report.md");
     write_file(&md, &markdown(kind, rows, conclusion, &charts))?;
     let json = dir.join("report.json");
     let report = ReportJson {
         kind,
         date: utc_now(),
-        machine: Machine { cores: cores(), os: std::env::consts::OS, arch: std::env::consts::ARCH },
+        machine: Machine::here(),
         settings,
         rows,
+        timelines,
     };
     // Rows and plain values always serialize.
     write_file(&json, &serde_json::to_string_pretty(&report).expect("serializable report"))?;
     Ok([md, json].into_iter().chain(charts).collect())
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
-use crate::burst::{burst_with_progress, Burst};
+use crate::burst::{burst_with_progress, Burst, Timeline};
 use crate::harness;
 use crate::slots::{Row, SlotModel};
 
@@ -50,9 +50,9 @@ impl Cell {
         self.model().predicted() * DEADLINE_FACTOR + DEADLINE_MARGIN
     }
 
-    /// The burst as a row, under this cell's model.
-    fn row(&self, burst: &Burst) -> Row {
-        burst.row_under(self.model())
+    /// The burst as a row and as a timeline, under this cell's model.
+    fn measured(&self, burst: &Burst) -> (Row, Timeline) {
+        (burst.row_under(self.model()), burst.timeline(self.model()))
     }
 }
 
@@ -68,6 +68,8 @@ pub struct Job<'a> {
 #[derive(Default)]
 pub struct Outcome {
     pub rows: Vec<Row>,
+    /// Every request of every burst, from sent to answered, in the order of `rows`.
+    pub timelines: Vec<Timeline>,
     /// One message per failed job: which server, why, its last output.
     pub failures: Vec<String>,
 }
@@ -95,15 +97,23 @@ pub fn run(jobs: &[Job], stop: &AtomicBool) -> Outcome {
     let mut outcome = Outcome::default();
     for (job, result) in jobs.iter().zip(results) {
         match result {
-            Ok(rows) => outcome.rows.extend(rows),
+            Ok(measured) => {
+                for (row, timeline) in measured {
+                    outcome.rows.push(row);
+                    outcome.timelines.push(timeline);
+                }
+            }
             Err(why) => outcome.failures.push(failure(job.started, &why)),
         }
     }
     outcome
 }
 
+/// What a job thread returns: each cell's row and timeline, or why it failed.
+type Measured = Result<Vec<(Row, Timeline)>, String>;
+
 /// A job thread: the cells one after the other. No printing here.
-fn measure(job: &Job, live: &Live) -> Result<Vec<Row>, String> {
+fn measure(job: &Job, live: &Live) -> Measured {
     let mut rows = Vec::with_capacity(job.cells.len());
     for (i, cell) in job.cells.iter().enumerate() {
         live.cell.store(i, Ordering::Relaxed);
@@ -112,13 +122,13 @@ fn measure(job: &Job, live: &Live) -> Result<Vec<Row>, String> {
         let hook = |n: u64| live.done.store(before + n, Ordering::Relaxed);
         let burst = burst_with_progress(&job.started.server, &cell.path, cell.n, cell.deadline(), Some(&hook))
             .map_err(|e| format!("{} x {}: {e}", cell.n, cell.path))?;
-        rows.push(cell.row(&burst));
+        rows.push(cell.measured(&burst));
     }
     Ok(rows)
 }
 
 /// The main thread's loop while the jobs run.
-fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Result<Vec<Row>, String>>], bars: &Bars, stop: &AtomicBool) {
+fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Measured>], bars: &Bars, stop: &AtomicBool) {
     let mut open: Vec<bool> = vec![true; jobs.len()];
     while open.iter().any(|o| *o) {
         if stop.load(Ordering::SeqCst) {

@@ -9,6 +9,7 @@
 //! - [`files`]: report.md, report.json and the charts.
 //! - [`story`]: the measured rows retold in slot language.
 //! - [`load`]: what the load generators' subcommands share.
+//! - [`dashboard`]: `kit attack`'s live view in the terminal.
 //!
 //! [`doctor`] is the odd one out: it measures the machine, not a server.
 
@@ -19,6 +20,8 @@ use clap::{Parser, Subcommand};
 
 pub mod attack;
 pub mod bench;
+pub mod capacity;
+pub mod dashboard;
 pub mod demo;
 pub mod doctor;
 pub mod files;
@@ -28,9 +31,11 @@ pub mod load;
 pub mod progress;
 pub mod race;
 pub mod report;
+pub mod seed;
 pub mod selfcheck;
 pub mod servers;
 pub mod story;
+pub mod stress;
 pub mod up;
 
 /// Where reports go unless `--out` says otherwise (relative to the current
@@ -71,6 +76,12 @@ pub enum Command {
     Bench(bench::Args),
     /// Open loop: a constant request rate, with latency corrected for coordinated omission.
     Attack(attack::Args),
+    /// Open loop at rising rates until the server falls behind, next to the slot model's s / t (Little's law).
+    Capacity(capacity::Args),
+    /// The original comparison: blocking-wrapper at 400/s and async-native at 5000/s, on /health and /parallel.
+    Seed(seed::Args),
+    /// N concurrent /parallel at a server the kit starts, all in flight at once: time, memory, threads, failures by name.
+    Stress(stress::Args),
     /// Compare our load generator's requests/s with wrk's on the same URL.
     Selfcheck(selfcheck::Args),
     /// A guided walk through the four servers for a workshop screen.

@@ -4,10 +4,12 @@
 //!
 //! Run: `cargo run --release` (or `cargo run --release -- race --n 100 --io-ms 500`)
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde_json::json;
 
+use crate::burst::Timeline;
 use crate::contract::DEFAULT_CPU_ROUNDS;
 use crate::net;
 use crate::slots::{fill_speedups, Row};
@@ -50,7 +52,7 @@ pub fn run(args: Args) -> Result<()> {
     drop(started);
     let mut rows = outcome.rows;
     fill_speedups(&mut rows);
-    publish(&args, knobs, &rows)?;
+    publish(&args, knobs, &rows, &outcome.timelines)?;
     if outcome.failures.is_empty() {
         Ok(())
     } else {
@@ -71,14 +73,17 @@ fn job(started: &Started, n: u64, io: Duration) -> Job<'_> {
 }
 
 /// The table and the conclusion on stdout, the files in `--out`.
-fn publish(args: &Args, knobs: Knobs, rows: &[Row]) -> Result<()> {
+fn publish(args: &Args, knobs: Knobs, rows: &[Row], timelines: &[Timeline]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let conclusion = story::conclusion(rows);
-    println!("{}\n{conclusion}", table::to_string(rows));
+    // A terminal gets the table that fits a projector; a pipe or a file
+    // gets the full one, as report.md does.
+    let shown = if std::io::stdout().is_terminal() { table::to_narrow_string(rows) } else { table::to_string(rows) };
+    println!("{shown}\n{conclusion}");
     let settings = json!({ "endpoint": PATH, "n": args.n, "knobs": knobs });
-    let written = files::write(&args.out.out, "race", settings, rows, &conclusion)?;
+    let written = files::write(&args.out.out, "race", settings, rows, timelines, &conclusion)?;
     eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
     Ok(())
 }

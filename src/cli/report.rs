@@ -94,6 +94,7 @@ fn start_group(bins: &[PathBuf], variants: &[&str], knobs: Knobs, stop: &std::sy
 
 fn merge(all: &mut Outcome, more: Outcome) {
     all.rows.extend(more.rows);
+    all.timelines.extend(more.timelines);
     all.failures.extend(more.failures);
 }
 
@@ -145,7 +146,7 @@ fn publish(args: &Args, knobs: Knobs, all: Outcome) -> Result<()> {
         let conclusion = conclusion(&rows);
         println!("{}\n{conclusion}", table::to_string(&rows));
         let settings = json!({ "profile": if args.full { "full" } else { "quick" }, "concurrency": args.concurrency, "knobs": knobs });
-        let written = files::write(&args.out.out, "report", settings, &rows, &conclusion)?;
+        let written = files::write(&args.out.out, "report", settings, &rows, &[], &conclusion)?;
         eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
     }
     if all.failures.is_empty() {

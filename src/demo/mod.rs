@@ -11,7 +11,7 @@
 //! byte buffer.
 //!
 //! - [`snippets`]: the server lines on screen, cut from the embedded sources.
-//! - [`steps`]: the seven steps, one function each.
+//! - [`steps`]: the eight steps, one function each.
 //! - this file: options, the error type, and the screen (prompts, styling,
 //!   live progress).
 
@@ -49,12 +49,23 @@ pub struct DemoOptions {
     pub color: bool,
     /// How long step 6 saturates each server's cores, in ms.
     pub cpu_probe_ms: u64,
+    /// Step 7's header-read timeout, in ms: how long an idle client may hold
+    /// a connection before the server closes it.
+    pub idle_timeout_ms: u64,
 }
 
 impl DemoOptions {
     /// The workshop defaults: 100 x /parallel at io = 500 ms, pausing for Enter.
     pub fn new(bin_dir: impl Into<PathBuf>) -> DemoOptions {
-        DemoOptions { yes: false, io_ms: 500, n: 100, bin_dir: bin_dir.into(), color: false, cpu_probe_ms: 2000 }
+        DemoOptions {
+            yes: false,
+            io_ms: 500,
+            n: 100,
+            bin_dir: bin_dir.into(),
+            color: false,
+            cpu_probe_ms: 2000,
+            idle_timeout_ms: 2000,
+        }
     }
 
     fn io(&self) -> Duration {
@@ -123,7 +134,13 @@ fn check_binaries(opts: &DemoOptions) -> Result<(), DemoError> {
 /// Starts one server with the demo's io. The caller keeps the guard in the
 /// scope of its step, so the server dies when the step ends, however it ends.
 fn start(opts: &DemoOptions, server: &'static str) -> Result<Server, DemoError> {
-    let args = vec!["--io-ms".to_string(), opts.io_ms.to_string()];
+    start_with(opts, server, &[])
+}
+
+/// `start` with more flags for the server.
+fn start_with(opts: &DemoOptions, server: &'static str, more: &[String]) -> Result<Server, DemoError> {
+    let mut args = vec!["--io-ms".to_string(), opts.io_ms.to_string()];
+    args.extend_from_slice(more);
     Server::start(opts.binary(server), &args).map_err(|HarnessError(detail)| DemoError::ServerStart { server, detail })
 }
 

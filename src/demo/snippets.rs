@@ -44,7 +44,7 @@ pub const SYNC_PARALLEL: Snippet =
     Snippet { source: SYNC_APP, marker: "Endpoint::Parallel => {", highlight: "thread::sleep" };
 /// One handler thread: one slot.
 pub const SYNC_HANDLER_LOOP: Snippet =
-    Snippet { source: SYNC_MAIN, marker: "fn serve_requests(", highlight: "app.handle(" };
+    Snippet { source: SYNC_MAIN, marker: "fn serve_connections(", highlight: "app.handle(" };
 pub const TRAP_PARALLEL: Snippet =
     Snippet { source: TRAP_MAIN, marker: "async fn parallel(", highlight: "std::thread::sleep" };
 pub const TRAP_CPU: Snippet =

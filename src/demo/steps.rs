@@ -10,19 +10,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::snippets::{self, Snippet};
-use super::{start, DemoError, DemoOptions, Go, Screen};
+use super::{start, start_with, DemoError, DemoOptions, Go, Screen};
 use crate::burst::{burst_with_progress, Burst};
 use crate::probe::{health_under_cpu_load, CpuProbe};
 use crate::slots::{fill_speedups, Row, SlotModel};
 use crate::table::{self, VERDICT_TOLERANCE};
 
-pub const COUNT: usize = 7;
+pub const COUNT: usize = 8;
 
 /// Slots of the three blocking-shaped servers at their default knobs.
 const BLOCKING_SLOTS: u64 = 4;
 /// Step 6's closed-loop /cpu-intensive clients: twice the slots, so all stay busy.
 const CPU_CLIENTS: usize = 8;
-/// /health p99 under this reads as "fast" in step 6 (the same line as tests/cpu.rs).
+/// /health p99 under this reads as "fast" in step 6 (the same line as servers/tests/alone/cpu.rs).
 const FAST_HEALTH_MS: f64 = 50.0;
 
 /// What executor lag the lesson predicts for a server.
@@ -126,6 +126,9 @@ pub(super) fn all(opts: &DemoOptions, screen: &mut Screen) -> Result<(), DemoErr
         }
     }
     if cpu_step(opts, screen)?.is_none() {
+        return Ok(());
+    }
+    if idle_step(opts, screen)?.is_none() {
         return Ok(());
     }
     summary(screen, rows)
@@ -315,9 +318,63 @@ fn cpu_row(screen: &mut Screen, server: &str, p: &CpuProbe, predicted: &str) -> 
     Ok(())
 }
 
-/// Step 7: the four bursts side by side, and where to go from here.
+/// Step 7's idle clients: as many as sync-blocking has slots.
+const IDLE_CLIENTS: usize = BLOCKING_SLOTS as usize;
+/// How long before the real client the idle ones connect, so the server has
+/// taken them when it arrives.
+const IDLE_HEAD_START: Duration = Duration::from_millis(100);
+
+/// Step 7: idle clients. A blocking server gives a connection its thread
+/// from the moment it takes it, so clients that connect and send nothing
+/// hold its slots (slowloris) until the header-read timeout closes them; a
+/// tokio server parks such a connection as a task and serves on.
+fn idle_step(opts: &DemoOptions, screen: &mut Screen) -> Result<Option<()>, DemoError> {
+    let timeout = Duration::from_millis(opts.idle_timeout_ms);
+    screen.title(7, "Idle clients: slots held by connections that send nothing")?;
+    screen.line(&format!("  {IDLE_CLIENTS} clients connect and send nothing; then one client asks /health."))?;
+    screen.line("  sync-blocking gives each connection a thread until it has read a request: 4 idle ones take all 4.")?;
+    screen.line(&format!("  Its header-read timeout ({}) closes them; a tokio server parks each one as a task.", secs(timeout)))?;
+    if screen.wait_for_enter("connect the idle clients to sync-blocking, then to async-native")? == Go::Stop {
+        return Ok(None);
+    }
+    screen.line("")?;
+    screen.line(&format!("  {:<14} {:>22}   predicted", "", "/health answered after"))?;
+    let freed = timeout.saturating_sub(IDLE_HEAD_START);
+    for (server, predicted) in [
+        (
+            "sync-blocking",
+            format!(
+                "when the timeout frees a slot: {} - the {} the idle clients came earlier = {}",
+                secs(timeout),
+                secs(IDLE_HEAD_START),
+                secs(freed)
+            ),
+        ),
+        ("async-native", "at once".to_string()),
+    ] {
+        let waited = health_beside_idle_clients(opts, server, timeout)?;
+        screen.line(&format!("  {server:<14} {:>22}   {predicted}", secs(waited)))?;
+    }
+    screen.takeaway("a thread-per-connection server's slots are held by connections, not by work: time out slow clients.")?;
+    Ok(Some(()))
+}
+
+/// How long /health took while `IDLE_CLIENTS` connections sat idle.
+fn health_beside_idle_clients(opts: &DemoOptions, server: &'static str, timeout: Duration) -> Result<Duration, DemoError> {
+    let guard = start_with(opts, server, &["--header-read-timeout-ms".to_string(), timeout.as_millis().to_string()])?;
+    let measure = |e: std::io::Error| DemoError::Measure { server, detail: e.to_string() };
+    let idle: Vec<std::net::TcpStream> =
+        (0..IDLE_CLIENTS).map(|_| std::net::TcpStream::connect(guard.addr)).collect::<Result<_, _>>().map_err(measure)?;
+    std::thread::sleep(IDLE_HEAD_START);
+    let started = std::time::Instant::now();
+    crate::harness::get(guard.addr, "/health", timeout * 4).map_err(measure)?;
+    drop(idle);
+    Ok(started.elapsed())
+}
+
+/// Step 8: the four bursts side by side, and where to go from here.
 fn summary(screen: &mut Screen, mut rows: Vec<Row>) -> Result<(), DemoError> {
-    screen.title(7, "Summary: the same burst, four servers")?;
+    screen.title(8, "Summary: the same burst, four servers")?;
     if screen.wait_for_enter("see the table")? == Go::Stop {
         return Ok(());
     }

@@ -25,6 +25,13 @@
 //! `max_in_flight` requests were already outstanding, and are in neither
 //! `requests` nor `errors`: a non-zero `dropped` means the numbers describe
 //! a lower rate than the one asked for.
+//!
+//! Over time: [`AttackResult::series`] holds the same counts interval by
+//! interval (see [`crate::series`]), with the server's own in_flight and
+//! executor lag sampled from its /metrics where it is a kit server. A
+//! watcher (the live dashboard) passes a [`Live`] to [`run_with`]: it reads
+//! the intervals as they end, and can stop the sending early without losing
+//! the result.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +44,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use crate::http1::{self, Get, Sender};
 use crate::latency::{Latencies, Summary};
 use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
+use crate::series::{self, Finished, Live, LiveView, Recorder, Sampler, SentLog, Series, ServerWatch};
 
 /// A send that starts more than this after its due time counts as `late`.
 /// 10 ms is well above timer jitter (about 1 ms) and well below anything a
@@ -57,12 +65,27 @@ pub struct AttackOptions {
     /// requests are dropped and counted, so a dead server cannot make the
     /// generator exhaust the machine.
     pub max_in_flight: usize,
+    /// The time series' interval: at least [`series::MIN_INTERVAL`], and at
+    /// most [`series::MAX_INTERVALS`] of them in the duration.
+    pub interval: Duration,
+    /// Read the server's /metrics alongside (kit servers only; any other
+    /// server is noted as such and not sampled).
+    pub sample_server: bool,
 }
 
 impl AttackOptions {
-    /// 10 s timeout and a cap of 10,000 in flight: the defaults of `kit attack`.
+    /// 10 s timeout, a cap of 10,000 in flight, 1 s intervals and the
+    /// server sampled: the defaults of `kit attack`.
     pub fn new(url: impl Into<String>, rate: f64, duration: Duration) -> AttackOptions {
-        AttackOptions { url: url.into(), rate, duration, timeout: Duration::from_secs(10), max_in_flight: 10_000 }
+        AttackOptions {
+            url: url.into(),
+            rate,
+            duration,
+            timeout: Duration::from_secs(10),
+            max_in_flight: 10_000,
+            interval: series::DEFAULT_INTERVAL,
+            sample_server: true,
+        }
     }
 }
 
@@ -94,6 +117,13 @@ pub struct AttackResult {
     pub service_time: Summary,
     /// From the due time to the end of the body: corrected for coordinated omission.
     pub response_time: Summary,
+    /// The sending was stopped before the duration was up (the dashboard's
+    /// `q`): every number covers the time until then.
+    #[serde(default)]
+    pub stopped: bool,
+    /// The same counts interval by interval, and the server's samples.
+    #[serde(default)]
+    pub series: Series,
 }
 
 /// Runs the open loop. `progress`, if given, is called with the number of
@@ -102,28 +132,110 @@ pub struct AttackResult {
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
 pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result<AttackResult, LoadError> {
+    run_with(opts, progress, None).await
+}
+
+/// [`run`], watched: `live` is updated at every progress tick (ten times a
+/// second) with the intervals that have ended, and [`Live::stop`] ends the
+/// sending early; the requests in flight then finish and the result covers
+/// the time until the stop.
+pub async fn run_with(opts: &AttackOptions, progress: Option<Progress<'_>>, live: Option<&Live>) -> Result<AttackResult, LoadError> {
     let target = http1::locate(&check(opts)?, true, opts.timeout).await?;
+    let addr = target.addr;
     let pool = Arc::new(Pool { target, timeout: opts.timeout, idle: Mutex::default() });
 
     // Each request task sends its outcome here; one aggregator task records
-    // them, so no histogram is ever shared or locked.
+    // them, so the totals' histograms are never shared or locked (the
+    // series' recorder is locked once per batch, and by the live view).
     let (tx, rx) = mpsc::unbounded_channel();
     let finished = Arc::new(AtomicU64::new(0));
-    let aggregator = tokio::spawn(aggregate(rx, finished.clone()));
+    let t0 = Instant::now();
+    let recorder = Arc::new(Mutex::new(Recorder::new(t0, opts.interval)));
+    let aggregator = tokio::spawn(aggregate(rx, finished.clone(), recorder.clone()));
+    let sent_log = Arc::new(SentLog::new(t0, opts.interval));
 
     let plan = Plan { rate: opts.rate, count: planned(opts.rate, opts.duration), max_in_flight: opts.max_in_flight };
     let runtime = tokio::runtime::Handle::current();
-    let cancel = CancelOnDrop::default();
+    // One flag for both ways to stop: the watcher's stop, and dropping this future.
+    let cancel = CancelOnDrop(live.map(|l| l.stop.clone()).unwrap_or_default());
     let cancelled = cancel.0.clone();
-    let t0 = Instant::now();
-    let scheduler = tokio::task::spawn_blocking(move || schedule(plan, t0, &runtime, &pool, tx, &cancelled));
-    let sent = loadgen::unwrap_join(loadgen::with_progress(scheduler, &finished, progress).await);
+    let log = sent_log.clone();
+    let scheduler = tokio::task::spawn_blocking(move || schedule(plan, t0, &runtime, &pool, tx, &cancelled, &log));
+    // After the scheduler: starting a thread must not delay the first send.
+    let sampler = opts.sample_server.then(|| Sampler::start(addr, t0));
+
+    let sending_over = AtomicBool::new(false);
+    let watcher = Watcher { opts, t0, live, recorder: &recorder, sent_log: &sent_log, sampler: sampler.as_ref(), sending_over: &sending_over };
+    let hook = |n: u64| {
+        if let Some(p) = progress {
+            p(n);
+        }
+        watcher.publish();
+    };
+    let sent = loadgen::unwrap_join(loadgen::with_progress(scheduler, &finished, Some(&hook)).await);
+    sending_over.store(true, Ordering::Relaxed);
     // The scheduler has dropped its sender: the aggregator ends with the last request.
-    let tally = loadgen::unwrap_join(loadgen::with_progress(aggregator, &finished, progress).await);
+    let tally = loadgen::unwrap_join(loadgen::with_progress(aggregator, &finished, Some(&hook)).await);
     let elapsed = t0.elapsed();
+    let stopped = sent.stopped && live.is_some_and(Live::stopped);
     drop(cancel);
 
-    Ok(summarise(opts, sent, tally, elapsed))
+    let (watch, samples) = sampler.map_or((ServerWatch::Off, Vec::new()), Sampler::finish);
+    let recorder = std::mem::replace(&mut *series::lock(&recorder), Recorder::new(t0, opts.interval));
+    let series = recorder.finish(&sent_log.counts(), samples, watch, elapsed);
+    Ok(summarise(opts, sent, tally, elapsed, stopped, series))
+}
+
+/// How many of the latest intervals a live view gets: a dashboard shows a
+/// window, and the percentiles of a long run's every interval, recomputed
+/// ten times a second, would cost the aggregator its lock for long.
+const LIVE_WINDOW: usize = 120;
+
+/// What the progress hook needs to publish a [`LiveView`].
+struct Watcher<'a> {
+    opts: &'a AttackOptions,
+    t0: Instant,
+    live: Option<&'a Live>,
+    recorder: &'a Mutex<Recorder>,
+    sent_log: &'a SentLog,
+    sampler: Option<&'a Sampler>,
+    sending_over: &'a AtomicBool,
+}
+
+impl Watcher<'_> {
+    fn publish(&self) {
+        let Some(live) = self.live else { return };
+        let now = self.t0.elapsed();
+        let sent = self.sent_log.counts();
+        let samples = self.sampler.map(Sampler::samples).unwrap_or_default();
+        let rec = series::lock(self.recorder);
+        let intervals = rec.intervals(&sent, &samples, now, false, LIVE_WINDOW);
+        let totals = rec.totals();
+        drop(rec);
+        let sent: u64 = sent.iter().sum();
+        live.publish(LiveView {
+            url: self.opts.url.clone(),
+            target_rate: self.opts.rate,
+            duration_s: self.opts.duration.as_secs_f64(),
+            elapsed_s: now.as_secs_f64(),
+            sent,
+            answered: totals.answered,
+            errors: totals.errors,
+            late: totals.late,
+            in_flight: sent.saturating_sub(totals.finished),
+            intervals,
+            server: self.sampler.map_or_else(|| ServerWatch::Off.describe(), Sampler::describe),
+            server_now: samples.last().cloned(),
+            stopping: self.sending_over.load(Ordering::Relaxed) || live.stopped(),
+        });
+    }
+}
+
+/// Checks the options (URL, rate, duration, interval...) without sending
+/// anything or connecting: for a caller that must know before it sets up a
+/// screen.
+pub fn validate(opts: &AttackOptions) -> Result<(), LoadError> {
+    check(opts).map(|_| ())
 }
 
 /// Rejects what cannot be run, before any traffic.
@@ -141,6 +253,17 @@ fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
     }
     if opts.max_in_flight == 0 {
         return invalid("max_in_flight must be at least 1");
+    }
+    if opts.interval < series::MIN_INTERVAL {
+        return invalid(&format!("the interval must be at least {} ms", series::MIN_INTERVAL.as_millis()));
+    }
+    if opts.duration.as_secs_f64() / opts.interval.as_secs_f64() > series::MAX_INTERVALS as f64 {
+        return invalid(&format!(
+            "at most {} intervals per attack: for a duration of {:.0} s, make the interval at least {:.1} s",
+            series::MAX_INTERVALS,
+            opts.duration.as_secs_f64(),
+            opts.duration.as_secs_f64() / series::MAX_INTERVALS as f64
+        ));
     }
     Ok(url)
 }
@@ -171,6 +294,8 @@ struct Sent {
     dropped: u64,
     /// From t0 to the last send (or drop).
     window: Duration,
+    /// Stopped before the last request was due.
+    stopped: bool,
 }
 
 /// Set when `run`'s future is dropped (a caller's Ctrl-C handler, a
@@ -206,13 +331,16 @@ fn schedule(
     pool: &Arc<Pool>,
     tx: mpsc::UnboundedSender<Outcome>,
     cancelled: &AtomicBool,
+    log: &SentLog,
 ) -> Sent {
     let slots = Arc::new(Semaphore::new(plan.max_in_flight));
-    let mut sent = Sent { requests: 0, dropped: 0, window: Duration::ZERO };
+    let mut sent = Sent { requests: 0, dropped: 0, window: Duration::ZERO, stopped: false };
     for i in 0..plan.count {
         let due_at = due(t0, i, plan.rate);
         loop {
             if cancelled.load(Ordering::Relaxed) {
+                sent.window = t0.elapsed();
+                sent.stopped = true;
                 return sent;
             }
             let now = Instant::now();
@@ -224,6 +352,7 @@ fn schedule(
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
                 runtime.spawn(one_request(pool.clone(), due_at, slot, tx.clone()));
+                log.record(Instant::now());
                 sent.requests += 1;
             }
             Err(_) => sent.dropped += 1,
@@ -235,9 +364,9 @@ fn schedule(
 
 /// What one request task reports.
 struct Outcome {
-    service: Duration,
-    response: Duration,
-    late: bool,
+    due_at: Instant,
+    sent_at: Instant,
+    done: Instant,
     result: Result<u16, &'static str>,
 }
 
@@ -246,13 +375,7 @@ struct Outcome {
 async fn one_request(pool: Arc<Pool>, due_at: Instant, _slot: OwnedSemaphorePermit, tx: mpsc::UnboundedSender<Outcome>) {
     let sent_at = Instant::now();
     let result = pool.send().await;
-    let done = Instant::now();
-    let outcome = Outcome {
-        service: done - sent_at,
-        response: done - due_at,
-        late: sent_at - due_at > LATE_THRESHOLD,
-        result,
-    };
+    let outcome = Outcome { due_at, sent_at, done: Instant::now(), result };
     // The aggregator outlives every task (it ends when the last sender drops).
     let _ = tx.send(outcome);
 }
@@ -321,27 +444,38 @@ struct Tally {
 }
 
 /// Records every outcome until all senders (the scheduler's and every
-/// task's) are gone, i.e. until the last request has finished.
-async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<AtomicU64>) -> Tally {
+/// task's) are gone, i.e. until the last request has finished. Takes them
+/// in batches, so the series' recorder is locked once per batch.
+async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<AtomicU64>, recorder: Arc<Mutex<Recorder>>) -> Tally {
+    const BATCH: usize = 256;
     let mut t = Tally::default();
-    while let Some(o) = rx.recv().await {
-        t.late += u64::from(o.late);
-        if t.counts.record(o.result) {
-            t.service.record(o.service);
-            t.response.record(o.response);
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let mut rec = series::lock(&recorder);
+        for o in batch.drain(..) {
+            let late = o.sent_at - o.due_at > LATE_THRESHOLD;
+            t.late += u64::from(late);
+            let answered = t.counts.record(o.result);
+            if answered {
+                t.service.record(o.done - o.sent_at);
+                t.response.record(o.done - o.due_at);
+            }
+            let response = o.result.ok().map(loadgen::is_server_error);
+            rec.record(&Finished { due: o.due_at, sent: o.sent_at, done: o.done, late, response });
+            finished.fetch_add(1, Ordering::Relaxed);
         }
-        finished.fetch_add(1, Ordering::Relaxed);
     }
     t
 }
 
-fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration) -> AttackResult {
+fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration, stopped: bool, series: Series) -> AttackResult {
     let per_s = |n: u64, d: Duration| if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() };
     AttackResult {
         url: opts.url.clone(),
         target_rate: opts.rate,
         achieved_rate: per_s(t.counts.responses, elapsed),
-        sent_rate: per_s(sent.requests, sent.window.max(opts.duration)),
+        // Stopped early, the window is the time until the stop.
+        sent_rate: per_s(sent.requests, if stopped { sent.window } else { sent.window.max(opts.duration) }),
         requests: sent.requests,
         completed: t.counts.responses,
         errors: t.counts.errors,
@@ -352,6 +486,8 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration) -> A
         elapsed_s: elapsed.as_secs_f64(),
         service_time: t.service.summary(),
         response_time: t.response.summary(),
+        stopped,
+        series,
     }
 }
 
@@ -470,6 +606,79 @@ mod tests {
         let calls = calls.into_inner().unwrap();
         assert!((3..=10).contains(&calls.len()), "{calls:?}");
         assert_eq!(calls.last(), Some(&r.completed));
+    }
+
+    /// The series adds up to the totals, exactly, and its intervals tile
+    /// the run from the first due time to the last response. The test
+    /// server is not a kit server: no samples, and the series says why.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attack_series_adds_up_to_the_totals_and_covers_the_run() {
+        let base = test_server::start();
+        let o = AttackOptions { interval: Duration::from_millis(200), ..opts(format!("{base}/slow"), 100.0, 1000) };
+        let r = run(&o, None).await.unwrap();
+        let s = &r.series;
+        let sum = |f: fn(&series::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
+        assert_eq!((sum(|i| i.sent), r.requests), (100, 100), "{r:?}");
+        assert_eq!(sum(|i| i.answered), r.completed, "{r:?}");
+        assert_eq!((sum(|i| i.errors), sum(|i| i.late)), (r.errors, r.late), "{r:?}");
+        assert_eq!(sum(|i| i.response_time.count), r.completed);
+        assert_eq!(s.points.points.len() as u64, r.completed);
+        // Tiled: from 0, each interval where the last ended, to the end of the run.
+        assert_eq!(s.intervals[0].start_s, 0.0);
+        for pair in s.intervals.windows(2) {
+            assert!((pair[0].end_s - pair[1].start_s).abs() < 1e-9 && (pair[0].seconds() - 0.2).abs() < 1e-9, "{pair:?}");
+        }
+        let last = s.intervals.last().unwrap();
+        assert!((last.end_s - r.elapsed_s).abs() < 1e-9, "{last:?} vs {}", r.elapsed_s);
+        assert_eq!(s.intervals.len(), (r.elapsed_s / 0.2 - 1e-9).ceil() as usize);
+        // 100/s for 1 s: every 200 ms interval of the duration sent some, and nothing is left in flight.
+        assert!(r.elapsed_s >= 1.0 && s.intervals[..5].iter().all(|i| i.sent > 0), "{s:?}");
+        assert_eq!(last.in_flight, 0);
+        // A 50 ms server: the requests in flight at an interval's end are about 100/s x 50 ms = 5.
+        assert!(s.intervals[..4].iter().all(|i| (1..=40).contains(&i.in_flight)), "{s:?}");
+        match &s.server {
+            series::ServerWatch::NotAKitServer { why } => assert!(why.contains("404"), "{why}"),
+            other => panic!("not a kit server, yet {other:?}"),
+        }
+        assert!(s.server_samples.is_empty() && s.intervals.iter().all(|i| i.server.is_none()));
+    }
+
+    /// A watcher sees intervals as they end, and its stop ends the sending
+    /// early with a whole result: what was sent is answered and counted.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_attack_publishes_intervals_and_stops_on_request() {
+        let base = test_server::start();
+        let live = Live::new();
+        let o = AttackOptions { interval: Duration::from_millis(100), ..opts(format!("{base}/fast"), 100.0, 10_000) };
+        let watcher = {
+            let live = live.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                let seen = live.view();
+                live.stop();
+                seen
+            })
+        };
+        let r = run_with(&o, None, Some(&live)).await.unwrap();
+        let seen = watcher.await.unwrap();
+        assert!(r.stopped && (20..1000).contains(&r.requests), "{r:?}");
+        assert_eq!((r.completed, r.errors), (r.requests, 0), "{r:?}");
+        assert!(r.elapsed_s < 5.0, "{r:?}");
+        assert_eq!(r.series.intervals.iter().map(|i| i.sent).sum::<u64>(), r.requests);
+        assert_eq!(seen.url, o.url);
+        assert!(!seen.intervals.is_empty() && seen.sent > 0 && seen.sent <= r.requests, "{seen:?}");
+        assert!(seen.intervals.iter().all(|i| i.end_s <= seen.elapsed_s + 1e-9), "{seen:?}");
+    }
+
+    #[tokio::test]
+    async fn attack_rejects_intervals_too_short_or_too_many() {
+        let url = "http://127.0.0.1:1/".to_string();
+        let short = AttackOptions { interval: Duration::from_millis(50), ..opts(url.clone(), 10.0, 1000) };
+        let err = run(&short, None).await.unwrap_err();
+        assert!(matches!(err, LoadError::InvalidOptions(_)) && err.to_string().contains("at least 100 ms"), "{err}");
+        let many = AttackOptions { interval: Duration::from_millis(100), ..opts(url, 10.0, 3_600_000) };
+        let err = validate(&many).unwrap_err();
+        assert!(err.to_string().contains("at most 3600 intervals") && err.to_string().contains("at least 1.0 s"), "{err}");
     }
 
     #[tokio::test]

@@ -8,10 +8,12 @@
 //! loop in [`crate::attack`], is for.)
 //!
 //! Honesty rules kept here:
-//! - Workers never print and never share a lock: each keeps its own
-//!   [`Latencies`] and counters, merged once at the end. The only shared
-//!   writes are two relaxed atomic counters (request tickets for `-n`, and
-//!   requests done, read by the coordinator for the progress hook).
+//! - Workers never print. Each keeps its own counters, merged once at the
+//!   end, and its latencies in a small [`Batch`] that moves them into the
+//!   one shared histogram every 1,024 samples (a histogram per worker cost
+//!   170 KB each: 1.7 GB at `-c 10000`). The other shared writes are two
+//!   relaxed atomic counters (request tickets for `-n`, and requests done,
+//!   read by the coordinator for the progress hook).
 //! - `connections` means TCP connections: each worker owns exactly one
 //!   (hyper's HTTP/1.1 connection API, no pool that could open more), and
 //!   reopens it only if the server closes it or a request on it fails.
@@ -28,13 +30,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::http1::{self, Get, Sender};
-use crate::latency::{Latencies, Summary};
+use crate::latency::{Batch, Latencies, Summary};
 use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
 
 /// What to run. Stops at `total` requests or after `duration`, whichever
@@ -105,14 +107,17 @@ pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<
         issued: AtomicU64::new(0),
         done: AtomicU64::new(0),
     });
+    let latencies = Arc::new(Mutex::new(Latencies::default()));
     let handles: Vec<_> = (0..workers)
-        .map(|_| tokio::spawn(worker(target.clone(), opts.timeout, stop.clone())))
+        .map(|_| tokio::spawn(worker(target.clone(), opts.timeout, stop.clone(), Batch::new(latencies.clone()))))
         .collect();
     let joined = loadgen::with_progress(futures::future::join_all(handles), &stop.done, progress).await;
     let tallies: Vec<Tally> = joined.into_iter().map(loadgen::unwrap_join).collect();
     let elapsed = t0.elapsed();
+    // Every worker has returned, so every batch has been flushed.
+    let latencies = latencies.lock().unwrap_or_else(|p| p.into_inner()).clone();
 
-    Ok(summarise(opts, workers, tallies, elapsed))
+    Ok(summarise(opts, workers, tallies, latencies, elapsed))
 }
 
 /// Validates the options and the URL: every mistake a person can make on the
@@ -161,7 +166,6 @@ impl Stop {
 /// One worker's private counts, merged with the others' at the end.
 #[derive(Default)]
 struct Tally {
-    latency: Latencies,
     requests: u64,
     counts: Counts,
 }
@@ -172,7 +176,7 @@ struct Tally {
 const REFUSED_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The closed loop of one connection.
-async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
+async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>, mut latency: Batch) -> Tally {
     let mut tally = Tally::default();
     let mut conn = None;
     while stop.may_send() {
@@ -181,7 +185,7 @@ async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
         let took = start.elapsed();
         tally.requests += 1;
         if tally.counts.record(outcome) {
-            tally.latency.record(took);
+            latency.record(took);
         } else {
             // Whatever state the connection is in, it is not to be trusted.
             conn = None;
@@ -191,6 +195,7 @@ async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>) -> Tally {
         }
         stop.done.fetch_add(1, Ordering::Relaxed);
     }
+    latency.flush();
     tally
 }
 
@@ -212,10 +217,9 @@ async fn exchange(conn: &mut Option<Sender>, target: &Get) -> Result<u16, &'stat
 }
 
 /// Merges the workers' tallies into the result.
-fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, elapsed: Duration) -> BenchResult {
+fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, latency: Latencies, elapsed: Duration) -> BenchResult {
     let mut all = Tally::default();
     for t in &tallies {
-        all.latency.merge(&t.latency);
         all.requests += t.requests;
         all.counts.merge(&t.counts);
     }
@@ -230,7 +234,7 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, elapsed: 
         status_counts: all.counts.status_counts,
         elapsed_s,
         rps: if elapsed_s > 0.0 { all.counts.responses as f64 / elapsed_s } else { 0.0 },
-        latency: all.latency.summary(),
+        latency: latency.summary(),
     }
 }
 

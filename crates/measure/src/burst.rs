@@ -54,6 +54,54 @@ pub struct Burst {
     pub peak_rss_bytes: Option<u64>,
     pub before: MetricsSnapshot,
     pub after: MetricsSnapshot,
+    /// Every request from sent to answered (or failed), in the order they
+    /// were fired: the timeline chart's bars.
+    #[serde(default)]
+    pub spans: Vec<Span>,
+}
+
+/// One request of a burst on the burst's own clock: seconds from the first
+/// send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub sent_s: f64,
+    /// When the answer (or the failure) came.
+    pub answered_s: f64,
+    /// A 2xx answer.
+    pub ok: bool,
+}
+
+/// A burst's spans with what the slot model says about them: one panel of
+/// the timeline chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub variant: String,
+    pub endpoint: String,
+    pub slots: Option<u64>,
+    /// The model's t, seconds.
+    pub t_s: f64,
+    pub spans: Vec<Span>,
+}
+
+impl Timeline {
+    /// The round a request waited for, counted from its answer time: the
+    /// k-th multiple of t it came back at (at least 1). On s slots the
+    /// requests come back in ceil(N / s) such rounds; on unbounded slots,
+    /// all in round 1.
+    pub fn round_of(&self, span: &Span) -> u64 {
+        if self.t_s <= 0.0 {
+            return 1;
+        }
+        (span.answered_s / self.t_s).round().max(1.0) as u64
+    }
+
+    /// How many distinct rounds the answers came back in.
+    pub fn rounds(&self) -> u64 {
+        let mut rounds: Vec<u64> = self.spans.iter().map(|s| self.round_of(s)).collect();
+        rounds.sort_unstable();
+        rounds.dedup();
+        rounds.len() as u64
+    }
 }
 
 impl Burst {
@@ -76,6 +124,17 @@ impl Burst {
             .get(label)
             .filter(|e| e.count > 0)
             .map(|e| Duration::from_secs_f64(e.p50_ms / 1000.0))
+    }
+
+    /// The requests as bars on a clock, judged by `model`'s t.
+    pub fn timeline(&self, model: SlotModel) -> Timeline {
+        Timeline {
+            variant: self.after.variant.clone(),
+            endpoint: self.path.split('?').next().unwrap_or_default().to_string(),
+            slots: model.slots,
+            t_s: model.t.as_secs_f64(),
+            spans: self.spans.clone(),
+        }
     }
 
     /// This burst as a table row, under the server's own slots.
@@ -167,10 +226,12 @@ struct Outcome {
     status_counts: BTreeMap<u16, u64>,
     error_kinds: BTreeMap<String, u64>,
     timed_out: u64,
+    spans: Vec<Span>,
 }
 
-/// One request's latency (from the release) and its status or failure kind.
-type Answer = (Duration, std::result::Result<u16, &'static str>);
+/// One request: when it was sent, when it came back, and its status or
+/// failure kind.
+type Answer = (Instant, Instant, std::result::Result<u16, &'static str>);
 
 /// Opens all `n` connections, then sends all `n` requests at once. Opening
 /// a connection costs the client more than writing a request (1000 connects
@@ -189,19 +250,21 @@ async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Opti
         .map(|_| {
             let (get, go, done) = (get.clone(), go.clone(), done.clone());
             tokio::spawn(async move {
-                let connected = tokio::time::timeout_at(until, http1::connect(get.addr)).await;
+                // The connection's I/O runs in this task too (`drive`): one
+                // task per request, not two, at up to 10,000 requests.
+                let connected = tokio::time::timeout_at(until, http1::connect_inline(get.addr)).await;
                 go.wait().await;
                 let sent = Instant::now();
                 let result = match connected {
-                    Ok(Ok(mut sender)) => {
-                        let exchange = http1::exchange(&mut sender, &get);
+                    Ok(Ok((mut sender, connection))) => {
+                        let exchange = http1::drive(connection, http1::exchange(&mut sender, &get));
                         tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(loadgen::TIMEOUT_KIND))
                     }
                     Ok(Err(kind)) => Err(kind),
                     Err(_) => Err(loadgen::TIMEOUT_KIND),
                 };
                 done.fetch_add(1, Ordering::Relaxed);
-                (sent.elapsed(), result)
+                (sent, Instant::now(), result)
             })
         })
         .collect();
@@ -222,12 +285,22 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
         status_counts: BTreeMap::new(),
         error_kinds: BTreeMap::new(),
         timed_out: 0,
+        spans: Vec::with_capacity(tasks.len()),
     };
+    let mut answers = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let (latency, result) = task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?;
+        answers.push(task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?);
+    }
+    // The burst's clock starts at its first send (every task sends right
+    // after the same barrier, within a few ms of each other).
+    let first = answers.iter().map(|(sent, _, _)| *sent).min().unwrap_or(started);
+    for (sent, back, result) in answers {
+        let ok = matches!(result, Ok(status) if loadgen::is_contract_answer(status));
+        let since = |at: Instant| at.saturating_duration_since(first).as_secs_f64();
+        outcome.spans.push(Span { sent_s: since(sent), answered_s: since(back), ok });
         match result {
             Ok(status) => {
-                outcome.latencies.record(latency);
+                outcome.latencies.record(back - sent);
                 *outcome.status_counts.entry(status).or_default() += 1;
             }
             Err(kind) => {
@@ -271,6 +344,29 @@ impl Outcome {
             peak_rss_bytes: peaks.rss_bytes,
             before,
             after,
+            spans: self.spans,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline(slots: Option<u64>, answers: &[f64]) -> Timeline {
+        let spans = answers.iter().map(|&a| Span { sent_s: 0.0, answered_s: a, ok: true }).collect();
+        Timeline { variant: "v".into(), endpoint: "/parallel".into(), slots, t_s: 1.0, spans }
+    }
+
+    #[test]
+    fn rounds_are_counted_from_the_answers() {
+        // 8 requests on 4 slots of 1 s: two rounds, a little late each.
+        let two = timeline(Some(4), &[1.01, 1.02, 1.02, 1.03, 2.02, 2.03, 2.03, 2.04]);
+        assert_eq!(two.rounds(), 2);
+        assert_eq!(two.round_of(&two.spans[4]), 2);
+        // Unbounded: everything in the first round, even a fast answer.
+        let one = timeline(None, &[0.2, 1.0, 1.01]);
+        assert_eq!(one.rounds(), 1);
+        assert_eq!(one.round_of(&one.spans[0]), 1);
     }
 }

@@ -10,7 +10,9 @@
 //! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
 //! - [`http1`]: one hyper HTTP/1.1 connection at a time (the client of the burst, the CPU probe, `bench` and `attack`).
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
+//! - [`capacity`], [`little`]: open-loop attacks at rising rates, and Little's law measured on the server's own /metrics.
 //! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any http:// URL; loadgen holds their URL parser and rules.
+//! - [`series`]: an attack interval by interval, the server's /metrics sampled alongside, and its live view.
 //! - [`latency`]: hdrhistogram recording and percentile summaries.
 //! - [`slots`]: the slot model and the measured `Row`.
 //! - [`expect`]: assertions in slot language, paired time + exact checks.
@@ -21,13 +23,16 @@
 pub mod attack;
 pub mod bench;
 pub mod burst;
+pub mod capacity;
 pub mod conformance;
 pub mod expect;
 pub mod grade;
 pub mod harness;
 pub mod http1;
 pub mod latency;
+pub mod little;
 pub mod loadgen;
 pub mod probe;
+pub mod series;
 pub mod slots;
 pub mod table;

@@ -142,6 +142,33 @@ impl Row {
     }
 }
 
+impl Row {
+    /// A row for fixed-row tests and fixtures: `model`'s prediction next to
+    /// a given total, the percentiles spread under it (p50 at half the
+    /// total, p95, p99 and max at 95, 99 and 100 %), no errors.
+    pub fn fixed(variant: &str, endpoint: &str, model: SlotModel, total_s: f64, peak_in_flight: u64) -> Row {
+        Row {
+            variant: variant.into(),
+            endpoint: endpoint.into(),
+            concurrency: model.n,
+            total_s,
+            rps: model.n as f64 / total_s,
+            p50_ms: total_s * 500.0,
+            p95_ms: total_s * 950.0,
+            p99_ms: total_s * 990.0,
+            max_ms: total_s * 1000.0,
+            errors: 0,
+            slots: model.slots,
+            t_s: model.t.as_secs_f64(),
+            rounds: model.rounds(),
+            model_s: model.predicted().as_secs_f64(),
+            measured_slots: model.measured_slots(Duration::from_secs_f64(total_s)),
+            peak_in_flight,
+            speedup: None,
+        }
+    }
+}
+
 /// Fills in `speedup` for every row from the sync-blocking row with the same
 /// endpoint and concurrency.
 pub fn fill_speedups(rows: &mut [Row]) {

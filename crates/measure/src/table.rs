@@ -16,10 +16,24 @@ const HEADERS: [&str; 13] = [
 
 /// Writes `rows` as a Markdown table with a verdict column.
 pub fn render(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
-    let mut cells: Vec<Vec<String>> = vec![HEADERS.iter().map(|h| h.to_string()).chain(["verdict".into()]).collect()];
-    cells.extend(rows.iter().map(cells_of));
+    let headers: Vec<&str> = HEADERS.iter().copied().chain(["verdict"]).collect();
+    let cells: Vec<Vec<String>> = rows.iter().map(cells_of).collect();
+    write_grid(&headers, &cells, out)
+}
+
+/// The table as a String (for stdout and report.md).
+pub fn to_string(rows: &[Row]) -> String {
+    grid_of(|out| render(rows, out))
+}
+
+/// Any cells under any headers as an aligned Markdown table: the one
+/// renderer behind every table the kit prints (the race's, the narrow
+/// terminal one, capacity's).
+pub fn write_grid(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> io::Result<()> {
+    let mut cells: Vec<Vec<String>> = vec![headers.iter().map(|h| h.to_string()).collect()];
+    cells.extend(rows.iter().cloned());
     let widths: Vec<usize> =
-        (0..cells[0].len()).map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        (0..cells[0].len()).map(|c| cells.iter().map(|r| r.get(c).map_or(0, |x| x.chars().count())).max().unwrap_or(0)).collect();
     for (i, row) in cells.iter().enumerate() {
         write_line(out, row, &widths)?;
         if i == 0 {
@@ -30,17 +44,51 @@ pub fn render(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The table as a String (for stdout and report.md).
-pub fn to_string(rows: &[Row]) -> String {
+/// [`write_grid`] into a String.
+pub fn grid(headers: &[&str], rows: &[Vec<String>]) -> String {
+    grid_of(|out| write_grid(headers, rows, out))
+}
+
+fn grid_of(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
     let mut buf = Vec::new();
     // Writing into a Vec cannot fail.
-    render(rows, &mut buf).expect("writing to memory");
+    write(&mut buf).expect("writing to memory");
     String::from_utf8_lossy(&buf).into_owned()
 }
 
 fn write_line(out: &mut impl Write, cells: &[String], widths: &[usize]) -> io::Result<()> {
-    let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+    let padded: Vec<String> = widths.iter().enumerate().map(|(i, w)| format!("{:<w$}", cells.get(i).map_or("", String::as_str))).collect();
     writeln!(out, "| {} |", padded.join(" | "))
+}
+
+/// What a terminal can show without wrapping: a projector's terminal is
+/// often about 100 columns.
+pub const SCREEN_WIDTH: usize = 100;
+
+const NARROW_HEADERS: [&str; 7] = ["variant", "slots", "rounds x t", "model", "measured", "peak", "verdict"];
+
+/// The race's table for a terminal: the slot model's prediction next to
+/// the measured total and the exact count, in at most [`SCREEN_WIDTH`]
+/// columns for the four variants at any N up to 10,000. The full table
+/// (percentiles, rps, speedup) stays in report.md.
+pub fn to_narrow_string(rows: &[Row]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.variant.clone(),
+                r.slots.map_or("∞".into(), |s| s.to_string()),
+                format!("{} x {}", r.rounds, short_seconds(r.t_s)),
+                short_seconds(r.model_s),
+                short_seconds(r.total_s),
+                r.peak_in_flight.to_string(),
+                r.verdict(VERDICT_TOLERANCE).to_string(),
+            ]
+        })
+        .collect();
+    let mut text = grid(&NARROW_HEADERS, &cells);
+    text.push_str("(peak: the server's own count of requests in its handlers at once; the full table is in report.md)\n");
+    text
 }
 
 fn cells_of(r: &Row) -> Vec<String> {
@@ -62,11 +110,21 @@ fn cells_of(r: &Row) -> Vec<String> {
     ]
 }
 
-fn seconds(s: f64) -> String {
+/// Whole seconds from 100 s up: two decimals of a minutes-long run are noise
+/// and cost the narrow table its width.
+fn short_seconds(s: f64) -> String {
+    if s >= 100.0 {
+        format!("{s:.0} s")
+    } else {
+        seconds(s)
+    }
+}
+
+pub fn seconds(s: f64) -> String {
     format!("{s:.2} s")
 }
 
-fn millis(ms: f64) -> String {
+pub fn millis(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)
     } else {

@@ -28,6 +28,22 @@ pub struct CommonArgs {
     #[arg(long, env = "KIT_CPU_ROUNDS", default_value_t = DEFAULT_CPU_ROUNDS,
           value_parser = clap::value_parser!(u64).range(1..=MAX_CPU_ROUNDS))]
     pub cpu_rounds: u64,
+    /// After SIGTERM or Ctrl-C: how many seconds the server keeps answering the
+    /// clients that were already connected before it gives up on the rest and
+    /// exits anyway. 30 s covers 100 x /parallel on 4 slots at the default waits
+    /// (25 rounds of 1 s).
+    #[arg(long, env = "KIT_DRAIN_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_timeout: u64,
+    /// How long a connection may take to send a request's head (request line
+    /// and headers), in milliseconds, counted from when the server starts
+    /// waiting for it; then it is closed. Bounds slowloris, clients that
+    /// connect and send nothing or a byte now and then. On a blocking server
+    /// each such client holds a slot for this long; on an async one it
+    /// costs a parked task.
+    #[arg(long, env = "KIT_HEADER_READ_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub header_read_timeout_ms: u64,
 }
 
 impl CommonArgs {
@@ -40,9 +56,26 @@ impl CommonArgs {
         }
     }
 
+    /// `--drain-timeout` as a duration.
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_secs(self.drain_timeout)
+    }
+
+    /// `--header-read-timeout-ms` as a duration.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
     /// The knobs as /metrics reports them, plus the variant's own.
     pub fn knobs(&self, own: (&'static str, u64)) -> Vec<(&'static str, u64)> {
-        vec![own, ("io_ms", self.io_ms), ("db_ms", self.db_ms), ("cpu_rounds", self.cpu_rounds)]
+        vec![
+            own,
+            ("io_ms", self.io_ms),
+            ("db_ms", self.db_ms),
+            ("cpu_rounds", self.cpu_rounds),
+            ("drain_timeout_s", self.drain_timeout),
+            ("header_read_timeout_ms", self.header_read_timeout_ms),
+        ]
     }
 }
 

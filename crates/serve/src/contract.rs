@@ -120,6 +120,18 @@ pub struct Params {
 }
 
 impl Params {
+    /// Reads the query string of one request. The rules, each a 400 with a
+    /// JSON body when broken (this is what a fuzzer and the bad-input tests
+    /// throw at every server):
+    /// - keys and values are percent-decoded (`%31%30` is `10`, `+` is a
+    ///   space, as browsers send forms); a broken escape (`%zz`, a lone `%`)
+    ///   or bytes that do not decode to UTF-8 (`%ff`) are refused;
+    /// - a value is plain decimal digits in the endpoint's range: no sign,
+    ///   no fraction, no spaces, no exponent;
+    /// - a parameter given twice is refused rather than silently letting one
+    ///   win: `?io_ms=5&io_ms=500` has no meaning a person could rely on;
+    /// - unknown parameters are refused, so a typo (`?iom_s=`) is not a
+    ///   silent default.
     pub fn parse(query: Option<&str>, settings: &Settings) -> Result<Params, ApiError> {
         let mut p = Params {
             variant: settings.variant,
@@ -127,28 +139,116 @@ impl Params {
             db: settings.db,
             cpu_rounds: settings.cpu_rounds,
         };
+        let mut seen: [bool; 3] = [false; 3];
         for pair in query.unwrap_or("").split('&').filter(|s| !s.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match key {
-                "io_ms" => p.io = Duration::from_millis(number(key, value, 0, MAX_WAIT_MS)?),
-                "db_ms" => p.db = Duration::from_millis(number(key, value, 0, MAX_WAIT_MS)?),
-                "cpu_rounds" => p.cpu_rounds = number(key, value, 1, MAX_CPU_ROUNDS)?,
+            let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode(raw_key)?;
+            let value = decode(raw_value)?;
+            let slot = match key.as_str() {
+                "io_ms" => 0,
+                "db_ms" => 1,
+                "cpu_rounds" => 2,
                 _ => {
                     return Err(ApiError::bad_request(format!(
-                        "unknown query parameter '{key}' (known: io_ms, db_ms, cpu_rounds)"
+                        "unknown query parameter {} (known: io_ms, db_ms, cpu_rounds)",
+                        quote(&key)
                     )))
                 }
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(ApiError::bad_request(format!("query parameter {key} is given more than once")));
+            }
+            match slot {
+                0 => p.io = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
+                1 => p.db = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
+                _ => p.cpu_rounds = number(&key, &value, 1, MAX_CPU_ROUNDS)?,
             }
         }
         Ok(p)
     }
 }
 
+/// Percent-decodes one key or value of a query (`+` is a space, as in
+/// HTML forms). Refuses a broken escape and bytes that are not UTF-8.
+pub fn decode(raw: &str) -> Result<String, ApiError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+                match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                    (Some(hi), Some(lo)) => out.push((hi * 16 + lo) as u8),
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "bad percent-encoding in the query: {} ('%' must be followed by two hex digits)",
+                            quote(raw)
+                        )))
+                    }
+                }
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| {
+        ApiError::bad_request(format!("the query value {} does not decode to UTF-8 text", quote(raw)))
+    })
+}
+
+/// The most bytes of client input an error message shows, escaped: enough
+/// to recognise a typo, short enough that a 100 KB query does not come back
+/// as a 100 KB error (and a run of control bytes, each escaped to several
+/// characters, does not either: the fuzz target found that one).
+const SHOWN_MAX: usize = 48;
+
+/// Client input as an error message shows it: escaped (no control bytes
+/// reach a terminal or a log) and cut at `SHOWN_MAX` bytes of the escaped
+/// form, with the input's full length when it was cut.
+fn escape_short(s: &str) -> (String, Option<usize>) {
+    let mut out = String::new();
+    for c in s.chars() {
+        let escaped = c.escape_debug().to_string();
+        if out.len() + escaped.len() > SHOWN_MAX {
+            return (out, Some(s.len()));
+        }
+        out.push_str(&escaped);
+    }
+    (out, None)
+}
+
+fn cut_note(cut: Option<usize>) -> String {
+    cut.map_or(String::new(), |n| format!("... ({n} bytes in all)"))
+}
+
+/// A path as a 404 shows it.
+fn shown(s: &str) -> String {
+    let (text, cut) = escape_short(s);
+    format!("{text}{}", cut_note(cut))
+}
+
+/// A key or value as a 400 quotes it.
+fn quote(s: &str) -> String {
+    let (text, cut) = escape_short(s);
+    format!("'{text}'{}", cut_note(cut))
+}
+
 fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ApiError> {
+    // Digits only: `u64::from_str` would also take a leading '+'.
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     match value.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(n) if digits && (min..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::bad_request(format!(
-            "bad value for {key}: '{value}' is not a whole number from {min} to {max}"
+            "bad value for {key}: {} is not a whole number from {min} to {max}",
+            quote(value)
         ))),
     }
 }
@@ -256,7 +356,8 @@ pub struct ErrorBody {
 
 impl ApiError {
     pub fn not_found(path: &str) -> ApiError {
-        ApiError { status: 404, message: format!("no such endpoint: {path}") }
+        // The path is the client's: shown escaped and short.
+        ApiError { status: 404, message: format!("no such endpoint: {}", shown(path)) }
     }
 
     pub fn method_not_allowed(method: &str, e: Endpoint) -> ApiError {
@@ -316,10 +417,25 @@ mod tests {
         assert_eq!((p.io.as_millis(), p.db.as_millis(), p.cpu_rounds), (20, 5, 7));
         let p = Params::parse(None, &settings()).unwrap();
         assert_eq!(p.io.as_millis(), 500);
-        for bad in ["io_ms=abc", "io_ms=-1", "io_ms=60001", "cpu_rounds=0", "color=red", "io_ms"] {
+        for bad in [
+            "io_ms=abc", "io_ms=-1", "io_ms=60001", "cpu_rounds=0", "color=red", "io_ms", "io_ms=+5",
+            "io_ms=1.5", "io_ms=1e3", "io_ms=%zz", "io_ms=%4", "io_ms=%ff", "io_ms=5&io_ms=5", "io_ms=%205",
+        ] {
             let err = Params::parse(Some(bad), &settings()).unwrap_err();
             assert_eq!(err.status, 400, "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn query_is_percent_decoded_and_quotes_are_short() {
+        let p = Params::parse(Some("io%5Fms=%31%30"), &settings()).unwrap();
+        assert_eq!(p.io.as_millis(), 10);
+        let long = format!("x{}=1", "a".repeat(100_000));
+        let err = Params::parse(Some(&long), &settings()).unwrap_err();
+        assert!(err.message.len() < 200, "{}", err.message);
+        assert!(err.message.contains("100001 bytes in all"), "{}", err.message);
+        let err = Params::parse(Some("io_ms=%0a%1b"), &settings()).unwrap_err();
+        assert!(!err.message.contains('\n') && err.message.contains("\\n"), "{}", err.message);
     }
 
     #[test]

@@ -215,6 +215,11 @@ pub struct MetricsSnapshot {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EndpointStats {
     pub count: u64,
+    /// The mean time inside the handler: Little's law's W (see
+    /// `kit_measure::little`). Percentiles cannot stand in for it: L = λW
+    /// holds for the mean only. Absent from older servers' JSON, hence the default.
+    #[serde(default)]
+    pub mean_ms: f64,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
@@ -226,6 +231,7 @@ impl From<&Histogram<u64>> for EndpointStats {
         let ms = |us: u64| round3(millis(Duration::from_micros(us)));
         EndpointStats {
             count: h.len(),
+            mean_ms: round3(h.mean() / 1000.0),
             p50_ms: ms(h.value_at_quantile(0.50)),
             p95_ms: ms(h.value_at_quantile(0.95)),
             p99_ms: ms(h.value_at_quantile(0.99)),
@@ -338,6 +344,7 @@ mod tests {
         let snap = m.snapshot();
         assert_eq!((snap.in_flight, snap.peak_in_flight), (0, 3));
         assert_eq!(snap.endpoints["/a"].count, 2);
+        assert!(snap.endpoints["/a"].mean_ms > 0.0, "{:?}", snap.endpoints["/a"]);
         m.reset();
         assert_eq!(m.snapshot().peak_in_flight, 0);
         assert!(snap.executor_lag_ms.is_none());

@@ -1,15 +1,31 @@
 //! Process plumbing every server shares: binding the listener, announcing
-//! the address, raising the open-files limit, hearing SIGTERM / Ctrl-C, and
-//! ending with the process that started it.
+//! the address, raising the open-files limit, accepting through errors,
+//! hearing SIGTERM / Ctrl-C, draining, and ending with the process that
+//! started it.
 //!
 //! None of this is the lesson, but each piece fixes a measured pitfall: see
-//! the comments on `BACKLOG`, `raise_open_files_limit` and `exit_with_parent`.
+//! the comments on `BACKLOG`, `raise_open_files_limit`, `AcceptErrors`,
+//! `accept_until_stopped` and `exit_with_parent`.
+//!
+//! ## What a graceful shutdown promises (the same on all four servers)
+//! A client is *accepted* once its TCP handshake has completed: from then on
+//! its `connect()` has succeeded and it is waiting for an answer, whether the
+//! server has called `accept()` on it yet or it still sits in the kernel's
+//! backlog. On SIGTERM or Ctrl-C a server:
+//! 1. accepts everything already in the backlog (`accept_pending`), then
+//!    closes the listener, so later connections are refused;
+//! 2. answers every accepted client, queued ones included (one request per
+//!    connection from then on: keep-alive ends after it);
+//! 3. exits 0 when all are answered, or at `--drain-timeout`, whichever
+//!    comes first, with a final line on stderr (`report_drain`) that counts
+//!    the clients left unanswered.
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
+use std::time::Duration;
 
 use crate::os;
 
@@ -114,6 +130,132 @@ pub fn exit_with_parent() {
     }
 }
 
+/// Says something on stderr without panicking when stderr is a closed pipe
+/// (`eprintln!` would panic there).
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// How long the accept loop pauses after an error that is not about one
+/// connection (out of file descriptors, out of memory): retrying at once
+/// would spin, and the condition usually clears when connections close.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Accept errors, survived. An error about one connection (it was reset
+/// before we took it) is skipped. Any other error (EMFILE: "Too many open
+/// files", ENFILE, ENOBUFS, ENOMEM) is logged, and the loop pauses for
+/// `ACCEPT_BACKOFF` and goes on accepting: the listener is still fine, the
+/// process just has to wait for descriptors to be freed. tiny_http's accept
+/// thread ends on the first such error, and axum's loop sleeps 1 s without
+/// a word; a server that silently stops accepting is the worst outcome.
+#[derive(Default)]
+pub struct AcceptErrors {
+    /// Errors since the last successful accept.
+    failing: u64,
+}
+
+impl AcceptErrors {
+    /// Records a failed accept; returns how long to pause before the next.
+    pub fn failed(&mut self, e: &std::io::Error) -> Option<Duration> {
+        use std::io::ErrorKind::*;
+        if matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock) {
+            return None;
+        }
+        // The first error of a run is logged; then one line per 100, so a
+        // long EMFILE spell does not flood the terminal.
+        if self.failing.is_multiple_of(100) {
+            say(&format!(
+                "accept failed: {e}; still listening, retrying every {} ms{}",
+                ACCEPT_BACKOFF.as_millis(),
+                if self.failing == 0 { String::new() } else { format!(" ({} failures so far)", self.failing) }
+            ));
+        }
+        self.failing += 1;
+        Some(ACCEPT_BACKOFF)
+    }
+
+    /// Records a successful accept, and says so if it ends a run of errors.
+    pub fn accepted(&mut self) {
+        if self.failing > 0 {
+            say(&format!("accepting again after {} failed accepts", self.failing));
+            self.failing = 0;
+        }
+    }
+}
+
+/// How often a blocking accept loop looks up to check the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// The blocking servers' accept loop: hands every connection to `take`
+/// until `stop` turns true, then takes what is already in the backlog
+/// (`accept_pending`) and returns. The caller then drops the listener, and
+/// new connections are refused. Errors are survived (`AcceptErrors`).
+pub fn accept_until_stopped(listener: &TcpListener, stop: &AtomicBool, mut take: impl FnMut(TcpStream)) {
+    if let Err(e) = listener.set_nonblocking(true) {
+        say(&format!("error: cannot make the listener non-blocking ({e}); not accepting"));
+        return;
+    }
+    let mut errors = AcceptErrors::default();
+    while !stop.load(Ordering::SeqCst) {
+        // Sleeps until a client connects, waking up now and then to see
+        // whether it is time to stop.
+        if !os::wait_readable(listener, STOP_POLL) {
+            continue;
+        }
+        match listener.accept() {
+            Ok((stream, _)) => {
+                errors.accepted();
+                take(stream);
+            }
+            Err(e) => {
+                if let Some(pause) = errors.failed(&e) {
+                    std::thread::sleep(pause);
+                }
+            }
+        }
+    }
+    while let Some(stream) = accept_pending(listener) {
+        take(stream);
+    }
+}
+
+/// One connection that has completed its handshake and waits in the
+/// backlog, or `None` once the backlog is empty. The listener must be
+/// non-blocking. Used while draining: these clients count as accepted. The
+/// stream comes back in blocking mode (macOS would pass the listener's
+/// non-blocking flag on to it).
+pub fn accept_pending(listener: &TcpListener) -> Option<TcpStream> {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => match stream.set_nonblocking(false) {
+                Ok(()) => return Some(stream),
+                Err(_) => continue,
+            },
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::Interrupted) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return None,
+            Err(e) => {
+                say(&format!("accept failed while draining the backlog: {e}; clients still in it will be reset"));
+                return None;
+            }
+        }
+    }
+}
+
+/// The last line of a graceful shutdown, on stderr: how long the drain
+/// took, and how many accepted clients were left unanswered at the deadline.
+/// Tests read this line: keep its shape.
+pub fn report_drain(unanswered: usize, took: Duration, deadline: Duration) {
+    if unanswered == 0 {
+        say(&format!("drained: every accepted client was answered, in {:.2} s; exiting", took.as_secs_f64()));
+    } else {
+        say(&format!(
+            "drain timeout: {unanswered} accepted clients unanswered after {:.2} s (--drain-timeout {} s); exiting anyway",
+            took.as_secs_f64(),
+            deadline.as_secs()
+        ));
+    }
+}
+
 static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_stop_signal(_: libc::c_int) {
@@ -122,7 +264,7 @@ extern "C" fn on_stop_signal(_: libc::c_int) {
 }
 
 /// For servers without an async runtime: a flag that turns true on SIGTERM
-/// or Ctrl-C. Handler threads check it between requests.
+/// or Ctrl-C. The accept loop and the handler threads check it.
 pub fn stop_flag() -> &'static AtomicBool {
     // SAFETY: the handler is async-signal-safe (one atomic store).
     unsafe {
@@ -136,31 +278,41 @@ pub fn stop_flag() -> &'static AtomicBool {
 /// is built. Build it *before* printing the listening line: a client (or the
 /// harness) may send SIGTERM as soon as it reads that line, and a signal that
 /// arrives before a handler exists kills the process instead of draining it.
+///
+/// The news travels on a plain thread, not through tokio's signal driver:
+/// on the trap every worker thread can be stuck in a handler's blocking wait
+/// while more blocked requests queue up, and then nobody polls the driver
+/// until the queue runs dry (measured: a SIGTERM noticed 4.8 s late). A
+/// thread that watches the stop flag wakes the waiting future directly.
 pub struct Shutdown {
-    term: Option<tokio::signal::unix::Signal>,
-    interrupt: Option<tokio::signal::unix::Signal>,
+    heard: tokio::sync::oneshot::Receiver<()>,
 }
 
+/// How often the watch thread looks at the stop flag.
+const SIGNAL_POLL: Duration = Duration::from_millis(10);
+
 impl Shutdown {
-    /// Installs the handlers. Must run inside a tokio runtime.
+    /// Installs the handlers and starts the watch thread.
     pub fn install() -> Shutdown {
-        use tokio::signal::unix::{signal, SignalKind};
-        Shutdown { term: signal(SignalKind::terminate()).ok(), interrupt: signal(SignalKind::interrupt()).ok() }
+        let stop = stop_flag();
+        let (tell, heard) = tokio::sync::oneshot::channel();
+        let watch = std::thread::Builder::new().name("signal-watch".into()).spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(SIGNAL_POLL);
+            }
+            let _ = tell.send(());
+        });
+        if let Err(e) = watch {
+            say(&format!("warning: cannot watch for SIGTERM ({e}); this server will not drain"));
+        }
+        Shutdown { heard }
     }
 
     /// Completes on the first SIGTERM or Ctrl-C.
-    pub async fn wait(mut self) {
-        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
-            match s {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        }
-        tokio::select! {
-            _ = recv(&mut self.term) => {}
-            _ = recv(&mut self.interrupt) => {}
+    pub async fn wait(self) {
+        if self.heard.await.is_err() {
+            // The watch thread could not start: never complete.
+            std::future::pending::<()>().await;
         }
     }
 }

@@ -79,6 +79,42 @@ pub fn listen_backlog_cap() -> Option<u32> {
     imp::listen_backlog_cap()
 }
 
+/// The kernel's count of connections it refused at a full listen queue, since
+/// boot, for the whole machine (Linux: `ListenOverflows`, `ListenDrops`,
+/// `TCPReqQFullDoCookies` and `TCPReqQFullDrop` in /proc/net/netstat). A load
+/// test reads it before and after: a rise means some connects were dropped
+/// or delayed by the accept backlog, which a client sees only as a connect
+/// retried after 1 s (or 3 s) — latency, not an error. `None` where the
+/// system gives no such counter (macOS keeps it in a struct the libc crate
+/// does not bind), and the report then says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListenQueueDrops {
+    /// Connections that completed the handshake but found the accept queue full.
+    pub overflows: u64,
+    /// Every connection dropped at a listening socket (overflows included).
+    pub drops: u64,
+    /// SYNs answered with a cookie because the SYN queue was full (not dropped).
+    pub syn_cookies: u64,
+    /// SYNs dropped because the SYN queue was full and cookies were off.
+    pub syn_drops: u64,
+}
+
+impl ListenQueueDrops {
+    /// What happened between two readings.
+    pub fn since(&self, before: &ListenQueueDrops) -> ListenQueueDrops {
+        ListenQueueDrops {
+            overflows: self.overflows.saturating_sub(before.overflows),
+            drops: self.drops.saturating_sub(before.drops),
+            syn_cookies: self.syn_cookies.saturating_sub(before.syn_cookies),
+            syn_drops: self.syn_drops.saturating_sub(before.syn_drops),
+        }
+    }
+}
+
+pub fn listen_queue_drops() -> Option<ListenQueueDrops> {
+    imp::listen_queue_drops()
+}
+
 /// The open-file limit of this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NofileLimit {
@@ -105,6 +141,16 @@ pub fn nofile_limit() -> Option<NofileLimit> {
 /// setrlimit refuses anything above `kern.maxfilesperproc`, so it clamps.
 pub fn raise_nofile_limit() -> Result<u64, String> {
     rlimit::increase_nofile_limit(u64::MAX).map_err(|e| format!("cannot raise the open-file limit: {e}"))
+}
+
+/// Waits until `fd` is readable (for a listener: a connection is waiting to
+/// be accepted) or `timeout` passes; true if readable. poll(2) is POSIX and
+/// has the same shape on Linux and macOS.
+pub fn wait_readable(fd: &impl std::os::fd::AsRawFd, timeout: std::time::Duration) -> bool {
+    let mut pollfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd, and its count, 1.
+    unsafe { libc::poll(&mut pollfd, 1, millis) > 0 }
 }
 
 #[cfg(target_os = "linux")]
@@ -150,6 +196,24 @@ mod imp {
 
     pub fn listen_backlog_cap() -> Option<u32> {
         std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok()?.trim().parse().ok()
+    }
+
+    /// /proc/net/netstat is pairs of lines, `TcpExt: Name1 Name2 ...` then
+    /// `TcpExt: 1 2 ...`: the counters are found by name, not position.
+    pub fn listen_queue_drops() -> Option<super::ListenQueueDrops> {
+        let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+        let mut tcp = text.lines().filter_map(|l| l.strip_prefix("TcpExt:"));
+        let (names, values) = (tcp.next()?, tcp.next()?);
+        let field = |name: &str| {
+            let i = names.split_whitespace().position(|n| n == name)?;
+            values.split_whitespace().nth(i)?.parse::<u64>().ok()
+        };
+        Some(super::ListenQueueDrops {
+            overflows: field("ListenOverflows")?,
+            drops: field("ListenDrops")?,
+            syn_cookies: field("TCPReqQFullDoCookies").unwrap_or(0),
+            syn_drops: field("TCPReqQFullDrop").unwrap_or(0),
+        })
     }
 }
 
@@ -226,6 +290,12 @@ mod imp {
         }
         u32::try_from(value).ok()
     }
+
+    /// macOS counts listen-queue drops in `net.inet.tcp.stats` (a struct
+    /// tcpstat the libc crate does not bind): no verified reading.
+    pub fn listen_queue_drops() -> Option<super::ListenQueueDrops> {
+        None
+    }
 }
 
 /// Any other unix: the kit has no verified way to read these, so it says so.
@@ -250,6 +320,9 @@ mod imp {
     pub fn listen_backlog_cap() -> Option<u32> {
         None
     }
+    pub fn listen_queue_drops() -> Option<super::ListenQueueDrops> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -259,6 +332,25 @@ mod tests {
     const MIB: u64 = 1 << 20;
     /// Far above what a test process can use: a reading above it is garbage.
     const IMPLAUSIBLE_BYTES: u64 = 1 << 40;
+
+    /// A listener that never accepts, with a backlog of 1: the next connects
+    /// find its queue full, and the kernel's counter must say so.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_listen_queue_shows_in_the_drop_counters() {
+        use socket2::{Domain, Socket, Type};
+        let before = listen_queue_drops().expect("/proc/net/netstat");
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+        socket.listen(1).unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let held: Vec<_> = (0..6)
+            .filter_map(|_| std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)).ok())
+            .collect();
+        let after = listen_queue_drops().expect("/proc/net/netstat");
+        let rose = after.since(&before);
+        assert!(rose.overflows >= 1 && rose.drops >= rose.overflows, "{rose:?} after {} connects held", held.len());
+    }
 
     #[cfg(target_os = "linux")]
     #[test]

@@ -41,6 +41,11 @@ struct Args {
     #[arg(long, env = "KIT_WORKERS", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     workers: u64,
+    /// Requests that may wait for a free app thread; beyond that the front
+    /// end answers 503 at once. A queue is not a slot: see bridge.rs.
+    #[arg(long, env = "KIT_QUEUE", default_value_t = bridge::DEFAULT_QUEUE,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    queue: u64,
 }
 
 #[derive(Clone)]
@@ -69,12 +74,14 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
+    let mut knobs = args.common.knobs(("workers", args.workers));
+    knobs.push(("queue", args.queue));
     // TODO: the last argument declares this server's slots in /metrics:
     // Some(n) while every wait holds one of n threads. Once the waits yield,
     // the slots are no longer bounded by threads: declare None.
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("workers", args.workers), Some(args.workers))?;
+    let (listener, ctx) = serve::listen_with(&args.common, VARIANT, knobs, Some(args.workers))?;
     let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
-    let (jobs, app_threads) = bridge::start(Arc::new(app), args.workers);
+    let (jobs, app_threads) = bridge::start_bounded(Arc::new(app), args.workers, args.queue);
     let metrics = ctx.metrics.clone();
     // The front end answers /metrics itself; everything else crosses the bridge.
     // TODO: which requests really need an app thread?
@@ -85,7 +92,9 @@ fn run(args: Args) -> Result<(), net::Error> {
         .with_state(Front { ctx, jobs });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let served = runtime.block_on(serve::serve(listener, front, metrics));
-    // Dropping the runtime drops the last job sender, so the app threads finish.
+    // Dropping the runtime drops the last job sender, so the app threads
+    // finish: each ends its job in progress and skips the queued ones, whose
+    // clients are gone with the runtime (after a drain timeout).
     drop(runtime);
     for thread in app_threads {
         let _ = thread.join();

@@ -3,9 +3,9 @@
 //! exits 1 and says how to fix it. The verdict logic is tested on fixed
 //! findings, so it does not depend on this machine.
 
-use std::os::unix::process::CommandExt;
-use std::process::Command as StdCommand;
 use std::time::Duration;
+
+use crate::common;
 
 use assert_cmd::Command;
 use kit::cli::doctor::{render, verdict, Finding, Level, NOFILE_NEEDED};
@@ -50,20 +50,7 @@ fn a_normal_run_names_every_check_and_ends_with_a_verdict() {
 
 #[test]
 fn a_low_open_file_limit_is_not_ready_and_says_how_to_fix_it() {
-    let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_kit"));
-    cmd.arg("doctor");
-    // SAFETY: setrlimit is async-signal-safe and only touches the struct we
-    // pass. Lowering both limits needs no privilege, and the doctor cannot
-    // raise them back.
-    unsafe {
-        cmd.pre_exec(|| {
-            let low = libc::rlimit { rlim_cur: LOW_NOFILE as libc::rlim_t, rlim_max: LOW_NOFILE as libc::rlim_t };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &low) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let cmd = common::kit_with_nofile_limit(&["doctor"], LOW_NOFILE);
     Command::from_std(cmd)
         .timeout(RUN_WITHIN)
         .assert()

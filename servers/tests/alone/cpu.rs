@@ -1,28 +1,27 @@
 //! Tests that need the machine to themselves. CPU work versus the slots:
 //! while /cpu-intensive saturates the cores, does /health still get a turn?
 //! And is the load generator fast enough not to be the bottleneck? These run
-//! one at a time (the lock below) and in their own test binary, away from
-//! the timing tests of tests/concurrency.rs.
+//! one at a time (the grade's machine lock, shared with checks 3 and 4) and
+//! in their own test binary, away from the timing tests of tests/side_by_side.
 
-mod common;
+use crate::common;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::start;
 use kit_measure::burst::burst;
 use kit_measure::probe::{health_under_cpu_load, CpuProbe};
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 /// Closed-loop CPU clients: twice the 4 slots, so every slot stays busy.
 const CPU_CLIENTS: usize = 8;
-const DURATION: Duration = Duration::from_secs(2);
+/// One second of saturation gives /health 40 probes: enough to see a queue
+/// (hundreds of ms) or its absence (a few ms).
+const DURATION: Duration = Duration::from_secs(1);
 /// /health p99 below this is "fast"; above it, /health waited for CPU work.
 const FAST_MS: f64 = 50.0;
 
 fn probe(variant: &str) -> CpuProbe {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = kit_measure::grade::alone();
     let server = start(variant, &[]);
     let p = health_under_cpu_load(&server, CPU_CLIENTS, DURATION).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((p.cpu_errors, p.health_errors), (0, 0), "{variant}: requests failed under CPU load: {p:?}");
@@ -88,7 +87,7 @@ fn cpu_work_leaves_health_fast_on_async_native() {
 #[test]
 fn the_load_generator_is_not_the_bottleneck() {
     const ATTEMPTS: usize = 3;
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = kit_measure::grade::alone();
     let server = start("async-native", &[]);
     let floor = 0.5;
     let bound = floor * 1.10;
@@ -121,7 +120,7 @@ fn the_load_generator_is_not_the_bottleneck() {
 /// waits for them. The count is the server's own (inside `cpu_work`).
 #[test]
 fn async_native_keeps_its_cpu_cap_when_clients_give_up() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = kit_measure::grade::alone();
     let server = start("async-native", &[]);
     let cores = kit_serve::config::cores();
     let c = kit_measure::probe::cancelled_cpu_jobs(&server, cores).unwrap_or_else(|e| panic!("{e}"));

@@ -29,8 +29,8 @@ fn assert_same_code(exercise: &str, server: &str, names: (&str, &str)) {
 #[test]
 fn the_trap_exercise_is_async_trap() {
     assert_same_code(
-        include_str!("../../exercises/trap/src/main.rs"),
-        include_str!("../async-trap/main.rs"),
+        include_str!("../../../exercises/trap/src/main.rs"),
+        include_str!("../../async-trap/main.rs"),
         ("exercises/trap/src/main.rs", "servers/async-trap/main.rs"),
     );
 }
@@ -38,8 +38,8 @@ fn the_trap_exercise_is_async_trap() {
 #[test]
 fn the_wrapper_exercise_is_blocking_wrapper() {
     assert_same_code(
-        include_str!("../../exercises/wrapper/src/main.rs"),
-        include_str!("../blocking-wrapper/main.rs"),
+        include_str!("../../../exercises/wrapper/src/main.rs"),
+        include_str!("../../blocking-wrapper/main.rs"),
         ("exercises/wrapper/src/main.rs", "servers/blocking-wrapper/main.rs"),
     );
 }

@@ -3,7 +3,7 @@
 //! checked for their invariants first, then redacted, so a snapshot diff
 //! is always a change in behaviour, never noise.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -14,25 +14,7 @@ use kit_measure::table::VERDICT_TOLERANCE;
 
 fn fixed_row(variant: &str, total_s: f64, slots: Option<u64>, t_s: f64, peak: u64) -> Row {
     let model = kit_measure::slots::SlotModel::new(100, Duration::from_secs_f64(t_s), slots);
-    Row {
-        variant: variant.into(),
-        endpoint: "/parallel".into(),
-        concurrency: 100,
-        total_s,
-        rps: 100.0 / total_s,
-        p50_ms: total_s * 500.0,
-        p95_ms: total_s * 950.0,
-        p99_ms: total_s * 990.0,
-        max_ms: total_s * 1000.0,
-        errors: 0,
-        slots,
-        t_s,
-        rounds: model.rounds(),
-        model_s: model.predicted().as_secs_f64(),
-        measured_slots: model.measured_slots(Duration::from_secs_f64(total_s)),
-        peak_in_flight: peak,
-        speedup: None,
-    }
+    Row::fixed(variant, "/parallel", model, total_s, peak)
 }
 
 #[test]

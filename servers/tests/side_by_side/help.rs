@@ -1,7 +1,7 @@
 //! Every binary's `--help` says what is true of that binary: the servers
 //! name their slot limits, and the fixed solutions do not repeat the trap's
 //! words. (The exercises' code is their servers' code, line for line, see
-//! tests/exercises.rs, so their `--help` is their server's.)
+//! exercises.rs, so their `--help` is their server's.)
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! codes, JSON shapes, JSON errors on bad input, flags and env vars, and a
 //! clean exit on SIGTERM with a request still in flight.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -16,7 +16,9 @@ use kit::os;
 use predicates::prelude::*;
 
 const QUICK: Duration = Duration::from_secs(10);
-const CHARTS: [&str; 6] = ["concurrency", "latency", "speedup", "endpoints", "scalability", "summary"];
+/// The charts a race fills: one N and one endpoint leave out scalability
+/// and endpoints, and the timeline joins.
+const RACE_CHARTS: [&str; 5] = ["concurrency", "latency", "speedup", "summary", "timeline"];
 
 fn kit() -> Command {
     let mut cmd = Command::cargo_bin("kit").expect("cargo builds the kit binary for tests");
@@ -40,6 +42,7 @@ fn help_lists_the_subcommands() {
             .and(predicate::str::contains("health"))
             .and(predicate::str::contains("bench"))
             .and(predicate::str::contains("attack"))
+            .and(predicate::str::contains("stress"))
             .and(predicate::str::contains("selfcheck"))
             .and(predicate::str::contains("demo"))
             .and(predicate::str::contains("doctor")),
@@ -53,7 +56,7 @@ fn demo_runs_every_step_without_pauses() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .success()
-        .stdout(predicate::str::contains("Step 7 of 7").and(predicate::str::contains("peak in flight")));
+        .stdout(predicate::str::contains("Step 8 of 8").and(predicate::str::contains("peak in flight")));
 }
 
 #[test]
@@ -82,10 +85,20 @@ fn race_writes_the_report_files() {
         assert!(p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"), "{row}");
     }
     assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
-    for chart in CHARTS {
+    for chart in RACE_CHARTS {
         assert_png(&dir.join(format!("{chart}.png")));
         assert!(std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap().contains("<svg"));
     }
+    assert!(!dir.join("scalability.png").exists(), "one N: a scalability chart would be one point");
+    // The timeline's data: every request of every variant, sent before answered.
+    let timelines = json["timelines"].as_array().expect("timelines");
+    assert_eq!(timelines.len(), 4, "{json}");
+    for t in timelines {
+        let spans = t["spans"].as_array().unwrap();
+        assert_eq!(spans.len(), 8, "{t}");
+        assert!(spans.iter().all(|s| s["sent_s"].as_f64() <= s["answered_s"].as_f64() && s["ok"] == true), "{t}");
+    }
+    assert!(std::fs::read_to_string(dir.join("report.md")).unwrap().contains("![timeline](timeline.png)"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -139,9 +152,19 @@ fn up_names_a_taken_port() {
 
 #[test]
 fn up_serves_until_ctrl_c_and_health_sees_all_four() {
-    let base = free_ports(4);
-    let mut up = Spawned::kit(&["up", "--base-port", &base.to_string()]);
-    up.wait_for_stderr("the four servers are up", QUICK);
+    // Ports found free can be taken before kit binds them: a port in use
+    // (kit's own clear error) means another pick, at most three.
+    let (base, mut up) = (0..3)
+        .find_map(|_| {
+            let base = free_ports(4);
+            let mut up = Spawned::kit(&["up", "--base-port", &base.to_string()]);
+            match up.stderr_or_exit("the four servers are up", QUICK) {
+                Ok(()) => Some((base, up)),
+                Err(early) if early.contains("is already in use") => None,
+                Err(early) => panic!("{early}"),
+            }
+        })
+        .expect("three picks of free ports were all taken before kit could bind them");
     let urls: Vec<String> = (0..4).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
     kit()
         .arg("health")
@@ -157,19 +180,33 @@ fn up_serves_until_ctrl_c_and_health_sees_all_four() {
     assert_all_gone(&servers);
 }
 
+/// Starts `kit ARGS`, waits for `started` on its stderr, checks it runs
+/// `servers` servers, sends Ctrl-C mid-run: exit 130 within 2 s, and every
+/// server it started is gone.
+fn ctrl_c_stops_every_server_at_once(args: &[&str], started: &str, servers: usize) {
+    let mut kit = Spawned::kit(args);
+    kit.wait_for_stderr(started, QUICK);
+    let pids = kit.children();
+    assert_eq!(pids.len(), servers, "{pids:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    signal(kit.pid(), libc::SIGINT);
+    assert_eq!(kit.wait(QUICK).code(), Some(130), "{}", kit.stderr());
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
+    assert_all_gone(&pids);
+}
+
 #[test]
 fn ctrl_c_during_a_race_stops_every_server_at_once() {
     // 2 rounds of 4 s on the blocking servers: far longer than the test waits.
-    let mut race = Spawned::kit(&["race", "--n", "8", "--io-ms", "2000", "--out", out_dir("ctrl-c").to_str().unwrap()]);
-    race.wait_for_stderr("racing", QUICK);
-    let servers = race.children();
-    assert_eq!(servers.len(), 4, "{servers:?}");
-    std::thread::sleep(Duration::from_millis(300));
-    let sent = Instant::now();
-    signal(race.pid(), libc::SIGINT);
-    assert_eq!(race.wait(QUICK).code(), Some(130), "{}", race.stderr());
-    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
-    assert_all_gone(&servers);
+    let out = out_dir("ctrl-c");
+    ctrl_c_stops_every_server_at_once(&["race", "--n", "8", "--io-ms", "2000", "--out", out.to_str().unwrap()], "racing", 4);
+}
+
+#[test]
+fn ctrl_c_during_a_stress_run_stops_its_server_at_once() {
+    // 100 rounds of 100 ms on 4 slots: far longer than the test waits.
+    ctrl_c_stops_every_server_at_once(&["stress", "--variant", "async-trap", "--n", "400", "--io-ms", "50"], "the slot model says", 1);
 }
 
 #[test]
@@ -200,6 +237,52 @@ fn bench_and_attack_print_json_results() {
     kit().args(["attack", &url, "--rate", "50", "--duration", "1s"]).assert().success().stdout(
         predicate::str::contains("target 50.0/s").and(predicate::str::contains("response time")),
     );
+}
+
+/// The time series over a kit server: its /metrics sampled alongside, the
+/// intervals adding up to the totals, and every chart written and valid.
+#[test]
+fn attack_writes_its_series_and_charts_with_the_servers_view() {
+    let server = kit::harness::Server::start(kit::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
+    let url = format!("{}/health", server.url);
+    let dir = out_dir("attack-series");
+    let args = ["attack", &url, "--rate", "100", "--duration", "1s", "--interval", "250ms", "--json", "--out", dir.to_str().unwrap()];
+    let out = kit().args(args).assert().success().get_output().stdout.clone();
+    let attack: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let series = &attack["series"];
+    let intervals = series["intervals"].as_array().expect("intervals");
+    let sum = |key: &str| intervals.iter().map(|i| i[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!((sum("sent"), sum("answered")), (100, attack["completed"].as_u64().unwrap()), "{series}");
+    assert_eq!(attack["completed"].as_u64(), Some(100), "{attack}");
+    assert_eq!(series["interval_s"].as_f64(), Some(0.25));
+    assert!(intervals.len() >= 4, "1 s in 250 ms intervals: {series}");
+    assert_eq!((series["server"]["status"].as_str(), series["server"]["variant"].as_str()), (Some("sampled"), Some("async-native")), "{series}");
+    // 200 ms apart for about a second: a few samples, and intervals that hold them.
+    let samples = series["server_samples"].as_array().unwrap();
+    assert!(samples.len() >= 3 && samples.iter().all(|s| s["executor_lag_ms"].is_number()), "{series}");
+    assert!(intervals.iter().any(|i| i["server"]["samples"].as_u64() >= Some(1)), "{series}");
+    // series.json is the same result, and every chart is a real PNG and SVG.
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("series.json")).unwrap()).unwrap();
+    assert_eq!(written["series"]["intervals"], series["intervals"]);
+    for chart in ["attack-latency", "attack-throughput", "attack-in-flight", "attack-heatmap"] {
+        let png = std::fs::read(dir.join(format!("{chart}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "{chart}.png: {} bytes", png.len());
+        let svg = std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>") && svg.len() > 5_000, "{chart}.svg: {} bytes", svg.len());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn attack_explains_a_bad_interval() {
+    let run = |interval: &str| kit().args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "1s", "--interval", interval]).assert();
+    run("10ms").code(2).stderr(predicate::str::contains("shorter than the shortest interval, 100 ms"));
+    run("soon").code(2).stderr(predicate::str::contains("is not a duration"));
+    kit()
+        .args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "10m", "--interval", "100ms"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("at most 3600 intervals"));
 }
 
 #[test]
@@ -268,12 +351,25 @@ impl Spawned {
     }
 
     fn wait_for_stderr(&mut self, text: &str, timeout: Duration) {
+        if let Err(early) = self.stderr_or_exit(text, timeout) {
+            panic!("{early}");
+        }
+    }
+
+    /// Waits for `text` on stderr; `Err` with kit's last words if it exited first.
+    fn stderr_or_exit(&mut self, text: &str, timeout: Duration) -> Result<(), String> {
         let started = Instant::now();
         while !self.stderr().contains(text) {
-            assert!(self.child.try_wait().unwrap().is_none(), "kit exited early:\n{}", self.stderr());
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Give the reader thread a moment to drain the pipe, so the
+                // failure shows kit's last words.
+                std::thread::sleep(Duration::from_millis(300));
+                return Err(format!("kit exited early ({status}):\n{}", self.stderr()));
+            }
             assert!(started.elapsed() < timeout, "no '{text}' within {timeout:?}:\n{}", self.stderr());
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(())
     }
 
     /// The processes kit started.

@@ -18,14 +18,17 @@ use kit::demo::{run, DemoError, DemoOptions};
 static ONE_LIVE_DEMO_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const LIMIT: Duration = Duration::from_secs(20);
-const TITLES: [&str; 7] = [
-    "Step 1 of 7: The slot model",
-    "Step 2 of 7: sync-blocking",
-    "Step 3 of 7: async-trap",
-    "Step 4 of 7: blocking-wrapper",
-    "Step 5 of 7: async-native",
-    "Step 6 of 7: CPU work",
-    "Step 7 of 7: Summary",
+/// Step 7's header-read timeout in these tests.
+const IDLE_TIMEOUT_MS: u64 = 600;
+const TITLES: [&str; 8] = [
+    "Step 1 of 8: The slot model",
+    "Step 2 of 8: sync-blocking",
+    "Step 3 of 8: async-trap",
+    "Step 4 of 8: blocking-wrapper",
+    "Step 5 of 8: async-native",
+    "Step 6 of 8: CPU work",
+    "Step 7 of 8: Idle clients",
+    "Step 8 of 8: Summary",
 ];
 
 /// The folder cargo built the servers into (`cargo test` at the root builds
@@ -36,7 +39,7 @@ fn bin_dir() -> PathBuf {
 }
 
 fn small(yes: bool, bin_dir: PathBuf) -> DemoOptions {
-    DemoOptions { yes, io_ms: 50, n: 8, cpu_probe_ms: 1000, ..DemoOptions::new(bin_dir) }
+    DemoOptions { yes, io_ms: 50, n: 8, cpu_probe_ms: 1000, idle_timeout_ms: IDLE_TIMEOUT_MS, ..DemoOptions::new(bin_dir) }
 }
 
 /// Runs the demo on its own thread; fails the test past `LIMIT`.
@@ -83,13 +86,13 @@ fn assert_complete(screen: &str) {
     }
     assert!(screen.contains("| variant"), "no summary table in:\n{screen}");
     for server in ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"] {
-        assert!(step(screen, 7).contains(&format!("| {server}")), "the table has no {server} row:\n{screen}");
+        assert!(step(screen, 8).contains(&format!("| {server}")), "the table has no {server} row:\n{screen}");
     }
     assert!(screen.contains("cd exercises/trap && cargo test"), "no next step in:\n{screen}");
 }
 
 #[test]
-fn demo_with_yes_runs_all_seven_steps_and_shows_4_slots_then_8_in_flight() {
+fn demo_with_yes_runs_all_eight_steps_and_shows_4_slots_then_8_in_flight() {
     let (result, screen) = demo(small(true, bin_dir()), "");
     result.unwrap_or_else(|e| panic!("{e}\n{screen}"));
     assert_complete(&screen);
@@ -101,15 +104,30 @@ fn demo_with_yes_runs_all_seven_steps_and_shows_4_slots_then_8_in_flight() {
     assert!(step(&screen, 3).contains("std::thread::sleep(p.io);"), "{screen}");
     assert!(step(&screen, 5).contains("tokio::join!(sleep(p.io), sleep(p.io));"), "{screen}");
     assert!(step(&screen, 6).contains("spawn_blocking"), "{screen}");
+    // Idle clients: sync-blocking's /health waits for the timeout to free a
+    // slot (never sooner: its 4 slots are held), async-native answers at once.
+    let (blocking, native) = (idle_wait(&screen, "sync-blocking"), idle_wait(&screen, "async-native"));
+    let freed = (IDLE_TIMEOUT_MS - 100) as f64 / 1000.0;
+    assert!(blocking >= freed - 0.02, "sync-blocking answered after {blocking} s, before its slots were freed at {freed} s:\n{screen}");
+    assert!(native < freed / 2.0, "async-native answered after {native} s beside idle clients:\n{screen}");
     assert!(!screen.contains('\x1b'), "no ANSI codes unless color is on:\n{screen}");
+}
+
+/// Step 7's "/health answered after" for `server`, in seconds.
+fn idle_wait(screen: &str, server: &str) -> f64 {
+    step(screen, 7)
+        .lines()
+        .filter(|l| l.trim_start().starts_with(server))
+        .find_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or_else(|| panic!("no {server} row with a time in step 7:\n{screen}"))
 }
 
 #[test]
 fn demo_reads_one_enter_per_step_and_completes() {
-    let (result, screen) = demo(small(false, bin_dir()), "\n\n\n\n\n\n\n");
+    let (result, screen) = demo(small(false, bin_dir()), "\n\n\n\n\n\n\n\n");
     result.unwrap_or_else(|e| panic!("{e}\n{screen}"));
     assert_complete(&screen);
-    assert_eq!(screen.matches("press Enter").count(), 7, "one prompt per step:\n{screen}");
+    assert_eq!(screen.matches("press Enter").count(), 8, "one prompt per step:\n{screen}");
     assert!(!screen.contains("No more input"), "{screen}");
 }
 

@@ -1,0 +1,367 @@
+//! Capacity: open-loop attacks at rising rates until the server stops keeping
+//! up, next to the slot model's prediction by Little's law.
+//!
+//! A server with s slots whose requests take t seconds holds at most s
+//! requests at once, so by L = λ x W it finishes at most s / t per second.
+//! Offered more, it queues: achieved stays at s / t and latency climbs with
+//! every second of the attack (the hockey stick). Unbounded slots have no
+//! waiting limit; what stops them is the CPU (and on one machine the client
+//! shares it).
+//!
+//! Each step is one [`attack::run`] at a constant rate, with the server's
+//! /metrics sampled over its steady half ([`little::WindowSampler`]). The
+//! ladder ends at the first step that does not keep up, or after a bounded
+//! number of steps.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attack::{self, AttackOptions, AttackResult};
+use crate::harness;
+use crate::little::{Little, WindowSampler};
+use crate::loadgen::{self, LoadError};
+use kit_serve::metrics::MetricsSnapshot;
+
+/// A step keeps up when it achieves at least this share of its target.
+pub const KEEP_UP: f64 = 0.95;
+/// The p99 limit, unless given: this many times the first step's p50
+/// (a request that waited four service times in a queue)...
+const P99_LIMIT_FACTOR: f64 = 5.0;
+/// ...but never below this, so sub-millisecond endpoints are not judged by
+/// scheduler jitter.
+const P99_LIMIT_FLOOR: Duration = Duration::from_millis(50);
+/// Late sends above this share are named next to a step that fell behind:
+/// the client shares the machine, and may be what gave out. They do not
+/// stop the ladder by themselves: response times count from when each
+/// request was due, so a late client that the server still keeps up with
+/// shows in neither achieved nor p99. (Measured on the shared 2-core
+/// machine: 8 of 144 sends late at 48/s while async-native kept up.)
+const LATE_SHARE: f64 = 0.05;
+
+/// How to climb.
+#[derive(Clone, Debug)]
+pub struct LadderOptions {
+    /// The URL to attack, e.g. `http://127.0.0.1:5004/parallel`.
+    pub url: String,
+    /// The first rate, requests per second.
+    pub start: f64,
+    /// Each step's rate is the last one's times this.
+    pub factor: f64,
+    /// At most this many steps.
+    pub max_steps: usize,
+    /// How long each step sends.
+    pub step: Duration,
+    /// Per request; bounds the drain of a queue after an over-capacity step.
+    pub timeout: Duration,
+    /// `None`: [`P99_LIMIT_FACTOR`] x the first step's p50 (at least [`P99_LIMIT_FLOOR`]).
+    pub p99_limit: Option<Duration>,
+}
+
+impl LadderOptions {
+    /// The rates the ladder will offer, lowest first.
+    pub fn rates(&self) -> Vec<f64> {
+        (0..self.max_steps).map(|i| self.start * self.factor.powi(i as i32)).collect()
+    }
+
+    fn check(&self) -> Result<(), LoadError> {
+        let bad = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
+        if !(self.start.is_finite() && self.start > 0.0) {
+            return bad("the start rate must be above 0");
+        }
+        if !(self.factor.is_finite() && self.factor > 1.0) {
+            return bad("the factor must be above 1 (each step offers more)");
+        }
+        if self.max_steps == 0 {
+            return bad("at least one step");
+        }
+        if self.step < Duration::from_millis(200) {
+            return bad("a step must last at least 200 ms (its second half is the measured window)");
+        }
+        Ok(())
+    }
+}
+
+/// One rate, measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub target_rate: f64,
+    /// Answers per second from the first answer to the last: see [`steady_rate`].
+    pub achieved_rate: f64,
+    /// Response time (from when each request was due) p50 and p99, ms.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Both sides of Little's law over the step's steady half, when the
+    /// target is a kit server.
+    pub little: Option<Little>,
+    /// Why there is no `little`.
+    pub little_missing: Option<String>,
+    /// `None` when the step kept up; else why not.
+    pub saturated: Option<String>,
+    pub attack: AttackResult,
+}
+
+impl Step {
+    pub fn kept_up(&self) -> bool {
+        self.saturated.is_none()
+    }
+
+    /// The server's mean in_flight over the window, when sampled.
+    pub fn mean_in_flight(&self) -> Option<f64> {
+        self.little.as_ref().map(|l| l.measured_in_flight)
+    }
+}
+
+/// A whole ladder and what the slot model made of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    pub url: String,
+    pub path: String,
+    /// From the server's /metrics, when it is a kit server.
+    pub variant: Option<String>,
+    /// The server's slots (`None`: unbounded, or not a kit server).
+    pub slots: Option<u64>,
+    /// The model's t: the server's own mean time in the handler at the first
+    /// (lowest) step, or the client's p50 service time if it has no /metrics.
+    pub t_s: f64,
+    /// s / t, requests per second (`None`: unbounded slots).
+    pub predicted_rate: Option<f64>,
+    pub p99_limit_ms: f64,
+    pub steps: Vec<Step>,
+}
+
+impl Capacity {
+    /// The highest offered rate that was kept up.
+    pub fn last_held(&self) -> Option<f64> {
+        self.steps.iter().filter(|s| s.kept_up()).map(|s| s.target_rate).reduce(f64::max)
+    }
+
+    /// The first offered rate that was not.
+    pub fn saturated_at(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| !s.kept_up())
+    }
+
+    /// The most answers per second any step achieved: the measured capacity
+    /// when the ladder saturated, a lower bound when it did not.
+    pub fn best_achieved(&self) -> f64 {
+        self.steps.iter().map(|s| s.achieved_rate).fold(0.0, f64::max)
+    }
+
+    /// One paragraph in slot language: the prediction next to the knee.
+    pub fn explain(&self, cores: usize) -> String {
+        let who = self.variant.as_deref().unwrap_or(&self.url);
+        let knee = match (self.last_held(), self.saturated_at()) {
+            (held, Some(sat)) => format!(
+                "{held} fell behind at {sat:.1}/s offered ({why}), achieving {a:.1}/s",
+                held = held.map_or("it".into(), |h| format!("it kept up to {h:.1}/s and")),
+                sat = sat.target_rate,
+                why = sat.saturated.as_deref().unwrap_or_default(),
+                a = sat.achieved_rate,
+            ),
+            (Some(held), None) => format!("it kept up at every step, up to {held:.1}/s (the ladder ended before the server did)"),
+            (None, None) => "no step was measured".into(),
+        };
+        let model = match (self.slots, self.predicted_rate) {
+            (Some(s), Some(p)) => format!(
+                "{s} slots of {ms} (its own mean handler time at the lowest rate) sustain at most {s} / {ms} = {p:.1}/s",
+                ms = ms_text(self.t_s),
+            ),
+            _ if self.variant.is_some() => format!(
+                "unbounded slots: waiting sets no limit ({t} per request, as many at once as arrive), \
+                 so what stops it is the CPU, here {cores} cores shared by the client and the server",
+                t = ms_text(self.t_s),
+            ),
+            _ => "not a kit server: no slots to predict from".into(),
+        };
+        format!("{who} {path}: {model}; {knee}.", path = self.path)
+    }
+}
+
+/// A time in ms, with the decimals a sub-millisecond handler needs.
+pub fn ms_text(s: f64) -> String {
+    let ms = s * 1000.0;
+    if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.3} ms")
+    }
+}
+
+/// Answers per second between the first answer and the last:
+/// `(answered - 1) / (elapsed - fastest response)`.
+///
+/// `answered / elapsed` would count the last request's own time as if no
+/// answer could come during it: at 3/s for 2 s with 1 s requests it says
+/// 2/s for a server that kept up perfectly. Request 0 is due at the start
+/// and answered after about the fastest response time; from then on
+/// answers come at the rate the server sustains, the offered rate if it
+/// keeps up, s / t if it does not.
+pub fn steady_rate(r: &AttackResult) -> f64 {
+    let span = r.elapsed_s - r.response_time.min_ms / 1000.0;
+    if r.completed >= 2 && span > 0.0 {
+        (r.completed - 1) as f64 / span
+    } else {
+        r.achieved_rate
+    }
+}
+
+/// The server behind `url`'s host and port, if it speaks the kit's /metrics.
+pub fn kit_server(url: &str) -> Result<(SocketAddr, Option<MetricsSnapshot>), LoadError> {
+    let parsed = loadgen::validate_url(url)?;
+    let addr = (parsed.host(), parsed.port())
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| LoadError::Connect { url: url.to_string(), reason: "cannot resolve the host".into() })?;
+    let metrics = harness::request(addr, "GET", "/metrics", Duration::from_secs(5))
+        .ok()
+        .filter(|(status, _)| *status == 200)
+        .and_then(|(_, body)| serde_json::from_str::<MetricsSnapshot>(&body).ok());
+    Ok((addr, metrics))
+}
+
+/// One step: `rate` requests per second for `step`, with the server's
+/// in_flight sampled over the second half when `metrics_at` is given.
+pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Duration, timeout: Duration) -> Result<Step, LoadError> {
+    let path = loadgen::validate_url(url)?.target().to_string();
+    let sampler = metrics_at.map(|addr| WindowSampler::start(addr, &path, step / 2, step));
+    let opts = AttackOptions { timeout, ..AttackOptions::new(url, rate, step) };
+    let attack = attack::run(&opts, None).await;
+    // The window ended with the send, before the last answers came in: this
+    // join waits for one final /metrics read at most.
+    let window = sampler.map(WindowSampler::finish);
+    let attack = attack?;
+    let achieved = steady_rate(&attack);
+    let (little, little_missing) = match window {
+        None => (None, Some("not a kit server (no /metrics)".to_string())),
+        Some(Ok(w)) if w.handler_count > 0 => (Some(Little::of(w)), None),
+        Some(Ok(_)) => (None, Some("no request finished inside the window".into())),
+        Some(Err(why)) => (None, Some(why)),
+    };
+    Ok(Step {
+        target_rate: rate,
+        achieved_rate: achieved,
+        p50_ms: attack.response_time.p50_ms,
+        p99_ms: attack.response_time.p99_ms,
+        little,
+        little_missing,
+        saturated: None,
+        attack,
+    })
+}
+
+/// Why a step did not keep up, if it did not.
+fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
+    let a = &s.attack;
+    let why = if a.errors > 0 || a.dropped > 0 {
+        format!("{} errors, {} dropped", a.errors, a.dropped)
+    } else if s.achieved_rate < KEEP_UP * s.target_rate {
+        format!("achieved {:.0} % of the target", 100.0 * s.achieved_rate / s.target_rate)
+    } else if s.p99_ms > p99_limit_ms {
+        format!("p99 {:.0} ms past the limit of {:.0} ms", s.p99_ms, p99_limit_ms)
+    } else {
+        return None;
+    };
+    // At least three: one late send in a short step is a timer's hiccup.
+    if a.late >= 3 && a.late as f64 > LATE_SHARE * a.requests.max(1) as f64 {
+        Some(format!("{why}; the client itself sent {} of {} late, so it may be what gave out", a.late, a.requests))
+    } else {
+        Some(why)
+    }
+}
+
+/// Climbs the ladder; `on_step` sees each step as soon as it is judged.
+pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> Result<Capacity, LoadError> {
+    opts.check()?;
+    let (addr, metrics) = kit_server(&opts.url)?;
+    let path = loadgen::validate_url(&opts.url)?.target().to_string();
+    let metrics_at = metrics.as_ref().map(|_| addr);
+    let mut steps: Vec<Step> = Vec::new();
+    let mut limit_ms = opts.p99_limit.map(|d| d.as_secs_f64() * 1000.0);
+    for rate in opts.rates() {
+        let mut s = step(&opts.url, metrics_at, rate, opts.step, opts.timeout).await?;
+        let limit = *limit_ms.get_or_insert_with(|| (s.p50_ms * P99_LIMIT_FACTOR).max(P99_LIMIT_FLOOR.as_secs_f64() * 1000.0));
+        s.saturated = judge(&s, limit);
+        on_step(&s);
+        let done = !s.kept_up();
+        steps.push(s);
+        if done {
+            break;
+        }
+    }
+    let first = &steps[0];
+    let t_s = first
+        .little
+        .as_ref()
+        .map(|l| l.handler_mean_s)
+        .filter(|t| *t > 0.0)
+        .unwrap_or(first.attack.service_time.p50_ms / 1000.0);
+    let slots = metrics.as_ref().and_then(|m| m.slots);
+    Ok(Capacity {
+        url: opts.url.clone(),
+        path,
+        variant: metrics.map(|m| m.variant),
+        slots,
+        t_s,
+        predicted_rate: slots.filter(|_| t_s > 0.0).map(|s| s as f64 / t_s),
+        p99_limit_ms: limit_ms.unwrap_or(0.0),
+        steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::Summary;
+
+    fn result(completed: u64, elapsed_s: f64, min_ms: f64) -> AttackResult {
+        AttackResult {
+            url: "http://x/".into(),
+            target_rate: 3.0,
+            achieved_rate: completed as f64 / elapsed_s,
+            sent_rate: 3.0,
+            requests: completed,
+            completed,
+            errors: 0,
+            late: 0,
+            dropped: 0,
+            status_counts: Default::default(),
+            error_kinds: Default::default(),
+            elapsed_s,
+            service_time: Summary::default(),
+            response_time: Summary { min_ms, ..Summary::default() },
+            stopped: false,
+            series: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_steady_rate_leaves_out_the_last_requests_own_time() {
+        // 3/s for 2 s, 1 s each, kept up: due at 0, 1/3, ..., 5/3; last answer at 8/3 s.
+        let kept = result(6, 5.0 / 3.0 + 1.0, 1000.0);
+        assert!((steady_rate(&kept) - 3.0).abs() < 1e-9, "{}", steady_rate(&kept));
+        assert!(kept.achieved_rate < 2.5);
+        // The formula itself: 12 answers, the first after 1 s, the last at 3 s: 11 in 2 s.
+        let queued = result(12, 3.0, 1000.0);
+        assert!((steady_rate(&queued) - 5.5).abs() < 1e-9, "{}", steady_rate(&queued));
+    }
+
+    #[test]
+    fn rates_climb_geometrically_and_bad_ladders_are_refused() {
+        let o = LadderOptions {
+            url: "http://127.0.0.1:1/".into(),
+            start: 3.0,
+            factor: 2.0,
+            max_steps: 4,
+            step: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            p99_limit: None,
+        };
+        assert_eq!(o.rates(), vec![3.0, 6.0, 12.0, 24.0]);
+        assert!(o.check().is_ok());
+        assert!(LadderOptions { factor: 1.0, ..o.clone() }.check().is_err());
+        assert!(LadderOptions { max_steps: 0, ..o.clone() }.check().is_err());
+        assert!(LadderOptions { step: Duration::from_millis(10), ..o }.check().is_err());
+    }
+}

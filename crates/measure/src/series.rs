@@ -1,0 +1,643 @@
+//! The open loop over time: what [`crate::attack`] saw, interval by
+//! interval, and what the server said about itself meanwhile.
+//!
+//! Every request lands in the interval of each of its moments:
+//! - `sent` and `late` by the moment the scheduler sent it;
+//! - `answered`, `errors` and the response-time histogram by the moment it
+//!   finished (so `answered` per second is the achieved throughput, as
+//!   `jaggr` showed it for vegeta's stream of results);
+//! - `in_flight` at an interval's end is every request sent up to then minus
+//!   every one finished up to then: exact, not sampled.
+//!
+//! So the intervals add up: their `sent` sum to the attack's `requests`,
+//! their `answered` to its `completed` and their `errors` to its `errors`.
+//!
+//! Where the target is a kit server (it answers `GET /metrics` with the kit's
+//! JSON), a sampler thread reads its `in_flight` and executor lag a few times
+//! per interval: the server's own view, next to the client's. Any other
+//! server gets no samples, and [`ServerWatch`] says why.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use kit_serve::contract::Endpoint;
+use kit_serve::metrics::MetricsSnapshot;
+use serde::{Deserialize, Serialize};
+
+use crate::harness;
+use crate::latency::{Latencies, Summary};
+
+/// One second per interval, as vegeta's reports and jaggr's default.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+/// Shorter intervals hold too few responses for a p99 at low rates, and
+/// their ends blur into the timer's jitter.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+/// At most this many intervals per attack: one histogram each (24 kB), so
+/// a long attack at a short interval stays within tens of megabytes.
+pub const MAX_INTERVALS: u64 = 3600;
+/// How often the server's /metrics is read: five samples in a 1 s interval
+/// is enough for a mean, and 5 requests/s do not load any server.
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(200);
+/// The latency-over-time chart's points are kept up to this many; past it,
+/// every other one is dropped and the stride doubles, so the points stay an
+/// even sample of the whole run (`Points::every` says 1 in how many).
+pub const MAX_POINTS: usize = 200_000;
+
+/// Upper edges of the heatmap's latency buckets: five per decade from
+/// 0.1 ms to 100 s (0.1, 0.16, 0.25, 0.4, 0.63, 1, ...), so each bucket is
+/// the same height on a log axis.
+pub fn bucket_edges() -> Vec<Duration> {
+    (0..=30).map(|k| Duration::from_secs_f64(1e-4 * 10f64.powf(f64::from(k) / 5.0))).collect()
+}
+
+/// One interval of the attack. See the module docs for which moment of a
+/// request puts it in which count.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Seconds after the first due time.
+    pub start_s: f64,
+    /// `start_s` + the interval, or the end of the attack for the last one.
+    pub end_s: f64,
+    /// Requests sent during the interval.
+    pub sent: u64,
+    /// Responses received during the interval, whatever their status.
+    pub answered: u64,
+    /// Transport failures and 5xx responses during the interval.
+    pub errors: u64,
+    /// Of `sent`, those that went out more than `attack::LATE_THRESHOLD` after they were due.
+    pub late: u64,
+    /// The client's requests in flight at the interval's end.
+    pub in_flight: u64,
+    /// From the due time to the end of the body, of the responses received
+    /// in this interval (one histogram per interval).
+    pub response_time: Summary,
+    /// Those responses per latency bucket (see [`Series::bucket_edges_ms`]).
+    pub buckets: Vec<u64>,
+    /// The server's own view during the interval; `None` when it was not
+    /// sampled (not a kit server, or no sample fell inside).
+    pub server: Option<ServerInterval>,
+}
+
+impl Interval {
+    pub fn seconds(&self) -> f64 {
+        self.end_s - self.start_s
+    }
+
+    /// Requests sent per second in this interval.
+    pub fn sent_rate(&self) -> f64 {
+        per_s(self.sent, self.seconds())
+    }
+
+    /// Responses per second in this interval: the achieved throughput.
+    pub fn answered_rate(&self) -> f64 {
+        per_s(self.answered, self.seconds())
+    }
+}
+
+fn per_s(n: u64, s: f64) -> f64 {
+    if s > 0.0 {
+        n as f64 / s
+    } else {
+        0.0
+    }
+}
+
+/// The samples of /metrics that fell inside one interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerInterval {
+    pub samples: u64,
+    pub mean_in_flight: f64,
+    pub max_in_flight: u64,
+    /// The mean of the server's recent executor lag (the most its runtime's
+    /// heartbeat was late lately); `None` on servers without a runtime.
+    pub mean_executor_lag_ms: Option<f64>,
+}
+
+/// One reading of the server's /metrics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerSample {
+    /// Seconds after the first due time, halfway through the request.
+    pub t_s: f64,
+    pub in_flight: u64,
+    pub executor_lag_ms: Option<f64>,
+}
+
+/// Whether the server's own view was sampled, and if not why not.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ServerWatch {
+    /// Not asked for (an API caller turned it off), or the attack ended first.
+    #[default]
+    Off,
+    /// A kit server: its /metrics was read every `every_ms`.
+    Sampled { variant: String, every_ms: u64, samples: u64, failed: u64 },
+    /// Its /metrics did not answer with the kit's JSON: no samples.
+    NotAKitServer { why: String },
+}
+
+impl ServerWatch {
+    /// One line for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            ServerWatch::Off => "not sampled".into(),
+            ServerWatch::Sampled { variant, every_ms, samples, failed } => {
+                let failed = if *failed > 0 { format!(", {failed} failed") } else { String::new() };
+                format!("{variant}: /metrics read every {every_ms} ms ({samples} samples{failed})")
+            }
+            ServerWatch::NotAKitServer { why } => format!("not a kit server ({why}): no server-side samples"),
+        }
+    }
+}
+
+/// Each response as a point: when it was due, and its response time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    /// Seconds after the first due time.
+    pub due_s: f32,
+    pub ms: f32,
+    /// A 5xx is drawn as an error; transport failures have no response time
+    /// and are not points.
+    pub error: bool,
+}
+
+/// The points of the latency-over-time chart: every response, or 1 in
+/// `every` once there were more than [`MAX_POINTS`].
+#[derive(Clone, PartialEq)]
+pub struct Points {
+    pub every: u64,
+    pub points: Vec<Point>,
+    seen: u64,
+}
+
+impl Default for Points {
+    fn default() -> Points {
+        Points { every: 1, points: Vec::new(), seen: 0 }
+    }
+}
+
+/// Their count, not thousands of them in every failed assertion's message.
+impl std::fmt::Debug for Points {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Points {{ every: {}, kept: {} }}", self.every, self.points.len())
+    }
+}
+
+impl Points {
+    fn push(&mut self, p: Point) {
+        self.seen += 1;
+        if self.seen % self.every != 0 {
+            return;
+        }
+        self.points.push(p);
+        if self.points.len() > MAX_POINTS {
+            // Kept: the multiples of `every`; keeping every other one leaves
+            // the multiples of 2 x `every`, still spread over the whole run.
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                i % 2 == 0
+            });
+            self.every *= 2;
+        }
+    }
+}
+
+/// The attack's time series: `--json` prints it, `--out` writes it to
+/// series.json and draws it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub interval_s: f64,
+    /// Upper edges of the latency buckets of every interval's `buckets`; the
+    /// last bucket holds what is at or above the last edge.
+    pub bucket_edges_ms: Vec<f64>,
+    pub intervals: Vec<Interval>,
+    pub server: ServerWatch,
+    pub server_samples: Vec<ServerSample>,
+    /// Every response (up to [`MAX_POINTS`]) for the latency chart: in memory
+    /// only, too many for the JSON.
+    #[serde(skip)]
+    pub points: Points,
+}
+
+/// A request as the recorder sees it once it has finished.
+pub(crate) struct Finished {
+    pub due: Instant,
+    pub sent: Instant,
+    pub done: Instant,
+    pub late: bool,
+    /// `Some(is a 5xx)` for a response, `None` for a transport failure.
+    pub response: Option<bool>,
+}
+
+/// Per-interval counts as the attack runs.
+#[derive(Default)]
+struct Acc {
+    answered: u64,
+    errors: u64,
+    late: u64,
+    /// Answered or failed: what leaves the client's in-flight count.
+    finished: u64,
+    latencies: Option<Latencies>,
+}
+
+/// Builds the series from finished requests. The scheduler counts the sends
+/// itself ([`SentLog`]); everything else arrives here.
+pub(crate) struct Recorder {
+    t0: Instant,
+    interval: Duration,
+    acc: Vec<Acc>,
+    points: Points,
+}
+
+impl Recorder {
+    pub fn new(t0: Instant, interval: Duration) -> Recorder {
+        Recorder { t0, interval, acc: Vec::new(), points: Points::default() }
+    }
+
+    pub fn record(&mut self, r: &Finished) {
+        let response_time = r.done.saturating_duration_since(r.due);
+        let late = slot(&mut self.acc, index(self.t0, self.interval, r.sent));
+        late.late += u64::from(r.late);
+        let acc = slot(&mut self.acc, index(self.t0, self.interval, r.done));
+        acc.finished += 1;
+        match r.response {
+            Some(error) => {
+                acc.answered += 1;
+                acc.errors += u64::from(error);
+                acc.latencies.get_or_insert_with(Latencies::coarse).record(response_time);
+                let due_s = r.due.saturating_duration_since(self.t0).as_secs_f32();
+                self.points.push(Point { due_s, ms: response_time.as_secs_f32() * 1000.0, error });
+            }
+            None => acc.errors += 1,
+        }
+    }
+
+    /// The intervals that end by `until` (after the first due time), and
+    /// the one `until` falls in, cut there if `partial`; only the `last` so
+    /// many of them (the counts before still add up into `in_flight`).
+    pub fn intervals(&self, sent: &[u64], samples: &[ServerSample], until: Duration, partial: bool, last: usize) -> Vec<Interval> {
+        let edges = bucket_edges();
+        let step = self.interval.as_secs_f64();
+        let until_s = until.as_secs_f64();
+        let whole = (until_s / step + 1e-9).floor() as usize;
+        let count = if partial { (until_s / step - 1e-9).ceil().max(1.0) as usize } else { whole };
+        let (mut sent_so_far, mut finished_so_far) = (0, 0);
+        let first = count.saturating_sub(last);
+        let mut out = Vec::with_capacity(count - first);
+        for i in 0..count {
+            let empty = Acc::default();
+            let acc = self.acc.get(i).unwrap_or(&empty);
+            let sent_here = sent.get(i).copied().unwrap_or(0);
+            sent_so_far += sent_here;
+            finished_so_far += acc.finished;
+            if i < first {
+                continue;
+            }
+            let start_s = i as f64 * step;
+            let end_s = ((i + 1) as f64 * step).min(until_s.max(start_s));
+            let latencies = acc.latencies.as_ref();
+            out.push(Interval {
+                start_s,
+                end_s,
+                sent: sent_here,
+                answered: acc.answered,
+                errors: acc.errors,
+                late: acc.late,
+                in_flight: sent_so_far.saturating_sub(finished_so_far),
+                response_time: latencies.map(Latencies::summary).unwrap_or_default(),
+                buckets: latencies.map_or_else(|| vec![0; edges.len() + 1], |l| l.bucket_counts(&edges)),
+                server: server_interval(samples, start_s, end_s),
+            });
+        }
+        out
+    }
+
+    /// The counts of every interval so far, added up.
+    pub fn totals(&self) -> Totals {
+        self.acc.iter().fold(Totals::default(), |t, a| Totals {
+            answered: t.answered + a.answered,
+            errors: t.errors + a.errors,
+            late: t.late + a.late,
+            finished: t.finished + a.finished,
+        })
+    }
+
+    /// The whole series, once the last request has finished at `elapsed`.
+    pub fn finish(self, sent: &[u64], samples: Vec<ServerSample>, server: ServerWatch, elapsed: Duration) -> Series {
+        let intervals = self.intervals(sent, &samples, elapsed, true, usize::MAX);
+        Series {
+            interval_s: self.interval.as_secs_f64(),
+            bucket_edges_ms: bucket_edges().iter().map(|e| round3(e.as_secs_f64() * 1000.0)).collect(),
+            intervals,
+            server,
+            server_samples: samples,
+            points: self.points,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub answered: u64,
+    pub errors: u64,
+    pub late: u64,
+    pub finished: u64,
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// The interval `at` falls in. Before t0 (cannot happen, as every send is
+/// at or after its due time) counts as the first.
+fn index(t0: Instant, interval: Duration, at: Instant) -> usize {
+    (at.saturating_duration_since(t0).as_nanos() / interval.as_nanos().max(1)) as usize
+}
+
+fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    &mut v[i]
+}
+
+fn server_interval(samples: &[ServerSample], start_s: f64, end_s: f64) -> Option<ServerInterval> {
+    let mine: Vec<&ServerSample> = samples.iter().filter(|s| s.t_s >= start_s && s.t_s < end_s).collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let n = mine.len() as f64;
+    let lags: Vec<f64> = mine.iter().filter_map(|s| s.executor_lag_ms).collect();
+    Some(ServerInterval {
+        samples: mine.len() as u64,
+        mean_in_flight: mine.iter().map(|s| s.in_flight as f64).sum::<f64>() / n,
+        max_in_flight: mine.iter().map(|s| s.in_flight).max().unwrap_or(0),
+        mean_executor_lag_ms: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
+    })
+}
+
+/// The scheduler's count of sends per interval, by the moment of the send.
+/// Locked once per send by the scheduler thread and a few times a second by
+/// a watcher: never contended for long.
+pub(crate) struct SentLog {
+    t0: Instant,
+    interval: Duration,
+    sent: Mutex<Vec<u64>>,
+}
+
+impl SentLog {
+    pub fn new(t0: Instant, interval: Duration) -> SentLog {
+        SentLog { t0, interval, sent: Mutex::default() }
+    }
+
+    pub fn record(&self, at: Instant) {
+        *slot(&mut lock(&self.sent), index(self.t0, self.interval, at)) += 1;
+    }
+
+    pub fn counts(&self) -> Vec<u64> {
+        lock(&self.sent).clone()
+    }
+}
+
+/// Nothing panics while holding these locks; if something did, the counts are still whole.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Reads the server's /metrics every [`SAMPLE_EVERY`] on a thread of its
+/// own (a blocking client: the samples never wait for the attack's runtime,
+/// and the attack's runtime never waits for them).
+pub(crate) struct Sampler {
+    stop: Arc<AtomicBool>,
+    samples: Arc<Mutex<Vec<ServerSample>>>,
+    /// What the thread has found so far: a live view shows it as it goes.
+    watch: Arc<Mutex<ServerWatch>>,
+    /// Taken by `finish`.
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+/// An attack dropped midway (Ctrl-C) must not leave the thread sampling.
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sampler {
+    pub fn start(addr: SocketAddr, t0: Instant) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let watch = Arc::new(Mutex::new(ServerWatch::Off));
+        let (flag, into, found) = (stop.clone(), samples.clone(), watch.clone());
+        let handle = std::thread::spawn(move || sample(addr, t0, &flag, &into, &found));
+        Sampler { stop, samples, watch, handle: Some(handle) }
+    }
+
+    /// What sampling has found so far, for a person.
+    pub fn describe(&self) -> String {
+        match &*lock(&self.watch) {
+            ServerWatch::Off => "waiting for the first /metrics sample".into(),
+            watch => watch.describe(),
+        }
+    }
+
+    /// The samples so far.
+    pub fn samples(&self) -> Vec<ServerSample> {
+        lock(&self.samples).clone()
+    }
+
+    pub fn finish(mut self) -> (ServerWatch, Vec<ServerSample>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let handle = self.handle.take().expect("finished once");
+        handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let samples = std::mem::take(&mut *lock(&self.samples));
+        (lock(&self.watch).clone(), samples)
+    }
+}
+
+/// The sampler thread. The first answer decides whether this is a kit
+/// server at all (a 404 or other JSON: it is not, and sampling ends). A
+/// request that gets no answer in time decides nothing (a blocking server
+/// whose every slot is taken queues /metrics too): counted as failed once
+/// sampling has begun, and if no sample ever came, the last such failure is
+/// the reason given.
+fn sample(addr: SocketAddr, t0: Instant, stop: &AtomicBool, into: &Mutex<Vec<ServerSample>>, found: &Mutex<ServerWatch>) {
+    let path = Endpoint::Metrics.path();
+    // Err((why, whether the server answered at all)).
+    let read = || -> Result<(f64, MetricsSnapshot), (String, bool)> {
+        let asked = Instant::now();
+        let (status, body) = harness::get(addr, path, SAMPLE_EVERY * 5).map_err(|e| (format!("GET {path}: {e}"), false))?;
+        let at = asked + (Instant::now() - asked) / 2;
+        if status != 200 {
+            return Err((format!("GET {path} answered {status}"), true));
+        }
+        let snap = serde_json::from_str(&body).map_err(|_| (format!("GET {path} is not the kit's metrics JSON"), true))?;
+        Ok((at.saturating_duration_since(t0).as_secs_f64(), snap))
+    };
+    let mut unanswered = None;
+    let every_ms = SAMPLE_EVERY.as_millis() as u64;
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let result = read();
+        let mut watch = lock(found);
+        match (result, &mut *watch) {
+            (Ok((t_s, snap)), watch) => {
+                let lag = snap.executor_lag_ms.map(|l| l.recent);
+                lock(into).push(ServerSample { t_s, in_flight: snap.in_flight, executor_lag_ms: lag });
+                match watch {
+                    ServerWatch::Sampled { samples, .. } => *samples += 1,
+                    other => *other = ServerWatch::Sampled { variant: snap.variant, every_ms, samples: 1, failed: 0 },
+                }
+            }
+            (Err(_), ServerWatch::Sampled { failed, .. }) => *failed += 1,
+            (Err((why, true)), watch) => {
+                *watch = ServerWatch::NotAKitServer { why };
+                return;
+            }
+            (Err((why, false)), _) => unanswered = Some(why),
+        }
+        drop(watch);
+        next += SAMPLE_EVERY;
+        // Short sleeps, so that the end of the attack is not held up.
+        while !stop.load(Ordering::Relaxed) && Instant::now() < next {
+            std::thread::sleep((next - Instant::now()).min(Duration::from_millis(20)));
+        }
+    }
+    let mut watch = lock(found);
+    if let (ServerWatch::Off, Some(why)) = (&*watch, unanswered) {
+        *watch = ServerWatch::NotAKitServer { why };
+    }
+}
+
+/// What a running attack shares with whoever watches it (the live
+/// dashboard), and the watcher's way to stop it early without losing the
+/// result: [`Live::stop`] ends the sending, the requests in flight finish,
+/// and the attack returns its summary as usual.
+#[derive(Default)]
+pub struct Live {
+    pub(crate) stop: Arc<AtomicBool>,
+    view: Mutex<LiveView>,
+}
+
+/// A moment of a running attack, for a live view.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveView {
+    pub url: String,
+    pub target_rate: f64,
+    pub duration_s: f64,
+    /// Since the first due time.
+    pub elapsed_s: f64,
+    pub sent: u64,
+    pub answered: u64,
+    pub errors: u64,
+    pub late: u64,
+    pub in_flight: u64,
+    /// The intervals that have ended (the current one is still filling).
+    pub intervals: Vec<Interval>,
+    pub server: String,
+    /// The last server sample, if any.
+    pub server_now: Option<ServerSample>,
+    /// Sending is over: stopped, or the duration is up.
+    pub stopping: bool,
+}
+
+impl Live {
+    pub fn new() -> Arc<Live> {
+        Arc::new(Live::default())
+    }
+
+    /// Asks the attack to stop sending; it then waits for what is in flight.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub fn view(&self) -> LiveView {
+        lock(&self.view).clone()
+    }
+
+    pub(crate) fn publish(&self, view: LiveView) {
+        *lock(&self.view) = view;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t0: Instant, ms: u64) -> Instant {
+        t0 + Duration::from_millis(ms)
+    }
+
+    /// Fixed requests, counted by hand: each lands in the interval of each moment.
+    #[test]
+    fn intervals_count_each_moment_where_it_happened() {
+        let t0 = Instant::now();
+        let step = Duration::from_millis(100);
+        let mut r = Recorder::new(t0, step);
+        let log = SentLog::new(t0, step);
+        // (due, sent, done, late, response)
+        let reqs = [
+            (0, 0, 50, false, Some(false)),
+            (20, 20, 150, false, Some(false)),
+            (40, 60, 160, true, Some(true)),
+            (150, 150, 250, false, None),
+            (180, 180, 290, false, Some(false)),
+        ];
+        for (due, sent, done, late, response) in reqs {
+            log.record(at(t0, sent));
+            r.record(&Finished { due: at(t0, due), sent: at(t0, sent), done: at(t0, done), late, response });
+        }
+        let samples = [
+            ServerSample { t_s: 0.05, in_flight: 2, executor_lag_ms: Some(1.0) },
+            ServerSample { t_s: 0.08, in_flight: 4, executor_lag_ms: Some(3.0) },
+        ];
+        let iv = r.intervals(&log.counts(), &samples, Duration::from_millis(290), true, usize::MAX);
+        let col = |f: fn(&Interval) -> u64| iv.iter().map(f).collect::<Vec<_>>();
+        assert_eq!(col(|i| i.sent), [3, 2, 0]);
+        assert_eq!(col(|i| i.answered), [1, 2, 1]);
+        assert_eq!(col(|i| i.errors), [0, 1, 1]);
+        assert_eq!(col(|i| i.late), [1, 0, 0]);
+        assert_eq!(col(|i| i.in_flight), [2, 2, 0]);
+        assert_eq!(col(|i| i.response_time.count), [1, 2, 1]);
+        assert_eq!(col(|i| i.buckets.iter().sum()), [1, 2, 1]);
+        assert!((iv[2].end_s - 0.29).abs() < 1e-9 && iv[1].end_s == iv[2].start_s, "{iv:?}");
+        let s = iv[0].server.as_ref().unwrap();
+        assert_eq!((s.samples, s.max_in_flight, s.mean_in_flight, s.mean_executor_lag_ms), (2, 4, 3.0, Some(2.0)));
+        assert!(iv[1].server.is_none());
+        // Response time counts from the due time: the second request, due at 20 ms, done at 150 ms.
+        assert!((iv[1].response_time.max_ms - 130.0).abs() < 2.0, "{:?}", iv[1].response_time);
+        // Only the intervals that have ended, when the run is still going.
+        assert_eq!(r.intervals(&log.counts(), &[], Duration::from_millis(250), false, usize::MAX).len(), 2);
+        // A window of the last one still counts what came before into in_flight.
+        let last = r.intervals(&log.counts(), &[], Duration::from_millis(250), false, 1);
+        assert_eq!((last.len(), last[0].start_s, last[0].in_flight), (1, 0.1, 2));
+        let t = r.totals();
+        assert_eq!((t.answered, t.errors, t.late, t.finished), (4, 2, 1, 5));
+    }
+
+    #[test]
+    fn points_thin_out_evenly_past_the_cap() {
+        let mut p = Points::default();
+        let n = MAX_POINTS as u64 * 3;
+        for i in 0..n {
+            p.push(Point { due_s: i as f32, ms: 1.0, error: false });
+        }
+        assert_eq!(p.every, 4);
+        assert!(p.points.len() <= MAX_POINTS && p.points.len() as u64 >= n / 4 - 1, "{}", p.points.len());
+        // An even sample of the whole run: the last kept point is near the end.
+        assert!(p.points.last().unwrap().due_s as u64 >= n - 4 - 1);
+    }
+
+    #[test]
+    fn bucket_edges_are_five_per_decade() {
+        let e = bucket_edges();
+        assert_eq!(e.len(), 31);
+        assert!((e[5].as_secs_f64() - 1e-3).abs() < 1e-9 && (e[30].as_secs_f64() - 100.0).abs() < 1e-6);
+    }
+}

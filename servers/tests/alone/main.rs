@@ -1,0 +1,11 @@
+//! The servers' tests that need the machine to themselves: CPU work against
+//! the slots, the load generator's own speed, and the grade's checks 3 and 4
+//! (CPU saturation, 1000 connections at once). Each takes the grade's
+//! machine lock for writing, so they run one at a time, and in their own
+//! binary, so no timing test of tests/side_by_side runs beside them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cpu;
+mod grade;

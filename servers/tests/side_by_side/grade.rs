@@ -1,0 +1,89 @@
+//! The grade, from the kit's side (the checks that share the machine;
+//! checks 3 and 4 need it alone: tests/alone/grade.rs): every honest fix passes, and every way to
+//! game it or to fix it halfway fails on the check whose lesson it misses,
+//! with a message that names the measured cause and the hint that fits.
+//! (Both solutions pass the whole grade in their own crates, which the root
+//! `cargo test` runs; CI also proves that the pristine exercises fail it:
+//! see .ci/run.)
+
+use std::process::Command;
+
+use crate::common::grading::{assert_mentions, assert_multiplies_out, assert_omits, example, failure, requests_waiting, variant, variant_of};
+use kit_measure::grade;
+
+#[test]
+fn the_pristine_trap_fails_check_1_in_slot_language_with_numbers_that_agree() {
+    // The unfixed trap is async-trap under another name.
+    let message = failure(|| grade::parallel_overlaps(env!("CARGO_BIN_EXE_async-trap"))).expect("async-trap must fail check 1");
+    assert_mentions(&message, &["peak_in_flight 4", "25 rounds x", "holds a thread while it waits", "HINTS.md, hint 1"]);
+    assert_multiplies_out(&message);
+    // The time, read with the server's own time per request, says what the
+    // count says: 4 requests at once.
+    let waiting = requests_waiting(&message);
+    assert!((3.5..=4.5).contains(&waiting), "the time says {waiting} requests at once, peak_in_flight says 4:\n{message}");
+}
+
+#[test]
+fn sequential_awaits_fail_check_1_on_the_overlap_and_point_to_hint_3() {
+    let message = failure(|| grade::parallel_overlaps(variant(&["--waits", "sequential"]))).expect("must fail check 1");
+    assert_mentions(&message, &["peak_in_flight 100", "did not overlap", "hint 3"]);
+    assert_multiplies_out(&message);
+}
+
+#[test]
+fn skipped_waits_fail_check_1() {
+    let message = failure(|| grade::parallel_overlaps(variant(&["--waits", "skipped"]))).expect("must fail check 1");
+    assert_mentions(&message, &["skipped or shortened"]);
+}
+
+#[test]
+fn every_honest_way_to_overlap_the_waits_passes_check_1() {
+    for style in ["join", "spawn", "futures-join"] {
+        if let Some(message) = failure(|| grade::parallel_overlaps(variant(&["--waits", style]))) {
+            panic!("--waits {style} is an honest fix and must pass check 1:{message}");
+        }
+    }
+}
+
+#[test]
+fn a_server_that_panics_while_building_its_router_is_reported_dead_in_its_own_words() {
+    let message = failure(|| grade::parallel_overlaps(variant_of("crash", &["--when", "router"]))).expect("must fail");
+    assert_mentions(&message, &["exited", "before it printed its listening line", "Cannot merge two `Router`s", "crash.rs:", "not about slots"]);
+    assert_omits(&message, &["HINTS.md"]);
+}
+
+#[test]
+fn a_server_that_panics_after_listening_is_reported_dead_in_its_own_words() {
+    let message = failure(|| grade::parallel_overlaps(variant_of("crash", &["--when", "after-listening"]))).expect("must fail");
+    assert_mentions(&message, &["exited", "died right after it announced itself", "not about slots"]);
+    assert_omits(&message, &["HINTS.md", "never answered"]);
+}
+
+#[test]
+fn a_known_panic_is_recognised_and_explained() {
+    let message = failure(|| grade::parallel_overlaps(example("runtime-in-runtime"))).expect("must fail check 1");
+    assert_mentions(&message, &["block_on was called inside the runtime"]);
+}
+
+
+/// Run by `the_message_is_the_last_thing_a_learner_reads` in a child
+/// process, the way `cargo test` runs an exercise's grade.
+
+#[test]
+#[ignore = "run as a child process by the_message_is_the_last_thing_a_learner_reads"]
+fn a_failing_check_as_a_learner_sees_it() {
+    grade::parallel_overlaps(variant_of("crash", &["--when", "router"]));
+}
+
+#[test]
+fn the_message_is_the_last_thing_a_learner_reads() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "a_failing_check_as_a_learner_sees_it"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run this test binary again");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "the check should fail:\n{text}");
+    assert_mentions(&text, &["✗ the server did not start", "not about slots"]);
+    assert_omits(&text, &["stack backtrace", "grade.rs", "panicked at crates"]);
+}

@@ -1,0 +1,273 @@
+//! `kit attack`'s charts: the open loop over time, as the original demo's
+//! vegeta and jplot pictures showed it. Four charts, PNG and SVG, in the
+//! race's style (same font, frame, legend and axis text):
+//! - `attack-latency`: every response as a point at its due time, with the
+//!   p50 and p99 of each interval (in the manner of `vegeta plot`);
+//! - `attack-throughput`: sent vs achieved per interval, against the target;
+//! - `attack-in-flight`: the client's in flight and the server's own;
+//! - `attack-heatmap`: time on x, log latency buckets on y, counts as colour.
+
+use crate::attack::AttackResult;
+use crate::series::{Interval, Point, Series};
+
+use super::*;
+
+const SENT: RGBColor = RGBColor(31, 119, 180);
+const ACHIEVED: RGBColor = RGBColor(44, 160, 44);
+const P50: RGBColor = RGBColor(255, 127, 14);
+const P99: RGBColor = RGBColor(214, 39, 40);
+const SERVER: RGBColor = RGBColor(148, 103, 189);
+/// The heatmap's busiest cell; empty cells stay white.
+const HEAT: RGBColor = RGBColor(8, 48, 107);
+/// Points drawn at most: an SVG of every one of 100,000 responses would
+/// weigh megabytes and draw the same picture.
+const DRAWN_POINTS: usize = 50_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AttackChart {
+    Latency,
+    Throughput,
+    InFlight,
+    Heatmap,
+}
+
+const ATTACK_CHARTS: [AttackChart; 4] = [AttackChart::Latency, AttackChart::Throughput, AttackChart::InFlight, AttackChart::Heatmap];
+
+impl AttackChart {
+    fn name(self) -> &'static str {
+        match self {
+            AttackChart::Latency => "attack-latency",
+            AttackChart::Throughput => "attack-throughput",
+            AttackChart::InFlight => "attack-in-flight",
+            AttackChart::Heatmap => "attack-heatmap",
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(self, area: &DrawingArea<DB, Shift>, r: &AttackResult) -> Result<(), ChartError> {
+        let th = Theme::FULL;
+        if r.series.intervals.is_empty() {
+            return no_data(area, &format!("{}: {}", self.name(), r.url), "no intervals", th);
+        }
+        match self {
+            AttackChart::Latency => draw_latency_points(area, r, th),
+            AttackChart::Throughput => draw_throughput(area, r, th),
+            AttackChart::InFlight => draw_in_flight(area, r, th),
+            AttackChart::Heatmap => draw_heatmap(area, r, th),
+        }
+    }
+}
+
+/// Writes the four charts as `<name>.png` and `<name>.svg` into `dir`
+/// (created if missing) and returns the paths written.
+pub fn write_attack(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    register_font()?;
+    std::fs::create_dir_all(dir).map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    for chart in ATTACK_CHARTS {
+        let png = dir.join(format!("{}.png", chart.name()));
+        present(BitMapBackend::new(&png, SIZE).into_drawing_area(), &png, |a| chart.draw(a, result))?;
+        let svg = dir.join(format!("{}.svg", chart.name()));
+        present(SVGBackend::new(&svg, SIZE).into_drawing_area(), &svg, |a| chart.draw(a, result))?;
+        written.extend([png, svg]);
+    }
+    Ok(written)
+}
+
+type Plot<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
+
+/// Time on x (seconds after the first due time), `y` on y (linear, or a
+/// log scale), the axes in the race's style.
+fn time_plot<'a, DB, Y>(body: &'a DrawingArea<DB, Shift>, s: &Series, y: Y, y_desc: &str, th: Theme) -> Result<Plot<'a, DB, Y::CoordDescType>, ChartError>
+where
+    DB: DrawingBackend,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let x_max = s.intervals.last().map_or(1.0, |i| i.end_s).max(1e-3);
+    let mut chart = ChartBuilder::on(body)
+        .margin(th.px(12.0))
+        .margin_right(th.px(30.0))
+        .x_label_area_size(th.px(70.0))
+        .y_label_area_size(th.px(100.0))
+        .build_cartesian_2d(0.0..x_max, y)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|v| fmt_num(*v))
+        .y_label_formatter(&|v| fmt_num(*v))
+        .x_desc("time since the first request was due (s)")
+        .y_desc(y_desc)
+        .axis_desc_style(th.axis())
+        .label_style(th.tick())
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    Ok(chart)
+}
+
+fn title(r: &AttackResult, what: &str) -> String {
+    format!("{what}: {} at {}/s", r.url, fmt_num(r.target_rate))
+}
+
+/// Each complete interval's value, at the interval's middle.
+fn per_interval(s: &Series, value: impl Fn(&Interval) -> Option<f64>) -> Vec<(f64, f64)> {
+    complete(s).filter_map(|i| Some(((i.start_s + i.end_s) / 2.0, value(i)?))).collect()
+}
+
+/// A measured line with its points marked; `width` in the theme's pixels.
+fn line<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut Plot<'_, DB, Y>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    width: f64,
+    th: Theme,
+) -> Result<(), ChartError> {
+    let point = th.px(width + 2.0).max(2) as u32;
+    chart.draw_series(LineSeries::new(points, color.stroke_width(th.px(width).max(1) as u32).filled()).point_size(point))?;
+    Ok(())
+}
+
+/// The intervals that lasted the whole interval (all of them if none did).
+/// The last one is cut short by the end of the run: a few stragglers in a
+/// fraction of a second would draw a rate or latency spike that never was.
+fn complete(s: &Series) -> impl Iterator<Item = &Interval> {
+    let whole = |i: &Interval| i.seconds() >= s.interval_s * 0.999;
+    let any = s.intervals.iter().any(whole);
+    s.intervals.iter().filter(move |i| !any || whole(i))
+}
+
+fn draw_latency_points<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+    let s = &r.series;
+    let all = &s.points.points;
+    // Drawn: an even 1 in `stride` of what was kept (itself 1 in `every`).
+    let stride = all.len().div_ceil(DRAWN_POINTS).max(1);
+    let shown_every = s.points.every * stride as u64;
+    let which = if shown_every == 1 { "each response".to_string() } else { format!("1 in {shown_every} responses") };
+    let p50 = per_interval(s, |i| (i.response_time.count > 0).then_some(i.response_time.p50_ms));
+    let p99 = per_interval(s, |i| (i.response_time.count > 0).then_some(i.response_time.p99_ms));
+    let values = || all.iter().map(|p| f64::from(p.ms)).chain(p99.iter().chain(&p50).map(|p| p.1));
+    let hi = values().fold(0.0, f64::max).max(1e-3);
+    let lo = values().filter(|v| *v > 0.0).fold(hi, f64::min);
+    let legend = [
+        Entry::new(&format!("{which}, at its due time"), SENT, Mark::Box),
+        Entry::new("5xx", P99, Mark::Box),
+        Entry::new("p50 of each whole interval's responses", P50, Mark::Line),
+        Entry::new("p99", P99, Mark::Line),
+    ];
+    let body = frame(area, &title(r, "Response time over time"), &legend, th)?;
+    // A log axis as soon as the spread is wide: a queue's seconds would
+    // flatten a fast server's milliseconds to the floor.
+    let log = wide_range(values());
+    let layers = Layers { points: all.iter().step_by(stride), p50, p99 };
+    if log {
+        let y = (lo * 0.8..hi * 1.5).log_scale();
+        layers.draw(time_plot(&body, s, y, "response time from due (ms, log scale)", th)?, th)
+    } else {
+        layers.draw(time_plot(&body, s, 0.0..hi * 1.1, "response time from due (ms)", th)?, th)
+    }
+}
+
+/// What the latency chart draws, on either y axis.
+struct Layers<'a, I: Iterator<Item = &'a Point>> {
+    points: I,
+    p50: Vec<(f64, f64)>,
+    p99: Vec<(f64, f64)>,
+}
+
+impl<'a, I: Iterator<Item = &'a Point>> Layers<'a, I> {
+    fn draw<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(self, mut chart: Plot<'_, DB, Y>, th: Theme) -> Result<(), ChartError> {
+        let dot = th.px(2.0).max(1);
+        chart.draw_series(self.points.map(|p| {
+            let color = if p.error { P99 } else { SENT };
+            Circle::new((f64::from(p.due_s), f64::from(p.ms)), dot, color.mix(0.5).filled())
+        }))?;
+        // p50 last and thinner: where the two agree, both colours still show.
+        line(&mut chart, self.p99, P99, 5.0, th)?;
+        line(&mut chart, self.p50, P50, 2.5, th)
+    }
+}
+
+fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+    let s = &r.series;
+    let sent = per_interval(s, |i| Some(i.sent_rate()));
+    let achieved = per_interval(s, |i| Some(i.answered_rate()));
+    let hi = sent.iter().chain(&achieved).map(|p| p.1).fold(r.target_rate, f64::max);
+    let legend = [
+        Entry::new(&format!("target {}/s", fmt_num(r.target_rate)), GREY, Mark::Dashed),
+        Entry::new("sent per second", SENT, Mark::Line),
+        Entry::new("achieved (responses per second; complete intervals)", ACHIEVED, Mark::Line),
+    ];
+    let body = frame(area, &title(r, "Throughput per interval"), &legend, th)?;
+    let mut chart = time_plot(&body, s, 0.0..hi * 1.15, "requests per second", th)?;
+    let x_max = s.intervals.last().map_or(1.0, |i| i.end_s);
+    let dash = th.px(12.0).max(2);
+    chart.draw_series(DashedLineSeries::new(
+        [(0.0, r.target_rate), (x_max, r.target_rate)],
+        dash,
+        dash * 2 / 3,
+        GREY.stroke_width(th.px(3.0) as u32),
+    ))?;
+    line(&mut chart, sent, SENT, 4.0, th)?;
+    line(&mut chart, achieved, ACHIEVED, 4.0, th)
+}
+
+fn draw_in_flight<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+    let s = &r.series;
+    // Nothing is in flight before the first send.
+    let client: Vec<(f64, f64)> = [(0.0, 0.0)].into_iter().chain(s.intervals.iter().map(|i| (i.end_s, i.in_flight as f64))).collect();
+    let server: Vec<(f64, f64)> = s.server_samples.iter().map(|p| (p.t_s, p.in_flight as f64)).collect();
+    let hi = client.iter().chain(&server).map(|p| p.1).fold(1.0, f64::max);
+    let server_label = if server.is_empty() {
+        format!("server: {}", s.server.describe())
+    } else {
+        "server's own in_flight (/metrics samples)".to_string()
+    };
+    let legend = [
+        Entry::new("client: sent - finished, at each interval's end", SENT, Mark::Line),
+        Entry::new(&server_label, SERVER, Mark::Line),
+    ];
+    let body = frame(area, &title(r, "Requests in flight"), &legend, th)?;
+    let mut chart = time_plot(&body, s, 0.0..hi * 1.15, "requests in flight", th)?;
+    line(&mut chart, client, SENT, 4.0, th)?;
+    chart.draw_series(LineSeries::new(server, SERVER.stroke_width(th.px(3.0) as u32)))?;
+    Ok(())
+}
+
+fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+    let s = &r.series;
+    let edges = &s.bucket_edges_ms;
+    let max = s.intervals.iter().flat_map(|i| i.buckets.iter().copied()).max().unwrap_or(0);
+    let used = |b: usize| s.intervals.iter().any(|i| i.buckets.get(b).is_some_and(|&c| c > 0));
+    let buckets = edges.len() + 1;
+    let found = ((0..buckets).find(|&b| used(b)), (0..buckets).rev().find(|&b| used(b)));
+    let (Some(first), Some(last), false) = (found.0, found.1, edges.is_empty()) else {
+        return no_data(area, &title(r, "Latency heatmap"), "no responses", th);
+    };
+    // Bucket b spans [edge b-1, edge b); the open ends get one step (a
+    // fifth of a decade) of height.
+    let step = 10f64.powf(0.2);
+    let span = |b: usize| -> (f64, f64) {
+        let top = edges.get(b).copied().unwrap_or(edges[edges.len() - 1] * step);
+        let bottom = if b == 0 { top / step } else { edges[b - 1] };
+        (bottom, top)
+    };
+    let (y_lo, _) = span(first);
+    let (_, y_hi) = span(last);
+    let legend = [
+        Entry::new(&format!("responses per cell: white = none, darkest = {max}"), HEAT, Mark::Box),
+    ];
+    let body = frame(area, &title(r, "Latency heatmap (response time from due, per interval)"), &legend, th)?;
+    let mut chart = time_plot(&body, s, (y_lo..y_hi).log_scale(), "response time (ms, log scale)", th)?;
+    let shade = |count: u64| {
+        // Log scale: one slow response in ten thousand must still show.
+        let t = ((count as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0);
+        let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * (0.15 + 0.85 * t)).round() as u8;
+        RGBColor(mix(255, HEAT.0), mix(255, HEAT.1), mix(255, HEAT.2))
+    };
+    chart.draw_series(s.intervals.iter().flat_map(|i| {
+        i.buckets.iter().enumerate().filter(|(_, &c)| c > 0).map(move |(b, &c)| {
+            let (bottom, top) = span(b);
+            Rectangle::new([(i.start_s, bottom), (i.end_s, top)], shade(c).filled())
+        })
+    }))?;
+    Ok(())
+}

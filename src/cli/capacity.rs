@@ -1,0 +1,227 @@
+//! `kit capacity URL` and `kit capacity --all`: open-loop attacks at rising
+//! rates until the server stops keeping up, next to the slot model's
+//! prediction by Little's law (s slots of t seconds sustain s / t per
+//! second), with the server's sampled in_flight beside its completions per second x its mean
+//! handler time. The hockey stick as a table, a chart and files.
+//!
+//! Run: `cargo run --release -- capacity --all` (about a minute and a half
+//! at io 500 ms), or `-- capacity http://127.0.0.1:5004/parallel`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::capacity::{self, Capacity, LadderOptions, Step};
+use crate::config::cores;
+use crate::contract::DEFAULT_CPU_ROUNDS;
+use crate::net;
+use crate::table;
+
+use super::files::{self, Machine};
+use super::load::{self, parse_duration};
+use super::servers::{self, Knobs, VARIANTS};
+use super::{CliError, OutArgs, Result};
+
+const DB_MS: u64 = 300;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// The URL to attack, e.g. http://127.0.0.1:5004/parallel (or --all).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub url: Option<String>,
+    /// Start the four servers and climb each in turn (a fresh server each).
+    #[arg(long)]
+    pub all: bool,
+    /// The path with --all.
+    #[arg(long, default_value = "/parallel", requires = "all")]
+    pub path: String,
+    /// One I/O wait with --all, in milliseconds (/parallel makes two).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000), requires = "all")]
+    pub io_ms: u64,
+    /// The first rate, requests per second.
+    #[arg(long, default_value_t = 3.0, value_parser = above_zero)]
+    pub start: f64,
+    /// Each step offers this many times the last one.
+    #[arg(long, default_value_t = 2.0, value_parser = above_one)]
+    pub factor: f64,
+    /// At most this many steps per server.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub steps: u64,
+    /// How long each step sends (its second half is the measured window).
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub step: Duration,
+    /// A step whose p99 response time passes this has not kept up
+    /// (default: 5 x the first step's p50, at least 50 ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub p99_limit: Option<Duration>,
+    /// Print the result as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+fn above_zero(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("'{text}' is not a number above 0")),
+    }
+}
+
+fn above_one(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 1.0 => Ok(r),
+        _ => Err(format!("'{text}' is not a factor above 1 (each step must offer more)")),
+    }
+}
+
+impl Args {
+    fn ladder(&self, url: String) -> LadderOptions {
+        LadderOptions {
+            url,
+            start: self.start,
+            factor: self.factor,
+            max_steps: self.steps as usize,
+            step: self.step,
+            // The drain of an over-capacity step's queue is bounded by this.
+            timeout: self.step * 4 + Duration::from_secs(5),
+            p99_limit: self.p99_limit,
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let stop = net::stop_flag();
+    // Thousands of requests may wait at once past the knee, each on a socket.
+    net::raise_open_files_limit();
+    let mut all = Vec::new();
+    match &args.url {
+        Some(url) => all.push(climb(&args.ladder(url.clone()))?),
+        None => {
+            let bins = servers::locate_all(stop)?;
+            let knobs = Knobs { io_ms: args.io_ms, db_ms: DB_MS, cpu_rounds: DEFAULT_CPU_ROUNDS };
+            // One at a time: async-native's knee is set by the CPU, which a
+            // neighbour's load would move.
+            for (bin, variant) in bins.iter().zip(VARIANTS) {
+                let started = servers::start(bin, variant, &knobs.args(), stop)?;
+                all.push(climb(&args.ladder(format!("{}{}", started.server.url, args.path)))?);
+            }
+        }
+    }
+    publish(&args, &all)
+}
+
+/// One ladder, each step told on stderr as it is judged.
+pub fn climb(opts: &LadderOptions) -> Result<Capacity> {
+    eprintln!("capacity of {}: rates {:?}/s, {} s each, until it falls behind", opts.url, rates(opts), opts.step.as_secs_f64());
+    let tell = |s: &Step| eprintln!("  {}", step_line(s));
+    load::block_on(capacity::ladder(opts, &tell))?.map_err(|e| CliError::Failed(e.to_string()))
+}
+
+fn rates(opts: &LadderOptions) -> Vec<String> {
+    opts.rates().iter().map(|r| rate(*r)).collect()
+}
+
+fn step_line(s: &Step) -> String {
+    format!(
+        "{} offered, {} achieved, p99 {}, {} sent late: {}",
+        rate(s.target_rate),
+        rate(s.achieved_rate),
+        table::millis(s.p99_ms),
+        s.attack.late,
+        s.saturated.as_deref().unwrap_or("kept up")
+    )
+}
+
+/// "3", "12", "1.5", "6144": rates print without noise.
+pub fn rate(r: f64) -> String {
+    if (r - r.round()).abs() < 0.05 && r >= 10.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+pub const HEADERS: [&str; 9] = ["variant", "offered/s", "achieved/s", "p99", "errors", "in flight (L)", "λ x W", "slot model s/t", "kept up"];
+
+/// One row per step, every ladder in turn.
+pub fn rows(all: &[Capacity]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for c in all {
+        let who = c.variant.clone().unwrap_or_else(|| c.url.clone());
+        for s in &c.steps {
+            let little = s.little.as_ref();
+            rows.push(vec![
+                who.clone(),
+                rate(s.target_rate),
+                rate(s.achieved_rate),
+                table::millis(s.p99_ms),
+                (s.attack.errors + s.attack.dropped).to_string(),
+                little.map_or("-".into(), |l| format!("{:.2}", l.measured_in_flight)),
+                little.map_or("-".into(), |l| format!("{:.2}", l.predicted_in_flight)),
+                model(c),
+                if s.kept_up() { "yes".into() } else { "no".into() },
+            ]);
+        }
+    }
+    rows
+}
+
+/// "4 / 1.00 s = 4.0/s", or what bounds a server with unbounded slots.
+fn model(c: &Capacity) -> String {
+    match (c.slots, c.predicted_rate) {
+        (Some(s), Some(p)) => format!("{s} / {} = {}/s", capacity::ms_text(c.t_s), rate(p)),
+        _ if c.variant.is_some() => "no slot limit: CPU".into(),
+        _ => "-".into(),
+    }
+}
+
+/// The table and what it means, in slot language.
+pub fn report(all: &[Capacity]) -> String {
+    let mut text = table::grid(&HEADERS, &rows(all));
+    text.push('\n');
+    for c in all {
+        text.push_str(&format!("- {}\n", c.explain(cores())));
+        if let Some(l) = c.steps.iter().rev().find_map(|s| s.little.as_ref()) {
+            text.push_str(&format!("  At its last step with a window, {}.\n", l.explain()));
+            if let Some(note) = l.observer_note(c.slots) {
+                text.push_str(&format!("  The two sides differ: {note}.\n"));
+            }
+        }
+    }
+    text
+}
+
+#[derive(Serialize)]
+struct CapacityJson<'a> {
+    kind: &'static str,
+    date: String,
+    machine: Machine,
+    settings: serde_json::Value,
+    capacities: &'a [Capacity],
+}
+
+fn publish(args: &Args, all: &[Capacity]) -> Result<()> {
+    let report = report(all);
+    let settings = json!({
+        "start": args.start, "factor": args.factor, "steps": args.steps, "step_s": args.step.as_secs_f64(),
+        "io_ms": args.all.then_some(args.io_ms), "keep_up": capacity::KEEP_UP,
+    });
+    let doc = CapacityJson { kind: "capacity", date: files::utc_now(), machine: Machine::here(), settings, capacities: all };
+    // Plain values always serialize.
+    let json = serde_json::to_string_pretty(&doc).expect("serializable capacity");
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{report}");
+    }
+    let dir = &args.out.out;
+    std::fs::create_dir_all(dir).map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+    let charts = crate::charts::write_capacity(all, dir)?;
+    files::write_file(&dir.join("capacity.json"), &json)?;
+    let md = format!("# async-await-kit: capacity\n\n{report}\n![capacity](capacity.png)\n");
+    files::write_file(&dir.join("capacity.md"), &md)?;
+    eprintln!("wrote capacity.md, capacity.json and {} charts to {}", charts.len(), dir.display());
+    Ok(())
+}

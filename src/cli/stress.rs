@@ -1,0 +1,363 @@
+//! `kit stress`: N concurrent /parallel at one server the kit starts itself,
+//! every request really in flight at once, and an account of what that
+//! cost both sides: time next to the I/O floor and the slot model, the
+//! server's peak memory and threads, the client's own peak memory, and
+//! every failure by name (connect refused, reset, timeout, and drops at
+//! the listen backlog from the kernel's own counters).
+//!
+//! It is the burst (`crate::burst`): all N connections are opened first,
+//! then the N requests are written at once, so the server's
+//! `peak_in_flight` can reach N. A closed loop such as `kit bench -c N`
+//! cannot show that: each of its workers connects as part of its first
+//! request, so on 2 cores the first answers come back before the last
+//! connections are open (measured: 3,924 of 10,000 in flight at best).
+//!
+//! Bounded: loopback only, N <= 20,000, and a run the slot model predicts
+//! to take longer than `MAX_MODEL` is refused before it starts.
+//!
+//! Run: `cargo run --release -- stress --n 10000` (async-native), or
+//! `cargo run --release -- stress --variant sync-blocking --n 1000 --io-ms 20`
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::burst::{self, Burst};
+use crate::harness::{self, Server};
+use crate::latency::Summary;
+use crate::net;
+use crate::os::{self, ListenQueueDrops};
+use crate::slots::SlotModel;
+
+use super::load;
+use super::servers::{self, Knobs, VARIANTS};
+use super::{CliError, Result, EXIT_INTERRUPTED};
+
+/// The endpoint: two independent waits of io (overlapped only where waits yield).
+const PATH: &str = "/parallel";
+/// Refused above this: a stress run is bounded in time as well as in count.
+const MAX_MODEL: Duration = Duration::from_secs(300);
+/// File descriptors a process needs beside its N sockets (runtime, pipes, stdio).
+const FD_MARGIN: u64 = 256;
+/// The client's memory budget at 10,000 connections (the issue's bound).
+pub const CLIENT_RSS_BUDGET: u64 = 300 << 20;
+/// async-native must finish within this many times the I/O floor.
+const NATIVE_FLOOR_FACTOR: f64 = 1.5;
+/// How often the main thread checks for Ctrl-C while the burst runs.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+/// A slot-bound server cannot beat its model, and may run this far over it.
+const SLOT_BAND: (f64, f64) = (0.9, 1.5);
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Concurrent requests, all in flight at once.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=20_000))]
+    pub n: u64,
+    /// The server to start: sync-blocking, async-trap, blocking-wrapper or async-native.
+    #[arg(long, default_value = "async-native", value_parser = clap::builder::PossibleValuesParser::new(VARIANTS))]
+    pub variant: String,
+    /// One I/O wait, in milliseconds (/parallel makes two).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub io_ms: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One thing the run promises, and whether it held.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// What a stress run measured. Every figure is read, not assumed; a reading
+/// the system does not give is `null` and its check fails closed.
+#[derive(Clone, Debug, Serialize)]
+pub struct StressReport {
+    pub variant: String,
+    pub path: String,
+    pub n: u64,
+    pub io_ms: u64,
+    /// The server's declared slots (`null`: unbounded).
+    pub slots: Option<u64>,
+    /// Opening all N connections, before the first request was written.
+    pub connect_s: f64,
+    /// From the moment all N requests were written to the last answer.
+    pub total_s: f64,
+    /// What one request needs alone: io where the two waits overlap, 2 x io where they cannot.
+    pub floor_s: f64,
+    /// The slot model: ceil(N / slots) x floor.
+    pub model_s: f64,
+    /// The server's own time for one request (p50 of its handler times).
+    pub handler_p50_ms: Option<f64>,
+    pub ok: u64,
+    pub errors: u64,
+    pub error_kinds: BTreeMap<String, u64>,
+    pub status_counts: BTreeMap<u16, u64>,
+    /// The most requests inside handlers at once, from the server's /metrics.
+    pub peak_in_flight: u64,
+    pub server_peak_rss_bytes: Option<u64>,
+    pub server_peak_threads: Option<u64>,
+    /// This process's own peak RSS (getrusage), the client's whole cost.
+    pub client_peak_rss_bytes: Option<u64>,
+    /// The client's open-file limit after raising it (the server inherits it).
+    pub open_files_limit: u64,
+    /// The accept backlog the server got: the kit asks for `net::BACKLOG`,
+    /// the system caps it at somaxconn (`null`: the cap cannot be read).
+    pub listen_backlog: Option<u32>,
+    /// The kernel's listen-queue counters during the run (machine-wide).
+    pub listen_queue: Option<ListenQueueCounts>,
+    pub latency: Summary,
+    pub checks: Vec<Check>,
+}
+
+/// `os::ListenQueueDrops`, as the report carries it.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ListenQueueCounts {
+    pub overflows: u64,
+    pub drops: u64,
+    pub syn_cookies: u64,
+    pub syn_drops: u64,
+}
+
+impl From<ListenQueueDrops> for ListenQueueCounts {
+    fn from(d: ListenQueueDrops) -> ListenQueueCounts {
+        ListenQueueCounts { overflows: d.overflows, drops: d.drops, syn_cookies: d.syn_cookies, syn_drops: d.syn_drops }
+    }
+}
+
+impl StressReport {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let report = measure(&args)?;
+    if args.json {
+        load::print_json(&report)?;
+    } else {
+        print!("{}", human(&report));
+    }
+    match report.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect::<Vec<_>>() {
+        failed if failed.is_empty() => Ok(()),
+        failed => Err(CliError::Failed(format!("stress: {} did not hold (see above)", failed.join(", ")))),
+    }
+}
+
+/// Starts the server, fires the burst, and judges it.
+pub fn measure(args: &Args) -> Result<StressReport> {
+    let open_files = open_files_for(args.n)?;
+    let stop = net::stop_flag();
+    let bins = servers::locate_all(stop)?;
+    let bin = VARIANTS.iter().position(|v| *v == args.variant).map(|i| bins[i].clone()).expect("clap checked the name");
+    let knobs = Knobs { io_ms: args.io_ms, db_ms: 300, cpu_rounds: crate::contract::DEFAULT_CPU_ROUNDS };
+    let started = servers::start(&bin, &args.variant, &knobs.args(), stop)?;
+    let io = Duration::from_millis(args.io_ms);
+    let floor = if started.slots.is_none() { io } else { io * 2 };
+    let model = SlotModel::new(args.n, floor, started.slots);
+    if model.predicted() > MAX_MODEL {
+        return Err(CliError::Failed(format!(
+            "the slot model predicts {:.0} s for {} x {PATH} on {} (ceil({} / {}) x {:.3} s), over the {} s a stress run may take: lower --n or --io-ms",
+            model.predicted().as_secs_f64(),
+            args.n,
+            args.variant,
+            args.n,
+            started.slots.map_or("unbounded".into(), |s| s.to_string()),
+            floor.as_secs_f64(),
+            MAX_MODEL.as_secs()
+        )));
+    }
+    // Long enough for the model twice over, plus the connects; never unbounded.
+    let deadline = model.predicted() * 2 + Duration::from_secs(10);
+    eprintln!(
+        "stress: {} x {PATH} at {} (io {} ms), all in flight at once; the slot model says {:.2} s...",
+        args.n,
+        args.variant,
+        args.io_ms,
+        model.predicted().as_secs_f64()
+    );
+    let queue_before = os::listen_queue_drops();
+    let bar = load::counter(Some(args.n), &format!("stress {}", args.variant));
+    let progress = |done: u64| bar.set_position(done);
+    let path = format!("{PATH}?io_ms={}", args.io_ms);
+    let burst = std::thread::scope(|s| {
+        let burst = s.spawn(|| burst::burst_with_progress(&started.server, &path, args.n, deadline, Some(&progress)));
+        // Ctrl-C or SIGTERM: stop the server and leave at once, without
+        // waiting for a burst that may have seconds to go.
+        while !burst.is_finished() {
+            if stop.load(Ordering::SeqCst) {
+                harness::signal(started.server.pid(), libc::SIGKILL);
+                eprintln!("\ninterrupted: stopped {}", args.variant);
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            std::thread::sleep(WATCH_EVERY);
+        }
+        burst.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
+    bar.finish_and_clear();
+    let burst = burst.map_err(|e| CliError::Failed(died(&started.server, &e.0)))?;
+    let queue = os::listen_queue_drops().zip(queue_before).map(|(after, before)| after.since(&before).into());
+    Ok(judge(args, &burst, model, open_files, queue))
+}
+
+/// The server's own last words when the burst failed because it died.
+fn died(server: &Server, error: &str) -> String {
+    match server.exited() {
+        Some(status) => format!("{error}\nthe server exited ({status}); its last output:\n{}", server.output_tail(10)),
+        None => error.to_string(),
+    }
+}
+
+/// Raises this process's open-file limit for N sockets (the server, started
+/// after this, inherits it and raises its own), or says why it cannot.
+fn open_files_for(n: u64) -> Result<u64> {
+    let soft = net::raise_open_files_limit();
+    let needed = n + FD_MARGIN;
+    if soft >= needed {
+        return Ok(soft);
+    }
+    let hard = os::nofile_limit().and_then(|l| l.hard).map_or("unlimited".into(), |h| h.to_string());
+    Err(CliError::Failed(format!(
+        "{n} connections need about {needed} open files on each side, but this process may only have {soft} \
+         (hard limit {hard}): raise the hard limit (`ulimit -Hn`, /etc/security/limits.conf, or \
+         `launchctl limit maxfiles` on macOS) or lower --n"
+    )))
+}
+
+fn judge(args: &Args, burst: &Burst, model: SlotModel, open_files: u64, queue: Option<ListenQueueCounts>) -> StressReport {
+    let client_rss = os::peak_rss_bytes_self();
+    let total = burst.total.as_secs_f64();
+    let floor = model.t.as_secs_f64();
+    let predicted = model.predicted().as_secs_f64();
+    let mut checks = vec![answered(burst)];
+    checks.push(match model.slots {
+        None => check(
+            "all in flight at once",
+            burst.peak_in_flight() == burst.n,
+            format!("peak_in_flight {} of {} (the server's own count)", burst.peak_in_flight(), burst.n),
+        ),
+        Some(s) => check(
+            "slots held",
+            burst.peak_in_flight() == s.min(burst.n),
+            format!("peak_in_flight {} with {s} slots (the server's own count)", burst.peak_in_flight()),
+        ),
+    });
+    checks.push(match model.slots {
+        None => check(
+            "time near the I/O floor",
+            total <= NATIVE_FLOOR_FACTOR * floor,
+            format!("{total:.3} s = {:.2} x the floor of {floor:.3} s (limit {NATIVE_FLOOR_FACTOR} x)", total / floor),
+        ),
+        Some(_) => check(
+            "time as the slot model predicts",
+            (SLOT_BAND.0 * predicted..=SLOT_BAND.1 * predicted).contains(&total),
+            format!("{total:.3} s = {:.2} x the model's {predicted:.3} s (band {} to {} x)", total / predicted, SLOT_BAND.0, SLOT_BAND.1),
+        ),
+    });
+    // Named for 10,000 in flight; a smaller run only has to stay under it too.
+    checks.push(match client_rss {
+        Some(b) => check(
+            "client memory bounded",
+            b <= CLIENT_RSS_BUDGET,
+            format!("client peak RSS {} MB (budget {} MB)", b >> 20, CLIENT_RSS_BUDGET >> 20),
+        ),
+        None => check("client memory bounded", false, "this system gives no peak RSS reading".into()),
+    });
+    StressReport {
+        variant: args.variant.clone(),
+        path: PATH.into(),
+        n: burst.n,
+        io_ms: args.io_ms,
+        slots: model.slots,
+        connect_s: burst.connect.as_secs_f64(),
+        total_s: total,
+        floor_s: floor,
+        model_s: predicted,
+        handler_p50_ms: burst.handler_time().map(|t| t.as_secs_f64() * 1000.0),
+        ok: burst.ok,
+        errors: burst.errors,
+        error_kinds: burst.error_kinds.clone(),
+        status_counts: burst.status_counts.clone(),
+        peak_in_flight: burst.peak_in_flight(),
+        server_peak_rss_bytes: burst.peak_rss_bytes,
+        server_peak_threads: burst.peak_threads,
+        client_peak_rss_bytes: client_rss,
+        open_files_limit: open_files,
+        listen_backlog: os::listen_backlog_cap().map(|cap| cap.min(net::BACKLOG as u32)),
+        listen_queue: queue,
+        latency: burst.latency.clone(),
+        checks,
+    }
+}
+
+fn check(name: &str, passed: bool, detail: String) -> Check {
+    Check { name: name.into(), passed, detail }
+}
+
+/// Every request answered 2xx, or each failure by name.
+fn answered(burst: &Burst) -> Check {
+    let mut failures: Vec<String> = burst.error_kinds.iter().map(|(k, n)| format!("{k} x {n}")).collect();
+    failures.extend(burst.status_counts.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, n)| format!("status {s} x {n}")));
+    let detail = if failures.is_empty() {
+        format!("{} of {} answered 2xx", burst.ok, burst.n)
+    } else {
+        format!("{} of {} answered 2xx; failed: {}", burst.ok, burst.n, failures.join(", "))
+    };
+    check("every request answered", burst.errors == 0, detail)
+}
+
+fn mb(bytes: Option<u64>) -> String {
+    bytes.map_or("not available on this system".into(), |b| format!("{} MB", b >> 20))
+}
+
+/// The report as a person reads it.
+fn human(r: &StressReport) -> String {
+    let slots = r.slots.map_or("unbounded".into(), |s| s.to_string());
+    let queue = match r.listen_queue {
+        Some(q) if q.drops == 0 && q.syn_drops == 0 => format!("no drops (SYN cookies sent: {})", q.syn_cookies),
+        Some(q) => format!(
+            "{} connections dropped at a full accept queue, {} SYNs dropped, {} SYN cookies (machine-wide counters): \
+             dropped connects are retried after 1 s and 3 s and show up as latency",
+            q.drops, q.syn_drops, q.syn_cookies
+        ),
+        None => "not available on this system".into(),
+    };
+    let mut out = format!(
+        "stress {n} x {path} at {variant} (io {io} ms, slots {slots})\n  \
+         connect      all {n} connections opened in {connect:.3} s, before the clock starts\n  \
+         total        {total:.3} s  (I/O floor {floor:.3} s, slot model {model:.3} s; the server's own time per request {handler})\n  \
+         answered     {ok} of {n}\n  \
+         in flight    {peak} at once (the server's peak_in_flight)\n  \
+         server       peak RSS {srss}, peak OS threads {threads}\n  \
+         client       peak RSS {crss}, open-file limit {fds}\n  \
+         listen queue backlog {backlog} (the kit asks for {asked}); {queue}\n  \
+         latency      {lat}\n",
+        n = r.n,
+        path = r.path,
+        variant = r.variant,
+        io = r.io_ms,
+        connect = r.connect_s,
+        total = r.total_s,
+        floor = r.floor_s,
+        model = r.model_s,
+        handler = r.handler_p50_ms.map_or("not recorded".into(), |ms| format!("{ms:.1} ms")),
+        ok = r.ok,
+        peak = r.peak_in_flight,
+        srss = mb(r.server_peak_rss_bytes),
+        threads = r.server_peak_threads.map_or("not available on this system".into(), |t| t.to_string()),
+        crss = mb(r.client_peak_rss_bytes),
+        fds = r.open_files_limit,
+        backlog = r.listen_backlog.map_or("unknown (the system cap cannot be read)".into(), |b| b.to_string()),
+        asked = net::BACKLOG,
+        lat = load::percentiles(&r.latency),
+    );
+    for c in &r.checks {
+        out.push_str(&format!("  [{}] {}: {}\n", if c.passed { "ok" } else { "FAILED" }, c.name, c.detail));
+    }
+    out
+}

@@ -1,0 +1,111 @@
+//! `kit stress` from the outside, reduced to fit `cargo test`: 2,000
+//! concurrent /parallel on async-native, and 40 on each 4-slot server. The
+//! exact checks come from the server's own /metrics (`peak_in_flight`) and
+//! the client's counts (answered, errors); the timing is compared with the
+//! slot model in a generous band. The full 10,000 is a benchmark
+//! (`cargo run --release -- stress`), not a timed test.
+//!
+//! The runs take turns: a 2,000-connection burst and a slot run side by
+//! side on 2 cores would stretch each other's times.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Generous: the model's worst case here is a few seconds.
+const RUN_WITHIN: Duration = Duration::from_secs(60);
+
+/// Runs `kit stress ... --json` and returns its exit success and report.
+fn stress(args: &[&str]) -> (bool, Value) {
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let out = Command::cargo_bin("kit")
+        .expect("the kit binary")
+        .arg("stress")
+        .args(args)
+        .arg("--json")
+        .timeout(RUN_WITHIN)
+        .output()
+        .expect("kit stress runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("no JSON report ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.success(), report)
+}
+
+fn num(report: &Value, key: &str) -> f64 {
+    report[key].as_f64().unwrap_or_else(|| panic!("{key} missing: {report:#}"))
+}
+
+fn check_passed(report: &Value, name: &str) -> bool {
+    report["checks"].as_array().expect("checks").iter().any(|c| c["name"] == name && c["passed"] == true)
+}
+
+#[test]
+fn async_native_holds_2000_in_flight_at_once_with_no_errors() {
+    let (passed, r) = stress(&["--n", "2000", "--io-ms", "500"]);
+    // Exact: every request answered, every one inside a handler at once.
+    assert_eq!((num(&r, "ok"), num(&r, "errors")), (2000.0, 0.0), "{r:#}");
+    assert_eq!(num(&r, "peak_in_flight"), 2000.0, "{r:#}");
+    assert!(r["error_kinds"].as_object().unwrap().is_empty(), "{r:#}");
+    // Timing, generous: one round of the floor, and noise on 2 shared cores.
+    let (total, floor) = (num(&r, "total_s"), num(&r, "floor_s"));
+    assert!(total >= floor * 0.95 && total < floor * 3.0, "total {total} s vs floor {floor} s: {r:#}");
+    // The client's own peak memory was read, and is small at this size.
+    assert!(num(&r, "client_peak_rss_bytes") < 300.0 * 1024.0 * 1024.0, "{r:#}");
+    assert!(num(&r, "server_peak_threads") >= 1.0, "{r:#}");
+    // The exit status follows the report's own checks.
+    let all = r["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true);
+    assert_eq!(passed, all, "{r:#}");
+}
+
+#[test]
+fn four_slot_servers_answer_every_request_late_as_the_model_predicts() {
+    for variant in ["sync-blocking", "async-trap", "blocking-wrapper"] {
+        // 40 requests of 2 x 25 ms on 4 slots: 10 rounds of 50 ms = 0.5 s.
+        let (_, r) = stress(&["--variant", variant, "--n", "40", "--io-ms", "25"]);
+        assert_eq!((num(&r, "ok"), num(&r, "errors")), (40.0, 0.0), "{variant}: {r:#}");
+        assert_eq!(num(&r, "peak_in_flight"), 4.0, "{variant}: {r:#}");
+        assert!(check_passed(&r, "slots held"), "{variant}: {r:#}");
+        let (total, model) = (num(&r, "total_s"), num(&r, "model_s"));
+        assert!((model - 0.5).abs() < 1e-9, "{variant}: model {model}");
+        assert!(total >= model * 0.9 && total < model * 3.0, "{variant}: total {total} s vs model {model} s: {r:#}");
+    }
+}
+
+#[test]
+fn a_run_the_model_says_is_too_long_is_refused_up_front() {
+    // 4,000 x 1 s on 4 slots would be 1,000 s.
+    Command::cargo_bin("kit")
+        .unwrap()
+        .args(["stress", "--variant", "sync-blocking", "--n", "4000", "--io-ms", "500"])
+        .timeout(RUN_WITHIN)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("predicts 1000 s").and(predicate::str::contains("lower --n or --io-ms")));
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    for args in [&["--n", "0"][..], &["--n", "20001"], &["--variant", "nope"], &["--io-ms", "-5"]] {
+        Command::cargo_bin("kit").unwrap().arg("stress").args(args).timeout(RUN_WITHIN).assert().code(2);
+    }
+}
+
+#[test]
+fn too_low_an_open_file_limit_is_a_clear_error() {
+    const LOW: u64 = 512;
+    let cmd = common::kit_with_nofile_limit(&["stress", "--n", "2000"], LOW);
+    Command::from_std(cmd).timeout(RUN_WITHIN).assert().code(1).stderr(
+        predicate::str::contains("2000 connections need about 2256 open files")
+            .and(predicate::str::contains("only have 512 (hard limit 512)"))
+            .and(predicate::str::contains("lower --n")),
+    );
+}
