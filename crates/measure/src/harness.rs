@@ -18,6 +18,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,7 +60,7 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     pub addr: SocketAddr,
-    output: Arc<Mutex<String>>,
+    output: Arc<Output>,
     /// Our end of the server's stdin. Never written: it only has to stay
     /// open while we live. Closing it (dropping it, or our own exit) tells
     /// the server to exit.
@@ -84,12 +85,10 @@ impl Server {
         }
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.env(net::EXIT_WITH_PARENT_ENV, "1");
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
+        let mut child = spawn(&mut cmd).map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
         // Cannot fail: stdin was set to a pipe just above.
         let lifeline = child.stdin.take().expect("stdin is piped");
-        let output = Arc::new(Mutex::new(String::new()));
+        let output = Arc::new(Output::default());
         let first_line = drain_output(&mut child, &output);
         let line = match first_line.recv_timeout(START_TIMEOUT) {
             Ok(line) => line,
@@ -122,7 +121,7 @@ impl Server {
         mut child: Child,
         name: String,
         line: &str,
-        output: Arc<Mutex<String>>,
+        output: Arc<Output>,
         lifeline: ChildStdin,
     ) -> Result<Server> {
         let Some(url) = line.trim().strip_prefix("listening on ") else {
@@ -168,7 +167,7 @@ impl Server {
 
     /// Everything the server printed so far (stdout and stderr).
     pub fn output(&self) -> String {
-        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+        self.output.text()
     }
 
     /// The last `lines` lines the server printed, for error reports.
@@ -319,50 +318,63 @@ pub fn signal(pid: u32, sig: libc::c_int) {
 /// that owns the child pairs it with `Server::exited` (which reaps).
 pub use kit_serve::os::is_alive;
 
-/// What a process that has exited printed. Its pipes close when it exits,
-/// but the threads that copy them may still be catching up: wait until the
-/// output stops growing (a short, bounded wait).
-fn last_words(output: &Arc<Mutex<String>>) -> String {
-    let read = || output.lock().map(|o| o.clone()).unwrap_or_default();
-    let mut said = read();
-    for _ in 0..20 {
-        std::thread::sleep(Duration::from_millis(25));
-        let now = read();
-        if now.len() == said.len() && !now.is_empty() {
-            break;
-        }
-        said = now;
+/// What the server printed, copied by one reader thread per pipe.
+#[derive(Default)]
+struct Output {
+    text: Mutex<String>,
+    /// Pipes whose reader has not reached the end yet.
+    open: AtomicUsize,
+}
+
+impl Output {
+    fn text(&self) -> String {
+        self.text.lock().map(|o| o.clone()).unwrap_or_default()
     }
-    said
+
+    fn push(&self, more: &str) {
+        if let Ok(mut o) = self.text.lock() {
+            o.push_str(more);
+        }
+    }
+}
+
+/// What a process that has exited printed. Its pipes close when it exits,
+/// but the threads that copy them may still be catching up: wait until both
+/// reached the end (bounded: a child the server left behind may hold them).
+fn last_words(output: &Output) -> String {
+    let waiting = Instant::now();
+    while output.open.load(Ordering::SeqCst) > 0 && waiting.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    output.text()
 }
 
 /// Copies the child's stdout and stderr into `output`; the first stdout line
 /// is also sent on the returned channel.
-fn drain_output(child: &mut Child, output: &Arc<Mutex<String>>) -> mpsc::Receiver<String> {
+fn drain_output(child: &mut Child, output: &Arc<Output>) -> mpsc::Receiver<String> {
     let (first_tx, first_rx) = mpsc::channel();
     if let Some(stdout) = child.stdout.take() {
         let output = Arc::clone(output);
+        output.open.fetch_add(1, Ordering::SeqCst);
         std::thread::spawn(move || {
             for (i, line) in BufReader::new(stdout).lines().map_while(|l| l.ok()).enumerate() {
                 if i == 0 {
                     let _ = first_tx.send(line.clone());
                 }
-                if let Ok(mut o) = output.lock() {
-                    o.push_str(&line);
-                    o.push('\n');
-                }
+                output.push(&format!("{line}\n"));
             }
+            output.open.fetch_sub(1, Ordering::SeqCst);
         });
     }
     if let Some(mut stderr) = child.stderr.take() {
         let output = Arc::clone(output);
+        output.open.fetch_add(1, Ordering::SeqCst);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                if let Ok(mut o) = output.lock() {
-                    o.push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
+                output.push(&String::from_utf8_lossy(&buf[..n]));
             }
+            output.open.fetch_sub(1, Ordering::SeqCst);
         });
     }
     first_rx
@@ -403,5 +415,22 @@ pub fn sibling_binary(name: &str) -> Result<PathBuf> {
         Ok(bin)
     } else {
         err(format!("{} not found: build the servers first (cargo build --release -p kit-servers)", bin.display()))
+    }
+}
+
+/// Spawns `cmd`, retrying briefly while its file is busy. A file written a
+/// moment ago can still be open for writing in a child that another thread
+/// forked before our write closed it (it closes at that child's exec), and
+/// Linux refuses to run a file open for writing. Only tests that write
+/// scripts meet this; a busy file for a whole second is reported.
+fn spawn(cmd: &mut Command) -> std::io::Result<Child> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
     }
 }
