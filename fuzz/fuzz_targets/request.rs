@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use kit_serve::contract::{self, Endpoint, ErrorBody, Params, Settings, MAX_CPU_ROUNDS, MAX_WAIT_MS};
+use kit_serve::io::Io;
 use libfuzzer_sys::fuzz_target;
 
 fn refused(e: &contract::ApiError) {
@@ -22,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     // The HTTP layer hands the servers text (hyper refuses bytes that are
     // not; tiny_http, bytes that are not ASCII): the fuzzer's bytes, as text.
     let url = String::from_utf8_lossy(data);
-    let settings = Settings { variant: "fuzz", io: Duration::from_millis(500), db: Duration::from_millis(300), cpu_rounds: 10 };
+    let settings = Settings { variant: "fuzz", io: Duration::from_millis(500), db: Duration::from_millis(300), cpu_rounds: 10, backend: Io::timer() };
     let (path, query) = contract::split_url(&url);
     if let Err(e) = contract::route("GET", path, &Endpoint::SHARED) {
         refused(&e);

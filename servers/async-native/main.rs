@@ -1,6 +1,6 @@
 //! async-native: waits that really yield, on one shared runtime.
 //!
-//! The Python twin is Quart. Every wait is an `.await` on a timer, so while a
+//! The Python twin is Quart. Every wait is an `.await` (on a timer, an upstream or a database), so while a
 //! request waits it holds no thread: its task is parked and the worker polls
 //! something else. The two independent waits of /parallel overlap with
 //! `tokio::join!`, so it takes 1 x io, not 2. CPU work, which cannot yield,
@@ -24,10 +24,10 @@ use std::time::Instant;
 use axum::{routing::get, Json, Router};
 use clap::Parser;
 use kit_serve::config::{cores, CommonArgs};
-use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
+use kit_serve::contract::{cpu_work, ApiError, Endpoint, Health, Params, Work};
+use kit_serve::io::IoArgs;
 use kit_serve::{net, serve};
 use tokio::sync::Semaphore;
-use tokio::time::sleep;
 
 const VARIANT: &str = "async-native";
 
@@ -40,6 +40,8 @@ static CPU_SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    io: IoArgs,
     /// Tokio worker threads. Not a slot limit here: waiting tasks hold none.
     #[arg(long, env = "KIT_WORKER_THREADS", default_value_t = cores() as u64,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -50,26 +52,27 @@ async fn health(p: Params) -> Json<Health> {
     Json(Health::ok(p.variant))
 }
 
-async fn parallel(p: Params) -> Json<Work> {
+async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // Two independent waits, polled together: 1 x io, and no thread is held.
-    tokio::join!(sleep(p.io), sleep(p.io));
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    let (first, second) = tokio::join!(p.backend.wait(p.io), p.backend.wait(p.io));
+    first.and(second)?;
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started)))
 }
 
-async fn multi_io(p: Params) -> Json<Work> {
+async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // Dependent waits stay sequential (3 x io), but each one yields.
-    sleep(p.io).await;
-    sleep(p.io).await;
-    sleep(p.io).await;
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+    p.backend.wait(p.io).await?;
+    p.backend.wait(p.io).await?;
+    p.backend.wait(p.io).await?;
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started)))
 }
 
-async fn db_simulation(p: Params) -> Json<Work> {
+async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
-    sleep(p.db).await;
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+    p.backend.query(p.db).await?;
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -95,7 +98,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), None)?;
+    let knobs = args.common.knobs(("worker_threads", args.worker_threads));
+    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, None)?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

@@ -2,7 +2,7 @@
 //!
 //! The Python twin is Flask with `async def` views on WSGI. Every handler
 //! here is an `async fn` on a tokio runtime, but it waits with
-//! `std::thread::sleep` and computes inline. A blocking call inside an
+//! `std::thread::sleep` (or a blocking client) and computes inline. A blocking call inside an
 //! `async fn` never yields: it holds the worker thread that polls it, and
 //! every other task queued on that worker (other requests, the accept loop,
 //! timers) waits too. So this server has `--worker-threads` slots, exactly
@@ -17,7 +17,8 @@ use std::time::Instant;
 use axum::{routing::get, Json, Router};
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
+use kit_serve::contract::{cpu_work, ApiError, Endpoint, Health, Params, Work};
+use kit_serve::io::IoArgs;
 use kit_serve::{net, serve};
 
 const VARIANT: &str = "async-trap";
@@ -27,6 +28,8 @@ const VARIANT: &str = "async-trap";
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    io: IoArgs,
     /// Tokio worker threads: this server's slot count, because handlers block them.
     #[arg(long, env = "KIT_WORKER_THREADS", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -37,29 +40,30 @@ async fn health(p: Params) -> Json<Health> {
     Json(Health::ok(p.variant))
 }
 
-async fn parallel(p: Params) -> Json<Work> {
+async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
-    // TRAP: a blocking sleep in an async fn holds this worker thread for the
-    // whole wait, and the two waits cannot overlap.
-    std::thread::sleep(p.io);
-    std::thread::sleep(p.io);
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    // TRAP: a blocking wait in an async fn (a sleep, or a blocking client's
+    // call) holds this worker thread for the whole wait, and the two waits
+    // cannot overlap.
+    p.backend.wait_blocking(p.io)?;
+    p.backend.wait_blocking(p.io)?;
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started)))
 }
 
-async fn multi_io(p: Params) -> Json<Work> {
+async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TRAP: three blocking waits, each holding the worker thread.
-    std::thread::sleep(p.io);
-    std::thread::sleep(p.io);
-    std::thread::sleep(p.io);
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+    p.backend.wait_blocking(p.io)?;
+    p.backend.wait_blocking(p.io)?;
+    p.backend.wait_blocking(p.io)?;
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started)))
 }
 
-async fn db_simulation(p: Params) -> Json<Work> {
+async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
-    // TRAP: a blocking "query" on the worker thread.
-    std::thread::sleep(p.db);
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+    // TRAP: a blocking query on the worker thread.
+    p.backend.query_blocking(p.db)?;
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -75,7 +79,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), Some(args.worker_threads))?;
+    let knobs = args.common.knobs(("worker_threads", args.worker_threads));
+    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, Some(args.worker_threads))?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

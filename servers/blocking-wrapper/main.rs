@@ -26,6 +26,7 @@ use axum::response::Response;
 use axum::Router;
 use clap::Parser;
 use kit_serve::config::CommonArgs;
+use kit_serve::io::IoArgs;
 use kit_serve::{net, serve};
 
 const VARIANT: &str = "blocking-wrapper";
@@ -35,6 +36,8 @@ const VARIANT: &str = "blocking-wrapper";
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    io: IoArgs,
     /// Dedicated app threads running the blocking app: this server's slot count.
     #[arg(long, env = "KIT_WORKERS", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -72,7 +75,7 @@ fn main() -> std::process::ExitCode {
 fn run(args: Args) -> Result<(), net::Error> {
     let mut knobs = args.common.knobs(("workers", args.workers));
     knobs.push(("queue", args.queue));
-    let (listener, ctx) = serve::listen_with(&args.common, VARIANT, knobs, Some(args.workers))?;
+    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, Some(args.workers))?;
     let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
     let (jobs, app_threads) = bridge::start_bounded(Arc::new(app), args.workers, args.queue);
     let metrics = ctx.metrics.clone();

@@ -7,7 +7,6 @@
 //! calls `handle`.
 
 use std::sync::Arc;
-use std::thread;
 use std::time::Instant;
 
 use kit_serve::contract::{self, cpu_work, ApiError, Endpoint, Health, Params, Settings, Work};
@@ -49,31 +48,40 @@ impl App {
     }
 
     fn work(&self, endpoint: Endpoint, p: &Params) -> Reply {
+        match endpoint {
+            Endpoint::Health => Reply::json(200, &Health::ok(p.variant)),
+            _ => match self.wait_or_compute(endpoint, p) {
+                Ok(work) => Reply::json(200, &work),
+                Err(e) => Reply::error(e),
+            },
+        }
+    }
+
+    fn wait_or_compute(&self, endpoint: Endpoint, p: &Params) -> Result<Work, ApiError> {
         let started = Instant::now();
-        let work = match endpoint {
-            Endpoint::Health => return Reply::json(200, &Health::ok(p.variant)),
+        Ok(match endpoint {
             Endpoint::Parallel => {
                 // Two independent waits, but a thread can only wait for one
                 // thing at a time: 2 x io, and the thread is held throughout.
-                thread::sleep(p.io);
-                thread::sleep(p.io);
+                // (A sleep, or a blocking client's call: `--io-backend`.)
+                p.backend.wait_blocking(p.io)?;
+                p.backend.wait_blocking(p.io)?;
                 Work::waited(p, endpoint, &[p.io, p.io], started)
             }
             Endpoint::MultiIo => {
                 // Three dependent waits: sequential everywhere, 3 x io.
-                thread::sleep(p.io);
-                thread::sleep(p.io);
-                thread::sleep(p.io);
+                p.backend.wait_blocking(p.io)?;
+                p.backend.wait_blocking(p.io)?;
+                p.backend.wait_blocking(p.io)?;
                 Work::waited(p, endpoint, &[p.io, p.io, p.io], started)
             }
             Endpoint::DbSimulation => {
-                thread::sleep(p.db);
+                p.backend.query_blocking(p.db)?;
                 Work::waited(p, endpoint, &[p.db], started)
             }
             Endpoint::CpuIntensive => Work::computed(p, p.cpu_rounds, cpu_work(p.cpu_rounds), started),
-            other => return Reply::error(ApiError::not_found(other.path())),
-        };
-        Reply::json(200, &work)
+            other => return Err(ApiError::not_found(other.path())),
+        })
     }
 }
 

@@ -32,6 +32,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use kit_serve::config::CommonArgs;
+use kit_serve::contract::Settings;
+use kit_serve::io::IoArgs;
 use kit_serve::metrics::Metrics;
 use kit_serve::net;
 
@@ -44,6 +46,8 @@ const DRAIN_POLL: Duration = Duration::from_millis(10);
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    io: IoArgs,
     /// Handler threads: this server's slot count.
     #[arg(long, env = "KIT_THREADS", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -60,8 +64,11 @@ fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
     net::raise_open_files_limit();
     let listener = net::bind(&args.common.host, args.common.port)?;
     let addr = listener.local_addr()?;
-    let metrics = Metrics::new(VARIANT, args.common.knobs(("threads", args.threads)), Some(args.threads), false);
-    let app = Arc::new(app::App { settings: args.common.settings(VARIANT), metrics });
+    let mut knobs = args.common.knobs(("threads", args.threads));
+    knobs.extend(args.io.knobs());
+    let metrics = Metrics::new(VARIANT, knobs, Some(args.threads), false);
+    let settings = Settings { backend: args.io.open()?, ..args.common.settings(VARIANT) };
+    let app = Arc::new(app::App { settings, metrics });
 
     // Connections accepted and waiting for a free handler thread: a queue in
     // front of the slots, not more slots.

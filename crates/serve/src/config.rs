@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::contract::{Settings, DEFAULT_CPU_ROUNDS, MAX_CPU_ROUNDS, MAX_WAIT_MS};
+use crate::io::Io;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct CommonArgs {
@@ -53,6 +54,7 @@ impl CommonArgs {
             io: Duration::from_millis(self.io_ms),
             db: Duration::from_millis(self.db_ms),
             cpu_rounds: self.cpu_rounds,
+            backend: Io::timer(),
         }
     }
 

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::io::Io;
+
 /// Every path of the contract. `Slow`, `Sse` and `Ws` exist on async-native only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -100,6 +102,8 @@ pub struct Settings {
     pub io: Duration,
     pub db: Duration,
     pub cpu_rounds: u64,
+    /// What a wait is: a timer unless `--io-backend` says otherwise.
+    pub backend: Io,
 }
 
 /// The upper bound on a wait a request may ask for: long enough for any
@@ -117,6 +121,8 @@ pub struct Params {
     pub io: Duration,
     pub db: Duration,
     pub cpu_rounds: u64,
+    /// Where this request's waits go (`p.backend.wait(p.io)`).
+    pub backend: Io,
 }
 
 impl Params {
@@ -138,6 +144,7 @@ impl Params {
             io: settings.io,
             db: settings.db,
             cpu_rounds: settings.cpu_rounds,
+            backend: settings.backend.clone(),
         };
         let mut seen: [bool; 3] = [false; 3];
         for pair in query.unwrap_or("").split('&').filter(|s| !s.is_empty()) {
@@ -371,6 +378,21 @@ impl ApiError {
         ApiError { status: 400, message }
     }
 
+    /// The upstream could not be reached or answered nonsense.
+    pub fn bad_gateway(message: String) -> ApiError {
+        ApiError { status: 502, message }
+    }
+
+    /// The upstream did not answer within `--io-timeout-ms`.
+    pub fn gateway_timeout(message: String) -> ApiError {
+        ApiError { status: 504, message }
+    }
+
+    /// The database is down, or no pool connection came free in time.
+    pub fn unavailable(message: String) -> ApiError {
+        ApiError { status: 503, message }
+    }
+
     pub fn internal(message: String) -> ApiError {
         ApiError { status: 500, message }
     }
@@ -398,6 +420,7 @@ mod tests {
             io: Duration::from_millis(500),
             db: Duration::from_millis(300),
             cpu_rounds: 10,
+            backend: Io::timer(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! ## Layout
 //! - [`contract`]: the endpoints, their query parameters and JSON bodies.
 //! - [`config`]: the flags every server shares (`--io-ms`, ...), with `KIT_*` env vars.
+//! - [`io`]: where waits go (`--io-backend`): a timer, an upstream over HTTP, PostgreSQL.
 //! - [`metrics`]: in-flight counting, `peak_in_flight`, latency, threads, RSS: `GET /metrics`.
 //! - [`net`]: binding with a real backlog, the first stdout line, signals.
 //! - [`serve`]: the axum plumbing shared by the three tokio servers.
@@ -24,6 +25,8 @@ compile_error!("async-await-kit runs on Linux and macOS; on Windows use WSL 2");
 pub mod config;
 #[cfg(unix)]
 pub mod contract;
+#[cfg(unix)]
+pub mod io;
 #[cfg(unix)]
 pub mod metrics;
 #[cfg(unix)]

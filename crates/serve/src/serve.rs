@@ -18,6 +18,7 @@ use axum::{Json, Router};
 
 use crate::config::CommonArgs;
 use crate::contract::{ApiError, Endpoint, Params, Settings};
+use crate::io::IoArgs;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::net::{self, Error};
 
@@ -136,6 +137,24 @@ pub fn listen(
     slots: Option<u64>,
 ) -> Result<(Listener, SharedCtx), Error> {
     listen_with(common, variant, common.knobs(knob), slots)
+}
+
+/// `listen`, waiting on the backend `io` names (`--io-backend`) instead of
+/// a timer: the four servers start this way. The backend's own knobs are
+/// added to /metrics.
+pub fn listen_io(
+    common: &CommonArgs,
+    io: &IoArgs,
+    variant: &'static str,
+    mut knobs: Vec<(&'static str, u64)>,
+    slots: Option<u64>,
+) -> Result<(Listener, SharedCtx), Error> {
+    let backend = io.open()?;
+    knobs.extend(io.knobs());
+    let (listener, mut ctx) = listen_with(common, variant, knobs, slots)?;
+    // Just built, so this is the only reference.
+    Arc::get_mut(&mut ctx).expect("no other reference yet").settings.backend = backend;
+    Ok((listener, ctx))
 }
 
 /// `listen`, for a server with more knobs than its slot knob (all of them

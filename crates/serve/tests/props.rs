@@ -12,10 +12,11 @@ use std::time::Duration;
 use clap::Parser;
 use kit_serve::config::CommonArgs;
 use kit_serve::contract::{ErrorBody, Params, Settings, MAX_CPU_ROUNDS, MAX_WAIT_MS};
+use kit_serve::io::Io;
 use proptest::prelude::*;
 
 fn settings() -> Settings {
-    Settings { variant: "prop", io: Duration::from_millis(500), db: Duration::from_millis(300), cpu_rounds: 10 }
+    Settings { variant: "prop", io: Duration::from_millis(500), db: Duration::from_millis(300), cpu_rounds: 10, backend: Io::timer() }
 }
 
 fn config() -> ProptestConfig {

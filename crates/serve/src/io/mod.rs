@@ -1,0 +1,153 @@
+//! Where a server's waits go: `--io-backend`.
+//!
+//! Every lesson first waits on a timer (`timer`, the default: needs nothing
+//! installed). The same handlers can wait on real I/O instead:
+//! - `http=URL`: each wait is a `GET URL/delay?ms=N` to an upstream service
+//!   (the kit's `upstream` binary), through the client a real server of
+//!   that kind would use (http.rs);
+//! - `postgres=URL`: each /db-simulation query is `SELECT pg_sleep(s)` on
+//!   a real PostgreSQL, through a driver and, on async servers, a pool
+//!   (postgres.rs). A pool is a slot limit too.
+//!
+//! Handlers do not know which backend they have: they call `wait` (yields,
+//! for the async servers) or `wait_blocking` (holds the calling thread, for
+//! the blocking ones and for the trap). Which of the two a server calls is
+//! the lesson; the backend only makes the wait real.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::contract::ApiError;
+
+/// `--io-backend`, `--pool-size` and `--io-timeout-ms`: flattened into the
+/// four servers' arguments (the exercises wait on timers only, so they
+/// refuse these flags rather than ignore them).
+#[derive(clap::Args, Clone, Debug)]
+pub struct IoArgs {
+    /// What a wait is: `timer` (a sleep), `http=URL` (GET URL/delay?ms=N on
+    /// an upstream service) or `postgres=URL` (/db-simulation runs
+    /// `SELECT pg_sleep(..)` on PostgreSQL).
+    #[arg(long, env = "KIT_IO_BACKEND", default_value = "timer", value_parser = BackendSpec::parse)]
+    pub io_backend: BackendSpec,
+    /// Connections in the async servers' database pool: a slot limit for
+    /// /db-simulation. Blocking servers hold one connection per thread.
+    #[arg(long, env = "KIT_POOL_SIZE", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub pool_size: u64,
+    /// The longest one backend call may take, in milliseconds, waiting for
+    /// a pool connection included. Then the request fails (504 from an
+    /// upstream, 503 from a pool) instead of hanging.
+    #[arg(long, env = "KIT_IO_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub io_timeout_ms: u64,
+}
+
+/// A parsed `--io-backend` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendSpec {
+    Timer,
+    Http(String),
+    Postgres(String),
+}
+
+impl BackendSpec {
+    pub fn parse(s: &str) -> Result<BackendSpec, String> {
+        match s.split_once('=') {
+            None if s == "timer" => Ok(BackendSpec::Timer),
+            Some(("http", url)) if !url.is_empty() => Ok(BackendSpec::Http(url.to_string())),
+            Some(("postgres", url)) if !url.is_empty() => Ok(BackendSpec::Postgres(url.to_string())),
+            _ => Err(format!(
+                "'{s}' is not a backend: use timer, http=URL (an upstream with /delay) or postgres=URL"
+            )),
+        }
+    }
+
+    /// The name /metrics and tables show.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackendSpec::Timer => "timer",
+            BackendSpec::Http(_) => "http",
+            BackendSpec::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl IoArgs {
+    /// The knobs /metrics reports for a real backend (none for the timer).
+    pub fn knobs(&self) -> Vec<(&'static str, u64)> {
+        match self.io_backend {
+            BackendSpec::Timer => vec![],
+            BackendSpec::Http(_) => vec![("io_timeout_ms", self.io_timeout_ms)],
+            BackendSpec::Postgres(_) => vec![("pool_size", self.pool_size), ("io_timeout_ms", self.io_timeout_ms)],
+        }
+    }
+
+    /// The backend these flags name, ready for handlers.
+    pub fn open(&self) -> Result<Io, String> {
+        let _timeout = Duration::from_millis(self.io_timeout_ms);
+        let backend = match &self.io_backend {
+            BackendSpec::Timer => Backend::Timer,
+            other => return Err(format!("the {} backend is not built yet", other.name())),
+        };
+        Ok(Io(Arc::new(backend)))
+    }
+}
+
+/// The backend handlers wait on: cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Io(Arc<Backend>);
+
+enum Backend {
+    Timer,
+}
+
+impl std::fmt::Debug for Io {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Io {
+    /// Waits are sleeps: the default, and what the exercises use.
+    pub fn timer() -> Io {
+        Io(Arc::new(Backend::Timer))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match *self.0 {
+            Backend::Timer => "timer",
+        }
+    }
+
+    /// One I/O wait of `d` that yields: the task parks, the thread is free.
+    pub async fn wait(&self, d: Duration) -> Result<(), ApiError> {
+        match *self.0 {
+            Backend::Timer => tokio::time::sleep(d).await,
+        }
+        Ok(())
+    }
+
+    /// One I/O wait of `d` that holds the calling thread until it is over.
+    pub fn wait_blocking(&self, d: Duration) -> Result<(), ApiError> {
+        match *self.0 {
+            Backend::Timer => std::thread::sleep(d),
+        }
+        Ok(())
+    }
+
+    /// One database query of `d` that yields.
+    pub async fn query(&self, d: Duration) -> Result<(), ApiError> {
+        match *self.0 {
+            Backend::Timer => tokio::time::sleep(d).await,
+        }
+        Ok(())
+    }
+
+    /// One database query of `d` that holds the calling thread.
+    pub fn query_blocking(&self, d: Duration) -> Result<(), ApiError> {
+        match *self.0 {
+            Backend::Timer => std::thread::sleep(d),
+        }
+        Ok(())
+    }
+}
