@@ -98,8 +98,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let knobs = args.common.knobs(("worker_threads", args.worker_threads));
-    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, None)?;
+    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, ("worker_threads", args.worker_threads), None)?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

@@ -79,8 +79,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let knobs = args.common.knobs(("worker_threads", args.worker_threads));
-    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, Some(args.worker_threads))?;
+    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, ("worker_threads", args.worker_threads), Some(args.worker_threads))?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

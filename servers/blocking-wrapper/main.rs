@@ -75,7 +75,7 @@ fn main() -> std::process::ExitCode {
 fn run(args: Args) -> Result<(), net::Error> {
     let mut knobs = args.common.knobs(("workers", args.workers));
     knobs.push(("queue", args.queue));
-    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, Some(args.workers))?;
+    let (listener, ctx) = serve::listen_with_io(&args.common, &args.io, VARIANT, knobs, Some(args.workers))?;
     let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
     let (jobs, app_threads) = bridge::start_bounded(Arc::new(app), args.workers, args.queue);
     let metrics = ctx.metrics.clone();

@@ -140,9 +140,21 @@ pub fn listen(
 }
 
 /// `listen`, waiting on the backend `io` names (`--io-backend`) instead of
-/// a timer: the four servers start this way. The backend's own knobs are
-/// added to /metrics.
+/// a timer: the four servers start this way (the exercises, which wait on
+/// timers, call `listen`).
 pub fn listen_io(
+    common: &CommonArgs,
+    io: &IoArgs,
+    variant: &'static str,
+    knob: (&'static str, u64),
+    slots: Option<u64>,
+) -> Result<(Listener, SharedCtx), Error> {
+    listen_with_io(common, io, variant, common.knobs(knob), slots)
+}
+
+/// `listen_with` on the backend `io` names. The backend's own knobs are
+/// added to /metrics.
+pub fn listen_with_io(
     common: &CommonArgs,
     io: &IoArgs,
     variant: &'static str,
