@@ -37,6 +37,8 @@ fn parallel_on_http(variant: &str) {
     let b = burst(&server, "/parallel", N, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     let t = if variant == "async-native" { IO } else { IO * 2 };
     assert_ok(Expect::new(slots(variant), t).all(&b));
+    assert_eq!(b.after.io_backend, "http", "{variant}: /metrics names the backend");
+    assert!(b.after.knobs.contains_key("io_timeout_ms"), "{variant}: the backend's knobs: {:?}", b.after.knobs);
     let up = upstream.metrics().unwrap_or_else(|e| panic!("{e}"));
     let waits_at_once = slots(variant).map_or(2 * N, |s| s);
     assert_eq!(
