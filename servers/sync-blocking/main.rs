@@ -68,6 +68,7 @@ fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
     knobs.extend(args.io.knobs());
     let metrics = Metrics::new(VARIANT, knobs, Some(args.threads), false);
     let settings = Settings { backend: args.io.open()?, ..args.common.settings(VARIANT) };
+    metrics.set_io_backend(settings.backend.name());
     let app = Arc::new(app::App { settings, metrics });
 
     // Connections accepted and waiting for a free handler thread: a queue in

@@ -265,6 +265,31 @@ impl Target for Server {
     }
 }
 
+/// The upstream service of `--io-backend http=URL` (the `upstream` binary
+/// beside this executable), started for a run: a test or a bench just asks
+/// for a server "on the http backend" with `backend_args`. A `Server`
+/// underneath (`Deref`), so it is killed on drop and has /metrics.
+pub struct Upstream(Server);
+
+impl Upstream {
+    pub fn start() -> Result<Upstream> {
+        Server::start(sibling_binary("upstream")?, &[]).map(Upstream)
+    }
+
+    /// The flags that send a server's waits here.
+    pub fn backend_args(&self) -> [String; 2] {
+        ["--io-backend".into(), format!("http={}", self.0.url)]
+    }
+}
+
+impl std::ops::Deref for Upstream {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.0
+    }
+}
+
 /// A server the kit did not start (a container, another machine's port
 /// forward): reached by URL, its threads read from its own /metrics.
 pub struct Remote {

@@ -248,7 +248,9 @@ fn quote(s: &str) -> String {
     format!("'{text}'{}", cut_note(cut))
 }
 
-fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ApiError> {
+/// One query value as a whole number in `min..=max`, or a 400 naming `key`
+/// (also the upstream's `?ms=`, so it follows the same rules).
+pub fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ApiError> {
     // Digits only: `u64::from_str` would also take a leading '+'.
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     match value.parse::<u64>() {

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -63,6 +63,9 @@ pub struct Metrics {
     endpoints: Mutex<BTreeMap<&'static str, Histogram<u64>>>,
     /// `None` on servers without an async runtime to watch.
     lag: Option<Mutex<Lag>>,
+    /// Where waits go (`--io-backend`), set once the backend is open; unset
+    /// means the timer.
+    io_backend: OnceLock<&'static str>,
 }
 
 #[derive(Default)]
@@ -90,7 +93,13 @@ impl Metrics {
             peak_in_flight: AtomicU64::new(0),
             endpoints: Mutex::new(BTreeMap::new()),
             lag: has_runtime.then(|| Mutex::new(Lag::default())),
+            io_backend: OnceLock::new(),
         })
+    }
+
+    /// Names the backend /metrics reports (`Io::name`); the first call wins.
+    pub fn set_io_backend(&self, name: &'static str) {
+        let _ = self.io_backend.set(name);
     }
 
     pub fn variant(&self) -> &'static str {
@@ -135,6 +144,7 @@ impl Metrics {
         MetricsSnapshot {
             variant: self.variant.to_string(),
             knobs: self.knobs.clone(),
+            io_backend: self.io_backend.get().copied().unwrap_or("timer").to_string(),
             slots: self.slots,
             requests_total: self.requests_total.load(Ordering::SeqCst),
             in_flight: self.in_flight.load(Ordering::SeqCst),
@@ -187,11 +197,19 @@ impl Drop for InFlight {
     }
 }
 
+fn timer() -> String {
+    "timer".into()
+}
+
 /// The JSON of `GET /metrics`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsSnapshot {
     pub variant: String,
     pub knobs: BTreeMap<String, serde_json::Value>,
+    /// Where the server's waits go: `timer`, `http`, `postgres`. Absent from
+    /// older servers' JSON, which all waited on timers.
+    #[serde(default = "timer")]
+    pub io_backend: String,
     /// The variant's slot limit; `null` means "as many as memory allows".
     pub slots: Option<u64>,
     pub requests_total: u64,

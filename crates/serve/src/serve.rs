@@ -164,6 +164,7 @@ pub fn listen_with_io(
     let backend = io.open()?;
     knobs.extend(io.knobs());
     let (listener, mut ctx) = listen_with(common, variant, knobs, slots)?;
+    ctx.metrics.set_io_backend(backend.name());
     // Just built, so this is the only reference.
     Arc::get_mut(&mut ctx).expect("no other reference yet").settings.backend = backend;
     Ok((listener, ctx))

@@ -1,6 +1,7 @@
 //! The servers' tests that need the machine to themselves: CPU work against
 //! the slots, the load generator's own speed, and the grade's checks 3 and 4
-//! (CPU saturation, 1000 connections at once). Each takes the grade's
+//! (CPU saturation, 1000 connections at once), and the upstream's 10,000
+//! waits at once. Each takes the grade's
 //! machine lock for writing, so they run one at a time, and in their own
 //! binary, so no timing test of tests/side_by_side runs beside them.
 
@@ -9,3 +10,4 @@ mod common;
 
 mod cpu;
 mod grade;
+mod upstream;

@@ -56,6 +56,7 @@ fn every_server_serves_the_contract() {
         assert!(m.os_threads != Some(0) && m.rss_bytes != Some(0), "{variant}: a reading of 0 is not a reading: {m:?}");
         assert_eq!(m.executor_lag_ms.is_some(), variant != "sync-blocking", "{variant}: executor lag on tokio variants only");
         assert_eq!(m.knobs["io_ms"], 10);
+        assert_eq!(m.io_backend, "timer", "{variant}: the default backend");
 
         let (status, body) = request(server.addr, "POST", "/metrics/reset", T).unwrap();
         let m: MetricsSnapshot = serde_json::from_str(&body).unwrap();

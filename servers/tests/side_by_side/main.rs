@@ -18,6 +18,7 @@ mod exercises;
 mod faults;
 mod grade;
 mod help;
+mod http_backend;
 mod no_orphans;
 mod slowloris;
 mod snapshots;

@@ -14,6 +14,9 @@
 //! the blocking ones and for the trap). Which of the two a server calls is
 //! the lesson; the backend only makes the wait real.
 
+#[cfg(feature = "http")]
+mod http;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,7 +57,8 @@ impl BackendSpec {
     pub fn parse(s: &str) -> Result<BackendSpec, String> {
         match s.split_once('=') {
             None if s == "timer" => Ok(BackendSpec::Timer),
-            Some(("http", url)) if !url.is_empty() => Ok(BackendSpec::Http(url.to_string())),
+            // Checked here, so a bad URL stops the server before it listens.
+            Some(("http", url)) => Ok(BackendSpec::Http(base_url(url)?)),
             Some(("postgres", url)) if !url.is_empty() => Ok(BackendSpec::Postgres(url.to_string())),
             _ => Err(format!(
                 "'{s}' is not a backend: use timer, http=URL (an upstream with /delay) or postgres=URL"
@@ -72,6 +76,26 @@ impl BackendSpec {
     }
 }
 
+/// Checks an `http=` base URL: `http://HOST:PORT`, with an optional trailing
+/// slash and nothing else (no path, query or user), so `/delay` can be
+/// appended. Returns it without the slash.
+pub fn base_url(url: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(format!("'{url}' is not an upstream base URL ({why}): use http://HOST:PORT, e.g. http://127.0.0.1:6000"));
+    let Some(authority) = url.strip_prefix("http://") else {
+        return bad("it must start with http://");
+    };
+    let authority = authority.strip_suffix('/').unwrap_or(authority);
+    if authority.contains(['/', '?', '#', '@']) {
+        return bad("no path, query or user after HOST:PORT");
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {
+            Ok(format!("http://{authority}"))
+        }
+        _ => bad("it needs a host and a port from 1 to 65535"),
+    }
+}
+
 impl IoArgs {
     /// The knobs /metrics reports for a real backend (none for the timer).
     pub fn knobs(&self) -> Vec<(&'static str, u64)> {
@@ -84,9 +108,16 @@ impl IoArgs {
 
     /// The backend these flags name, ready for handlers.
     pub fn open(&self) -> Result<Io, String> {
-        let _timeout = Duration::from_millis(self.io_timeout_ms);
+        let timeout = Duration::from_millis(self.io_timeout_ms);
         let backend = match &self.io_backend {
             BackendSpec::Timer => Backend::Timer,
+            #[cfg(feature = "http")]
+            BackendSpec::Http(url) => Backend::Http(http::Upstream::new(url, timeout)?),
+            #[cfg(not(feature = "http"))]
+            BackendSpec::Http(_) => {
+                let _ = timeout;
+                return Err("this build has no http backend (kit-serve's cargo feature `http`, which the four servers turn on)".into());
+            }
             other => return Err(format!("the {} backend is not built yet", other.name())),
         };
         Ok(Io(Arc::new(backend)))
@@ -99,6 +130,9 @@ pub struct Io(Arc<Backend>);
 
 enum Backend {
     Timer,
+    /// Both io waits and db queries are `GET /delay` on the upstream.
+    #[cfg(feature = "http")]
+    Http(http::Upstream),
 }
 
 impl std::fmt::Debug for Io {
@@ -116,38 +150,63 @@ impl Io {
     pub fn name(&self) -> &'static str {
         match *self.0 {
             Backend::Timer => "timer",
+            #[cfg(feature = "http")]
+            Backend::Http(_) => "http",
         }
     }
 
     /// One I/O wait of `d` that yields: the task parks, the thread is free.
     pub async fn wait(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
+        match &*self.0 {
             Backend::Timer => tokio::time::sleep(d).await,
+            #[cfg(feature = "http")]
+            Backend::Http(upstream) => upstream.call(d).await?,
         }
         Ok(())
     }
 
     /// One I/O wait of `d` that holds the calling thread until it is over.
     pub fn wait_blocking(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
+        match &*self.0 {
             Backend::Timer => std::thread::sleep(d),
+            #[cfg(feature = "http")]
+            Backend::Http(upstream) => upstream.call_blocking(d)?,
         }
         Ok(())
     }
 
     /// One database query of `d` that yields.
     pub async fn query(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
+        match &*self.0 {
             Backend::Timer => tokio::time::sleep(d).await,
+            #[cfg(feature = "http")]
+            Backend::Http(upstream) => upstream.call(d).await?,
         }
         Ok(())
     }
 
     /// One database query of `d` that holds the calling thread.
     pub fn query_blocking(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
+        match &*self.0 {
             Backend::Timer => std::thread::sleep(d),
+            #[cfg(feature = "http")]
+            Backend::Http(upstream) => upstream.call_blocking(d)?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_host_and_port_only() {
+        assert_eq!(base_url("http://127.0.0.1:6000").as_deref(), Ok("http://127.0.0.1:6000"));
+        assert_eq!(base_url("http://localhost:6000/").as_deref(), Ok("http://localhost:6000"));
+        for bad in ["notaurl", "https://x:1", "http://x", "http://:80", "http://x:0", "http://x:99999", "http://x:1/api", "http://x:1?a", "ftp://x:1"] {
+            let e = base_url(bad).expect_err(bad);
+            assert!(e.contains(bad) && e.contains("http://HOST:PORT"), "{e}");
+        }
     }
 }
