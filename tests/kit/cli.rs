@@ -150,6 +150,24 @@ fn up_names_a_taken_port() {
         .stderr(predicate::str::contains(format!("port {port}")).and(predicate::str::contains("already in use")));
 }
 
+/// Without Docker, `--containers` says so in one line and points to the
+/// processes; bad limits are refused by name before anything starts. No
+/// Docker is needed: DOCKER_HOST points at a socket that does not exist.
+#[test]
+fn up_containers_without_docker_says_so_in_one_line() {
+    let out = kit().args(["up", "--containers"]).env("DOCKER_HOST", "unix:///nonexistent.sock").assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    assert!(stderr.starts_with("error: Docker does not answer: "), "{stderr}");
+    assert!(stderr.contains("`kit up` without --containers runs the same servers as processes"), "{stderr}");
+    kit().args(["images"]).env("DOCKER_HOST", "unix:///nonexistent.sock").assert().code(1).stderr(predicate::str::contains("Docker does not answer"));
+    for (flag, bad) in [("--memory", "12x"), ("--memory", "1m"), ("--cpus", "0"), ("--cpus", "many"), ("--tag", "no/slash")] {
+        kit().args(["up", "--containers", flag, bad]).assert().code(2).stderr(predicate::str::contains(format!("'{bad}'")));
+    }
+    // The limits belong to the containers: without --containers they are a mistake.
+    kit().args(["up", "--cpus", "1"]).assert().code(2).stderr(predicate::str::contains("--containers"));
+}
+
 #[test]
 fn up_serves_until_ctrl_c_and_health_sees_all_four() {
     // Ports found free can be taken before kit binds them: a port in use
