@@ -55,14 +55,15 @@ const BUILT_FROM: &str = "io.async-await-kit.built-from";
 /// Skipped when the image already holds this very build (same size and
 /// modification time), so a second `kit up --containers` starts at once.
 /// A replaced image is removed, so repeated runs do not pile up old images.
-pub fn import(binary: &Path, name: &str, tag: &str) -> Result<(), String> {
+/// `Ok(false)`: the image was already up to date.
+pub fn import(binary: &Path, name: &str, tag: &str) -> Result<bool, String> {
     let image = image_name(name, tag);
     let built_from = fingerprint(binary)?;
     let label_format = format!(r#"{{{{index .Config.Labels "{BUILT_FROM}"}}}} {{{{.Id}}}}"#);
     let before = Command::new("docker").args(["image", "inspect", "-f", &label_format, &image]).output().ok();
     let before = before.filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     let old_id = match before.as_deref().and_then(|b| b.rsplit_once(' ')) {
-        Some((label, _)) if label == built_from => return Ok(()),
+        Some((label, _)) if label == built_from => return Ok(false),
         Some((_, id)) => Some(id.to_string()),
         None => None,
     };
@@ -75,7 +76,7 @@ pub fn import(binary: &Path, name: &str, tag: &str) -> Result<(), String> {
         // Fails harmlessly while a container still uses the old image.
         let _ = Command::new("docker").args(["image", "rm", &old]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
-    result
+    result.map(|()| true)
 }
 
 /// Which build a binary is: its size and modification time.

@@ -48,8 +48,12 @@ pub fn make(names: &[&str], tag: &str, stop: &AtomicBool) -> Result<()> {
         if stop.load(Ordering::SeqCst) {
             return Err(CliError::Interrupted);
         }
-        eprintln!("making {} from {}", containers::image_name(name, tag), bin.display());
-        containers::import(bin, name, tag).map_err(CliError::Failed)?;
+        let image = containers::image_name(name, tag);
+        if containers::import(bin, name, tag).map_err(CliError::Failed)? {
+            eprintln!("made {image} from {}", bin.display());
+        } else {
+            eprintln!("{image} is up to date with {}", bin.display());
+        }
     }
     Ok(())
 }
