@@ -11,8 +11,7 @@
 //! skipping.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -22,7 +21,7 @@ use std::time::{Duration, Instant};
 use kit::containers::{self, Limits};
 use kit_measure::burst::burst;
 use kit_measure::expect::{assert_ok, Expect};
-use kit_measure::harness::Remote;
+use kit_measure::harness::{self, Remote};
 use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, GenericImage};
@@ -121,7 +120,7 @@ fn a_container_killed_mid_burst_is_reported_promptly() {
 #[test]
 fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
     let kit = binaries().join("kit");
-    let base = free_ports(4);
+    let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
     let mut up = Up(
         Command::new(&kit)
             .args(["up", "--containers", "--cpus", "1", "--memory", "128m", "--tag", "uptest"])
@@ -138,8 +137,9 @@ fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
     assert_eq!(variants, kit::slots::VARIANTS, "the port table");
     for (i, (variant, url)) in rows.iter().enumerate() {
         assert_eq!(url, &format!("http://127.0.0.1:{}", base + i as u16), "{variant}'s row");
-        let health = get(&url["http://".len()..], "/health");
-        assert!(health.starts_with("HTTP/1.1 200") && health.contains(variant.as_str()), "{variant} /health:\n{health}");
+        let addr = ([127, 0, 0, 1], base + i as u16).into();
+        let health = harness::get(addr, "/health", Duration::from_secs(10)).unwrap_or_else(|e| panic!("{variant} /health: {e}"));
+        assert!(health.0 == 200 && health.1.contains(variant.as_str()), "{variant} /health: {health:?}");
     }
     let ids: Vec<String> = run(Command::new("docker").args(["ps", "-q", "--filter", &label])).lines().map(String::from).collect();
     assert_eq!(ids.len(), 4, "four running containers carry the run's label");
@@ -209,27 +209,4 @@ impl Drop for Up {
             }
         }
     }
-}
-
-/// One `GET path` on its own connection; the whole response as text.
-fn get(host_port: &str, path: &str) -> String {
-    let mut s = TcpStream::connect(host_port).unwrap_or_else(|e| panic!("connect {host_port}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("a timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n").expect("request sent");
-    let mut response = String::new();
-    s.read_to_string(&mut response).expect("a response");
-    response
-}
-
-/// `count` consecutive ports free on this machine, below the ephemeral
-/// range so no client socket takes one before kit does.
-fn free_ports(count: u16) -> u16 {
-    let seed = u64::from(std::process::id()) ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-    for attempt in 0..200u64 {
-        let base = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000) as u16;
-        if (0..count).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {count} free consecutive ports between 20000 and 30000");
 }

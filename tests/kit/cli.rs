@@ -310,19 +310,8 @@ fn bench_and_attack_explain_bad_input() {
     kit().args(["attack", "http://127.0.0.1:1/", "--rate", "-1", "--duration", "1s"]).assert().code(2);
 }
 
-/// A base port with `count` free ports from it, on loopback.
-/// `count` consecutive free ports below the ephemeral range (32768 and up on
-/// Linux, 49152 and up on macOS), so that no client socket of a test running
-/// beside this one can take one of them between this check and `kit up`.
 fn free_ports(count: u16) -> u16 {
-    let seed = std::process::id() as u64 ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-    for attempt in 0..200u64 {
-        let base = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000) as u16;
-        if (0..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {count} free consecutive ports between 20000 and 30000");
+    kit::harness::free_ports(count).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn assert_all_gone(pids: &[u32]) {
