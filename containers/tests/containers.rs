@@ -114,16 +114,27 @@ fn a_container_killed_mid_burst_is_reported_promptly() {
     assert!(error.contains("stopped answering"), "unclear error: {error}");
 }
 
+/// `kit up --containers` on this test run's images. They are imported here
+/// first (under the lock), so kit finds them up to date and never re-imports
+/// an image another test's container is running from.
+fn up_containers() -> Command {
+    for variant in kit::slots::VARIANTS {
+        ensure_image(variant);
+    }
+    let mut cmd = Command::new(binaries().join("kit"));
+    cmd.args(["up", "--containers", "--tag", TAG]);
+    cmd
+}
+
 /// `kit up --containers` as a person runs it: a port table of four rows,
 /// four servers answering /health through those ports from inside 1-CPU
 /// containers, and after Ctrl-C (SIGINT) no container of that run left.
 #[test]
 fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
-    let kit = binaries().join("kit");
     let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
     let mut up = Up(
-        Command::new(&kit)
-            .args(["up", "--containers", "--cpus", "1", "--memory", "128m", "--tag", "uptest"])
+        up_containers()
+            .args(["--cpus", "1", "--memory", "128m"])
             .args(["--base-port", &base.to_string(), "--io-ms", "100"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -154,6 +165,32 @@ fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
     assert_eq!(status.code(), Some(0), "kit up --containers after Ctrl-C:\n{stderr}");
     let left = run(Command::new("docker").args(["ps", "-a", "-q", "--filter", &label]));
     assert!(left.trim().is_empty(), "containers left behind after Ctrl-C: {left}");
+}
+
+/// A container that dies under `kit up --containers` ends the run with a
+/// clear error (exit 1), and kit removes the other three on its way out.
+#[test]
+fn kit_up_containers_reports_a_dead_container_and_removes_the_rest() {
+    let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
+    let mut up = Up(
+        up_containers()
+            .args(["--base-port", &base.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kit starts"),
+    );
+    let label = format!("label={}={}", containers::RUN_LABEL, up.0.id());
+    up.rows(4, Duration::from_secs(180));
+    run(Command::new("docker").args(["kill", &format!("kit-async-trap-{}", up.0.id())]));
+    let status = up.wait(Duration::from_secs(30));
+    let mut stderr = String::new();
+    let _ = up.0.stderr.take().expect("piped").read_to_string(&mut stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: async-trap's container stopped"), "unclear error:\n{stderr}");
+    let left = run(Command::new("docker").args(["ps", "-a", "-q", "--filter", &label]));
+    assert!(left.trim().is_empty(), "containers left behind after the error: {left}");
 }
 
 /// `kit up --containers` in a test: killed, and its containers removed, if
