@@ -114,35 +114,12 @@ fn a_container_killed_mid_burst_is_reported_promptly() {
     assert!(error.contains("stopped answering"), "unclear error: {error}");
 }
 
-/// `kit up --containers` on this test run's images. They are imported here
-/// first (under the lock), so kit finds them up to date and never re-imports
-/// an image another test's container is running from.
-fn up_containers() -> Command {
-    for variant in kit::slots::VARIANTS {
-        ensure_image(variant);
-    }
-    let mut cmd = Command::new(binaries().join("kit"));
-    cmd.args(["up", "--containers", "--tag", TAG]);
-    cmd
-}
-
 /// `kit up --containers` as a person runs it: a port table of four rows,
 /// four servers answering /health through those ports from inside 1-CPU
 /// containers, and after Ctrl-C (SIGINT) no container of that run left.
 #[test]
 fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
-    let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
-    let mut up = Up(
-        up_containers()
-            .args(["--cpus", "1", "--memory", "128m"])
-            .args(["--base-port", &base.to_string(), "--io-ms", "100"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kit starts"),
-    );
-    let label = format!("label={}={}", containers::RUN_LABEL, up.0.id());
+    let (mut up, base) = Up::start(&["--cpus", "1", "--memory", "128m", "--io-ms", "100"]);
     let rows = up.rows(4, Duration::from_secs(180));
     let variants: Vec<&str> = rows.iter().map(|(v, _)| v.as_str()).collect();
     assert_eq!(variants, kit::slots::VARIANTS, "the port table");
@@ -152,45 +129,29 @@ fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
         let health = harness::get(addr, "/health", Duration::from_secs(10)).unwrap_or_else(|e| panic!("{variant} /health: {e}"));
         assert!(health.0 == 200 && health.1.contains(variant.as_str()), "{variant} /health: {health:?}");
     }
-    let ids: Vec<String> = run(Command::new("docker").args(["ps", "-q", "--filter", &label])).lines().map(String::from).collect();
+    let ids: Vec<String> = run(Command::new("docker").args(["ps", "-q", "--filter", &up.label()])).lines().map(String::from).collect();
     assert_eq!(ids.len(), 4, "four running containers carry the run's label");
     for id in &ids {
         assert_eq!(cpus_of(id), 1.0, "container {id} is not limited to 1 CPU");
     }
 
     run(Command::new("kill").args(["-INT", &up.0.id().to_string()]));
-    let status = up.wait(Duration::from_secs(60));
-    let mut stderr = String::new();
-    let _ = up.0.stderr.take().expect("piped").read_to_string(&mut stderr);
+    let (status, stderr) = up.finish(Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "kit up --containers after Ctrl-C:\n{stderr}");
-    let left = run(Command::new("docker").args(["ps", "-a", "-q", "--filter", &label]));
-    assert!(left.trim().is_empty(), "containers left behind after Ctrl-C: {left}");
+    assert_eq!(up.left(), "", "containers left behind after Ctrl-C");
 }
 
 /// A container that dies under `kit up --containers` ends the run with a
 /// clear error (exit 1), and kit removes the other three on its way out.
 #[test]
 fn kit_up_containers_reports_a_dead_container_and_removes_the_rest() {
-    let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
-    let mut up = Up(
-        up_containers()
-            .args(["--base-port", &base.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kit starts"),
-    );
-    let label = format!("label={}={}", containers::RUN_LABEL, up.0.id());
+    let (mut up, _) = Up::start(&[]);
     up.rows(4, Duration::from_secs(180));
     run(Command::new("docker").args(["kill", &format!("kit-async-trap-{}", up.0.id())]));
-    let status = up.wait(Duration::from_secs(30));
-    let mut stderr = String::new();
-    let _ = up.0.stderr.take().expect("piped").read_to_string(&mut stderr);
+    let (status, stderr) = up.finish(Duration::from_secs(30));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error: async-trap's container stopped"), "unclear error:\n{stderr}");
-    let left = run(Command::new("docker").args(["ps", "-a", "-q", "--filter", &label]));
-    assert!(left.trim().is_empty(), "containers left behind after the error: {left}");
+    assert_eq!(up.left(), "", "containers left behind after the error");
 }
 
 /// `kit up --containers` in a test: killed, and its containers removed, if
@@ -198,6 +159,44 @@ fn kit_up_containers_reports_a_dead_container_and_removes_the_rest() {
 struct Up(Child);
 
 impl Up {
+    /// `kit up --containers ARGS` on free ports and this test run's images.
+    /// The images are imported here first (under the lock), so kit finds
+    /// them up to date and never re-imports an image another test's
+    /// container is running from.
+    fn start(args: &[&str]) -> (Up, u16) {
+        for variant in kit::slots::VARIANTS {
+            ensure_image(variant);
+        }
+        let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
+        let child = Command::new(binaries().join("kit"))
+            .args(["up", "--containers", "--tag", TAG, "--base-port", &base.to_string()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kit starts");
+        (Up(child), base)
+    }
+
+    /// The filter for this run's containers.
+    fn label(&self) -> String {
+        format!("label={}={}", containers::RUN_LABEL, self.0.id())
+    }
+
+    /// The ids of this run's containers, running or not, one a line.
+    fn left(&self) -> String {
+        run(Command::new("docker").args(["ps", "-a", "-q", "--filter", &self.label()])).trim().to_string()
+    }
+
+    /// Waits for kit to exit: its status and everything it said on stderr.
+    fn finish(&mut self, timeout: Duration) -> (std::process::ExitStatus, String) {
+        let status = self.wait(timeout);
+        let mut stderr = String::new();
+        let _ = self.0.stderr.take().expect("piped").read_to_string(&mut stderr);
+        (status, stderr)
+    }
+
     /// The first `n` rows of the port table: (variant, URL).
     fn rows(&mut self, n: usize, timeout: Duration) -> Vec<(String, String)> {
         let stdout = self.0.stdout.take().expect("piped");
@@ -239,8 +238,7 @@ impl Drop for Up {
             let _ = self.0.wait();
         }
         // A killed kit cannot remove its containers: the test does.
-        let label = format!("label={}={}", containers::RUN_LABEL, self.0.id());
-        if let Ok(out) = Command::new("docker").args(["ps", "-a", "-q", "--filter", &label]).output() {
+        if let Ok(out) = Command::new("docker").args(["ps", "-a", "-q", "--filter", &self.label()]).output() {
             for id in String::from_utf8_lossy(&out.stdout).lines() {
                 let _ = Command::new("docker").args(["rm", "-f", id]).output();
             }
