@@ -28,6 +28,50 @@ pub const DEFAULT_TAG: &str = "local";
 /// kit's pid, so a test (or a person) can find one run's containers.
 pub const RUN_LABEL: &str = "io.async-await-kit.run";
 
+/// The label with the machine's name beside [`RUN_LABEL`]: a pid means
+/// something only on the machine (or in the container) that ran kit, and one
+/// Docker daemon may serve several.
+pub const HOST_LABEL: &str = "io.async-await-kit.host";
+
+/// This machine's name, for [`HOST_LABEL`].
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    if ok { String::from_utf8_lossy(&buf[..end]).into_owned() } else { "unknown".into() }
+}
+
+/// Removes the containers an earlier `kit up --containers` on this machine
+/// left behind because it could not clean up (SIGKILL, a closed terminal
+/// before kit handled SIGHUP): those whose kit is no longer alive. Returns
+/// how many it removed.
+pub fn remove_orphans() -> usize {
+    let format = format!(r#"{{{{.ID}}}} {{{{.Label "{RUN_LABEL}"}}}}"#);
+    let host = format!("label={HOST_LABEL}={}", hostname());
+    let Ok(out) = Command::new("docker").args(["ps", "-a", "--filter", &host, "--format", &format]).output() else {
+        return 0;
+    };
+    let orphans: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, pid)| pid.parse::<u32>().is_ok_and(|pid| !running(pid)))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let removed = |id: &String| Command::new("docker").args(["rm", "-f", id]).output().is_ok_and(|o| o.status.success());
+    orphans.iter().filter(|id| removed(id)).count()
+}
+
+/// Alive and not a zombie: a killed kit whose parent has not reaped it yet
+/// has no cleaning up left to do.
+fn running(pid: u32) -> bool {
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next().map(|state| state == "Z")))
+        .unwrap_or(false);
+    crate::os::is_alive(pid) && !zombie
+}
+
 /// `kit-<binary>:<tag>`.
 pub fn image_name(binary: &str, tag: &str) -> String {
     format!("kit-{binary}:{tag}")

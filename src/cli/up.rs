@@ -58,6 +58,11 @@ pub fn run(args: Args) -> Result<()> {
     if args.containers {
         // Before the ports and the builds: without Docker, nothing else matters.
         images::docker_or_say_so()?;
+        // Before the ports too: a killed run's containers still hold them.
+        let orphans = containers::remove_orphans();
+        if orphans > 0 {
+            eprintln!("removed {orphans} container(s) an earlier `kit up --containers` could not remove (it was killed)");
+        }
     }
     let ports = free_ports(args.base_port)?;
     if args.containers {
@@ -100,10 +105,12 @@ fn print_row(variant: &str, url: &str) {
 /// them. Ctrl-C only sets the stop flag (see `net::stop_flag`), so the drops
 /// always run.
 fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()> {
+    stop_on_hangup();
     images::make(&VARIANTS, &args.tag, stop)?;
     let limits = containers::Limits { cpus: args.cpus, memory: args.memory };
     let knobs = Knobs { io_ms: args.io_ms, db_ms: args.db_ms, cpu_rounds: args.cpu_rounds };
     let pid = std::process::id().to_string();
+    let host = containers::hostname();
     let mut started = Vec::with_capacity(VARIANTS.len());
     for (variant, port) in VARIANTS.iter().zip(ports) {
         if stop.load(Ordering::SeqCst) {
@@ -113,6 +120,7 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
             .with_mapped_port(*port, containers::PORT.tcp())
             .with_container_name(format!("kit-{variant}-{pid}"))
             .with_label(containers::RUN_LABEL, pid.as_str())
+            .with_label(containers::HOST_LABEL, host.as_str())
             .start()
             .map_err(|e| CliError::Failed(format!("{variant}'s container did not start: {e}")))?;
         print_row(variant, &format!("http://127.0.0.1:{port}"));
@@ -142,6 +150,17 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
     eprintln!("removing the four containers");
     drop(started);
     Ok(())
+}
+
+/// A closed terminal (SIGHUP) stops the run like Ctrl-C, so the containers
+/// are removed: a process dies with its terminal, a container would not.
+fn stop_on_hangup() {
+    extern "C" fn on_hangup(_: libc::c_int) {
+        // raise is async-signal-safe; SIGINT's handler sets the stop flag.
+        unsafe { libc::raise(libc::SIGINT) };
+    }
+    // SAFETY: the handler only calls raise.
+    unsafe { libc::signal(libc::SIGHUP, on_hangup as extern "C" fn(libc::c_int) as libc::sighandler_t) };
 }
 
 /// Waits for Ctrl-C; a server that dies meanwhile ends the run with its output.
