@@ -20,6 +20,8 @@
 //! ## Layout of this crate
 //! - [`charts`]: rows as PNG and SVG charts with an embedded font.
 //! - [`demo`]: the guided workshop walk-through.
+//! - [`containers`]: the servers as locally made images (`kit images`,
+//!   `kit up --containers`, the container tests).
 //! - [`cli`]: the `kit` subcommands (race, report, up, health, bench, attack, capacity, seed, stress, selfcheck, demo, doctor).
 
 pub use kit_measure::{attack, bench, burst, capacity, conformance, expect, grade, harness, http1, latency, little, loadgen, probe, series, slots, table};
@@ -27,4 +29,5 @@ pub use kit_serve::{config, contract, metrics, net, os, serve};
 
 pub mod charts;
 pub mod cli;
+pub mod containers;
 pub mod demo;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Race(args)) => cli::race::run(args),
         Some(Command::Report(args)) => cli::report::run(args),
         Some(Command::Up(args)) => cli::up::run(args),
+        Some(Command::Images(args)) => cli::images::run(args),
         Some(Command::Health(args)) => cli::health::run(args),
         Some(Command::Bench(args)) => cli::bench::run(args),
         Some(Command::Stress(args)) => cli::stress::run(args),

@@ -27,6 +27,7 @@ pub mod doctor;
 pub mod files;
 pub mod fleet;
 pub mod health;
+pub mod images;
 pub mod load;
 pub mod progress;
 pub mod race;
@@ -68,8 +69,10 @@ pub enum Command {
     Race(race::Args),
     /// The matrix: variants x endpoints x concurrency 1/10/50/100.
     Report(report::Args),
-    /// Run the four servers on fixed ports until Ctrl-C.
+    /// Run the four servers on fixed ports until Ctrl-C (`--containers`: each in a Docker container).
     Up(up::Args),
+    /// Make the container images kit-<server>:local from the kit's own binaries (for compose.yaml).
+    Images(images::Args),
     /// Check /health of running servers (by default those of `kit up`).
     Health(health::Args),
     /// Closed loop: N connections, each sending its next request when the last one answered.

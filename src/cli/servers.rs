@@ -57,14 +57,19 @@ pub fn start(bin: &Path, variant: &str, args: &[String], stop: &AtomicBool) -> R
 
 /// The paths of the four server binaries, building them first if needed.
 pub fn locate_all(stop: &AtomicBool) -> Result<Vec<PathBuf>> {
-    if VARIANTS.iter().any(|v| sibling_binary(v).is_err()) {
-        build(stop)?;
-    }
-    VARIANTS.iter().map(|v| sibling_binary(v).map_err(CliError::from)).collect()
+    locate(&VARIANTS, stop)
 }
 
-/// Runs `$CARGO build` for the four servers, into the folder `kit` runs from.
-fn build(stop: &AtomicBool) -> Result<()> {
+/// The paths of these binaries of `kit-servers`, building them first if needed.
+pub fn locate(names: &[&str], stop: &AtomicBool) -> Result<Vec<PathBuf>> {
+    if names.iter().any(|v| sibling_binary(v).is_err()) {
+        build(names, stop)?;
+    }
+    names.iter().map(|v| sibling_binary(v).map_err(CliError::from)).collect()
+}
+
+/// Runs `$CARGO build` for these servers, into the folder `kit` runs from.
+fn build(names: &[&str], stop: &AtomicBool) -> Result<()> {
     let Some(cargo) = std::env::var_os("CARGO") else {
         return Err(CliError::Failed(
             "the server binaries are not next to kit; build them with `cargo build --release -p kit-servers`".into(),
@@ -87,10 +92,10 @@ fn build(stop: &AtomicBool) -> Result<()> {
     }
     // Only the servers: rebuilding `kit` itself while it runs is pointless.
     cmd.args(["-p", "kit-servers"]);
-    for v in VARIANTS {
+    for v in names {
         cmd.args(["--bin", v]);
     }
-    eprintln!("building the four servers...");
+    eprintln!("building {}...", names.join(", "));
     wait_for(cmd, stop)
 }
 

@@ -41,12 +41,12 @@ pub struct Snippet {
 
 /// The blocking waits of /parallel in the app both blocking servers run.
 pub const SYNC_PARALLEL: Snippet =
-    Snippet { source: SYNC_APP, marker: "Endpoint::Parallel => {", highlight: "wait_blocking(" };
+    Snippet { source: SYNC_APP, marker: "Endpoint::Parallel => {", highlight: "wait_blocking" };
 /// One handler thread: one slot.
 pub const SYNC_HANDLER_LOOP: Snippet =
     Snippet { source: SYNC_MAIN, marker: "fn serve_connections(", highlight: "app.handle(" };
 pub const TRAP_PARALLEL: Snippet =
-    Snippet { source: TRAP_MAIN, marker: "async fn parallel(", highlight: "wait_blocking(" };
+    Snippet { source: TRAP_MAIN, marker: "async fn parallel(", highlight: "wait_blocking" };
 pub const TRAP_CPU: Snippet =
     Snippet { source: TRAP_MAIN, marker: "async fn cpu_intensive(", highlight: "cpu_work(" };
 pub const WRAPPER_BRIDGE: Snippet =
@@ -188,8 +188,8 @@ mod tests {
     fn the_lesson_lines_are_the_ones_the_steps_talk_about() {
         let text = |s: Snippet| s.render(false).unwrap_or_else(|e| panic!("{e}"));
         let marked = |s: Snippet| text(s).lines().filter(|l| l.trim_start().starts_with("> ")).count();
-        assert_eq!(marked(SYNC_PARALLEL), 2, "two blocking sleeps in /parallel");
-        assert_eq!(marked(TRAP_PARALLEL), 2, "two blocking sleeps in the trap");
+        assert_eq!(marked(SYNC_PARALLEL), 2, "two blocking waits in /parallel");
+        assert_eq!(marked(TRAP_PARALLEL), 2, "two blocking waits in the trap");
         assert!(text(NATIVE_PARALLEL).contains("tokio::join!(p.backend.wait(p.io), p.backend.wait(p.io))"));
         assert!(text(NATIVE_CPU).contains("spawn_blocking"));
     }

@@ -73,7 +73,7 @@ const BURSTS: [BurstStep; 4] = [
         title: "async-trap: async fn, still 4 slots",
         intro: &[
             "Same waits, now inside `async fn` on a tokio runtime with 4 worker threads.",
-            "wait_blocking (a std::thread::sleep here) never yields: each worker is held for the whole request,",
+            "A blocking wait never yields: each worker is held for the whole request,",
             "and the runtime itself stalls (its heartbeat waits at least one whole wait).",
         ],
         shows: &[snippets::TRAP_PARALLEL],

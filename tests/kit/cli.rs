@@ -150,6 +150,24 @@ fn up_names_a_taken_port() {
         .stderr(predicate::str::contains(format!("port {port}")).and(predicate::str::contains("already in use")));
 }
 
+/// Without Docker, `--containers` says so in one line and points to the
+/// processes; bad limits are refused by name before anything starts. No
+/// Docker is needed: DOCKER_HOST points at a socket that does not exist.
+#[test]
+fn up_containers_without_docker_says_so_in_one_line() {
+    let out = kit().args(["up", "--containers"]).env("DOCKER_HOST", "unix:///nonexistent.sock").assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    assert!(stderr.starts_with("error: Docker does not answer: "), "{stderr}");
+    assert!(stderr.contains("`kit up` without --containers runs the same servers as processes"), "{stderr}");
+    kit().args(["images"]).env("DOCKER_HOST", "unix:///nonexistent.sock").assert().code(1).stderr(predicate::str::contains("Docker does not answer"));
+    for (flag, bad) in [("--memory", "12x"), ("--memory", "1m"), ("--cpus", "0"), ("--cpus", "many"), ("--tag", "no/slash")] {
+        kit().args(["up", "--containers", flag, bad]).assert().code(2).stderr(predicate::str::contains(format!("'{bad}'")));
+    }
+    // The limits belong to the containers: without --containers they are a mistake.
+    kit().args(["up", "--cpus", "1"]).assert().code(2).stderr(predicate::str::contains("--containers"));
+}
+
 #[test]
 fn up_serves_until_ctrl_c_and_health_sees_all_four() {
     // Ports found free can be taken before kit binds them: a port in use
@@ -292,19 +310,8 @@ fn bench_and_attack_explain_bad_input() {
     kit().args(["attack", "http://127.0.0.1:1/", "--rate", "-1", "--duration", "1s"]).assert().code(2);
 }
 
-/// A base port with `count` free ports from it, on loopback.
-/// `count` consecutive free ports below the ephemeral range (32768 and up on
-/// Linux, 49152 and up on macOS), so that no client socket of a test running
-/// beside this one can take one of them between this check and `kit up`.
 fn free_ports(count: u16) -> u16 {
-    let seed = std::process::id() as u64 ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-    for attempt in 0..200u64 {
-        let base = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000) as u16;
-        if (0..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {count} free consecutive ports between 20000 and 30000");
+    kit::harness::free_ports(count).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn assert_all_gone(pids: &[u32]) {

@@ -426,6 +426,22 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, timeout: Duration) ->
     Ok((status, body.to_string()))
 }
 
+/// A base port with `count` consecutive ports free on every interface (as a
+/// container's published port needs), for tests that run `kit up`. Below the
+/// ephemeral range (32768 and up on Linux, 49152 and up on macOS), so that
+/// no client socket of a test running beside this one can take one of them
+/// between this check and the bind.
+pub fn free_ports(count: u16) -> Result<u16> {
+    let seed = u64::from(std::process::id()) ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    for attempt in 0..200u64 {
+        let base = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000) as u16;
+        if (0..count).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
+            return Ok(base);
+        }
+    }
+    err(format!("no {count} free consecutive ports between 20000 and 30000"))
+}
+
 /// A server binary that sits next to the running executable (the same
 /// `target/<profile>` folder), as `cargo build -p kit-servers` leaves them.
 pub fn sibling_binary(name: &str) -> Result<PathBuf> {
