@@ -9,9 +9,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use testcontainers::bollard::models::HostConfig;
-use testcontainers::core::{IntoContainerPort, WaitFor};
-use testcontainers::{ContainerRequest, GenericImage, ImageExt};
+#[cfg(feature = "containers")]
+use testcontainers::{
+    bollard::models::HostConfig,
+    core::{IntoContainerPort, WaitFor},
+    ContainerRequest, GenericImage, ImageExt,
+};
 
 /// Every binary that gets an image. Adding a binary here is the whole
 /// change for `kit images` (it is built with `-p kit-servers --bin NAME`);
@@ -191,6 +194,7 @@ pub struct Limits {
 /// `listening on`, within `limits`. Start it with
 /// `testcontainers::runners::SyncRunner::start`; the container is removed
 /// when the returned `Container` is dropped (also on a panic).
+#[cfg(feature = "containers")]
 pub fn request(name: &str, tag: &str, limits: Limits, args: &[String]) -> ContainerRequest<GenericImage> {
     let nano_cpus = (limits.cpus * 1e9).round() as i64;
     let memory = limits.memory as i64;

@@ -10,9 +10,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use testcontainers::core::IntoContainerPort;
-use testcontainers::runners::SyncRunner;
-use testcontainers::ImageExt;
+#[cfg(feature = "containers")]
+use testcontainers::{core::IntoContainerPort, runners::SyncRunner, ImageExt};
 
 use crate::containers;
 use crate::contract::DEFAULT_CPU_ROUNDS;
@@ -104,6 +103,7 @@ fn print_row(variant: &str, url: &str) {
 /// an error, a panic) the `Container`s are dropped and testcontainers removes
 /// them. Ctrl-C only sets the stop flag (see `net::stop_flag`), so the drops
 /// always run.
+#[cfg(feature = "containers")]
 fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()> {
     stop_on_hangup();
     images::make(&VARIANTS, &args.tag, stop)?;
@@ -152,8 +152,21 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
     Ok(())
 }
 
+/// Built without the `containers` feature: testcontainers (and its Docker
+/// client, about 130 crates) stays out of the everyday build, which every
+/// learner compiles for `cargo run --release`.
+#[cfg(not(feature = "containers"))]
+fn run_in_containers(_: &Args, _: &[u16], _: &AtomicBool) -> Result<()> {
+    Err(CliError::Failed(
+        "this kit was built without container support (it keeps everyone's build small): \
+         run `cargo run --release --features containers -- up --containers`"
+            .into(),
+    ))
+}
+
 /// A closed terminal (SIGHUP) stops the run like Ctrl-C, so the containers
 /// are removed: a process dies with its terminal, a container would not.
+#[cfg(feature = "containers")]
 fn stop_on_hangup() {
     extern "C" fn on_hangup(_: libc::c_int) {
         // raise is async-signal-safe; SIGINT's handler sets the stop flag.
