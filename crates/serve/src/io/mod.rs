@@ -14,10 +14,17 @@
 //! the blocking ones and for the trap). Which of the two a server calls is
 //! the lesson; the backend only makes the wait real.
 
+#[cfg(feature = "postgres")]
+mod postgres;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::contract::ApiError;
+use crate::metrics::PoolGauge;
+
+#[cfg(feature = "postgres")]
+pub use postgres::PoolOptions;
 
 /// `--io-backend`, `--pool-size` and `--io-timeout-ms`: flattened into the
 /// four servers' arguments (the exercises wait on timers only, so they
@@ -34,9 +41,9 @@ pub struct IoArgs {
     #[arg(long, env = "KIT_POOL_SIZE", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub pool_size: u64,
-    /// The longest one backend call may take, in milliseconds, waiting for
-    /// a pool connection included. Then the request fails (504 from an
-    /// upstream, 503 from a pool) instead of hanging.
+    /// The longest one backend call may wait, in milliseconds: for an
+    /// upstream's answer (then 504), or on PostgreSQL for a pool connection
+    /// and for connecting (then 503). A request fails instead of hanging.
     #[arg(long, env = "KIT_IO_TIMEOUT_MS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub io_timeout_ms: u64,
@@ -84,12 +91,19 @@ impl IoArgs {
 
     /// The backend these flags name, ready for handlers.
     pub fn open(&self) -> Result<Io, String> {
-        let _timeout = Duration::from_millis(self.io_timeout_ms);
-        let backend = match &self.io_backend {
-            BackendSpec::Timer => Backend::Timer,
-            other => return Err(format!("the {} backend is not built yet", other.name())),
-        };
-        Ok(Io(Arc::new(backend)))
+        match &self.io_backend {
+            BackendSpec::Timer => Ok(Io::timer()),
+            #[cfg(feature = "postgres")]
+            BackendSpec::Postgres(url) => {
+                let acquire_timeout = Some(Duration::from_millis(self.io_timeout_ms));
+                Io::postgres(url, PoolOptions { size: self.pool_size, acquire_timeout })
+            }
+            #[cfg(not(feature = "postgres"))]
+            BackendSpec::Postgres(_) => Err("postgres=URL needs kit-serve's `postgres` feature, which this binary \
+                 was built without (the four servers have it: cargo run -p kit-servers --bin async-native)"
+                .into()),
+            other => Err(format!("the {} backend is not built yet", other.name())),
+        }
     }
 }
 
@@ -99,6 +113,8 @@ pub struct Io(Arc<Backend>);
 
 enum Backend {
     Timer,
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Postgres),
 }
 
 impl std::fmt::Debug for Io {
@@ -113,40 +129,63 @@ impl Io {
         Io(Arc::new(Backend::Timer))
     }
 
+    /// /db-simulation on PostgreSQL at `url`; io waits stay timers. The
+    /// four servers get here through `--io-backend postgres=URL`; the pool
+    /// exercise calls it with options of its own.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(url: &str, options: PoolOptions) -> Result<Io, String> {
+        Ok(Io(Arc::new(Backend::Postgres(postgres::Postgres::open(url, options)?))))
+    }
+
     pub fn name(&self) -> &'static str {
         match *self.0 {
             Backend::Timer => "timer",
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The counters of this backend's pool, for /metrics: a server whose
+    /// queries go through the pool (`query`) reports it with
+    /// `Metrics::watch_pool`. The blocking servers hold one connection per
+    /// thread instead, and report none.
+    pub fn pool(&self) -> Option<Arc<PoolGauge>> {
+        match &*self.0 {
+            Backend::Timer => None,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => Some(pg.gauge()),
         }
     }
 
     /// One I/O wait of `d` that yields: the task parks, the thread is free.
     pub async fn wait(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
-            Backend::Timer => tokio::time::sleep(d).await,
-        }
+        // Timers on every backend so far: PostgreSQL only changes the queries.
+        tokio::time::sleep(d).await;
         Ok(())
     }
 
     /// One I/O wait of `d` that holds the calling thread until it is over.
     pub fn wait_blocking(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
-            Backend::Timer => std::thread::sleep(d),
-        }
+        std::thread::sleep(d);
         Ok(())
     }
 
     /// One database query of `d` that yields.
     pub async fn query(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
+        match &*self.0 {
             Backend::Timer => tokio::time::sleep(d).await,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.query(d).await?,
         }
         Ok(())
     }
 
     /// One database query of `d` that holds the calling thread.
     pub fn query_blocking(&self, d: Duration) -> Result<(), ApiError> {
-        match *self.0 {
+        match &*self.0 {
             Backend::Timer => std::thread::sleep(d),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.query_blocking(d)?,
         }
         Ok(())
     }
