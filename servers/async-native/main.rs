@@ -101,9 +101,7 @@ fn run(args: Args) -> Result<(), net::Error> {
     let knobs = args.common.knobs(("worker_threads", args.worker_threads));
     let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, knobs, None)?;
     // Queries go through a pool here (on PostgreSQL): its slots show in /metrics.
-    if let Some(pool) = ctx.settings.backend.pool() {
-        ctx.metrics.watch_pool(pool);
-    }
+    ctx.report_pool();
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

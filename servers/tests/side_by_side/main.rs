@@ -19,5 +19,6 @@ mod faults;
 mod grade;
 mod help;
 mod no_orphans;
+mod postgres;
 mod slowloris;
 mod snapshots;
