@@ -16,9 +16,18 @@ pg_bindir() {
   return 1
 }
 
-# A port nobody listens on right now (the kernel picks it).
+# A port nobody listens on right now: the kernel picks it where python3 is
+# there; otherwise a random high port that `ss` does not show in use.
 pg_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    return
+  fi
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    ss -ltn 2>/dev/null | grep -q ":$port " || { echo "$port"; return; }
+  done
 }
 
 start_throwaway_postgres() {
@@ -27,6 +36,8 @@ start_throwaway_postgres() {
   user="${KIT_PG_USER:-nobody}"
   [ "$(id -u)" = 0 ] || user="$(id -un)"
   port="$(pg_free_port)"
+  PG_BIN="$bin"
+  PG_USER="$user"
   PG_TMP="$(mktemp -d /tmp/kit-pg.XXXXXX)"
   chown "$user" "$PG_TMP" 2>/dev/null || true
   chmod 700 "$PG_TMP"
@@ -39,8 +50,6 @@ start_throwaway_postgres() {
   as_pg_user "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 30 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$PG_TMP -c max_connections=300 -c fsync=off" \
     start >/dev/null || { cat "$PG_TMP/server.log"; return 1; }
-  PG_BIN="$bin"
-  PG_USER="$user"
   export KIT_DATABASE_URL="postgres://$user@127.0.0.1:$port/postgres"
   echo "throwaway PostgreSQL at $KIT_DATABASE_URL (data in $PG_TMP)"
 }
