@@ -99,6 +99,8 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args) -> Result<(), net::Error> {
     let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, ("worker_threads", args.worker_threads), None)?;
+    // Queries go through a pool here (on PostgreSQL): its slots show in /metrics.
+    ctx.report_pool();
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use crate::burst::Burst;
-use crate::slots::SlotModel;
+use crate::slots::{db_binding, SlotModel};
 
 /// How far a measured total may stray from the slot model's prediction.
 /// Generous on purpose: the machines are shared and noisy, and the lessons
@@ -84,8 +84,14 @@ impl Expect {
         if self.band.contains(model.predicted(), burst.total) {
             return Ok(());
         }
+        // Queries wait for a pool connection first: a smaller pool binds.
+        let pool = match burst.path.starts_with("/db-simulation") {
+            true => db_binding(burst.n, self.t, self.slots, burst.after.pool.as_ref()).1,
+            false => None,
+        };
+        let pool = pool.map(|why| format!("\n  {why}.")).unwrap_or_default();
         Err(format!(
-            "{variant}, {n} x {path}: total out of band ({band}).\n  {explain}.\n  {meaning}",
+            "{variant}, {n} x {path}: total out of band ({band}).\n  {explain}.{pool}\n  {meaning}",
             variant = burst.after.variant,
             n = burst.n,
             path = burst.path,

@@ -95,10 +95,12 @@ pub fn failure_message(payload: &(dyn Any + Send)) -> Option<&str> {
 }
 
 /// What a failure points the learner to.
-enum Next {
+pub(crate) enum Next {
     Hint(u32),
     /// A crash: no hint is about it; the server's own words are.
     Crash,
+    /// Nothing was measured yet: what to set up first.
+    Setup(&'static str),
 }
 
 /// Ends a check with a teaching message, and nothing else. The message is
@@ -106,17 +108,18 @@ enum Next {
 /// the panic hook, so no "panicked at src/grade.rs" line (a file the
 /// exercise does not have) and no backtrace follow it, whatever
 /// RUST_BACKTRACE says.
-fn fail(what: &str, detail: &str, next: Next) -> ! {
+pub(crate) fn fail(what: &str, detail: &str, next: Next) -> ! {
     let next = match next {
         Next::Hint(n) => format!("next: read HINTS.md, hint {n} (and the ones before it)."),
         Next::Crash => "next: fix the crash quoted above. It is not about slots, so no hint covers it.".into(),
+        Next::Setup(how) => format!("next: {how}"),
     };
     let message = format!("\n\n✗ {what}\n{detail}\n  {next}\n\n");
     eprint!("{message}");
     std::panic::resume_unwind(Box::new(GradeFailure(message)))
 }
 
-fn start(bin: &Path, io_ms: u64, env: &[(&str, &str)]) -> Server {
+pub(crate) fn start(bin: &Path, io_ms: u64, env: &[(&str, &str)]) -> Server {
     let args = ["--io-ms".to_string(), io_ms.to_string(), "--db-ms".into(), DB_MS.to_string()];
     // A crash is quoted by its message and location; a backtrace of the
     // server would bury them, whatever the learner's RUST_BACKTRACE says.

@@ -18,6 +18,7 @@
 //! - [`expect`]: assertions in slot language, paired time + exact checks.
 //! - [`conformance`]: does a running server keep the contract?
 //! - [`grade`]: the learners' five checks, one implementation for every exercise.
+//! - [`pool_grade`], [`database`]: the pool exercise's checks, and the PostgreSQL they need (`KIT_DATABASE_URL`).
 //! - [`table`]: rows as an aligned Markdown table (snapshot-tested).
 
 pub mod attack;
@@ -25,6 +26,7 @@ pub mod bench;
 pub mod burst;
 pub mod capacity;
 pub mod conformance;
+pub mod database;
 pub mod expect;
 pub mod grade;
 pub mod harness;
@@ -32,6 +34,7 @@ pub mod http1;
 pub mod latency;
 pub mod little;
 pub mod loadgen;
+pub mod pool_grade;
 pub mod probe;
 pub mod series;
 pub mod slots;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use kit_serve::metrics::PoolStats;
 use serde::{Deserialize, Serialize};
 
 /// The four servers, in the order every table, chart and demo lists them.
@@ -82,6 +83,26 @@ impl SlotModel {
             r = self.rounds(),
             p = self.rounds() as f64 * t as f64 / 1000.0,
         )
+    }
+}
+
+/// The slot limit that binds /db-simulation: the server's own slots, or its
+/// database pool when that is smaller (a pool is a slot limit too). With
+/// the pool binding, the sentence that says so: "pool of 10 connections:
+/// 100 x 300 ms / 10 = 10 rounds". `server`: None is unbounded.
+pub fn db_binding(n: u64, t: Duration, server: Option<u64>, pool: Option<&PoolStats>) -> (SlotModel, Option<String>) {
+    match pool {
+        Some(pool) if server.is_none_or(|s| pool.size < s) => {
+            let model = SlotModel::new(n, t, Some(pool.size));
+            let why = format!(
+                "the binding limit is the pool of {size} connections: {n} x {t} ms / {size} = {r} rounds",
+                size = pool.size,
+                t = whole_ms(t),
+                r = model.rounds()
+            );
+            (model, Some(why))
+        }
+        _ => (SlotModel::new(n, t, server), None),
     }
 }
 
@@ -189,6 +210,20 @@ pub fn fill_speedups(rows: &mut [Row]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pool_smaller_than_the_slots_binds_and_is_named() {
+        let t = Duration::from_millis(300);
+        let pool = |size| PoolStats { size, in_use: 0, peak_in_use: 0, timeouts: 0 };
+        let (model, why) = db_binding(100, t, None, Some(&pool(10)));
+        assert_eq!(model.rounds(), 10);
+        assert_eq!(why.as_deref(), Some("the binding limit is the pool of 10 connections: 100 x 300 ms / 10 = 10 rounds"));
+        // Four threads bind before a pool of 10 does: the pool is not named.
+        let (model, why) = db_binding(100, t, Some(4), Some(&pool(10)));
+        assert_eq!((model.rounds(), why), (25, None));
+        // No pool: the server's own slots.
+        assert_eq!(db_binding(100, t, None, None), (SlotModel::new(100, t, None), None));
+    }
 
     #[test]
     fn rounds_are_ceil_n_over_s() {

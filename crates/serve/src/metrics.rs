@@ -66,6 +66,8 @@ pub struct Metrics {
     /// Where waits go (`--io-backend`), set once the backend is open; unset
     /// means the timer.
     io_backend: OnceLock<&'static str>,
+    /// The database pool, once a backend with one is opened.
+    pool: OnceLock<Arc<PoolGauge>>,
 }
 
 #[derive(Default)]
@@ -94,6 +96,7 @@ impl Metrics {
             endpoints: Mutex::new(BTreeMap::new()),
             lag: has_runtime.then(|| Mutex::new(Lag::default())),
             io_backend: OnceLock::new(),
+            pool: OnceLock::new(),
         })
     }
 
@@ -112,6 +115,11 @@ impl Metrics {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         InFlight { metrics: Arc::clone(self), label, started: Instant::now() }
+    }
+
+    /// Reports `pool` in /metrics from now on (a backend with a pool).
+    pub fn watch_pool(&self, pool: Arc<PoolGauge>) {
+        let _ = self.pool.set(pool);
     }
 
     /// Records one heartbeat's lateness (tokio variants).
@@ -134,6 +142,9 @@ impl Metrics {
         self.peak_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
         CPU_JOBS_PEAK.store(CPU_JOBS.load(Ordering::SeqCst), Ordering::SeqCst);
         lock(&self.endpoints).clear();
+        if let Some(pool) = self.pool.get() {
+            pool.reset();
+        }
         if let Some(lag) = &self.lag {
             *lock(lag) = Lag::default();
         }
@@ -166,8 +177,74 @@ impl Metrics {
             rss_bytes: process.rss_bytes,
             peak_rss_bytes: process.peak_rss_bytes,
             uptime_s: self.started.elapsed().as_secs_f64(),
+            pool: self.pool.get().map(|p| p.stats()),
         }
     }
+}
+
+/// A connection pool's own counters, kept by the backend that owns the pool
+/// and read by /metrics. Counted around each checkout, like `in_flight`
+/// around each handler: `peak_in_use` is exact, so a test can assert that a
+/// pool of 10 never lent out an 11th connection.
+#[derive(Debug)]
+pub struct PoolGauge {
+    size: u64,
+    in_use: AtomicU64,
+    peak_in_use: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl PoolGauge {
+    pub fn new(size: u64) -> Arc<PoolGauge> {
+        Arc::new(PoolGauge { size, in_use: AtomicU64::new(0), peak_in_use: AtomicU64::new(0), timeouts: AtomicU64::new(0) })
+    }
+
+    /// Marks one connection as lent out until the guard drops.
+    pub fn checkout(self: &Arc<Self>) -> PoolCheckout {
+        let now = self.in_use.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_use.fetch_max(now, Ordering::SeqCst);
+        PoolCheckout(Arc::clone(self))
+    }
+
+    /// A request gave up waiting for a connection.
+    pub fn timed_out(&self) {
+        self.timeouts.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn reset(&self) {
+        self.peak_in_use.store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.timeouts.store(0, Ordering::SeqCst);
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.size,
+            in_use: self.in_use.load(Ordering::SeqCst),
+            peak_in_use: self.peak_in_use.load(Ordering::SeqCst),
+            timeouts: self.timeouts.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// One connection lent out by a pool.
+pub struct PoolCheckout(Arc<PoolGauge>);
+
+impl Drop for PoolCheckout {
+    fn drop(&mut self) {
+        self.0.in_use.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `pool` in /metrics: a slot limit of its own for the queries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolStats {
+    /// Connections the pool may hold.
+    pub size: u64,
+    pub in_use: u64,
+    /// The most connections lent out at the same moment: exact.
+    pub peak_in_use: u64,
+    /// Requests that gave up waiting for a connection (503s).
+    pub timeouts: u64,
 }
 
 /// A poisoned lock here only means another request panicked while
@@ -228,6 +305,10 @@ pub struct MetricsSnapshot {
     pub rss_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
     pub uptime_s: f64,
+    /// The database pool (`--io-backend postgres=URL` on a pooled server);
+    /// `null` when there is none. Absent from older servers' JSON.
+    #[serde(default)]
+    pub pool: Option<PoolStats>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@ use axum::{Json, Router};
 
 use crate::config::CommonArgs;
 use crate::contract::{ApiError, Endpoint, Params, Settings};
-use crate::io::IoArgs;
+use crate::io::{Io, IoArgs};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::net::{self, Error};
 
@@ -29,6 +29,17 @@ pub struct Ctx {
 }
 
 pub type SharedCtx = Arc<Ctx>;
+
+impl Ctx {
+    /// For a server whose queries go through its backend's pool (`query`):
+    /// /metrics reports the pool from now on. Blocking servers hold one
+    /// connection per thread instead, and do not call this.
+    pub fn report_pool(&self) {
+        if let Some(pool) = self.settings.backend.pool() {
+            self.metrics.watch_pool(pool);
+        }
+    }
+}
 
 /// How often the heartbeat task asks the runtime for a turn.
 pub const HEARTBEAT: Duration = Duration::from_millis(10);
@@ -161,8 +172,19 @@ pub fn listen_with_io(
     mut knobs: Vec<(&'static str, u64)>,
     slots: Option<u64>,
 ) -> Result<(Listener, SharedCtx), Error> {
-    let backend = io.open()?;
     knobs.extend(io.knobs());
+    listen_backend(common, io.open()?, variant, knobs, slots)
+}
+
+/// `listen_with`, waiting on `backend`: for a server that builds its own
+/// (the pool exercise).
+pub fn listen_backend(
+    common: &CommonArgs,
+    backend: Io,
+    variant: &'static str,
+    knobs: Vec<(&'static str, u64)>,
+    slots: Option<u64>,
+) -> Result<(Listener, SharedCtx), Error> {
     let (listener, mut ctx) = listen_with(common, variant, knobs, slots)?;
     ctx.metrics.set_io_backend(backend.name());
     // Just built, so this is the only reference.

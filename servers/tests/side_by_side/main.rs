@@ -20,5 +20,6 @@ mod grade;
 mod help;
 mod http_backend;
 mod no_orphans;
+mod postgres;
 mod slowloris;
 mod snapshots;

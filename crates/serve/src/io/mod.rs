@@ -16,11 +16,17 @@
 
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::contract::ApiError;
+use crate::metrics::PoolGauge;
+
+#[cfg(feature = "postgres")]
+pub use postgres::PoolOptions;
 
 /// `--io-backend`, `--pool-size` and `--io-timeout-ms`: flattened into the
 /// four servers' arguments (the exercises wait on timers only, so they
@@ -37,9 +43,9 @@ pub struct IoArgs {
     #[arg(long, env = "KIT_POOL_SIZE", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub pool_size: u64,
-    /// The longest one backend call may take, in milliseconds, waiting for
-    /// a pool connection included. Then the request fails (504 from an
-    /// upstream, 503 from a pool) instead of hanging.
+    /// The longest one backend call may wait, in milliseconds: for an
+    /// upstream's answer (then 504), or on PostgreSQL for a pool connection
+    /// and for connecting (then 503). A request fails instead of hanging.
     #[arg(long, env = "KIT_IO_TIMEOUT_MS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub io_timeout_ms: u64,
@@ -109,18 +115,19 @@ impl IoArgs {
     /// The backend these flags name, ready for handlers.
     pub fn open(&self) -> Result<Io, String> {
         let timeout = Duration::from_millis(self.io_timeout_ms);
-        let backend = match &self.io_backend {
-            BackendSpec::Timer => Backend::Timer,
+        match &self.io_backend {
+            BackendSpec::Timer => Ok(Io::timer()),
             #[cfg(feature = "http")]
-            BackendSpec::Http(url) => Backend::Http(http::Upstream::new(url, timeout)?),
+            BackendSpec::Http(url) => Ok(Io(Arc::new(Backend::Http(http::Upstream::new(url, timeout)?)))),
             #[cfg(not(feature = "http"))]
-            BackendSpec::Http(_) => {
-                let _ = timeout;
-                return Err("this build has no http backend (kit-serve's cargo feature `http`, which the four servers turn on)".into());
-            }
-            other => return Err(format!("the {} backend is not built yet", other.name())),
-        };
-        Ok(Io(Arc::new(backend)))
+            BackendSpec::Http(_) => Err("this build has no http backend (kit-serve's cargo feature `http`, which the four servers turn on)".into()),
+            #[cfg(feature = "postgres")]
+            BackendSpec::Postgres(url) => Io::postgres(url, PoolOptions { size: self.pool_size, acquire_timeout: Some(timeout) }),
+            #[cfg(not(feature = "postgres"))]
+            BackendSpec::Postgres(_) => Err("postgres=URL needs kit-serve's `postgres` feature, which this binary \
+                 was built without (the four servers have it: cargo run -p kit-servers --bin async-native)"
+                .into()),
+        }
     }
 }
 
@@ -133,6 +140,9 @@ enum Backend {
     /// Both io waits and db queries are `GET /delay` on the upstream.
     #[cfg(feature = "http")]
     Http(http::Upstream),
+    /// Queries go to PostgreSQL; io waits stay timers.
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Postgres),
 }
 
 impl std::fmt::Debug for Io {
@@ -147,20 +157,43 @@ impl Io {
         Io(Arc::new(Backend::Timer))
     }
 
+    /// /db-simulation on PostgreSQL at `url`; io waits stay timers. The
+    /// four servers get here through `--io-backend postgres=URL`; the pool
+    /// exercise calls it with options of its own.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(url: &str, options: PoolOptions) -> Result<Io, String> {
+        Ok(Io(Arc::new(Backend::Postgres(postgres::Postgres::open(url, options)?))))
+    }
+
     pub fn name(&self) -> &'static str {
         match *self.0 {
             Backend::Timer => "timer",
             #[cfg(feature = "http")]
             Backend::Http(_) => "http",
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The counters of this backend's pool, for /metrics: a server whose
+    /// queries go through the pool (`query`) reports it with
+    /// `Metrics::watch_pool`. The blocking servers hold one connection per
+    /// thread instead, and report none.
+    pub fn pool(&self) -> Option<Arc<PoolGauge>> {
+        match &*self.0 {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => Some(pg.gauge()),
+            _ => None,
         }
     }
 
     /// One I/O wait of `d` that yields: the task parks, the thread is free.
     pub async fn wait(&self, d: Duration) -> Result<(), ApiError> {
         match &*self.0 {
-            Backend::Timer => tokio::time::sleep(d).await,
             #[cfg(feature = "http")]
             Backend::Http(upstream) => upstream.call(d).await?,
+            // PostgreSQL only changes the queries.
+            _ => tokio::time::sleep(d).await,
         }
         Ok(())
     }
@@ -168,9 +201,9 @@ impl Io {
     /// One I/O wait of `d` that holds the calling thread until it is over.
     pub fn wait_blocking(&self, d: Duration) -> Result<(), ApiError> {
         match &*self.0 {
-            Backend::Timer => std::thread::sleep(d),
             #[cfg(feature = "http")]
             Backend::Http(upstream) => upstream.call_blocking(d)?,
+            _ => std::thread::sleep(d),
         }
         Ok(())
     }
@@ -181,6 +214,8 @@ impl Io {
             Backend::Timer => tokio::time::sleep(d).await,
             #[cfg(feature = "http")]
             Backend::Http(upstream) => upstream.call(d).await?,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.query(d).await?,
         }
         Ok(())
     }
@@ -191,6 +226,8 @@ impl Io {
             Backend::Timer => std::thread::sleep(d),
             #[cfg(feature = "http")]
             Backend::Http(upstream) => upstream.call_blocking(d)?,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.query_blocking(d)?,
         }
         Ok(())
     }
