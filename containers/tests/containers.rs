@@ -45,7 +45,7 @@ fn binaries() -> &'static Path {
             panic!("Docker does not answer ({why}): the container tests need a Docker daemon");
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("containers/ sits in the repo");
-        run(Command::new(env!("CARGO")).current_dir(root).args(["build", "-p", "kit", "-p", "kit-servers", "--bins"]));
+        run(Command::new(env!("CARGO")).current_dir(root).args(["build", "-p", "kit", "-p", "kit-servers", "--bins", "--features", "kit/containers"]));
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
         target.join("debug")
     })
