@@ -22,6 +22,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// answered, and the handler time the server measured itself.
 #[test]
 fn littles_law_holds_on_a_blocking_server_below_capacity() {
+    let _turn = crate::common::measuring_alone();
     let server = start("sync-blocking", 50);
     let url = format!("{}/parallel", server.url);
     let (addr, metrics) = capacity::kit_server(&url).unwrap();
@@ -46,6 +47,7 @@ fn littles_law_holds_on_a_blocking_server_below_capacity() {
 /// The same on async-native, where nothing queues: 100/s x 50 ms = 5.
 #[test]
 fn littles_law_holds_on_async_native() {
+    let _turn = crate::common::measuring_alone();
     let server = start("async-native", 50);
     let url = format!("{}/parallel", server.url);
     let (addr, _) = capacity::kit_server(&url).unwrap();
@@ -85,6 +87,7 @@ fn capacity_explains_bad_targets() {
 /// invariants, then redacted: a snapshot diff is a change in behaviour.
 #[test]
 fn capacity_table_shape() {
+    let _turn = crate::common::measuring_alone();
     let mut all = Vec::new();
     for variant in kit::slots::VARIANTS {
         let server = start(variant, 50);
@@ -156,6 +159,7 @@ fn kit() -> assert_cmd::Command {
 
 #[test]
 fn kit_capacity_writes_its_files_and_refuses_bad_input() {
+    let _turn = crate::common::measuring_alone();
     use predicates::prelude::*;
     let server = start("async-native", 20);
     let dir = std::env::temp_dir().join(format!("kit-capacity-{}", std::process::id()));
@@ -185,6 +189,7 @@ fn kit_capacity_writes_its_files_and_refuses_bad_input() {
 /// it achieves about s/t; the story says so from the numbers.
 #[test]
 fn kit_seed_tells_the_wrappers_slots() {
+    let _turn = crate::common::measuring_alone();
     let dir = std::env::temp_dir().join(format!("kit-seed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = kit()

@@ -2,6 +2,18 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+static MEASURING: Mutex<()> = Mutex::new(());
+
+/// Held by every test whose claims are rates or times (capacity, Little's
+/// law, stress, the live demo): on 2 shared cores two of them at once make
+/// each other's client fall behind (async-native "saturated" at 24/s while
+/// a stress run opened 2,000 connections beside it). The other tests of
+/// this binary still run alongside.
+pub fn measuring_alone() -> MutexGuard<'static, ()> {
+    MEASURING.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// `kit ARGS` with both open-file limits lowered to `limit` before it
 /// starts, as on a machine that was never tuned: kit cannot raise them back.

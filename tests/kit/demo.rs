@@ -10,12 +10,11 @@
 
 use std::io::Cursor;
 use std::path::PathBuf;
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use kit::demo::{run, DemoError, DemoOptions};
 
-static ONE_LIVE_DEMO_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const LIMIT: Duration = Duration::from_secs(20);
 /// Step 7's header-read timeout in these tests.
@@ -44,7 +43,7 @@ fn small(yes: bool, bin_dir: PathBuf) -> DemoOptions {
 
 /// Runs the demo on its own thread; fails the test past `LIMIT`.
 fn demo(opts: DemoOptions, input: &'static str) -> (Result<(), DemoError>, String) {
-    let _turn = ONE_LIVE_DEMO_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = crate::common::measuring_alone();
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     std::thread::spawn(move || {

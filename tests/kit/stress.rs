@@ -8,7 +8,6 @@
 //! The runs take turns: a 2,000-connection burst and a slot run side by
 //! side on 2 cores would stretch each other's times.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::common;
@@ -17,14 +16,12 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 /// Generous: the model's worst case here is a few seconds.
 const RUN_WITHIN: Duration = Duration::from_secs(60);
 
 /// Runs `kit stress ... --json` and returns its exit success and report.
 fn stress(args: &[&str]) -> (bool, Value) {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = common::measuring_alone();
     let out = Command::cargo_bin("kit")
         .expect("the kit binary")
         .arg("stress")

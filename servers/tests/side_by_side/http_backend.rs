@@ -40,12 +40,16 @@ fn parallel_on_http(variant: &str) {
     assert_eq!(b.after.io_backend, "http", "{variant}: /metrics names the backend");
     assert!(b.after.knobs.contains_key("io_timeout_ms"), "{variant}: the backend's knobs: {:?}", b.after.knobs);
     let up = upstream.metrics().unwrap_or_else(|e| panic!("{e}"));
-    let waits_at_once = slots(variant).map_or(2 * N, |s| s);
-    assert_eq!(
-        (up.requests_total, up.peak_in_flight),
-        (2 * N, waits_at_once),
-        "{variant}: the upstream should have served 2 waits per request, {waits_at_once} at once; its /metrics: {up:?}"
-    );
+    assert_eq!(up.requests_total, 2 * N, "{variant}: the upstream should have served 2 waits per request: {up:?}");
+    match slots(variant) {
+        // Exact: one wait in the air per slot.
+        Some(s) => assert_eq!(up.peak_in_flight, s, "{variant}: one upstream wait per slot at once: {up:?}"),
+        // A lower bound: all 100 requests were inside at once (the server's
+        // exact peak, checked above), but their 200 calls open 200 upstream
+        // connections, and on a loaded machine the first waits can end
+        // before the last arrive (190 of 200 seen).
+        None => assert!(up.peak_in_flight >= N, "{variant}: at least one upstream wait per request at once: {up:?}"),
+    }
     eprintln!("{variant} on http: {N} x /parallel in {:.2} s, peak_in_flight {}, upstream peak {}", b.total.as_secs_f64(), b.peak_in_flight(), up.peak_in_flight);
 }
 
