@@ -380,11 +380,18 @@ mod tests {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
         let pid = child.id();
         let listed = children(std::process::id()).expect("children");
-        let name = name(pid);
+        // Until its exec completes, a new child still carries the name of the
+        // thread that forked it ("os::tests::a_ch" was seen): wait for it.
+        let asked = std::time::Instant::now();
+        let mut seen = name(pid);
+        while seen.as_deref() != Some("sleep") && asked.elapsed() < std::time::Duration::from_secs(2) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            seen = name(pid);
+        }
         let _ = child.kill();
         let _ = child.wait();
         assert!(listed.contains(&pid), "{pid} not in {listed:?}");
-        assert_eq!(name.as_deref(), Some("sleep"));
+        assert_eq!(seen.as_deref(), Some("sleep"));
     }
 
     #[test]
