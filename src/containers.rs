@@ -67,12 +67,10 @@ pub fn remove_orphans() -> usize {
 
 /// Alive and not a zombie: a killed kit whose parent has not reaped it yet
 /// has no cleaning up left to do.
+/// Without a reading (`None`) a live pid counts as running, so its
+/// containers are kept: removing a live run's containers would be worse.
 fn running(pid: u32) -> bool {
-    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next().map(|state| state == "Z")))
-        .unwrap_or(false);
-    crate::os::is_alive(pid) && !zombie
+    crate::os::is_alive(pid) && !crate::os::is_zombie(pid).unwrap_or(false)
 }
 
 /// `kit-<binary>:<tag>`.

@@ -73,6 +73,12 @@ pub fn name(pid: u32) -> Option<String> {
     imp::name(pid)
 }
 
+/// Whether `pid` has exited and waits for its parent to reap it; `None`
+/// where this system gives no reading (macOS here: not read yet).
+pub fn is_zombie(pid: u32) -> Option<bool> {
+    imp::is_zombie(pid)
+}
+
 /// The largest listen backlog the system grants (`net.core.somaxconn` on
 /// Linux, `kern.ipc.somaxconn` on macOS): a bigger `listen()` is cut to it.
 pub fn listen_backlog_cap() -> Option<u32> {
@@ -194,6 +200,13 @@ mod imp {
         Some(comm.trim_end().to_string())
     }
 
+    pub fn is_zombie(pid: u32) -> Option<bool> {
+        // The state is the first field after the name, which ends at the last ')'.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (_, rest) = stat.rsplit_once(')')?;
+        Some(rest.split_whitespace().next()? == "Z")
+    }
+
     pub fn listen_backlog_cap() -> Option<u32> {
         std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok()?.trim().parse().ok()
     }
@@ -271,6 +284,10 @@ mod imp {
         Some(String::from_utf8_lossy(&buf[..len]).into_owned())
     }
 
+    pub fn is_zombie(_: u32) -> Option<bool> {
+        None
+    }
+
     pub fn listen_backlog_cap() -> Option<u32> {
         let mut value: libc::c_int = 0;
         let mut size = size_of::<libc::c_int>();
@@ -315,6 +332,9 @@ mod imp {
         None
     }
     pub fn name(_: u32) -> Option<String> {
+        None
+    }
+    pub fn is_zombie(_: u32) -> Option<bool> {
         None
     }
     pub fn listen_backlog_cap() -> Option<u32> {
@@ -407,6 +427,14 @@ mod tests {
         assert!(is_alive(std::process::id()));
         let mut child = std::process::Command::new("true").spawn().expect("true runs");
         let pid = child.id();
+        // Exited but not reaped: a zombie, where this system can tell.
+        let exited = std::time::Instant::now();
+        while is_zombie(pid) == Some(false) && exited.elapsed() < std::time::Duration::from_secs(2) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        if cfg!(target_os = "linux") {
+            assert_eq!(is_zombie(pid), Some(true), "an exited, unreaped child");
+        }
         child.wait().expect("true exits");
         assert!(!is_alive(pid), "a reaped child is gone");
         assert!(!is_alive(0) && !is_alive(u32::MAX), "a process group is not a process");
