@@ -19,7 +19,7 @@ use testcontainers::{
 /// Every binary that gets an image. Adding a binary here is the whole
 /// change for `kit images` (it is built with `-p kit-servers --bin NAME`);
 /// compose.yaml names its images by hand.
-pub const IMAGES: &[&str] = &["sync-blocking", "async-trap", "blocking-wrapper", "async-native"];
+pub const IMAGES: &[&str] = &["sync-blocking", "async-trap", "blocking-wrapper", "async-native", "upstream"];
 
 /// The port every server listens on inside its container.
 pub const PORT: u16 = 8080;
@@ -200,6 +200,10 @@ pub fn request(name: &str, tag: &str, limits: Limits, args: &[String]) -> Contai
         .with_exposed_port(PORT.tcp())
         .with_wait_for(WaitFor::message_on_stdout("listening on"))
         .with_cmd(args.to_vec())
+        // Docker's own bridge, named: it always exists (nothing to create or
+        // leave behind), and a named network is one whose address
+        // `get_bridge_ip_address` can read (the upstream's, for the servers).
+        .with_network("bridge")
         .with_host_config_modifier(move |host: &mut HostConfig| {
             host.nano_cpus = Some(nano_cpus);
             host.memory = Some(memory);

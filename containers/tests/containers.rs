@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use kit::containers::{self, Limits};
 use kit_measure::burst::burst;
 use kit_measure::expect::{assert_ok, Expect};
-use kit_measure::harness::{self, Remote};
+use kit_measure::harness::{self, Remote, Target};
 use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, GenericImage};
@@ -114,25 +114,48 @@ fn a_container_killed_mid_burst_is_reported_promptly() {
     assert!(error.contains("stopped answering"), "unclear error: {error}");
 }
 
-/// `kit up --containers` as a person runs it: a port table of four rows,
-/// four servers answering /health through those ports from inside 1-CPU
-/// containers, and after Ctrl-C (SIGINT) no container of that run left.
+/// `kit up --containers --io-backend http` as a person runs it: a port
+/// table of five rows (the four servers, then the upstream), each answering
+/// /health through its port from inside a 1-CPU container, and after Ctrl-C
+/// (SIGINT) no container of that run left. The servers reach the upstream
+/// container to container, and the slots hold across both boundaries.
 #[test]
-fn kit_up_containers_serves_four_and_leaves_nothing_after_ctrl_c() {
-    let (mut up, base) = Up::start(&["--cpus", "1", "--memory", "128m", "--io-ms", "100"]);
-    let rows = up.rows(4, Duration::from_secs(180));
-    let variants: Vec<&str> = rows.iter().map(|(v, _)| v.as_str()).collect();
-    assert_eq!(variants, kit::slots::VARIANTS, "the port table");
-    for (i, (variant, url)) in rows.iter().enumerate() {
-        assert_eq!(url, &format!("http://127.0.0.1:{}", base + i as u16), "{variant}'s row");
+fn kit_up_containers_on_the_upstream_serves_five_and_leaves_nothing_after_ctrl_c() {
+    let (mut up, base) = Up::start(&["--cpus", "1", "--memory", "128m", "--io-ms", "100", "--io-backend", "http"]);
+    let rows = up.rows(5, Duration::from_secs(180));
+    let names: Vec<&str> = rows.iter().map(|(v, _)| v.as_str()).collect();
+    let mut expected = kit::slots::VARIANTS.to_vec();
+    expected.push("upstream");
+    assert_eq!(names, expected, "the port table");
+    for (i, (name, url)) in rows.iter().enumerate() {
+        assert_eq!(url, &format!("http://127.0.0.1:{}", base + i as u16), "{name}'s row");
         let addr = ([127, 0, 0, 1], base + i as u16).into();
-        let health = harness::get(addr, "/health", Duration::from_secs(10)).unwrap_or_else(|e| panic!("{variant} /health: {e}"));
-        assert!(health.0 == 200 && health.1.contains(variant.as_str()), "{variant} /health: {health:?}");
+        let health = harness::get(addr, "/health", Duration::from_secs(10)).unwrap_or_else(|e| panic!("{name} /health: {e}"));
+        assert!(health.0 == 200 && health.1.contains(name.as_str()), "{name} /health: {health:?}");
     }
     let ids: Vec<String> = run(Command::new("docker").args(["ps", "-q", "--filter", &up.label()])).lines().map(String::from).collect();
-    assert_eq!(ids.len(), 4, "four running containers carry the run's label");
+    assert_eq!(ids.len(), 5, "five running containers carry the run's label");
     for id in &ids {
         assert_eq!(cpus_of(id), 1.0, "container {id} is not limited to 1 CPU");
+    }
+
+    // Through the upstream: sync-blocking keeps its 4 slots (20 requests, 5
+    // rounds of 2 waits, exactly 4 upstream calls at once), async-native
+    // overlaps all 50 in one round of one wait.
+    let remote = |i: usize| Remote::new(&rows[i].1).expect("a local URL");
+    let upstream = remote(4);
+    for (i, n, slots, round) in [(0, 20, Some(4), 2 * IO_MS), (3, 50, None, IO_MS)] {
+        let server = remote(i);
+        upstream.reset_metrics().unwrap_or_else(|e| panic!("{e}"));
+        let b = burst(&server, "/parallel", n, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+        assert_ok(Expect::new(slots, Duration::from_millis(round)).all(&b));
+        assert_eq!(b.after.io_backend, "http", "{}: /metrics names the backend", rows[i].0);
+        let calls = upstream.metrics().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(calls.requests_total, 2 * n, "{}: the upstream serves both waits of every request: {calls:?}", rows[i].0);
+        if let Some(s) = slots {
+            assert_eq!(calls.peak_in_flight, s, "{}: one upstream call per slot at once: {calls:?}", rows[i].0);
+        }
+        eprintln!("{} on the upstream, 1 CPU each: {n} x /parallel in {:?}, peak_in_flight {}", rows[i].0, b.total, b.peak_in_flight());
     }
 
     run(Command::new("kill").args(["-INT", &up.0.id().to_string()]));
@@ -184,8 +207,8 @@ impl Up {
     /// them up to date and never re-imports an image another test's
     /// container is running from.
     fn start(args: &[&str]) -> (Up, u16) {
-        for variant in kit::slots::VARIANTS {
-            ensure_image(variant);
+        for name in containers::IMAGES {
+            ensure_image(name);
         }
         let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
         let child = Command::new(binaries().join("kit"))

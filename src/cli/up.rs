@@ -3,9 +3,13 @@
 //!
 //! Run: `cargo run --release -- up`, then `cargo run --release -- health`.
 //!
-//! With `--containers`, each server runs in its own container (limited to
-//! `--cpus` cores and `--memory` bytes) from images made locally (see
-//! [`crate::containers`]); the same port table, and Ctrl-C removes them.
+//! With `--io-backend http`, the upstream runs too (fifth row, base+4) and
+//! every server's waits are requests to it.
+//!
+//! With `--containers`, each server (and the upstream) runs in its own
+//! container (limited to `--cpus` cores and `--memory` bytes) from images
+//! made locally (see [`crate::containers`]); the same port table, and Ctrl-C
+//! removes them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -26,8 +30,8 @@ const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// sync-blocking listens here, the others on the next three ports.
-    #[arg(long, default_value_t = 5001, value_parser = clap::value_parser!(u16).range(1..=65532))]
+    /// sync-blocking listens here, the others on the next three ports (the upstream on the fourth).
+    #[arg(long, default_value_t = 5001, value_parser = clap::value_parser!(u16).range(1..=65531))]
     pub base_port: u16,
     /// One I/O wait, in milliseconds.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(0..=60_000))]
@@ -50,6 +54,41 @@ pub struct Args {
     /// The images' tag: `kit-<variant>:<tag>`.
     #[arg(long, default_value = containers::DEFAULT_TAG, value_parser = super::images::parse_tag, requires = "containers")]
     pub tag: String,
+    /// What the servers wait on: `timer` (sleeps), or `http` (requests to the
+    /// upstream, which starts too, on the fifth port).
+    #[arg(long, value_enum, default_value_t = Backend::Timer)]
+    pub io_backend: Backend,
+}
+
+/// The backends `kit up` can start everything for by itself; a PostgreSQL
+/// is the user's, so `postgres=URL` goes to the servers directly.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Timer,
+    Http,
+}
+
+/// The upstream's binary, image and row name.
+const UPSTREAM: &str = "upstream";
+
+impl Args {
+    /// The names of the port table's rows, in port order.
+    fn names(&self) -> Vec<&'static str> {
+        let mut names = VARIANTS.to_vec();
+        if self.io_backend == Backend::Http {
+            names.push(UPSTREAM);
+        }
+        names
+    }
+
+    fn knobs(&self) -> Knobs {
+        Knobs { io_ms: self.io_ms, db_ms: self.db_ms, cpu_rounds: self.cpu_rounds }
+    }
+}
+
+/// The flags that send a server's waits to the upstream at `url`.
+fn http_backend(url: &str) -> Vec<String> {
+    vec!["--io-backend".into(), format!("http={url}")]
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -63,31 +102,53 @@ pub fn run(args: Args) -> Result<()> {
             eprintln!("removed {orphans} container(s) an earlier `kit up --containers` could not remove (it was killed)");
         }
     }
-    let ports = free_ports(args.base_port)?;
+    let names = args.names();
+    let ports = free_ports(args.base_port, &names)?;
     if args.containers {
         return run_in_containers(&args, &ports, stop);
     }
-    let bins = servers::locate_all(stop)?;
-    let knobs = Knobs { io_ms: args.io_ms, db_ms: args.db_ms, cpu_rounds: args.cpu_rounds };
-    // On an error below, the servers started so far are dropped, which stops them.
-    let mut started = Vec::with_capacity(VARIANTS.len());
+    let bins = servers::locate(&names, stop)?;
+    let mut flags = args.knobs().args();
+    // On an error below, the processes started so far are dropped, which stops them.
+    let mut started = Vec::with_capacity(names.len());
+    if args.io_backend == Backend::Http {
+        // First, so the servers' first waits have somewhere to go.
+        let upstream = servers::start(&bins[VARIANTS.len()], UPSTREAM, &port_flags(ports[VARIANTS.len()]), stop)?;
+        flags.extend(http_backend(&upstream.server.url));
+        started.push(upstream);
+    }
     for ((bin, variant), port) in bins.iter().zip(VARIANTS).zip(&ports) {
-        let mut flags = knobs.args();
-        flags.extend(["--port".to_string(), port.to_string()]);
+        let mut flags = flags.clone();
+        flags.extend(port_flags(*port));
         let s = servers::start(bin, variant, &flags, stop)?;
         print_row(variant, &s.server.url);
         started.push(s);
     }
-    eprintln!("the four servers are up; Ctrl-C stops them");
+    if let Some(upstream) = started.iter().find(|s| s.variant == UPSTREAM) {
+        print_row(UPSTREAM, &upstream.server.url);
+    }
+    eprintln!("{}; Ctrl-C stops them", up_line(&args));
     serve_until_stopped(&mut started, stop)
 }
 
-/// The four ports from `base`, each checked before anything starts, so a
-/// taken port is named plainly and no server is left half-started.
-fn free_ports(base: u16) -> Result<Vec<u16>> {
-    let ports: Vec<u16> = (0..VARIANTS.len() as u16).map(|i| base + i).collect();
-    for (port, variant) in ports.iter().zip(VARIANTS) {
-        net::bind("127.0.0.1", *port).map_err(|e| CliError::Failed(format!("{variant} cannot have its port: {e}")))?;
+fn port_flags(port: u16) -> [String; 2] {
+    ["--port".to_string(), port.to_string()]
+}
+
+/// What is up, in one line: the same words with or without containers.
+fn up_line(args: &Args) -> String {
+    match args.io_backend {
+        Backend::Timer => "the four servers are up".into(),
+        Backend::Http => "the four servers are up, waiting on the upstream".into(),
+    }
+}
+
+/// One port per name from `base`, each checked before anything starts, so
+/// a taken port is named plainly and nothing is left half-started.
+fn free_ports(base: u16, names: &[&str]) -> Result<Vec<u16>> {
+    let ports: Vec<u16> = (0..names.len() as u16).map(|i| base + i).collect();
+    for (port, name) in ports.iter().zip(names) {
+        net::bind("127.0.0.1", *port).map_err(|e| CliError::Failed(format!("{name} cannot have its port: {e}")))?;
     }
     Ok(ports)
 }
@@ -106,28 +167,29 @@ fn print_row(variant: &str, url: &str) {
 #[cfg(feature = "containers")]
 fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()> {
     stop_on_hangup();
-    images::make(&VARIANTS, &args.tag, stop)?;
-    let limits = containers::Limits { cpus: args.cpus, memory: args.memory };
-    let knobs = Knobs { io_ms: args.io_ms, db_ms: args.db_ms, cpu_rounds: args.cpu_rounds };
-    let pid = std::process::id().to_string();
-    let host = containers::hostname();
-    let mut started = Vec::with_capacity(VARIANTS.len());
+    let names = args.names();
+    images::make(&names, &args.tag, stop)?;
+    let mut flags = args.knobs().args();
+    let mut started = Vec::with_capacity(names.len());
+    if args.io_backend == Backend::Http {
+        let upstream = start_container(args, UPSTREAM, ports[VARIANTS.len()], &[], stop)?;
+        // The servers reach it container to container, on Docker's bridge
+        // network, by address: the images have no resolver configuration to
+        // rely on, and the host's mapped port is not the container's.
+        let ip = upstream.get_bridge_ip_address().map_err(|e| CliError::Failed(format!("the upstream's container has no address: {e}")))?;
+        flags.extend(http_backend(&format!("http://{ip}:{}", containers::PORT)));
+        started.push((UPSTREAM, upstream));
+    }
     for (variant, port) in VARIANTS.iter().zip(ports) {
-        if stop.load(Ordering::SeqCst) {
-            return Err(CliError::Interrupted);
-        }
-        let container = containers::request(variant, &args.tag, limits, &knobs.args())
-            .with_mapped_port(*port, containers::PORT.tcp())
-            .with_container_name(format!("kit-{variant}-{pid}"))
-            .with_label(containers::RUN_LABEL, pid.as_str())
-            .with_label(containers::HOST_LABEL, host.as_str())
-            .start()
-            .map_err(|e| CliError::Failed(format!("{variant}'s container did not start: {e}")))?;
+        started.push((*variant, start_container(args, variant, *port, &flags, stop)?));
         print_row(variant, &format!("http://127.0.0.1:{port}"));
-        started.push((*variant, container));
+    }
+    if args.io_backend == Backend::Http {
+        print_row(UPSTREAM, &format!("http://127.0.0.1:{}", ports[VARIANTS.len()]));
     }
     eprintln!(
-        "the four servers are up, each in a container with {} CPU and {} MiB; Ctrl-C removes them",
+        "{}, each in a container with {} CPU and {} MiB; Ctrl-C removes them",
+        up_line(args),
         args.cpus,
         args.memory >> 20
     );
@@ -137,19 +199,37 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
         checks += 1;
         // Asking Docker costs more than reading a pid: once a second.
         if checks % 10 == 0 {
-            for (variant, container) in &started {
+            for (name, container) in &started {
                 if !container.is_running().unwrap_or(false) {
                     let said = container.stdout_to_vec().map(|o| String::from_utf8_lossy(&o).into_owned()).unwrap_or_default();
                     let tail: Vec<&str> = said.lines().rev().take(15).collect();
                     let tail: Vec<&str> = tail.into_iter().rev().collect();
-                    return Err(CliError::Failed(format!("{variant}'s container stopped; its last lines:\n{}", tail.join("\n"))));
+                    return Err(CliError::Failed(format!("{name}'s container stopped; its last lines:\n{}", tail.join("\n"))));
                 }
             }
         }
     }
-    eprintln!("removing the four containers");
+    eprintln!("removing the {} containers", started.len());
     drop(started);
     Ok(())
+}
+
+/// `kit-<name>:<tag>` in a container named `kit-<name>-<kit's pid>`, with
+/// the run's labels, its port mapped to `port` on the host.
+#[cfg(feature = "containers")]
+fn start_container(args: &Args, name: &str, port: u16, flags: &[String], stop: &AtomicBool) -> Result<testcontainers::Container<testcontainers::GenericImage>> {
+    if stop.load(Ordering::SeqCst) {
+        return Err(CliError::Interrupted);
+    }
+    let pid = std::process::id().to_string();
+    let limits = containers::Limits { cpus: args.cpus, memory: args.memory };
+    containers::request(name, &args.tag, limits, flags)
+        .with_mapped_port(port, containers::PORT.tcp())
+        .with_container_name(format!("kit-{name}-{pid}"))
+        .with_label(containers::RUN_LABEL, pid.as_str())
+        .with_label(containers::HOST_LABEL, containers::hostname().as_str())
+        .start()
+        .map_err(|e| CliError::Failed(format!("{name}'s container did not start: {e}")))
 }
 
 /// Built without the `containers` feature: testcontainers (and its Docker
@@ -188,6 +268,6 @@ fn serve_until_stopped(started: &mut [Started], stop: &AtomicBool) -> Result<()>
         }
         std::thread::sleep(WATCH_EVERY);
     }
-    eprintln!("stopping the four servers");
+    eprintln!("stopping the {} processes", started.len());
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use kit::harness::{is_alive, signal};
+use kit::harness::{get, is_alive, signal};
 use kit::os;
 use predicates::prelude::*;
 
@@ -168,21 +168,29 @@ fn up_containers_without_docker_says_so_in_one_line() {
     kit().args(["up", "--cpus", "1"]).assert().code(2).stderr(predicate::str::contains("--containers"));
 }
 
-#[test]
-fn up_serves_until_ctrl_c_and_health_sees_all_four() {
+/// `kit up ARGS` on `n` free ports, once it said `ready`: the base port and the run.
+fn up_on_free_ports(args: &[&str], n: u16, ready: &str) -> (u16, Spawned) {
     // Ports found free can be taken before kit binds them: a port in use
     // (kit's own clear error) means another pick, at most three.
-    let (base, mut up) = (0..3)
+    (0..3)
         .find_map(|_| {
-            let base = free_ports(4);
-            let mut up = Spawned::kit(&["up", "--base-port", &base.to_string()]);
-            match up.stderr_or_exit("the four servers are up", QUICK) {
+            let base = free_ports(n);
+            let base_arg = base.to_string();
+            let mut all = vec!["up", "--base-port", base_arg.as_str()];
+            all.extend_from_slice(args);
+            let mut up = Spawned::kit(&all);
+            match up.stderr_or_exit(ready, QUICK) {
                 Ok(()) => Some((base, up)),
                 Err(early) if early.contains("is already in use") => None,
                 Err(early) => panic!("{early}"),
             }
         })
-        .expect("three picks of free ports were all taken before kit could bind them");
+        .expect("three picks of free ports were all taken before kit could bind them")
+}
+
+#[test]
+fn up_serves_until_ctrl_c_and_health_sees_all_four() {
+    let (base, mut up) = up_on_free_ports(&[], 4, "the four servers are up");
     let urls: Vec<String> = (0..4).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
     kit()
         .arg("health")
@@ -196,6 +204,37 @@ fn up_serves_until_ctrl_c_and_health_sees_all_four() {
     signal(up.pid(), libc::SIGINT);
     assert_eq!(up.wait(QUICK).code(), Some(0), "{}", up.stderr());
     assert_all_gone(&servers);
+}
+
+/// `--io-backend http`: the upstream on the fifth port, and each server's
+/// waits are requests to it (its /metrics says so, and the upstream counts
+/// both waits of a /parallel). Ctrl-C stops all five.
+#[test]
+fn up_on_the_upstream_runs_five_and_each_server_waits_on_it() {
+    let (base, mut up) = up_on_free_ports(&["--io-backend", "http", "--io-ms", "50"], 5, "waiting on the upstream");
+    let addr = |i: u16| std::net::SocketAddr::from(([127, 0, 0, 1], base + i));
+    let (status, health) = get(addr(4), "/health", QUICK).unwrap();
+    assert!(status == 200 && health.contains("upstream"), "the fifth port: {health}");
+    for i in 0..4 {
+        let before = get(addr(4), "/metrics", QUICK).unwrap().1;
+        let (status, body) = get(addr(i), "/parallel", QUICK).unwrap();
+        assert_eq!(status, 200, "port {}: {body}", base + i);
+        let metrics = get(addr(i), "/metrics", QUICK).unwrap().1;
+        assert!(metrics.contains(r#""io_backend":"http""#), "port {}: {metrics}", base + i);
+        let after = get(addr(4), "/metrics", QUICK).unwrap().1;
+        // /metrics is not counted: the difference is the two waits.
+        assert_eq!(requests_total(&after) - requests_total(&before), 2, "port {}: both waits of a /parallel reach the upstream", base + i);
+    }
+    let processes = up.children();
+    assert_eq!(processes.len(), 5, "{processes:?}");
+    signal(up.pid(), libc::SIGINT);
+    assert_eq!(up.wait(QUICK).code(), Some(0), "{}", up.stderr());
+    assert_all_gone(&processes);
+}
+
+fn requests_total(metrics: &str) -> u64 {
+    let json: serde_json::Value = serde_json::from_str(metrics).unwrap_or_else(|e| panic!("{e}: {metrics}"));
+    json["requests_total"].as_u64().unwrap_or_else(|| panic!("no requests_total: {metrics}"))
 }
 
 /// Starts `kit ARGS`, waits for `started` on its stderr, checks it runs
