@@ -61,9 +61,46 @@ pub struct Args {
     /// One I/O wait, in milliseconds (/parallel makes two).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub io_ms: u64,
+    /// After its answer, does a connection stay open (keep-alive) or does
+    /// the server close it (close)? `auto`: keep-alive on a server without a
+    /// slot limit, close on a slot server (where an idle kept-alive
+    /// connection can hold a slot).
+    #[arg(long, value_enum, default_value_t = Connections::Auto)]
+    pub connections: Connections,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What happens to a connection once its request is answered.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Connections {
+    Auto,
+    /// Kept open, as any HTTP/1.1 client does, until the last answer is in;
+    /// then the client closes them all, after the clock has stopped.
+    KeepAlive,
+    /// Each request says `Connection: close`: the server closes its end
+    /// after answering, and that teardown is inside the measured time.
+    Close,
+}
+
+impl Connections {
+    /// `Auto` made concrete for a server with `slots`.
+    fn resolve(self, slots: Option<u64>) -> Connections {
+        match (self, slots) {
+            (Connections::Auto, None) => Connections::KeepAlive,
+            (Connections::Auto, Some(_)) => Connections::Close,
+            (chosen, _) => chosen,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Connections::KeepAlive => "kept alive; all closed by the client after the last answer, outside the clock",
+            Connections::Close | Connections::Auto => "Connection: close; the server closes each after its answer, inside the clock",
+        }
+    }
 }
 
 /// One thing the run promises, and whether it held.
@@ -92,6 +129,8 @@ pub struct StressReport {
     pub floor_s: f64,
     /// The slot model: ceil(N / slots) x floor.
     pub model_s: f64,
+    /// `keep-alive` or `close` (`--connections`, `auto` resolved).
+    pub connections: Connections,
     /// The server's own time for one request (p50 of its handler times).
     pub handler_p50_ms: Option<f64>,
     pub ok: u64,
@@ -160,6 +199,7 @@ pub fn measure(args: &Args) -> Result<StressReport> {
     let io = Duration::from_millis(args.io_ms);
     let floor = if started.slots.is_none() { io } else { io * 2 };
     let model = SlotModel::new(args.n, floor, started.slots);
+    let connections = args.connections.resolve(started.slots);
     if model.predicted() > MAX_MODEL {
         return Err(CliError::Failed(format!(
             "the slot model predicts {:.0} s for {} x {PATH} on {} (ceil({} / {}) x {:.3} s), over the {} s a stress run may take: lower --n or --io-ms",
@@ -186,7 +226,7 @@ pub fn measure(args: &Args) -> Result<StressReport> {
     let progress = |done: u64| bar.set_position(done);
     let path = format!("{PATH}?io_ms={}", args.io_ms);
     let burst = std::thread::scope(|s| {
-        let burst = s.spawn(|| burst::burst_with_progress(&started.server, &path, args.n, deadline, Some(&progress)));
+        let burst = s.spawn(|| burst::burst_with(&started.server, &path, args.n, deadline, connections == Connections::KeepAlive, Some(&progress)));
         // Ctrl-C or SIGTERM: stop the server and leave at once, without
         // waiting for a burst that may have seconds to go.
         while !burst.is_finished() {
@@ -202,7 +242,7 @@ pub fn measure(args: &Args) -> Result<StressReport> {
     bar.finish_and_clear();
     let burst = burst.map_err(|e| CliError::Failed(died(&started.server, &e.0)))?;
     let queue = os::listen_queue_drops().zip(queue_before).map(|(after, before)| after.since(&before).into());
-    Ok(judge(args, &burst, model, open_files, queue))
+    Ok(judge(args, &burst, model, connections, open_files, queue))
 }
 
 /// The server's own last words when the burst failed because it died.
@@ -229,7 +269,7 @@ fn open_files_for(n: u64) -> Result<u64> {
     )))
 }
 
-fn judge(args: &Args, burst: &Burst, model: SlotModel, open_files: u64, queue: Option<ListenQueueCounts>) -> StressReport {
+fn judge(args: &Args, burst: &Burst, model: SlotModel, connections: Connections, open_files: u64, queue: Option<ListenQueueCounts>) -> StressReport {
     let client_rss = os::peak_rss_bytes_self();
     let total = burst.total.as_secs_f64();
     let floor = model.t.as_secs_f64();
@@ -278,6 +318,7 @@ fn judge(args: &Args, burst: &Burst, model: SlotModel, open_files: u64, queue: O
         total_s: total,
         floor_s: floor,
         model_s: predicted,
+        connections,
         handler_p50_ms: burst.handler_time().map(|t| t.as_secs_f64() * 1000.0),
         ok: burst.ok,
         errors: burst.errors,
@@ -329,7 +370,7 @@ fn human(r: &StressReport) -> String {
     };
     let mut out = format!(
         "stress {n} x {path} at {variant} (io {io} ms, slots {slots})\n  \
-         connect      all {n} connections opened in {connect:.3} s, before the clock starts\n  \
+         connect      all {n} connections opened in {connect:.3} s, before the clock starts; {conns}\n  \
          total        {total:.3} s  (I/O floor {floor:.3} s, slot model {model:.3} s; the server's own time per request {handler})\n  \
          answered     {ok} of {n}\n  \
          in flight    {peak} at once (the server's peak_in_flight)\n  \
@@ -342,6 +383,7 @@ fn human(r: &StressReport) -> String {
         variant = r.variant,
         io = r.io_ms,
         connect = r.connect_s,
+        conns = r.connections.describe(),
         total = r.total_s,
         floor = r.floor_s,
         model = r.model_s,

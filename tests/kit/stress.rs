@@ -55,6 +55,8 @@ fn async_native_holds_2000_in_flight_at_once_with_no_errors() {
     assert_eq!((num(&r, "ok"), num(&r, "errors")), (2000.0, 0.0), "{r:#}");
     assert_eq!(num(&r, "peak_in_flight"), 2000.0, "{r:#}");
     assert!(r["error_kinds"].as_object().unwrap().is_empty(), "{r:#}");
+    // `auto` on a server without slots: connections kept alive until the clock stops.
+    assert_eq!(r["connections"], "keep-alive", "{r:#}");
     // Timing, generous: one round of the floor, and noise on 2 shared cores.
     let (total, floor) = (num(&r, "total_s"), num(&r, "floor_s"));
     assert!(total >= floor * 0.95 && total < floor * 3.0, "total {total} s vs floor {floor} s: {r:#}");
@@ -74,6 +76,8 @@ fn four_slot_servers_answer_every_request_late_as_the_model_predicts() {
         assert_eq!((num(&r, "ok"), num(&r, "errors")), (40.0, 0.0), "{variant}: {r:#}");
         assert_eq!(num(&r, "peak_in_flight"), 4.0, "{variant}: {r:#}");
         assert!(check_passed(&r, "slots held"), "{variant}: {r:#}");
+        // `auto` on a slot server: each request says Connection: close.
+        assert_eq!(r["connections"], "close", "{variant}: {r:#}");
         let (total, model) = (num(&r, "total_s"), num(&r, "model_s"));
         assert!((model - 0.5).abs() < 1e-9, "{variant}: model {model}");
         assert!(total >= model * 0.9 && total < model * 3.0, "{variant}: total {total} s vs model {model} s: {r:#}");
@@ -94,7 +98,7 @@ fn a_run_the_model_says_is_too_long_is_refused_up_front() {
 
 #[test]
 fn bad_arguments_are_usage_errors() {
-    for args in [&["--n", "0"][..], &["--n", "20001"], &["--variant", "nope"], &["--io-ms", "-5"]] {
+    for args in [&["--n", "0"][..], &["--n", "20001"], &["--variant", "nope"], &["--io-ms", "-5"], &["--connections", "sometimes"]] {
         Command::cargo_bin("kit").unwrap().arg("stress").args(args).timeout(RUN_WITHIN).assert().code(2);
     }
 }

@@ -26,6 +26,7 @@ use crate::latency::{Latencies, Summary};
 use kit_serve::metrics::{MetricsSnapshot, Peaks, ProcessWatcher};
 use crate::loadgen::{self, Progress};
 use crate::http1;
+use crate::wire;
 use kit_serve::net;
 use crate::slots::{Row, SlotModel};
 
@@ -195,10 +196,27 @@ pub fn burst_with_progress(
     deadline: Duration,
     progress: Option<Progress<'_>>,
 ) -> Result<Burst> {
+    burst_with(server, path, n, deadline, false, progress)
+}
+
+/// `burst_with_progress`, saying whether each request keeps its
+/// connection alive. Without (every burst but `kit stress`'s), each request
+/// says `Connection: close` and the server closes its end after answering,
+/// inside the measured time: on a 4-slot blocking server an idle kept-alive
+/// connection would hold a slot. With `keep_alive`, no side closes until
+/// the clock has stopped (see [`wire`]).
+pub fn burst_with(
+    server: &impl Target,
+    path: &str,
+    n: u64,
+    deadline: Duration,
+    keep_alive: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<Burst> {
     net::raise_open_files_limit();
     let before = server.reset_metrics()?;
     let watcher = server.pid().map(ProcessWatcher::start);
-    let outcome = runtime()?.block_on(fire(server.url(), path, n, deadline, progress))?;
+    let outcome = runtime()?.block_on(fire(server.url(), path, n, deadline, keep_alive, progress))?;
     let watched = watcher.map(ProcessWatcher::stop);
     let after = server.metrics().map_err(|e| {
         HarnessError(format!("{e}\n(the server stopped answering during the burst: {})", outcome.summary()))
@@ -229,42 +247,43 @@ struct Outcome {
     spans: Vec<Span>,
 }
 
-/// One request: when it was sent, when it came back, and its status or
-/// failure kind.
-type Answer = (Instant, Instant, std::result::Result<u16, &'static str>);
+/// One request: when it was sent, when it came back, its status or failure
+/// kind, and its socket, still open (closed after the last answer).
+type Answer = (Instant, Instant, std::result::Result<u16, &'static str>, Option<tokio::net::TcpStream>);
 
 /// Opens all `n` connections, then sends all `n` requests at once. Opening
 /// a connection costs the client more than writing a request (1000 connects
 /// take a few hundred ms on 2 cores): connecting first keeps that ramp out of
 /// the burst, so every request is in flight within a few ms and
 /// `peak_in_flight` measures the server's slots, not the client's pace.
-async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Option<Progress<'_>>) -> Result<Outcome> {
-    let get = http1::resolve(&format!("{base}{path}"), false, deadline)
+/// One task per request (connection, request and answer), through the
+/// lean client of [`wire`].
+async fn fire(base: &str, path: &str, n: u64, deadline: Duration, keep_alive: bool, progress: Option<Progress<'_>>) -> Result<Outcome> {
+    let get = http1::resolve(&format!("{base}{path}"), keep_alive, deadline)
         .await
         .map_err(|e| HarnessError(e.to_string()))?;
-    let get = Arc::new(get);
+    let (addr, request): (_, Arc<[u8]>) = (get.addr, get.wire_request().into());
     let until = tokio::time::Instant::now() + deadline;
     let go = Arc::new(Barrier::new(n as usize + 1));
     let done = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..n)
         .map(|_| {
-            let (get, go, done) = (get.clone(), go.clone(), done.clone());
+            let (request, go, done) = (request.clone(), go.clone(), done.clone());
             tokio::spawn(async move {
-                // The connection's I/O runs in this task too (`drive`): one
-                // task per request, not two, at up to 10,000 requests.
-                let connected = tokio::time::timeout_at(until, http1::connect_inline(get.addr)).await;
+                let connected = tokio::time::timeout_at(until, wire::connect(addr)).await;
                 go.wait().await;
                 let sent = Instant::now();
-                let result = match connected {
-                    Ok(Ok((mut sender, connection))) => {
-                        let exchange = http1::drive(connection, http1::exchange(&mut sender, &get));
-                        tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(loadgen::TIMEOUT_KIND))
+                let (result, socket) = match connected {
+                    Ok(Ok(mut socket)) => {
+                        let exchange = wire::exchange(&mut socket, &request);
+                        let result = tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(loadgen::TIMEOUT_KIND));
+                        (result, Some(socket))
                     }
-                    Ok(Err(kind)) => Err(kind),
-                    Err(_) => Err(loadgen::TIMEOUT_KIND),
+                    Ok(Err(kind)) => (Err(kind), None),
+                    Err(_) => (Err(loadgen::TIMEOUT_KIND), None),
                 };
                 done.fetch_add(1, Ordering::Relaxed);
-                (sent, Instant::now(), result)
+                (sent, Instant::now(), result, socket)
             })
         })
         .collect();
@@ -272,7 +291,9 @@ async fn fire(base: &str, path: &str, n: u64, deadline: Duration, progress: Opti
 }
 
 /// Releases the requests once every connection is open, then waits for
-/// each of them: the coordinator's half of [`fire`].
+/// each of them: the coordinator's half of [`fire`]. The sockets are
+/// closed after the clock stops: closing 10,000 of them is the client's
+/// work, and on shared cores it would slow the server it measures.
 async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> Result<Outcome> {
     let connecting = Instant::now();
     go.wait().await;
@@ -288,9 +309,14 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
         spans: Vec::with_capacity(tasks.len()),
     };
     let mut answers = Vec::with_capacity(tasks.len());
+    let mut sockets = Vec::with_capacity(tasks.len());
     for task in tasks {
-        answers.push(task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?);
+        let (sent, back, result, socket) = task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?;
+        answers.push((sent, back, result));
+        sockets.extend(socket);
     }
+    outcome.total = started.elapsed();
+    drop(sockets);
     // The burst's clock starts at its first send (every task sends right
     // after the same barrier, within a few ms of each other).
     let first = answers.iter().map(|(sent, _, _)| *sent).min().unwrap_or(started);
@@ -309,7 +335,6 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
             }
         }
     }
-    outcome.total = started.elapsed();
     Ok(outcome)
 }
 

@@ -1,8 +1,9 @@
 //! One HTTP/1.1 connection at a time, straight on hyper: the client of the
-//! burst, the CPU probe, `kit bench` and `kit attack`. No pool that could
-//! open, reuse or hide a connection: the caller holds each connection and
-//! decides when it ends (bench keeps one per worker, attack keeps its idle
-//! ones in a pool of its own, the burst uses each once).
+//! CPU probe, `kit bench` and `kit attack` (the burst has its own, leaner
+//! one: [`crate::wire`]). No pool that could open, reuse or hide a
+//! connection: the caller holds each connection and decides when it ends
+//! (bench keeps one per worker, attack keeps its idle ones in a pool of its
+//! own).
 //!
 //! Why hyper rather than reqwest: no pool, no per-request URL parsing, no
 //! headers beyond the ones below. Measured on 2 cores (client and an axum
@@ -48,6 +49,12 @@ impl Get {
 
     pub fn keep_alive(&self) -> bool {
         self.keep_alive
+    }
+
+    /// The same GET as bytes for [`crate::wire`].
+    pub fn wire_request(&self) -> Vec<u8> {
+        let target = self.path.path_and_query().map_or("/", |pq| pq.as_str());
+        crate::wire::request(target, self.host.to_str().unwrap_or_default(), self.keep_alive)
     }
 
     pub fn request(&self) -> Request<Empty<Bytes>> {

@@ -8,7 +8,8 @@
 //! ## Layout
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
 //! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
-//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the client of the burst, the CPU probe, `bench` and `attack`).
+//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the CPU probe, `bench` and `attack`).
+//! - [`wire`]: the burst's client, one GET per connection by hand, sockets closed after the last answer.
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
 //! - [`capacity`], [`little`]: open-loop attacks at rising rates, and Little's law measured on the server's own /metrics.
 //! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any http:// URL; loadgen holds their URL parser and rules.
@@ -39,3 +40,4 @@ pub mod probe;
 pub mod series;
 pub mod slots;
 pub mod table;
+pub mod wire;
