@@ -198,7 +198,7 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
         std::thread::sleep(WATCH_EVERY);
         checks += 1;
         // Asking Docker costs more than reading a pid: once a second.
-        if checks % 10 == 0 {
+        if checks.is_multiple_of(10) {
             for (name, container) in &started {
                 if !container.is_running().unwrap_or(false) {
                     let said = container.stdout_to_vec().map(|o| String::from_utf8_lossy(&o).into_owned()).unwrap_or_default();

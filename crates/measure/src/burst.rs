@@ -7,7 +7,8 @@
 //!
 //! All N connections are opened before the first request is written, so the
 //! N requests reach the server within milliseconds of each other; the time
-//! that took is kept apart (`connect`) and is not part of `total`.
+//! that took is kept apart (`connect`) and is not part of `total`. The
+//! client closes its sockets only after the last answer (see [`crate::wire`]).
 //!
 //! What counts as an error is stricter here than in the load generators:
 //! anything but a 2xx ([`loadgen::is_contract_answer`]), because a burst asks

@@ -10,14 +10,9 @@
 //! /health server sharing them, 50 connections): through reqwest the closed
 //! loop got 0.39-0.44 of wrk's requests/s; through hyper, 0.81-1.04. A load
 //! generator that eats the server's CPU under-reports the server.
-//!
-//! The split matters to the burst: `connect` is the TCP handshake, `exchange`
-//! is one request and its whole response, so a burst can open every
-//! connection first and then send every request at once.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty};
@@ -77,54 +72,15 @@ impl Get {
 /// caller) and a connection future that does the socket I/O; the latter runs
 /// on its own task until the server or the caller drops the connection.
 pub async fn connect(addr: SocketAddr) -> Result<Sender, &'static str> {
-    let (sender, connection) = open(addr, &hyper::client::conn::http1::Builder::new()).await?;
-    tokio::spawn(connection);
-    Ok(sender)
-}
-
-/// The socket I/O of one connection, for a caller that drives it itself.
-pub type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// The read buffer of a [`connect_inline`] connection. The contract's
-/// answers are a few hundred bytes (a status line, four headers, a short
-/// JSON body). hyper's adaptive buffer starts at 8 KB: at 10,000
-/// connections this exact one measured 32 MB less client RSS (165 to 133 MB).
-pub const INLINE_READ_BUF: usize = 1024;
-
-/// [`connect`] for a burst of thousands of short answers: the connection
-/// future is handed back instead of spawned, for a caller that drives it in
-/// the same task as its request ([`drive`]), and it reads into an exact
-/// [`INLINE_READ_BUF`]. One task and one small buffer per connection.
-/// (bench and attack keep [`connect`]: they load any URL, whose answers
-/// may be large.)
-pub async fn connect_inline(addr: SocketAddr) -> Result<(Sender, Connection), &'static str> {
-    open(addr, hyper::client::conn::http1::Builder::new().read_buf_exact_size(Some(INLINE_READ_BUF))).await
-}
-
-async fn open(addr: SocketAddr, builder: &hyper::client::conn::http1::Builder) -> Result<(Sender, Connection), &'static str> {
     let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| loadgen::error_kind(&e))?;
     // Small requests and responses: never wait for Nagle.
     let _ = stream.set_nodelay(true);
-    let (sender, connection) = builder.handshake(TokioIo::new(stream)).await.map_err(|e| loadgen::error_kind(&e))?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| loadgen::error_kind(&e))?;
     // Its errors surface to the caller through the sender.
-    Ok((sender, Box::pin(async move {
+    tokio::spawn(async move {
         let _ = connection.await;
-    })))
-}
-
-/// Runs `work` (requests on the connection's sender) while driving the
-/// connection's I/O in the same task; returns `work`'s output. The
-/// connection is dropped (closed) once `work` is done.
-pub async fn drive<T>(connection: Connection, work: impl Future<Output = T>) -> T {
-    tokio::pin!(work);
-    let mut connection = Some(connection);
-    loop {
-        tokio::select! {
-            out = &mut work => return out,
-            // Once the connection has ended, `work` learns why through its sender.
-            () = async { connection.as_mut().expect("polled only while Some").await }, if connection.is_some() => connection = None,
-        }
-    }
+    });
+    Ok(sender)
 }
 
 /// Sends `get` on `sender` and reads the body to the end, frame by frame:

@@ -87,9 +87,12 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result
     stream.read_buf(buf).await
 }
 
-/// The status, the head's length and the body's length (`None`: not
-/// given), once the whole head is in `buf`; `Ok(None)` while it is not.
-fn parse_head(buf: &[u8]) -> Result<Option<(u16, usize, Option<usize>)>, &'static str> {
+/// An answer's status, its head's length, and its body's length (`None`:
+/// not given).
+type Head = (u16, usize, Option<usize>);
+
+/// The [`Head`] once the whole head is in `buf`; `Ok(None)` while it is not.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(buf) {
