@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use kit::harness::{get, is_alive, signal};
+use kit::harness::{get, is_alive, signal, Remote, Target};
 use kit::os;
 use predicates::prelude::*;
 
@@ -212,29 +212,26 @@ fn up_serves_until_ctrl_c_and_health_sees_all_four() {
 #[test]
 fn up_on_the_upstream_runs_five_and_each_server_waits_on_it() {
     let (base, mut up) = up_on_free_ports(&["--io-backend", "http", "--io-ms", "50"], 5, "waiting on the upstream");
-    let addr = |i: u16| std::net::SocketAddr::from(([127, 0, 0, 1], base + i));
-    let (status, health) = get(addr(4), "/health", QUICK).unwrap();
+    let remote = |i: u16| Remote::new(&format!("http://127.0.0.1:{}", base + i)).unwrap();
+    let upstream = remote(4);
+    let (status, health) = get(upstream.addr(), "/health", QUICK).unwrap();
     assert!(status == 200 && health.contains("upstream"), "the fifth port: {health}");
     for i in 0..4 {
-        let before = get(addr(4), "/metrics", QUICK).unwrap().1;
-        let (status, body) = get(addr(i), "/parallel", QUICK).unwrap();
+        let server = remote(i);
+        let before = upstream.metrics().unwrap();
+        let (status, body) = get(server.addr(), "/parallel", QUICK).unwrap();
         assert_eq!(status, 200, "port {}: {body}", base + i);
-        let metrics = get(addr(i), "/metrics", QUICK).unwrap().1;
-        assert!(metrics.contains(r#""io_backend":"http""#), "port {}: {metrics}", base + i);
-        let after = get(addr(4), "/metrics", QUICK).unwrap().1;
+        let metrics = server.metrics().unwrap();
+        assert_eq!(metrics.io_backend, "http", "port {}: {metrics:?}", base + i);
         // /metrics is not counted: the difference is the two waits.
-        assert_eq!(requests_total(&after) - requests_total(&before), 2, "port {}: both waits of a /parallel reach the upstream", base + i);
+        let after = upstream.metrics().unwrap();
+        assert_eq!(after.requests_total - before.requests_total, 2, "port {}: both waits of a /parallel reach the upstream", base + i);
     }
     let processes = up.children();
     assert_eq!(processes.len(), 5, "{processes:?}");
     signal(up.pid(), libc::SIGINT);
     assert_eq!(up.wait(QUICK).code(), Some(0), "{}", up.stderr());
     assert_all_gone(&processes);
-}
-
-fn requests_total(metrics: &str) -> u64 {
-    let json: serde_json::Value = serde_json::from_str(metrics).unwrap_or_else(|e| panic!("{e}: {metrics}"));
-    json["requests_total"].as_u64().unwrap_or_else(|| panic!("no requests_total: {metrics}"))
 }
 
 /// Starts `kit ARGS`, waits for `started` on its stderr, checks it runs

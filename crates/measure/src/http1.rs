@@ -72,9 +72,7 @@ impl Get {
 /// caller) and a connection future that does the socket I/O; the latter runs
 /// on its own task until the server or the caller drops the connection.
 pub async fn connect(addr: SocketAddr) -> Result<Sender, &'static str> {
-    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| loadgen::error_kind(&e))?;
-    // Small requests and responses: never wait for Nagle.
-    let _ = stream.set_nodelay(true);
+    let stream = crate::wire::connect(addr).await?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| loadgen::error_kind(&e))?;
     // Its errors surface to the caller through the sender.
     tokio::spawn(async move {
