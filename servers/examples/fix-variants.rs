@@ -12,6 +12,9 @@
 //!   a per-core permit inside the blocking job; `uncapped` has no cap;
 //!   `permit-in-future` holds the permit in the handler's future, which a
 //!   client that gives up drops while the job computes on.
+//! - `--declare-slots N`: the fix is complete, but /metrics still declares
+//!   N slots (the trap's `Some(worker_threads)` left in place): the grade
+//!   must not tick a server whose declaration its own count contradicts.
 //!
 //! Run: `cargo run -p kit-servers --example fix-variants -- --waits sequential`
 
@@ -55,6 +58,9 @@ struct Args {
     waits: Waits,
     #[arg(long, value_enum, default_value = "capped")]
     cpu: Cpu,
+    /// The slots /metrics declares (none: unbounded, as a fixed server says).
+    #[arg(long)]
+    declare_slots: Option<u64>,
     /// Tokio worker threads.
     #[arg(long, env = "KIT_WORKER_THREADS", default_value_t = 4)]
     worker_threads: u64,
@@ -136,7 +142,7 @@ fn run(args: Args) -> Result<(), net::Error> {
         let checksum = compute(cpu, p.cpu_rounds).await;
         Json(Work::computed(&p, p.cpu_rounds, checksum, started))
     };
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), None)?;
+    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), args.declare_slots)?;
     let work = Router::new()
         .route(Endpoint::Health.path(), get(health))
         .route(Endpoint::Parallel.path(), get(parallel))

@@ -10,6 +10,12 @@
 //! the hint whose lesson the measurement missed; a server that crashed is
 //! reported as crashed, in its own words, with no hint.
 //!
+//! A tick is earned only by a server that has the property it names: every
+//! burst (checks 1, 2 and 4) also counts the OS threads, before the load and
+//! during it, so a time bought with threads fails where it was bought; and
+//! the slots a server declares in /metrics must not be contradicted by the
+//! `peak_in_flight` it measured.
+//!
 //! The grade runs with short waits (io 100 ms, db 60 ms) so a learner gets an
 //! answer in seconds; the lesson is the same at any scale. Check 4 waits
 //! 300 ms, so that 1000 requests can all arrive inside one wait.
@@ -26,7 +32,7 @@ use crate::burst::{burst, Burst};
 use crate::expect::Band;
 use crate::harness::{Server, Target};
 use crate::probe::{cancelled_cpu_jobs, health_under_cpu_load};
-use crate::slots::{whole_ms, SlotModel};
+use crate::slots::{rounds, whole_ms, SlotModel};
 
 /// The grade's I/O unit and database wait.
 pub const IO_MS: u64 = 100;
@@ -239,11 +245,11 @@ fn report(b: &Burst) -> String {
         "  measured: {total:.3} s for {n} x {path}{answered}; {t} ms per request inside its handler (the \
          server's own p50, from /metrics); peak_in_flight {peak} (exact: the most requests inside handlers \
          at the same moment)\n  \
-         slot model: {n} requests of {t} ms on {peak} slots = {rounds} rounds x {t} ms = {pred:.3} s; \
+         slot model: {n} requests of {t} ms on {peak} slots = {rounds} x {t} ms = {pred:.3} s; \
          measured {done} x {t} ms / {total:.3} s = about {seen:.1} requests waiting at once",
         n = b.n,
         path = b.path,
-        rounds = model.rounds(),
+        rounds = rounds(model.rounds()),
         pred = model.rounds() as f64 * t as f64 / 1000.0,
     )
 }
@@ -324,13 +330,42 @@ fn expect_one_round(b: &Burst, r: &Round) {
             r.slots_hint,
         );
     }
+    expect_declared_slots_hold(b);
+}
+
+/// The slots a server declares in /metrics are what the kit's tables and
+/// predictions use for it: a declaration the exact count contradicts fails,
+/// even when every time is right.
+fn expect_declared_slots_hold(b: &Burst) {
+    let peak = b.peak_in_flight();
+    let Some(declared) = b.after.slots.filter(|&s| peak > s) else { return };
+    fail(
+        &format!("the server declares {declared} slots in /metrics, and {peak} requests waited at once"),
+        &format!(
+            "{}\n  meaning: the waits yield now (good), so threads no longer bound the slots, yet /metrics still \
+             says slots {declared}. Every table and prediction the kit makes for this server starts from that \
+             declaration: with {declared} slots the model predicts {} for this burst, where it took one. \
+             Declare what the server now has: unbounded slots.\n  goal: /metrics slots null (unbounded), or at \
+             least the {peak} measured",
+            report(b),
+            rounds(SlotModel::new(b.n, ms(1), Some(declared)).rounds())
+        ),
+        Next::Hint(5),
+    )
 }
 
 /// Check 1: 100 concurrent /parallel overlap, and so do its two waits.
 pub fn parallel_overlaps(bin: impl AsRef<Path>) {
+    parallel_overlaps_in_env(bin, &[]);
+}
+
+/// Check 1 with extra environment variables for the server (the kit's own
+/// tests use it to prove that `KIT_WORKER_THREADS=100` fails).
+pub fn parallel_overlaps_in_env(bin: impl AsRef<Path>, env: &[(&str, &str)]) {
     let _shared = MACHINE.read().unwrap_or_else(|p| p.into_inner());
-    let mut server = start(bin.as_ref(), IO_MS, &[]);
+    let (mut server, at_rest) = start_on_few_threads(bin.as_ref(), IO_MS, env, 1);
     let b = fire(&mut server, "/parallel", N, DEADLINE);
+    expect_no_thread_per_request(&b, at_rest, 1);
     expect_one_round(
         &b,
         &Round {
@@ -345,9 +380,15 @@ pub fn parallel_overlaps(bin: impl AsRef<Path>) {
 
 /// Check 2: /multi-io (three dependent waits) and /db-simulation scale the same way.
 pub fn multi_io_and_db_scale(bin: impl AsRef<Path>) {
+    multi_io_and_db_scale_in_env(bin, &[]);
+}
+
+/// Check 2 with extra environment variables for the server.
+pub fn multi_io_and_db_scale_in_env(bin: impl AsRef<Path>, env: &[(&str, &str)]) {
     let _shared = MACHINE.read().unwrap_or_else(|p| p.into_inner());
-    let mut server = start(bin.as_ref(), IO_MS, &[]);
+    let (mut server, at_rest) = start_on_few_threads(bin.as_ref(), IO_MS, env, 2);
     let b = fire(&mut server, "/multi-io", N, DEADLINE);
+    expect_no_thread_per_request(&b, at_rest, 2);
     expect_one_round(
         &b,
         &Round {
@@ -359,6 +400,7 @@ pub fn multi_io_and_db_scale(bin: impl AsRef<Path>) {
         },
     );
     let b = fire(&mut server, "/db-simulation", N, DEADLINE);
+    expect_no_thread_per_request(&b, at_rest, 2);
     expect_one_round(
         &b,
         &Round {
@@ -378,7 +420,7 @@ fn threads_at_rest(server: &Server, check: u32) -> u64 {
 
 /// Fails when the server had more than `MAX_THREADS` OS threads before any
 /// load: those threads come from its slot knob, not from the work.
-fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: &str) {
+fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: u32) {
     if at_rest <= MAX_THREADS {
         return;
     }
@@ -388,9 +430,43 @@ fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: &str) {
         &format!("the server started with {at_rest} OS threads, before any request"),
         &format!(
             "  measured: {at_rest} OS threads (read from outside the process) right after it started, with \
-             {flag} {value}; {check} allows {MAX_THREADS}\n  \
+             {flag} {value}; check {check} allows {MAX_THREADS}\n  \
              meaning: these threads exist before any load, so they come from {flag}, not from the work. More \
              threads buy slots one stack at a time; a wait that yields needs no thread at all."
+        ),
+        Next::Hint(5),
+    )
+}
+
+/// Starts the server for a burst check and fails it before any load when its
+/// knob alone costs more than `MAX_THREADS` threads: a burst's time is only
+/// earned with few threads, so every burst check has this exact partner.
+fn start_on_few_threads(bin: &Path, io_ms: u64, env: &[(&str, &str)], check: u32) -> (Server, u64) {
+    let server = start(bin, io_ms, env);
+    let at_rest = threads_at_rest(&server, check);
+    expect_few_threads_at_rest(&server, at_rest, check);
+    (server, at_rest)
+}
+
+/// Fails when the OS threads grew past `MAX_THREADS` during the burst: the
+/// time was bought with a thread per waiting request, not earned by waits
+/// that yield. Read from outside the process, so no noise can fake it.
+fn expect_no_thread_per_request(b: &Burst, at_rest: u64, check: u32) {
+    // A missing thread reading fails closed: a limit nobody can see must not pass.
+    let peak_threads = known_threads(b.peak_threads, check, 5);
+    if peak_threads <= MAX_THREADS {
+        return;
+    }
+    fail(
+        &format!("{} concurrent {} ran on {peak_threads} OS threads", b.n, b.path),
+        &format!(
+            "{}\n  threads: {at_rest} before the burst, {peak_threads} during it (read from outside the process)\n  \
+             meaning: the threads grew with the requests: each waiting request took a thread of its own \
+             (spawn_blocking around a wait, or a pool that grows). peak_in_flight counts requests inside \
+             handlers, not slots: some of those requests were queued inside their handlers for a thread \
+             (tokio's blocking pool stops at 512). A wait that yields costs a parked task, not a thread: \
+             goal <= {MAX_THREADS} threads.",
+            report(b)
         ),
         Next::Hint(5),
     )
@@ -400,9 +476,7 @@ fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: &str) {
 /// core, keeps that cap when clients give up, and adds no thread per request.
 pub fn cpu_does_not_stall(bin: impl AsRef<Path>) {
     let _alone = alone();
-    let mut server = start(bin.as_ref(), IO_MS, &[]);
-    let at_rest = threads_at_rest(&server, 3);
-    expect_few_threads_at_rest(&server, at_rest, "check 3");
+    let (mut server, at_rest) = start_on_few_threads(bin.as_ref(), IO_MS, &[], 3);
     let (clients, cores) = (cpu_clients(), cores() as u64);
     let p = match health_under_cpu_load(&server, clients, CPU_DURATION) {
         Ok(p) if p.cpu_errors == 0 && p.health_errors == 0 => p,
@@ -494,28 +568,9 @@ pub fn cannot_be_gamed_with_threads(bin: impl AsRef<Path>) {
 /// tests use it to prove that `KIT_WORKER_THREADS=1000` fails).
 pub fn cannot_be_gamed_with_threads_in_env(bin: impl AsRef<Path>, env: &[(&str, &str)]) {
     let _alone = alone();
-    let mut server = start(bin.as_ref(), IO_LARGE_MS, env);
-    let at_rest = threads_at_rest(&server, 4);
-    expect_few_threads_at_rest(&server, at_rest, "check 4");
+    let (mut server, at_rest) = start_on_few_threads(bin.as_ref(), IO_LARGE_MS, env, 4);
     let b = fire(&mut server, "/parallel", N_LARGE, DEADLINE_LARGE);
-    // A missing thread reading fails closed: a limit nobody can see must not pass.
-    let peak_threads = known_threads(b.peak_threads, 4, 5);
-    if peak_threads > MAX_THREADS {
-        fail(
-            &format!("1000 concurrent /parallel ran on {peak_threads} OS threads"),
-            &format!(
-                "{}\n  threads: {at_rest} before the burst, {} during it (read from outside the process)\n  \
-                 meaning: the threads grew with the requests: each waiting request took a thread of its own \
-                 (spawn_blocking around a wait, or a pool that grows). peak_in_flight counts requests inside \
-                 handlers, not slots: some of those requests were queued inside their handlers for a thread \
-                 (tokio's blocking pool stops at 512). A wait that yields costs a parked task, not a thread: \
-                 goal <= {MAX_THREADS} threads.",
-                report(&b),
-                peak_threads
-            ),
-            Next::Hint(5),
-        );
-    }
+    expect_no_thread_per_request(&b, at_rest, 4);
     expect_one_round(
         &b,
         &Round {

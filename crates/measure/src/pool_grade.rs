@@ -10,7 +10,9 @@
 //!   1. a burst takes the rounds of the database's capacity, not of a
 //!      smaller pool;
 //!   2. the pool never holds more connections than the database gives;
-//!   3. a burst the pool cannot serve in time gets quick 503s, not a hang.
+//!   3. a burst the pool cannot serve in time gets quick 503s, not a hang
+//!      (sized from the pool the server reports, so that no pool is large
+//!      enough to hide a wait with no bound).
 //!
 //! It needs a real PostgreSQL (`KIT_DATABASE_URL`). Without one the
 //! exercise's grade fails and says how to get one; the solution's tests,
@@ -23,8 +25,8 @@ use crate::burst::{burst, Burst};
 use crate::database;
 use crate::expect::Band;
 use crate::grade::{diagnose, fail, start, Next, IO_MS};
-use crate::harness::Server;
-use crate::slots::{db_binding, SlotModel};
+use crate::harness::{Server, Target};
+use crate::slots::{db_binding, rounds, SlotModel};
 
 /// The burst, and each query's own time (asked for with ?db_ms).
 pub const N: u64 = 100;
@@ -48,11 +50,12 @@ pub enum Without {
 
 const HOW: &str = "set KIT_DATABASE_URL to a PostgreSQL you may use, e.g. \
     `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16` and \
-    KIT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (or `source .ci/postgres.sh; start_throwaway_postgres` \
-    where PostgreSQL is installed), then run the grade again.";
+    KIT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres; or, where PostgreSQL is installed, from the \
+    repository root: `source .ci/postgres.sh && start_throwaway_postgres && (cd exercises/pool && cargo test)` \
+    (a throwaway server, removed when that shell exits). Then run the grade again.";
 
 /// The server under grade on the database, or `None` when the check skips.
-fn server(bin: &Path, check: &str, without: Without) -> Option<Server> {
+fn server(bin: &Path, check: &str, without: Without, env: &[(&str, &str)]) -> Option<Server> {
     if database::url().is_none() {
         match without {
             Without::Skip => {
@@ -70,7 +73,7 @@ fn server(bin: &Path, check: &str, without: Without) -> Option<Server> {
             ),
         }
     }
-    Some(start(bin, IO_MS, &[]))
+    Some(start(bin, IO_MS, env))
 }
 
 fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
@@ -104,7 +107,7 @@ fn report(b: &Burst, t: Duration) -> String {
         "  measured: {total:.3} s for {n} x {path} of {t} ms each; pool size {size}, peak_in_use {peak} (exact, \
          from /metrics), {timeouts} requests gave up waiting for a connection; peak_in_flight {inflight} \
          (requests inside handlers at once)\n  \
-         slot model, with the pool as the slots: {n} x {t} ms / {size} = {rounds} rounds = {pred:.3} s",
+         slot model, with the pool as the slots: {n} x {t} ms / {size} = {rounds} = {pred:.3} s",
         total = b.total.as_secs_f64(),
         n = b.n,
         path = b.path,
@@ -113,14 +116,14 @@ fn report(b: &Burst, t: Duration) -> String {
         peak = pool.peak_in_use,
         timeouts = pool.timeouts,
         inflight = b.peak_in_flight(),
-        rounds = model.rounds(),
+        rounds = rounds(model.rounds()),
         pred = model.predicted().as_secs_f64(),
     )
 }
 
 /// Check 1: N queries take the rounds of the database's capacity.
 pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: Without) {
-    let Some(mut server) = server(bin.as_ref(), "check 1", without) else { return };
+    let Some(mut server) = server(bin.as_ref(), "check 1", without, &[]) else { return };
     let t = ms(DB_MS);
     let b = fire(&mut server, &format!("/db-simulation?db_ms={DB_MS}"), N, DEADLINE);
     let pool = pool_of(&b);
@@ -128,9 +131,9 @@ pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, wi
     let detail = |meaning: String| {
         format!(
             "{}\n{meaning}\n  goal: the database gives this app {capacity} connections: {N} x {DB_MS} ms / {capacity} \
-             = {} rounds = {:.3} s, peak_in_use {}",
+             = {} = {:.3} s, peak_in_use {}",
             report(&b, t),
-            goal.rounds(),
+            rounds(goal.rounds()),
             goal.predicted().as_secs_f64(),
             capacity.min(N)
         )
@@ -159,7 +162,7 @@ pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, wi
 
 /// Check 2: the pool never lends more connections than the database gives.
 pub fn stays_within_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: Without) {
-    let Some(mut server) = server(bin.as_ref(), "check 2", without) else { return };
+    let Some(mut server) = server(bin.as_ref(), "check 2", without, &[]) else { return };
     let t = ms(DB_MS);
     let b = fire(&mut server, &format!("/db-simulation?db_ms={DB_MS}"), N, DEADLINE);
     let pool = pool_of(&b);
@@ -177,16 +180,50 @@ pub fn stays_within_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: 
     }
 }
 
+/// Check 3's burst for a pool of `size`: at least `N`, and always more
+/// queries than the pool can serve before the deadline (two rounds past
+/// it), so that a wait with no bound shows as clients left waiting however
+/// large the pool is. A pool too large for the database is check 2's
+/// finding; this check is about the wait.
+pub fn past_the_pool(size: u64) -> u64 {
+    let rounds_in_time = LONG_DEADLINE.as_millis() as u64 / LONG_DB_MS;
+    (size * (rounds_in_time + 2)).clamp(N, MAX_BURST)
+}
+
+/// The largest burst check 3 sends (a pool of 400 connections): far past
+/// any database's capacity, and still bounded in count and time.
+const MAX_BURST: u64 = 2000;
+
 /// Check 3: a burst the pool cannot serve within the deadline gets every
 /// answer in time: the queries that get a connection, and quick 503s.
-pub fn a_burst_past_the_pool_gets_quick_503s(bin: impl AsRef<Path>, _capacity: u64, without: Without) {
-    let Some(mut server) = server(bin.as_ref(), "check 3", without) else { return };
+pub fn a_burst_past_the_pool_gets_quick_503s(bin: impl AsRef<Path>, capacity: u64, without: Without) {
+    a_burst_past_the_pool_gets_quick_503s_in_env(bin, capacity, without, &[]);
+}
+
+/// Check 3 with extra environment variables for the server (the kit's own
+/// tests use it on async-native with a pool of 100).
+pub fn a_burst_past_the_pool_gets_quick_503s_in_env(bin: impl AsRef<Path>, _capacity: u64, without: Without, env: &[(&str, &str)]) {
+    let Some(mut server) = server(bin.as_ref(), "check 3", without, env) else { return };
     let t = ms(LONG_DB_MS);
-    let b = fire(&mut server, &format!("/db-simulation?db_ms={LONG_DB_MS}"), N, LONG_DEADLINE);
+    let size = server
+        .metrics()
+        .ok()
+        .and_then(|m| m.pool)
+        .unwrap_or_else(|| {
+            fail(
+                "the server's /metrics reports no pool",
+                "  the grade reads the pool's size there, to send more queries than it can serve in time: keep \
+                 ctx.report_pool() in main.",
+                Next::Hint(1),
+            )
+        })
+        .size;
+    let n = past_the_pool(size);
+    let b = fire(&mut server, &format!("/db-simulation?db_ms={LONG_DB_MS}"), n, LONG_DEADLINE);
     let pool = pool_of(&b);
     let unavailable = b.status_counts.get(&503).copied().unwrap_or(0);
     let other = b.errors - b.timed_out - unavailable;
-    let (model, _) = db_binding(N, t, None, Some(&pool));
+    let (model, _) = db_binding(n, t, None, Some(&pool));
     let counts = format!(
         "  answered within {:.0} s: {} queries (200), {unavailable} x 503; {} still waiting when the grade gave up",
         LONG_DEADLINE.as_secs_f64(),
@@ -195,15 +232,15 @@ pub fn a_burst_past_the_pool_gets_quick_503s(bin: impl AsRef<Path>, _capacity: u
     );
     if b.timed_out > 0 || other > 0 {
         fail(
-            &format!("{N} concurrent {LONG_DB_MS} ms queries: {} clients were left waiting", b.timed_out + other),
+            &format!("{n} concurrent {LONG_DB_MS} ms queries: {} clients were left waiting", b.timed_out + other),
             &format!(
-                "{}\n{counts} (statuses {:?})\n  meaning: the last of {N} clients would wait {} rounds = {:.0} s for a \
+                "{}\n{counts} (statuses {:?})\n  meaning: the last of {n} clients would wait {} = {:.0} s for a \
                  connection. A wait with no bound is a hang to the client, and the requests pile up inside the \
                  server. Bound the wait for a connection (sqlx: acquire_timeout, then PoolTimedOut) and answer \
                  503 when it runs out.\n  goal: every request answered within {:.0} s: a query, or a quick 503",
                 report(&b, t),
                 b.status_counts,
-                model.rounds(),
+                rounds(model.rounds()),
                 model.predicted().as_secs_f64(),
                 LONG_DEADLINE.as_secs_f64()
             ),
@@ -246,4 +283,15 @@ macro_rules! pool_grade_tests {
             $crate::pool_grade::a_burst_past_the_pool_gets_quick_503s($server, $capacity, $without);
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_3_sends_more_than_any_pool_serves_in_time() {
+        // 3 s of 1 s queries is 3 rounds: two more make the wait show.
+        assert_eq!([2, 20, 100, 1000].map(past_the_pool), [N, N, 500, MAX_BURST]);
+    }
 }

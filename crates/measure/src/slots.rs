@@ -76,11 +76,11 @@ impl SlotModel {
         let total_s = round3(total.as_secs_f64());
         let seen = if total_s > 0.0 { self.n as f64 * ht as f64 / 1000.0 / total_s } else { 0.0 };
         format!(
-            "{n} requests of {t} ms on {slots}: the model predicts {r} round(s) x {t} ms = {p:.3} s; \
+            "{n} requests of {t} ms on {slots}: the model predicts {r} x {t} ms = {p:.3} s; \
              measured {total_s:.3} s; with {ht} ms per request ({whose}), \
              {n} x {ht} ms / {total_s:.3} s = about {seen:.1} requests waited at once",
             n = self.n,
-            r = self.rounds(),
+            r = rounds(self.rounds()),
             p = self.rounds() as f64 * t as f64 / 1000.0,
         )
     }
@@ -95,14 +95,23 @@ pub fn db_binding(n: u64, t: Duration, server: Option<u64>, pool: Option<&PoolSt
         Some(pool) if server.is_none_or(|s| pool.size < s) => {
             let model = SlotModel::new(n, t, Some(pool.size));
             let why = format!(
-                "the binding limit is the pool of {size} connections: {n} x {t} ms / {size} = {r} rounds",
+                "the binding limit is the pool of {size} connections: {n} x {t} ms / {size} = {r}",
                 size = pool.size,
                 t = whole_ms(t),
-                r = model.rounds()
+                r = rounds(model.rounds())
             );
             (model, Some(why))
         }
         _ => (SlotModel::new(n, t, server), None),
+    }
+}
+
+/// "1 round", "25 rounds": a count of rounds as a sentence says it.
+pub fn rounds(n: u64) -> String {
+    if n == 1 {
+        "1 round".into()
+    } else {
+        format!("{n} rounds")
     }
 }
 
@@ -235,12 +244,17 @@ mod tests {
     }
 
     #[test]
+    fn one_round_is_singular() {
+        assert_eq!((rounds(1), rounds(25), rounds(0)), ("1 round".to_string(), "25 rounds".to_string(), "0 rounds".to_string()));
+    }
+
+    #[test]
     fn measured_slots_invert_the_model() {
         let m = SlotModel::new(100, Duration::from_millis(1000), Some(4));
         assert!((m.measured_slots(Duration::from_secs(25)) - 4.0).abs() < 1e-9);
         assert!((m.measured_rounds(Duration::from_secs(25)) - 25.0).abs() < 1e-9);
         let sentence = m.explain(Duration::from_secs(25), None);
-        assert!(sentence.contains("25 round(s) x 1000 ms = 25.000 s"), "{sentence}");
+        assert!(sentence.contains("25 rounds x 1000 ms = 25.000 s"), "{sentence}");
         assert!(sentence.contains("about 4.0 requests"), "{sentence}");
     }
 
@@ -250,7 +264,7 @@ mod tests {
         // 1.0 s per request in its handler and took 25.02 s.
         let m = SlotModel::new(100, Duration::from_millis(500), None);
         let sentence = m.explain(Duration::from_millis(25_020), Some(Duration::from_micros(1_000_400)));
-        assert!(sentence.contains("1 round(s) x 500 ms = 0.500 s"), "{sentence}");
+        assert!(sentence.contains("1 round x 500 ms = 0.500 s"), "{sentence}");
         assert!(sentence.contains("100 x 1000 ms / 25.020 s = about 4.0 requests"), "{sentence}");
     }
 }

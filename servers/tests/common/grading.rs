@@ -42,11 +42,11 @@ pub fn assert_omits(message: &str, needles: &[&str]) {
     }
 }
 
-/// "= 25 rounds x 201 ms = 5.025 s": the printed figures multiply out.
+/// "= 25 rounds x 201 ms = 5.025 s" (or "1 round x ..."): the printed figures multiply out.
 pub fn assert_multiplies_out(message: &str) {
     let line = message.lines().find(|l| l.contains("slot model:")).unwrap_or_else(|| panic!("no slot model in:\n{message}"));
     let words: Vec<&str> = line.split_whitespace().collect();
-    let at = words.iter().position(|w| *w == "rounds").expect("'N rounds'");
+    let at = words.iter().position(|w| *w == "rounds" || *w == "round").expect("'N rounds'");
     let rounds: f64 = words[at - 1].parse().unwrap();
     let (t, predicted): (f64, f64) = (words[at + 2].parse().unwrap(), words[at + 5].parse().unwrap());
     assert_eq!(words[at + 3], "ms", "{line}");

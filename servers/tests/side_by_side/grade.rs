@@ -46,6 +46,54 @@ fn every_honest_way_to_overlap_the_waits_passes_check_1() {
 }
 
 #[test]
+fn more_worker_threads_tick_neither_check_1_nor_check_2() {
+    // 100 workers give the unfixed trap 100 slots: on time alone, check 2
+    // would pass. The threads at rest are its exact partner.
+    let env = [("KIT_WORKER_THREADS", "100")];
+    for (check, message) in [
+        (1, failure(|| grade::parallel_overlaps_in_env(variant(&["--waits", "sequential"]), &env))),
+        (2, failure(|| grade::multi_io_and_db_scale_in_env(env!("CARGO_BIN_EXE_async-trap"), &env))),
+    ] {
+        let message = message.unwrap_or_else(|| panic!("100 worker threads must not pass check {check}"));
+        assert_mentions(&message, &["before any request", "--worker-threads 100", &format!("check {check} allows 64"), "hint 5"]);
+    }
+}
+
+#[test]
+fn more_app_threads_on_the_wrapper_do_not_tick_check_2() {
+    let env = [("KIT_WORKERS", "100")];
+    let message = failure(|| grade::multi_io_and_db_scale_in_env(env!("CARGO_BIN_EXE_blocking-wrapper"), &env))
+        .expect("100 app threads must not pass check 2");
+    assert_mentions(&message, &["before any request", "--workers 100", "hint 5"]);
+}
+
+#[test]
+fn spawn_blocking_around_waits_does_not_tick_check_1_either() {
+    // A blocking thread per waiting request: 100 of them for the burst.
+    let message = failure(|| grade::parallel_overlaps(example("thread-per-request"))).expect("must fail check 1");
+    assert_mentions(&message, &["100 concurrent /parallel ran on", "OS threads", "grew with the requests", "hint 5"]);
+}
+
+#[test]
+fn a_fixed_server_that_still_declares_4_slots_fails_on_its_declaration() {
+    // Every wait yields, every time is right, and /metrics still says 4.
+    let message = failure(|| grade::parallel_overlaps(variant(&["--declare-slots", "4"]))).expect("must fail check 1");
+    assert_mentions(&message, &["declares 4 slots in /metrics, and 100 requests waited at once", "peak_in_flight 100", "25 rounds", "hint 5"]);
+    assert_multiplies_out(&message);
+    // A declaration the count does not contradict is not a finding.
+    if let Some(message) = failure(|| grade::parallel_overlaps(variant(&["--declare-slots", "1000"]))) {
+        panic!("1000 declared slots are not contradicted by 100 at once:{message}");
+    }
+}
+
+#[test]
+fn one_round_is_said_in_the_singular() {
+    let message = failure(|| grade::parallel_overlaps(variant(&["--waits", "sequential"]))).expect("must fail check 1");
+    assert_mentions(&message, &["on 100 slots = 1 round x "]);
+    assert_omits(&message, &["1 rounds"]);
+}
+
+#[test]
 fn a_server_that_panics_while_building_its_router_is_reported_dead_in_its_own_words() {
     let message = failure(|| grade::parallel_overlaps(variant_of("crash", &["--when", "router"]))).expect("must fail");
     assert_mentions(&message, &["exited", "before it printed its listening line", "Cannot merge two `Router`s", "crash.rs:", "not about slots"]);

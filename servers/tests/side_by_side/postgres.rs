@@ -8,11 +8,12 @@
 use std::time::{Duration, Instant};
 
 use kit_measure::burst::burst;
-use kit_measure::database;
+use kit_measure::{database, pool_grade};
 use kit_measure::expect::{assert_ok, Band, Expect};
 use kit_measure::harness::{get, Server, Target};
 use kit_measure::slots::db_binding;
 
+use crate::common::grading::{assert_mentions, failure};
 use crate::common::{slots, start, VARIANTS};
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -126,4 +127,19 @@ fn postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly() {
     assert!(ok_took >= Duration::from_millis(950), "the query itself ran {ok_took:?}");
     let pool = server.metrics().expect("metrics").pool.expect("a pool");
     assert_eq!((pool.size, pool.peak_in_use, pool.timeouts), (1, 1, 1), "{pool:?}");
+}
+
+#[test]
+fn postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3() {
+    let Some(url) = database::url_or_skip("postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3") else { return };
+    // A pool of 100 and a 60 s wait for a connection: 100 queries of 1 s
+    // would all be served in one round, inside check 3's 3 s. Sized from
+    // the pool, the burst is 500: 5 rounds, and the wait shows.
+    let backend = format!("postgres={url}");
+    let env = [("KIT_IO_BACKEND", backend.as_str()), ("KIT_POOL_SIZE", "100"), ("KIT_IO_TIMEOUT_MS", "60000")];
+    let message = failure(|| {
+        pool_grade::a_burst_past_the_pool_gets_quick_503s_in_env(env!("CARGO_BIN_EXE_async-native"), 20, pool_grade::Without::Fail, &env)
+    })
+    .expect("an unbounded wait must fail check 3 whatever the pool's size");
+    assert_mentions(&message, &["500 concurrent 1000 ms queries", "were left waiting", "pool size 100", "hint 2"]);
 }
