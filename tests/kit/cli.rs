@@ -56,7 +56,7 @@ fn demo_runs_every_step_without_pauses() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .success()
-        .stdout(predicate::str::contains("Step 8 of 8").and(predicate::str::contains("peak in flight")));
+        .stdout(predicate::str::contains("Step 8 of 8").and(predicate::str::contains("peak_in_flight")).and(predicate::str::contains("| rounds x t ")));
 }
 
 #[test]
