@@ -18,7 +18,7 @@ use predicates::prelude::*;
 const QUICK: Duration = Duration::from_secs(10);
 /// The charts a race fills: one N and one endpoint leave out scalability
 /// and endpoints, and the timeline joins.
-const RACE_CHARTS: [&str; 5] = ["concurrency", "latency", "speedup", "summary", "timeline"];
+const RACE_CHARTS: [&str; 5] = ["total-vs-model", "latency", "speedup", "summary", "timeline"];
 
 fn kit() -> Command {
     let mut cmd = Command::cargo_bin("kit").expect("cargo builds the kit binary for tests");
