@@ -213,13 +213,11 @@ impl<'a> Screen<'a> {
         self.line(&format!("\n{text}\n"))
     }
 
-    fn takeaway(&mut self, text: &str) -> std::io::Result<()> {
-        self.line("")?;
-        for line in wrap(&format!("Takeaway: {text}"), COLUMNS - 2) {
-            let line = self.style("1", &line);
-            self.line(&line)?;
-        }
-        Ok(())
+    /// The step's last words, as a block: should they not fit under the
+    /// result, the demo waits before them rather than scroll it away.
+    fn takeaway(&mut self, text: &str) -> Result<Go, DemoError> {
+        let lines: Vec<String> = wrap(&format!("Takeaway: {text}"), COLUMNS - 2).iter().map(|l| self.style("1", l)).collect();
+        self.block(&format!("\n{}", lines.join("\n")))
     }
 
     fn style(&self, code: &str, text: &str) -> String {

@@ -191,7 +191,9 @@ impl Lab for LiveLab<'_> {
 
 /// Every step in order; stops early, cleanly, when the input ends.
 pub(super) fn all(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<(), DemoError> {
-    slot_model(opts, screen)?;
+    if slot_model(opts, screen)? == Go::Stop {
+        return Ok(());
+    }
     let mut rows = Vec::new();
     for step in &BURSTS {
         if begin(screen, step.number)? == Go::Stop {
@@ -225,7 +227,7 @@ fn begin(screen: &mut Screen, number: usize) -> Result<Go, DemoError> {
 }
 
 /// Step 1: the slot model in three lines, and what the demo will measure.
-fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<(), DemoError> {
+fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<Go, DemoError> {
     screen.title(1, TITLES[0])?;
     screen.line("  1. A server can only wait on as many requests at once as it has slots.")?;
     screen.line("  2. N requests that each wait t seconds, on s slots, take about ceil(N / s) x t.")?;
@@ -236,8 +238,7 @@ fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<(), DemoError> 
          one at a time.",
         opts.n, opts.io_ms
     ))?;
-    screen.takeaway("for every server, ask one question: how many slots does it have?")?;
-    Ok(())
+    screen.takeaway("for every server, ask one question: how many slots does it have?")
 }
 
 /// Steps 2-5: predict, show the lines, burst, compare.
@@ -257,7 +258,9 @@ fn burst_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab, step: 
     if compare(screen, &model, &figures, step, opts.io())? == Go::Stop {
         return Ok(None);
     }
-    screen.takeaway(step.takeaway)?;
+    if screen.takeaway(step.takeaway)? == Go::Stop {
+        return Ok(None);
+    }
     Ok(Some(figures.row))
 }
 
@@ -445,7 +448,9 @@ fn cpu_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resul
     if screen.block(&text)? == Go::Stop {
         return Ok(None);
     }
-    screen.takeaway("CPU work needs a core, not a wait: keep it off the threads that answer requests.")?;
+    if screen.takeaway("CPU work needs a core, not a wait: keep it off the threads that answer requests.")? == Go::Stop {
+        return Ok(None);
+    }
     Ok(Some(()))
 }
 
@@ -505,7 +510,9 @@ fn idle_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resu
     if screen.block(&text)? == Go::Stop {
         return Ok(None);
     }
-    screen.takeaway("a thread-per-connection server's slots are held by connections, not by work: time out slow clients.")?;
+    if screen.takeaway("a thread-per-connection server's slots are held by connections, not by work: time out slow clients.")? == Go::Stop {
+        return Ok(None);
+    }
     Ok(Some(()))
 }
 

@@ -11,8 +11,11 @@ use super::steps::{self, BurstFigures, CpuFigures, Lab, COUNT, TITLES};
 use super::{wrap, DemoError, DemoOptions, Screen, COLUMNS, ROWS};
 use crate::slots::{Row, SlotModel};
 
-/// Figures as the reference machine measured them.
-struct FixedLab;
+/// Figures as the reference machine measured them; `progress_rows`
+/// progress lines per burst before the final count, as a log gets them.
+struct FixedLab {
+    progress_rows: u64,
+}
 
 impl Lab for FixedLab {
     fn burst(&mut self, screen: &mut Screen, server: &'static str, model: &SlotModel) -> Result<BurstFigures, DemoError> {
@@ -26,6 +29,9 @@ impl Lab for FixedLab {
         let handler = Duration::from_secs_f64(handler_ms / 1000.0);
         let mut row = Row::fixed(server, "/parallel", *model, total_s, peak);
         row.measured_slots = SlotModel { t: handler, ..*model }.measured_slots(Duration::from_secs_f64(total_s));
+        for k in 0..self.progress_rows {
+            screen.progress(&format!("  ... {:>5} of {} finished, {:4.0} s", k * 4, model.n, (k * 5) as f64))?;
+        }
         // What the live progress line leaves on the screen.
         screen.finished(model.n, model.n)?;
         Ok(BurstFigures { row, handler: Some(handler), lag_max_ms: lag, peak_threads: Some(threads) })
@@ -45,12 +51,16 @@ impl Lab for FixedLab {
 
 /// The whole demo at the workshop defaults, Enter pressed `presses` times.
 fn screen_text(yes: bool, presses: usize) -> String {
+    screen_text_with(yes, presses, 0)
+}
+
+fn screen_text_with(yes: bool, presses: usize, progress_rows: u64) -> String {
     let opts = DemoOptions { yes, ..DemoOptions::new("unused") };
     let input = "\n".repeat(presses);
     let mut input = Cursor::new(input.into_bytes());
     let mut out = Vec::new();
     let mut screen = Screen::new(&mut input, &mut out, &opts);
-    steps::all(&opts, &mut screen, &mut FixedLab).expect("the fixed demo runs");
+    steps::all(&opts, &mut screen, &mut FixedLab { progress_rows }).expect("the fixed demo runs");
     String::from_utf8(out).expect("the demo writes UTF-8")
 }
 
@@ -98,6 +108,18 @@ fn every_screen_of_the_demo_fits_100_columns_and_30_rows() {
     assert!(text.contains("Takeaway: count the slots first"), "the demo did not finish:\n{text}");
     let bad = misfits(&text);
     assert!(bad.is_empty(), "does not fit {COLUMNS}x{ROWS}:\n{}\n\n{text}", bad.join("\n"));
+}
+
+#[test]
+fn longer_output_than_planned_makes_the_demo_pause_not_scroll() {
+    // A log's progress lines (one per 5 s of a 25 s burst), and far more.
+    for progress_rows in [5, 24] {
+        let text = screen_text_with(false, 100, progress_rows);
+        assert!(text.contains("Takeaway: count the slots first"), "the demo did not finish:\n{text}");
+        let bad = misfits(&text);
+        assert!(bad.is_empty(), "{progress_rows} progress rows: does not fit:\n{}\n\n{text}", bad.join("\n"));
+    }
+    assert!(screen_text_with(false, 100, 24).contains("press Enter to see the rest"), "24 rows of progress need a pause");
 }
 
 #[test]
