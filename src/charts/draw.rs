@@ -78,7 +78,8 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
     for (g, (_, get)) in percentiles.iter().enumerate() {
         for (s, r) in hl.iter().enumerate() {
             let value = finite(get(r) / div);
-            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, fmt_value));
+            // Labelled as the table prints a percentile (13.01 s, 503 ms).
+            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| crate::table::millis(v * div)));
         }
     }
     let spec = BarChart {
@@ -123,7 +124,8 @@ pub(super) fn draw_speedup<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, r)| {
             Bar::single(i, &r.variant, r.speedup.and_then(finite), |v| {
-                format!("{}×", fmt_value(v))
+                // As the table's speedup column: one decimal.
+                format!("{v:.1}×")
             })
         })
         .collect();

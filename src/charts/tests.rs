@@ -135,6 +135,13 @@ fn writes_every_chart_as_png_and_svg() {
     let native = fixture().into_iter().find(|r| r.variant == "async-native" && r.endpoint == "/parallel" && r.concurrency == 100).unwrap();
     let label = format!("{} (model {})", crate::table::short_seconds(native.total_s), crate::table::short_seconds(native.model_s));
     assert!(totals.contains(&label), "no `{label}` on the chart");
+    // The speedup and the percentiles, too, as the table prints them.
+    let speedup = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
+    let x = format!("{:.1}×", native.speedup.unwrap());
+    assert!(speedup.lines().any(|l| l == x), "no `{x}` on the speedup chart");
+    let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
+    let p99 = crate::table::millis(native.p99_ms);
+    assert!(latency.lines().any(|l| l == p99), "no `{p99}` on the latency chart");
     // The bars wear the variants' colours: the legend names the variants, not one grey "total".
     for variant in VARIANTS {
         assert!(totals.lines().any(|l| l == variant), "the legend lacks {variant}");
