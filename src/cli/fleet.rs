@@ -148,7 +148,12 @@ fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Measured>]
                 open[i] = false;
             } else if handles[i].is_finished() {
                 let totals = live[i].totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-                bars.finish(i, done, &totals);
+                if totals.len() < job.cells.len() {
+                    // A burst that failed: its message follows the bars.
+                    bars.fail(i, "stopped, see below");
+                } else {
+                    bars.finish(i, done, &totals);
+                }
                 open[i] = false;
             } else {
                 let cell = &job.cells[live[i].cell.load(Ordering::Relaxed).min(job.cells.len() - 1)];

@@ -38,7 +38,7 @@ impl Bars {
         let visible = std::io::stderr().is_terminal();
         let target = if visible { ProgressDrawTarget::stderr_with_hz(REDRAW_HZ) } else { ProgressDrawTarget::hidden() };
         let multi = MultiProgress::with_draw_target(target);
-        // The template is a constant known to parse.
+        // The template is built to a shape known to parse (see the test).
         let style = ProgressStyle::with_template(&template(labels)).expect("valid template").progress_chars("=> ");
         let bars = labels
             .iter()
