@@ -17,21 +17,21 @@ pub(super) fn draw_concurrency<DB: DrawingBackend>(
         );
     };
     let title = format!("{HEADLINE}, N = {n}: measured total vs slot model ceil(N/s)·t");
-    let legend = [
-        Entry::new("measured total", GREY, Mark::Box),
-        Entry::new("slot model ceil(N/s)·t", BLACK, Mark::Line),
-    ];
+    // The bars wear their variant's colour: the legend says so, and names
+    // the black dash across each bar.
+    let mut legend: Vec<Entry> = hl.iter().map(|r| Entry::variant(&r.variant)).collect();
+    legend.push(Entry::new("slot model ceil(N/s)·t", BLACK, Mark::Line));
     let body = frame(area, &title, &legend, th)?;
     let bars = hl
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let mut bar = Bar::single(i, &r.variant, finite(r.total_s), |v| {
-                format!("{} s", fmt_value(v))
-            });
+            // The total and the model as the race's table prints them
+            // (25.05 s, not 25.0 s): one figure for one quantity.
+            let mut bar = Bar::single(i, &r.variant, finite(r.total_s), crate::table::short_seconds);
             bar.marker = finite(r.model_s);
             if let (Some(_), Some(m)) = (bar.value, bar.marker) {
-                bar.label = format!("{} (model {})", bar.label, fmt_value(m));
+                bar.label = format!("{} (model {})", bar.label, crate::table::short_seconds(m));
             }
             bar
         })
@@ -78,7 +78,8 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
     for (g, (_, get)) in percentiles.iter().enumerate() {
         for (s, r) in hl.iter().enumerate() {
             let value = finite(get(r) / div);
-            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, fmt_value));
+            // Labelled as the table prints a percentile (13.01 s, 503 ms).
+            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| crate::table::millis(v * div)));
         }
     }
     let spec = BarChart {
@@ -123,7 +124,8 @@ pub(super) fn draw_speedup<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, r)| {
             Bar::single(i, &r.variant, r.speedup.and_then(finite), |v| {
-                format!("{}×", fmt_value(v))
+                // As the table's speedup column: one decimal.
+                format!("{v:.1}×")
             })
         })
         .collect();

@@ -1,6 +1,6 @@
 //! Charts of measured rows, in slot language: PNG for slides, SVG for the web.
 //!
-//! [`write_all`] draws up to six charts of rows (concurrency, latency,
+//! [`write_all`] draws up to six charts of rows (total-vs-model, latency,
 //! speedup, endpoints, scalability and a 2x2 summary), those the rows fill;
 //! [`write_timeline`] draws a burst's requests as bars on a clock,
 //! [`write_capacity`] the hockey stick of `kit capacity`, and [`write_attack`]
@@ -180,7 +180,8 @@ impl Chart {
 
     fn name(self) -> &'static str {
         match self {
-            Chart::Concurrency => "concurrency",
+            // What it shows: each total against its slot model (not a sweep over N).
+            Chart::Concurrency => "total-vs-model",
             Chart::Latency => "latency",
             Chart::Speedup => "speedup",
             Chart::Endpoints => "endpoints",

@@ -128,9 +128,24 @@ fn writes_every_chart_as_png_and_svg() {
             assert!(!svg.contains("no data"), "{} has data", path.display());
         }
     }
-    let concurrency = std::fs::read_to_string(dir.join("concurrency.svg")).unwrap();
-    assert!(concurrency.contains("slot model"));
-    assert!(concurrency.contains("N = 100"));
+    let totals = std::fs::read_to_string(dir.join("total-vs-model.svg")).unwrap();
+    assert!(totals.contains("slot model"));
+    assert!(totals.contains("N = 100"));
+    // Each bar's label is the table's figure for that total, and the model's.
+    let native = fixture().into_iter().find(|r| r.variant == "async-native" && r.endpoint == "/parallel" && r.concurrency == 100).unwrap();
+    let label = format!("{} (model {})", crate::table::short_seconds(native.total_s), crate::table::short_seconds(native.model_s));
+    assert!(totals.contains(&label), "no `{label}` on the chart");
+    // The speedup and the percentiles, too, as the table prints them.
+    let speedup = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
+    let x = format!("{:.1}×", native.speedup.unwrap());
+    assert!(speedup.lines().any(|l| l == x), "no `{x}` on the speedup chart");
+    let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
+    let p99 = crate::table::millis(native.p99_ms);
+    assert!(latency.lines().any(|l| l == p99), "no `{p99}` on the latency chart");
+    // The bars wear the variants' colours: the legend names the variants, not one grey "total".
+    for variant in VARIANTS {
+        assert!(totals.lines().any(|l| l == variant), "the legend lacks {variant}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -194,8 +209,31 @@ fn the_timeline_draws_one_panel_per_burst() {
     assert!(svg.contains("came back in 1 round of 0.50 s (the model: 1)"), "one round native");
     // One bar per request in each panel.
     assert!(svg.matches("<rect").count() >= 200, "{} rects", svg.matches("<rect").count());
+    // The legend names the rounds' colours.
+    assert!(svg.contains("round 1: answered at about 1 × t") && svg.contains("round 25: at about 25 × t"), "no legend");
+    assert!(!svg.contains("failed (no answer)"), "no failure, no failure legend");
     write_timeline(&[], &dir).expect("no timelines: no data, no panic");
     assert!(std::fs::read_to_string(dir.join("timeline.svg")).unwrap().contains("no data"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_round_has_one_colour_in_every_timeline_panel() {
+    use crate::burst::{Span, Timeline};
+    let timeline = |slots: u64| {
+        let spans = (0..100u64).map(|i| Span { sent_s: 0.0, answered_s: (i / slots + 1) as f64 * 1.01, ok: i != 0 }).collect();
+        Timeline { variant: format!("{slots} slots"), endpoint: "/parallel".into(), slots: Some(slots), t_s: 1.0, spans }
+    };
+    // 25 rounds on 4 slots, 13 on 8: round 13 is the middle of one and the end of the other.
+    let all = [timeline(4), timeline(8)];
+    let dir = temp_dir("timeline-colours");
+    let written = write_timeline(&all, &dir).expect("timeline is written");
+    let svg = std::fs::read_to_string(&written[1]).unwrap();
+    let (r, g, b) = timeline::round_color(13, 25).rgb();
+    let fill = format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
+    // Round 13: 4 requests on 4 slots, the last 4 of 100 on 8 slots, and its legend swatch.
+    assert_eq!(svg.matches(&fill).count(), 4 + 4 + 1, "round 13 is not one colour ({fill})");
+    assert!(svg.contains("failed (no answer)"), "a failed request is black, and the legend says so");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -203,7 +241,7 @@ fn the_timeline_draws_one_panel_per_burst() {
 fn empty_rows_say_no_data() {
     let dir = temp_dir("nodata");
     write_all(&[], &dir).expect("charts are written");
-    let svg = std::fs::read_to_string(dir.join("concurrency.svg")).unwrap();
+    let svg = std::fs::read_to_string(dir.join("total-vs-model.svg")).unwrap();
     assert!(svg.contains("no data"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,15 +28,45 @@ impl Picture for TimelineChart<'_> {
         if self.0.iter().all(|t| t.spans.is_empty()) {
             return no_data(area, title, "no requests recorded", th);
         }
-        let body = frame(area, title, &[], th)?;
+        // One colour per round in every panel, so the legend reads for all.
+        let rounds = self.0.iter().flat_map(|t| t.spans.iter().map(|s| t.round_of(s))).max().unwrap_or(1);
+        let failed = self.0.iter().flat_map(|t| &t.spans).any(|s| !s.ok);
+        let body = frame(area, title, &legend(rounds, failed), th)?;
         // One clock for every panel, so a round of 1 s and one of 0.5 s compare.
         let end = self.0.iter().flat_map(|t| &t.spans).map(|s| s.answered_s).fold(0.0, f64::max).max(1e-3) * 1.03;
         let panels = body.split_evenly((self.0.len(), 1));
         for (panel, timeline) in panels.iter().zip(self.0) {
-            draw_panel(panel, timeline, end, th)?;
+            draw_panel(panel, timeline, end, rounds, th)?;
         }
         Ok(())
     }
+}
+
+/// The colours of the rounds: round 1, the last, and up to three between,
+/// each named by what it means on the clock; black for a failed request.
+fn legend(rounds: u64, failed: bool) -> Vec<Entry> {
+    let mut picked: Vec<u64> = (0..5u64).map(|i| 1 + i * (rounds - 1) / 4).collect();
+    picked.dedup();
+    let mut entries: Vec<Entry> = picked
+        .into_iter()
+        .map(|r| {
+            let label = match r {
+                1 => "round 1: answered at about 1 × t".to_string(),
+                r => format!("round {r}: at about {r} × t"),
+            };
+            Entry::new(&label, hsl_to_rgb(round_color(r, rounds)), Mark::Box)
+        })
+        .collect();
+    if failed {
+        entries.push(Entry::new("failed (no answer)", BLACK, Mark::Box));
+    }
+    entries
+}
+
+/// The legend's swatches take an RGB colour; the bars are drawn in HSL.
+fn hsl_to_rgb(c: HSLColor) -> RGBColor {
+    let (r, g, b) = c.rgb();
+    RGBColor(r, g, b)
 }
 
 /// "sync-blocking, 4 slots: 100 requests came back in 25 rounds of 1.00 s (the model: 25)".
@@ -57,7 +87,7 @@ fn panel_title(t: &Timeline, shown: usize) -> String {
     )
 }
 
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, t: &Timeline, end: f64, th: Theme) -> Result<(), ChartError> {
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, t: &Timeline, end: f64, rounds: u64, th: Theme) -> Result<(), ChartError> {
     let mut spans: Vec<&Span> = t.spans.iter().collect();
     // In answer order, so the rounds stack into a staircase.
     spans.sort_by(|a, b| a.answered_s.total_cmp(&b.answered_s).then(a.sent_s.total_cmp(&b.sent_s)));
@@ -78,13 +108,12 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, t: &Timeline, e
         .x_label_formatter(&|v| fmt_num(*v))
         .y_label_formatter(&|v| format!("{v:.0}"))
         .x_desc("seconds since the burst was sent")
-        .y_desc("request")
+        .y_desc("requests, in answer order")
         .axis_desc_style(th.axis())
         .label_style(th.tick())
         .bold_line_style(BLACK.mix(0.12))
         .light_line_style(TRANSPARENT)
         .draw()?;
-    let rounds = shown.iter().map(|s| t.round_of(s)).max().unwrap_or(1);
     chart.draw_series(shown.iter().enumerate().map(|(i, s)| {
         // A failed request is black: it waited, and got no answer.
         let style = if s.ok { round_color(t.round_of(s), rounds).filled() } else { BLACK.filled() };
@@ -96,7 +125,8 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, t: &Timeline, e
 
 /// Round 1 to `rounds` along the hue circle (red, then through yellow and
 /// green to blue), so neighbouring rounds differ and the staircase reads.
-fn round_color(round: u64, rounds: u64) -> HSLColor {
+/// `rounds` is the most of any panel: a round has one colour in all of them.
+pub(super) fn round_color(round: u64, rounds: u64) -> HSLColor {
     let at = if rounds > 1 { (round - 1) as f64 / (rounds - 1) as f64 } else { 0.0 };
     HSLColor(0.70 * at, 0.75, 0.45)
 }

@@ -1,6 +1,7 @@
 //! `kit demo`: the guided walk through the four servers for a workshop
-//! screen (see [`crate::demo`] for the steps). It pauses for Enter between
-//! steps; `--yes` runs straight through.
+//! screen (see [`crate::demo`] for the steps). It pauses for Enter before
+//! each step, before each measurement, and wherever more output would scroll
+//! a result off a 100 x 30 terminal; `--yes` runs straight through.
 //!
 //! Run: `cargo run --release -- demo`
 
@@ -36,6 +37,7 @@ pub fn run(args: Args) -> Result<()> {
     opts.io_ms = args.io_ms;
     opts.n = args.n;
     opts.color = std::io::stdout().is_terminal();
+    opts.echo = std::io::stdin().is_terminal();
     demo::run(&opts, &mut std::io::stdin().lock(), &mut std::io::stdout().lock())
         .map_err(|e| CliError::Failed(e.to_string()))
 }

@@ -7,6 +7,7 @@
 //! 130 at once, without waiting for bursts that may have seconds to go.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
@@ -80,6 +81,8 @@ struct Live {
     /// Requests finished in this job, all its cells so far.
     done: AtomicU64,
     cell: AtomicUsize,
+    /// Each finished cell's measured total, for the bar's last word.
+    totals: Mutex<Vec<Duration>>,
 }
 
 /// Runs every job at once and waits for all of them. Returns only when all
@@ -122,6 +125,7 @@ fn measure(job: &Job, live: &Live) -> Measured {
         let hook = |n: u64| live.done.store(before + n, Ordering::Relaxed);
         let burst = burst_with_progress(&job.started.server, &cell.path, cell.n, cell.deadline(), Some(&hook))
             .map_err(|e| format!("{} x {}: {e}", cell.n, cell.path))?;
+        live.totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(burst.total);
         rows.push(cell.measured(&burst));
     }
     Ok(rows)
@@ -143,7 +147,13 @@ fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Measured>]
                 bars.fail(i, "the server died");
                 open[i] = false;
             } else if handles[i].is_finished() {
-                bars.finish(i, done);
+                let totals = live[i].totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                if totals.len() < job.cells.len() {
+                    // A burst that failed: its message follows the bars.
+                    bars.fail(i, "stopped, see below");
+                } else {
+                    bars.finish(i, done, &totals);
+                }
                 open[i] = false;
             } else {
                 let cell = &job.cells[live[i].cell.load(Ordering::Relaxed).min(job.cells.len() - 1)];

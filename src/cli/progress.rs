@@ -4,15 +4,24 @@
 //!
 //! When stderr is not a terminal (a pipe, a CI log, a test), the bars are
 //! hidden and one plain line per finished server is printed instead.
+//!
+//! While a bar runs it shows a clock; when it is done it shows the burst's
+//! measured total, formatted as the table below it prints it, so the screen
+//! holds one figure for that total.
 
 use std::io::IsTerminal;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::table::short_seconds;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Redraws per second: smooth enough to watch, too few to cost the bursts CPU.
 const REDRAW_HZ: u8 = 10;
-const TEMPLATE: &str = "{prefix:<28} [{bar:32}] {pos:>4}/{len:<4} {msg}";
+/// What a bar's line may take: a projector's terminal, less a margin.
+const LINE: usize = crate::table::SCREEN_WIDTH - 4;
+/// The widest message: "  25.1 s  100 x /db-simulation".
+const MESSAGE: usize = 32;
 
 /// One bar per job.
 pub struct Bars {
@@ -29,8 +38,8 @@ impl Bars {
         let visible = std::io::stderr().is_terminal();
         let target = if visible { ProgressDrawTarget::stderr_with_hz(REDRAW_HZ) } else { ProgressDrawTarget::hidden() };
         let multi = MultiProgress::with_draw_target(target);
-        // The template is a constant known to parse.
-        let style = ProgressStyle::with_template(TEMPLATE).expect("valid template").progress_chars("=> ");
+        // The template is built to a shape known to parse (see the test).
+        let style = ProgressStyle::with_template(&template(labels)).expect("valid template").progress_chars("=> ");
         let bars = labels
             .iter()
             .zip(lens)
@@ -49,12 +58,20 @@ impl Bars {
         self.bars[i].set_message(format!("{:>6.1} s  {what}", self.elapsed()));
     }
 
-    /// Bar `i` is done: it stops at its final time.
-    pub fn finish(&self, i: usize, done: u64) {
+    /// Bar `i` is done. It stops at what the table will say, not at this
+    /// clock (which started before the connections were opened and is read
+    /// a little after the last answer): the burst's measured total when the
+    /// bar is one burst, else how many bursts it made, whose totals are in
+    /// the table.
+    pub fn finish(&self, i: usize, done: u64, totals: &[Duration]) {
         let bar = &self.bars[i];
         bar.set_position(done);
-        bar.finish_with_message(format!("{:>6.2} s  done", self.elapsed()));
-        self.plain(i, &format!("done, {done}/{} in {:.2} s", bar.length().unwrap_or(0), self.elapsed()));
+        let what = match totals {
+            [one] => format!("total {}", short_seconds(one.as_secs_f64())),
+            many => format!("{} bursts", many.len()),
+        };
+        bar.finish_with_message(format!("{what}, done"));
+        self.plain(i, &format!("done, {done}/{}, {what}", bar.length().unwrap_or(0)));
     }
 
     /// Bar `i` failed: it stops with `why`.
@@ -71,5 +88,30 @@ impl Bars {
 
     fn elapsed(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
+    }
+}
+
+/// The bars' template: labels as wide as the widest, and a bar as long as
+/// the line leaves room for (at least 10 columns, at most 32).
+fn template(labels: &[String]) -> String {
+    let prefix = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    // " [" + "] " + "1000/1000" + " " around the bar.
+    let bar = LINE.saturating_sub(prefix + 4 + 9 + 1 + MESSAGE).clamp(10, 32);
+    format!("{{prefix:<{prefix}}} [{{bar:{bar}}}] {{pos:>4}}/{{len:<4}} {{msg}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_line_fits_the_projector() {
+        for labels in [vec!["blocking-wrapper".to_string()], vec!["blocking-wrapper /db-simulation".to_string()]] {
+            let t = template(&labels);
+            let bar: usize = t.split("{bar:").nth(1).and_then(|r| r.split('}').next()).and_then(|w| w.parse().ok()).expect("a bar width");
+            let width = labels[0].chars().count() + 4 + bar + 9 + 1 + MESSAGE;
+            assert!(width <= crate::table::SCREEN_WIDTH, "{t}: {width} columns");
+            assert!(ProgressStyle::with_template(&t).is_ok(), "{t}");
+        }
     }
 }

@@ -3,39 +3,51 @@
 
 use std::fmt::Write;
 
+use crate::demo::wrap;
 use crate::slots::{Row, BASELINE};
+use crate::table::short_seconds;
 
 /// The one endpoint bound by cores rather than by waits.
 const CPU: &str = "/cpu-intensive";
-/// The variant every speedup is measured against.
 
-/// One line per row, then what the fastest and the slowest say together.
+/// What the conclusion is wrapped to: a projector's terminal, less a margin.
+/// It is Markdown too (report.md): a bullet goes on under two spaces.
+const WIDTH: usize = crate::table::SCREEN_WIDTH - 4;
+
+/// One bullet per row, then what the fastest and the slowest say together,
+/// wrapped at word boundaries.
 pub fn conclusion(rows: &[Row]) -> String {
     let mut text = String::new();
     for row in rows {
-        // Writing into a String cannot fail.
-        let _ = writeln!(text, "- {}", line(row));
+        for (i, part) in wrap(&line(row), WIDTH - 2).iter().enumerate() {
+            // Writing into a String cannot fail.
+            let _ = writeln!(text, "{}{part}", if i == 0 { "- " } else { "  " });
+        }
     }
     if let Some(moral) = moral(rows) {
-        let _ = writeln!(text, "\n{moral}");
+        text.push('\n');
+        for part in wrap(&moral, WIDTH) {
+            let _ = writeln!(text, "{part}");
+        }
     }
     text
 }
 
-/// "sync-blocking: 25 rounds of 1.00 s on 4 slots = 25.00 s predicted; ..."
+/// "sync-blocking /parallel x100: 25 rounds of 1.00 s on 4 slots = 25.00 s
+/// predicted; ...", every time as the table prints it.
 fn line(r: &Row) -> String {
     let slots = r.slots.map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
     let rounds = if r.rounds == 1 { "1 round".to_string() } else { format!("{} rounds", r.rounds) };
     let errors = if r.errors > 0 { format!(", {} requests FAILED", r.errors) } else { String::new() };
     format!(
-        "{v} {e} x{n}: {rounds} of {t:.2} s on {slots} = {p:.2} s predicted; measured {m:.2} s, \
+        "{v} {e} x{n}: {rounds} of {t} on {slots} = {p} predicted; measured {m}, \
          so about {ms:.1} requests waited at once (the server's own count: {peak}){errors}.",
         v = r.variant,
         e = r.endpoint,
         n = r.concurrency,
-        t = r.t_s,
-        p = r.model_s,
-        m = r.total_s,
+        t = short_seconds(r.t_s),
+        p = short_seconds(r.model_s),
+        m = short_seconds(r.total_s),
         ms = r.measured_slots,
         peak = r.peak_in_flight,
     )
@@ -70,4 +82,41 @@ fn moral(rows: &[Row]) -> Option<String> {
         slow = slowest.variant,
         x = slowest.total_s / fastest.total_s,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::slots::{fill_speedups, SlotModel};
+
+    fn row(variant: &str, slots: Option<u64>, t_s: f64, total_s: f64, peak: u64) -> Row {
+        Row::fixed(variant, "/parallel", SlotModel::new(100, Duration::from_secs_f64(t_s), slots), total_s, peak)
+    }
+
+    #[test]
+    fn the_race_conclusion_fits_100_columns_and_keeps_words_whole() {
+        let mut rows = vec![
+            row("sync-blocking", Some(4), 1.0, 25.07, 4),
+            row("async-trap", Some(4), 1.0, 25.09, 4),
+            row("blocking-wrapper", Some(4), 1.0, 25.08, 4),
+            row("async-native", None, 0.5, 0.514, 100),
+        ];
+        fill_speedups(&mut rows);
+        let text = conclusion(&rows);
+        for line in text.lines() {
+            assert!(line.chars().count() <= crate::table::SCREEN_WIDTH, "{} columns: {line}", line.chars().count());
+        }
+        // Wrapping moved words, it did not cut or lose one.
+        let words: Vec<&str> = text.split_whitespace().filter(|w| *w != "-").collect();
+        let unwrapped: Vec<String> = rows.iter().map(line).chain(moral(&rows)).collect();
+        let expected: Vec<&str> = unwrapped.iter().flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(words, expected);
+        // The totals as the narrow table prints them, and no other figure for them.
+        let flat = words.join(" ");
+        assert!(flat.contains("measured 25.07 s") && flat.contains("measured 0.51 s"), "{text}");
+        assert!(!text.contains("0.514"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with("- ")).count(), 4, "one bullet per row:\n{text}");
+    }
 }

@@ -68,7 +68,7 @@ pub const ALL: [(&str, Snippet); 7] = [
 ];
 
 /// A block longer than this is a marker that matched the wrong line: a
-/// projector shows about 25 lines, and the lesson fits in far fewer.
+/// projector shows about 30 rows, and the lesson fits in far fewer.
 pub const MAX_LINES: usize = 20;
 
 /// The lines of a found block: (1-based line number, text).
@@ -100,19 +100,79 @@ impl Snippet {
         Ok(Block { lines })
     }
 
-    /// The block, numbered, lesson lines marked `>` (and bold when `color`).
+    /// The block, numbered, lesson lines marked `>` (and bold when `color`),
+    /// no line wider than [`super::COLUMNS`]: a longer source line is
+    /// broken at a space, never inside a word, and goes on under its own
+    /// indentation plus four, after an empty gutter.
     pub fn render(&self, color: bool) -> Result<String, String> {
         let block = self.find()?;
         let mut out = format!("  {}\n", self.source.path);
         for (number, line) in block.lines {
             let key = line.contains(self.highlight);
-            let text = format!("{} {number:>4} | {line}", if key { ">" } else { " " });
-            let text = if key && color { format!("\x1b[1;33m{text}\x1b[0m") } else { text };
-            // Writing to a String cannot fail.
-            let _ = writeln!(out, "  {text}");
+            for (i, part) in fit_code(line, super::COLUMNS - GUTTER).into_iter().enumerate() {
+                let text = match i {
+                    0 => format!("{} {number:>4} | {part}", if key { ">" } else { " " }),
+                    _ => format!("       | {part}"),
+                };
+                let text = if key && color { format!("\x1b[1;33m{text}\x1b[0m") } else { text };
+                // Writing to a String cannot fail.
+                let _ = writeln!(out, "  {text}");
+            }
         }
         Ok(out)
     }
+}
+
+/// The columns before the code on a listing line: "  > 1234 | ".
+const GUTTER: usize = 11;
+
+/// One source line as pieces of at most `width` columns; the pieces after
+/// the first are indented four more than the line. A line breaks where a
+/// reader would break it, never inside a word: at a space (which goes), after
+/// an opening `(`, or before the `.` of a method call that follows a `)`.
+/// A run with no such place stays whole (wider than `width`) rather than be
+/// cut inside a word.
+fn fit_code(line: &str, width: usize) -> Vec<String> {
+    let line = line.trim_end();
+    if line.chars().count() <= width {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start().len();
+    let more = format!("{}    ", &line[..indent]);
+    let mut pieces = Vec::new();
+    let mut rest = line.to_string();
+    let mut lead = String::new();
+    while lead.chars().count() + rest.chars().count() > width {
+        let room = width - lead.chars().count();
+        let Some(cut) = break_at(&rest, room) else { break };
+        pieces.push(format!("{lead}{}", rest[..cut].trim_end()));
+        rest = rest[cut..].trim_start().to_string();
+        lead = more.clone();
+    }
+    pieces.push(format!("{lead}{rest}"));
+    pieces
+}
+
+/// The last byte index past the indentation of `code`, outside a string
+/// literal, where it may break with at most `room` columns before the break.
+fn break_at(code: &str, room: usize) -> Option<usize> {
+    let start = code.len() - code.trim_start().len();
+    let bytes = code.as_bytes();
+    let mut in_string = false;
+    let mut best = None;
+    for (i, c) in code.char_indices() {
+        if code[..i].chars().count() > room {
+            break;
+        }
+        let breaks = c == ' ' || (bytes[i - usize::from(i > 0)] == b'(' && c != ')') || (c == '.' && i > 0 && bytes[i - 1] == b')');
+        if i > start && !in_string && breaks {
+            best = Some(i);
+        }
+        if c == '"' && (i == 0 || bytes[i - 1] != b'\\') {
+            in_string = !in_string;
+        }
+    }
+    best
 }
 
 /// How many lines, from the first, until the braces opened there close.
@@ -199,6 +259,52 @@ mod tests {
         let gone = Snippet { source: NATIVE_MAIN, marker: "fn no_such_handler(", highlight: "x" };
         let err = gone.find().unwrap_err();
         assert!(err.contains("fn no_such_handler(") && err.contains("servers/async-native/main.rs"), "{err}");
+    }
+
+    #[test]
+    fn every_listing_fits_the_screen_and_never_breaks_inside_a_word() {
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        for (name, s) in ALL {
+            let text = s.render(false).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for line in text.lines() {
+                assert!(line.chars().count() <= super::super::COLUMNS, "{name}: {} columns: {line}", line.chars().count());
+            }
+            // Every character of the source is shown, in order.
+            let code = |l: &str| l.split_once(" | ").map_or(String::new(), |(_, c)| c.to_string());
+            let source: String = s.find().unwrap().lines.iter().flat_map(|(_, l)| l.chars()).filter(|c| !c.is_whitespace()).collect();
+            let shown: String = text.lines().skip(1).flat_map(|l| code(l).chars().collect::<Vec<_>>()).filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(shown, source, "{name}");
+            // A continuation ("       | ") never starts in the middle of a
+            // word, nor inside a string.
+            let lines: Vec<&str> = text.lines().skip(1).collect();
+            let mut so_far = String::new();
+            for pair in lines.windows(2) {
+                so_far = if pair[0].trim_start().starts_with("| ") { so_far + &code(pair[0]) } else { code(pair[0]) };
+                if pair[1].trim_start().starts_with("| ") {
+                    let (end, start) = (code(pair[0]).chars().last(), code(pair[1]).trim_start().chars().next());
+                    assert!(!(end.is_some_and(word) && start.is_some_and(word)), "{name}: broken inside a word:\n{}\n{}", pair[0], pair[1]);
+                    assert!(so_far.matches('"').count() % 2 == 0, "{name}: broken inside a string:\n{}\n{}", pair[0], pair[1]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_line_breaks_at_a_space_under_its_own_indentation() {
+        let line = "        let answer = handle_the_request(first_argument, second_argument, third_argument);";
+        let pieces = fit_code(line, 50);
+        assert_eq!(pieces, [
+            "        let answer = handle_the_request(",
+            "            first_argument, second_argument,",
+            "            third_argument);",
+        ]);
+        assert_eq!(fit_code("    short();", 50), ["    short();"]);
+        // No space to break at: after a `(`, or before a chained `.`.
+        let chain = "    StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);";
+        assert_eq!(fit_code(chain, 50), ["    StatusCode::from_u16(reply.status).unwrap_or(", "        StatusCode::INTERNAL_SERVER_ERROR);"]);
+        // Never inside a string literal, even at a space.
+        let text = r#"    let core = acquire().await.expect("the semaphore is never closed");"#;
+        assert_eq!(fit_code(text, 50), ["    let core = acquire().await.expect(", r#"        "the semaphore is never closed");"#]);
     }
 
     #[test]

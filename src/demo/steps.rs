@@ -1,22 +1,39 @@
-//! The seven steps of the demo, one function each. A step returns
+//! The eight steps of the demo, one function each. A step returns
 //! `Ok(None)` when the presenter's input ended, and the demo stops there.
 //!
 //! Steps 2-5 are one shape, a burst of N x /parallel against one server,
 //! described by a [`BurstStep`]; what differs between them is data: the
 //! lines they show, the slot count the lesson predicts, and what the
 //! runtime's executor lag should look like.
+//!
+//! What the steps measure comes from a [`Lab`]: the live servers in the
+//! demo ([`LiveLab`]), fixed figures in the tests, so that every screen can
+//! be checked at the projector's size without starting a server.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::snippets::{self, Snippet};
 use super::{start, start_with, DemoError, DemoOptions, Go, Screen};
-use crate::burst::{burst_with_progress, Burst};
-use crate::probe::{health_under_cpu_load, CpuProbe};
-use crate::slots::{fill_speedups, Row, SlotModel};
-use crate::table::{self, VERDICT_TOLERANCE};
+use crate::burst::burst_with_progress;
+use crate::probe::health_under_cpu_load;
+use crate::serve::HEARTBEAT;
+use crate::slots::{fill_speedups, whole_ms, Row, SlotModel};
+use crate::table::{self, short_seconds, VERDICT_TOLERANCE};
 
 pub const COUNT: usize = 8;
+
+/// Each step's title, in order ("Step k of COUNT: ...").
+pub const TITLES: [&str; COUNT] = [
+    "The slot model in three lines",
+    "sync-blocking: 4 threads = 4 slots",
+    "async-trap: async fn, still 4 slots",
+    "blocking-wrapper: an async front, the same 4 slots",
+    "async-native: waits that yield, unbounded slots",
+    "CPU work: a slot that never yields",
+    "Idle clients: slots held by connections that send nothing",
+    "Summary: the same burst, four servers",
+];
 
 /// Slots of the three blocking-shaped servers at their default knobs.
 const BLOCKING_SLOTS: u64 = 4;
@@ -40,9 +57,8 @@ enum Lag {
 struct BurstStep {
     number: usize,
     server: &'static str,
-    title: &'static str,
-    /// What is about to happen, in a few lines.
-    intro: &'static [&'static str],
+    /// What is about to happen, in a few sentences (wrapped on screen).
+    intro: &'static str,
     shows: &'static [Snippet],
     /// `None`: unbounded.
     slots: Option<u64>,
@@ -56,11 +72,8 @@ const BURSTS: [BurstStep; 4] = [
     BurstStep {
         number: 2,
         server: "sync-blocking",
-        title: "sync-blocking: 4 threads = 4 slots",
-        intro: &[
-            "Four handler threads. Each takes a request and sleeps through its two waits,",
-            "one after the other, before it can take the next: a thread is a slot.",
-        ],
+        intro: "Four handler threads. Each takes a request and sleeps through its two waits, one after \
+                the other, before it can take the next: a thread is a slot.",
         shows: &[snippets::SYNC_PARALLEL, snippets::SYNC_HANDLER_LOOP],
         slots: Some(BLOCKING_SLOTS),
         waits: 2,
@@ -70,12 +83,9 @@ const BURSTS: [BurstStep; 4] = [
     BurstStep {
         number: 3,
         server: "async-trap",
-        title: "async-trap: async fn, still 4 slots",
-        intro: &[
-            "Same waits, now inside `async fn` on a tokio runtime with 4 worker threads.",
-            "A blocking wait never yields: each worker is held for the whole request,",
-            "and the runtime itself stalls (its heartbeat waits at least one whole wait).",
-        ],
+        intro: "Same waits, now inside `async fn` on a tokio runtime with 4 worker threads. A blocking \
+                wait never yields: each worker is held for the whole request, and the runtime itself \
+                stalls (its heartbeat waits at least one whole wait).",
         shows: &[snippets::TRAP_PARALLEL],
         slots: Some(BLOCKING_SLOTS),
         waits: 2,
@@ -85,12 +95,9 @@ const BURSTS: [BurstStep; 4] = [
     BurstStep {
         number: 4,
         server: "blocking-wrapper",
-        title: "blocking-wrapper: an async front, the same 4 slots",
-        intro: &[
-            "An async front end hands every request to the unchanged blocking app on 4 app",
-            "threads and awaits the answer. The front end never blocks: its lag stays small.",
-            "But the app still holds a thread per request.",
-        ],
+        intro: "An async front end hands every request to the unchanged blocking app on 4 app threads \
+                and awaits the answer. The front end never blocks: its lag stays small. But the app \
+                still holds a thread per request.",
         shows: &[snippets::WRAPPER_BRIDGE],
         slots: Some(BLOCKING_SLOTS),
         waits: 2,
@@ -100,11 +107,8 @@ const BURSTS: [BurstStep; 4] = [
     BurstStep {
         number: 5,
         server: "async-native",
-        title: "async-native: waits that yield, unbounded slots",
-        intro: &[
-            "Every wait is an .await on a timer: a waiting request holds no thread.",
-            "The two waits are independent, so tokio::join! runs them together: 1 x io.",
-        ],
+        intro: "Every wait is an .await on a timer: a waiting request holds no thread. The two waits \
+                are independent, so tokio::join! runs them together: 1 x io.",
         shows: &[snippets::NATIVE_PARALLEL],
         slots: None,
         waits: 1,
@@ -113,84 +117,161 @@ const BURSTS: [BurstStep; 4] = [
     },
 ];
 
+/// What one burst step measured: the figures its screen shows.
+pub(super) struct BurstFigures {
+    /// The burst as the summary's row: total, measured slots, peak, errors.
+    pub row: Row,
+    /// The time one request spent in its handler, as the server measured it (its p50).
+    pub handler: Option<Duration>,
+    /// The longest the runtime's heartbeat waited for a turn, in ms (`None`: no runtime).
+    pub lag_max_ms: Option<f64>,
+    /// The most OS threads the server had at once (`None`: no reading here).
+    pub peak_threads: Option<u64>,
+}
+
+/// What step 6 measured on one server.
+pub(super) struct CpuFigures {
+    pub health_p50_ms: f64,
+    pub health_p99_ms: f64,
+    /// /cpu-intensive requests answered during the probe: a total.
+    pub done: u64,
+    /// The most CPU jobs that ran at the same moment (the server's own count).
+    pub peak_at_once: u64,
+}
+
+/// Where the steps' figures come from.
+pub(super) trait Lab {
+    /// N x /parallel against `server`, judged by `model`; may show progress on `screen`.
+    fn burst(&mut self, screen: &mut Screen, server: &'static str, model: &SlotModel) -> Result<BurstFigures, DemoError>;
+    /// `server`'s /health while CPU_CLIENTS keep /cpu-intensive busy.
+    fn cpu(&mut self, server: &'static str) -> Result<CpuFigures, DemoError>;
+    /// How long /health took on `server` beside idle connections.
+    fn idle(&mut self, server: &'static str) -> Result<Duration, DemoError>;
+}
+
+/// The demo's own lab: the four server binaries, started one at a time.
+pub(super) struct LiveLab<'a>(pub(super) &'a DemoOptions);
+
+impl Lab for LiveLab<'_> {
+    fn burst(&mut self, screen: &mut Screen, server: &'static str, model: &SlotModel) -> Result<BurstFigures, DemoError> {
+        let opts = self.0;
+        let guard = start(opts, server)?;
+        // Twice the prediction plus slack: a late burst still gets reported.
+        let deadline = model.predicted() * 2 + Duration::from_secs(10);
+        let done = AtomicU64::new(0);
+        let hook = |n: u64| done.store(n, Ordering::Relaxed);
+        let burst =
+            screen.with_progress(opts.n, &done, || burst_with_progress(&guard, "/parallel", opts.n, deadline, Some(&hook)))?;
+        drop(guard);
+        let burst = burst.map_err(|e| DemoError::Measure { server, detail: e.0 })?;
+        Ok(BurstFigures {
+            row: burst.row_under(*model),
+            handler: burst.handler_time(),
+            lag_max_ms: burst.after.executor_lag_ms.as_ref().map(|l| l.max),
+            peak_threads: burst.peak_threads,
+        })
+    }
+
+    fn cpu(&mut self, server: &'static str) -> Result<CpuFigures, DemoError> {
+        let guard = start(self.0, server)?;
+        let p = health_under_cpu_load(&guard, CPU_CLIENTS, Duration::from_millis(self.0.cpu_probe_ms))
+            .map_err(|e| DemoError::Measure { server, detail: e.0 })?;
+        Ok(CpuFigures {
+            health_p50_ms: p.health.p50_ms,
+            health_p99_ms: p.health.p99_ms,
+            done: p.cpu_done,
+            peak_at_once: p.after.cpu_jobs_peak,
+        })
+    }
+
+    fn idle(&mut self, server: &'static str) -> Result<Duration, DemoError> {
+        health_beside_idle_clients(self.0, server, Duration::from_millis(self.0.idle_timeout_ms))
+    }
+}
+
 /// Every step in order; stops early, cleanly, when the input ends.
-pub(super) fn all(opts: &DemoOptions, screen: &mut Screen) -> Result<(), DemoError> {
-    if slot_model(opts, screen)?.is_none() {
+pub(super) fn all(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<(), DemoError> {
+    if slot_model(opts, screen)? == Go::Stop {
         return Ok(());
     }
     let mut rows = Vec::new();
     for step in &BURSTS {
-        match burst_step(opts, screen, step)? {
+        if begin(screen, step.number)? == Go::Stop {
+            return Ok(());
+        }
+        match burst_step(opts, screen, lab, step)? {
             Some(row) => rows.push(row),
             None => return Ok(()),
         }
     }
-    if cpu_step(opts, screen)?.is_none() {
+    if begin(screen, 6)? == Go::Stop || cpu_step(opts, screen, lab)?.is_none() {
         return Ok(());
     }
-    if idle_step(opts, screen)?.is_none() {
+    if begin(screen, 7)? == Go::Stop || idle_step(opts, screen, lab)?.is_none() {
+        return Ok(());
+    }
+    if begin(screen, 8)? == Go::Stop {
         return Ok(());
     }
     summary(screen, rows)
 }
 
+/// Between one step and the next: the last one's result stays on screen until Enter,
+/// then the next one's title.
+fn begin(screen: &mut Screen, number: usize) -> Result<Go, DemoError> {
+    if screen.wait_for_enter(&format!("go on to step {number} of {COUNT}"))? == Go::Stop {
+        return Ok(Go::Stop);
+    }
+    screen.title(number, TITLES[number - 1])?;
+    Ok(Go::Run)
+}
+
 /// Step 1: the slot model in three lines, and what the demo will measure.
-fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<Option<()>, DemoError> {
-    screen.title(1, "The slot model in three lines")?;
+fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<Go, DemoError> {
+    screen.title(1, TITLES[0])?;
     screen.line("  1. A server can only wait on as many requests at once as it has slots.")?;
     screen.line("  2. N requests that each wait t seconds, on s slots, take about ceil(N / s) x t.")?;
     screen.line("  3. A blocking wait holds its slot (a thread) throughout; only an .await gives it back.")?;
     screen.line("")?;
-    screen.line(&format!(
-        "Next: {} concurrent GET /parallel (two independent waits of {} ms each) against four servers.",
+    screen.paragraph(&format!(
+        "Next: {} concurrent GET /parallel (two independent waits of {} ms each) against four servers, \
+         one at a time.",
         opts.n, opts.io_ms
     ))?;
-    if screen.wait_for_enter("continue")? == Go::Stop {
-        return Ok(None);
-    }
-    screen.takeaway("for every server, ask one question: how many slots does it have?")?;
-    Ok(Some(()))
+    screen.takeaway("for every server, ask one question: how many slots does it have?")
 }
 
 /// Steps 2-5: predict, show the lines, burst, compare.
-fn burst_step(opts: &DemoOptions, screen: &mut Screen, step: &BurstStep) -> Result<Option<Row>, DemoError> {
+fn burst_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab, step: &BurstStep) -> Result<Option<Row>, DemoError> {
     let t = opts.io() * step.waits;
     let model = SlotModel::new(opts.n, t, step.slots);
-    screen.title(step.number, step.title)?;
-    for line in step.intro {
-        screen.line(&format!("  {line}"))?;
+    screen.paragraph(step.intro)?;
+    screen.paragraph(&format!("The slot model: {}.", prediction(&model)))?;
+    if show(screen, step.shows)? == Go::Stop {
+        return Ok(None);
     }
-    screen.line(&format!("  The slot model: {}.", prediction(&model)))?;
-    show(screen, step.shows)?;
     if screen.wait_for_enter(&format!("run {} x /parallel against {}", opts.n, step.server))? == Go::Stop {
         return Ok(None);
     }
-    screen.line(&format!("\n  This takes about {}.", duration_words(&model)))?;
-    let burst = measure(opts, screen, step.server, &model)?;
-    compare(screen, &model, &burst, step.lag, opts.io())?;
-    screen.takeaway(step.takeaway)?;
-    Ok(Some(burst.row(t)))
-}
-
-/// Starts the server, fires the burst, and drops the server before returning.
-fn measure(opts: &DemoOptions, screen: &mut Screen, server: &'static str, model: &SlotModel) -> Result<Burst, DemoError> {
-    let guard = start(opts, server)?;
-    // Twice the prediction plus slack: a late burst still gets reported.
-    let deadline = model.predicted() * 2 + Duration::from_secs(10);
-    let done = AtomicU64::new(0);
-    let hook = |n: u64| done.store(n, Ordering::Relaxed);
-    let burst = screen.with_progress(opts.n, &done, || burst_with_progress(&guard, "/parallel", opts.n, deadline, Some(&hook)))?;
-    burst.map_err(|e| DemoError::Measure { server, detail: e.0 })
+    screen.line(&format!("  This takes about {}.", duration_words(&model)))?;
+    let figures = lab.burst(screen, step.server, &model)?;
+    if compare(screen, &model, &figures, step, opts.io())? == Go::Stop {
+        return Ok(None);
+    }
+    if screen.takeaway(step.takeaway)? == Go::Stop {
+        return Ok(None);
+    }
+    Ok(Some(figures.row))
 }
 
 fn prediction(model: &SlotModel) -> String {
     let slots = model.slots.map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
     format!(
-        "{} requests of {:.2} s on {slots} -> {} round(s) = {:.2} s, peak_in_flight {}",
+        "{} requests of {} on {slots} -> {} round(s) = {}, peak_in_flight {}",
         model.n,
-        model.t.as_secs_f64(),
+        short_seconds(model.t.as_secs_f64()),
         model.rounds(),
-        model.predicted().as_secs_f64(),
+        short_seconds(model.predicted().as_secs_f64()),
         predicted_peak(model)
     )
 }
@@ -216,42 +297,91 @@ fn predicted_peak(model: &SlotModel) -> u64 {
     model.slots.map_or(model.n, |s| s.min(model.n))
 }
 
-/// Prints the measured burst next to the model, one quantity per line.
-fn compare(screen: &mut Screen, model: &SlotModel, b: &Burst, lag: Lag, io: Duration) -> Result<(), DemoError> {
+/// The measured burst next to the model, one quantity per line and one
+/// figure per quantity: the same figures as the summary's table, formatted
+/// the same way, and not repeated in other words below it.
+fn compare(screen: &mut Screen, model: &SlotModel, f: &BurstFigures, step: &BurstStep, io: Duration) -> Result<Go, DemoError> {
+    let row = &f.row;
     let slots = model.slots.map_or("unbounded".to_string(), |s| s.to_string());
-    // Measured rounds and slots use the server's own time per request.
-    let seen = SlotModel { t: b.handler_time().unwrap_or(model.t), ..*model };
-    let mut lines = vec![
-        ("", "predicted".to_string(), "measured".to_string()),
-        ("total", secs(model.predicted()), secs(b.total)),
-        ("rounds", format!("{} x {}", model.rounds(), secs(model.t)), format!("{:.1}", seen.measured_rounds(b.total))),
-        ("slots", slots, format!("{:.1} (N x t / total)", seen.measured_slots(b.total))),
-        ("peak_in_flight", predicted_peak(model).to_string(), b.peak_in_flight().to_string()),
+    let how = if step.waits == 1 { "at once" } else { "in a row" };
+    let per_request = f
+        .handler
+        .map_or("- (the server reported none)".to_string(), |h| format!("{} ms (the server's own p50 in its handler)", whole_ms(h)));
+    // Rounds as the table's slots are measured: with the server's own time per request.
+    let t_seen = f.handler.unwrap_or(model.t).as_secs_f64();
+    let rounds_seen = if t_seen > 0.0 { row.total_s / t_seen } else { 0.0 };
+    let mut lines: Vec<(&str, String, String)> = vec![
+        ("", "predicted".into(), "measured".into()),
+        ("total", short_seconds(row.model_s), short_seconds(row.total_s)),
+        ("time per request", format!("{} ms (2 x {} ms {how})", whole_ms(model.t), io.as_millis()), per_request),
+        ("rounds", format!("{} x {}", model.rounds(), short_seconds(model.t.as_secs_f64())), format!("{rounds_seen:.1} (total / time per request)")),
+        ("slots", slots, format!("{:.1} (N x time per request / total)", row.measured_slots)),
+        ("peak_in_flight", predicted_peak(model).to_string(), row.peak_in_flight.to_string()),
     ];
-    if let Some(lag_line) = lag_line(lag, b, io) {
+    if let Some(lag_line) = lag_line(step.lag, f, io) {
         lines.push(lag_line);
     }
-    let threads = b.peak_threads.map_or_else(|| format!("unavailable on {}", crate::os::NAME), |t| t.to_string());
+    let threads = f.peak_threads.map_or_else(|| format!("unavailable on {}", crate::os::NAME), |t| t.to_string());
     lines.push(("OS threads (peak)", "-".into(), threads));
-    lines.push(("errors", "0".into(), b.errors.to_string()));
-    screen.line("")?;
+    lines.push(("errors", "0".into(), row.errors.to_string()));
+    let mut text = String::from("\n");
     for (what, predicted, measured) in lines {
-        screen.line(&format!("  {what:<18} {predicted:<26} {measured}"))?;
+        text.push_str(&format!("  {what:<18} {predicted:<30} {measured}\n"));
     }
-    let verdict = b.row(model.t).verdict(VERDICT_TOLERANCE);
-    screen.line("")?;
-    screen.paragraph(&format!("In slot language: {}.", model.explain(b.total, b.handler_time())))?;
-    screen.line(&format!("  Verdict: {verdict}."))?;
-    if matches!(lag, Lag::Stalls) && verdict == "slower than the model" {
+    let verdict = row.verdict(VERDICT_TOLERANCE);
+    let mut notes = Vec::new();
+    match step.lag {
+        Lag::NoRuntime => {}
+        Lag::Stalls => notes.push(format!(
+            "executor lag max: the longest the runtime's heartbeat, due every {} ms, waited for a turn. \
+             All that time every worker was held by a blocking wait, and the runtime ran nothing else.",
+            HEARTBEAT.as_millis()
+        )),
+        Lag::Free(_) => notes.push(format!(
+            "executor lag max: the longest the runtime's heartbeat, due every {} ms, waited for a turn: \
+             the workers stayed free to run it.",
+            HEARTBEAT.as_millis()
+        )),
+    }
+    notes.push(format!("In slot language: {}", in_slot_language(model, row)));
+    notes.push(format!("Verdict: {verdict}."));
+    if matches!(step.lag, Lag::Stalls) && verdict == "slower than the model" {
         // Seen on the trap with small bursts: a request queued on a worker
         // that is asleep in std::thread::sleep waits for that worker.
-        screen.paragraph("Slower than 4 slots: requests queued on a worker that blocks wait for it, the stall made visible.")?;
+        notes.push("Slower than 4 slots: requests queued on a worker that blocks wait for it, the stall made visible.".into());
     }
-    Ok(())
+    for note in notes {
+        text.push('\n');
+        for line in super::wrap(&note, super::WIDTH) {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    screen.block(&text)
 }
 
-fn lag_line(lag: Lag, b: &Burst, io: Duration) -> Option<(&'static str, String, String)> {
-    let measured = b.after.executor_lag_ms.as_ref().map_or("-".to_string(), |l| millis(l.max));
+/// What the burst means, in words and in figures the table already shows.
+fn in_slot_language(model: &SlotModel, row: &Row) -> String {
+    let peak = row.peak_in_flight;
+    match model.slots {
+        Some(s) => format!(
+            "with {s} slots, at most {peak} requests were in handlers at once (the server's own count); \
+             the other {} queued for a slot, round after round.",
+            model.n.saturating_sub(peak)
+        ),
+        None if peak >= model.n => format!(
+            "no slot limit, so all {peak} requests were in handlers at once (the server's own count): \
+             one round."
+        ),
+        None => format!(
+            "no slot limit, yet at most {peak} of the {} requests were in handlers at once (the \
+             server's own count): something else held the rest back.",
+            model.n
+        ),
+    }
+}
+
+fn lag_line(lag: Lag, f: &BurstFigures, io: Duration) -> Option<(&'static str, String, String)> {
+    let measured = f.lag_max_ms.map_or("-".to_string(), millis);
     let predicted = match lag {
         Lag::NoRuntime => return None,
         Lag::Stalls => format!(">= {} ms (one wait)", io.as_millis()),
@@ -269,53 +399,69 @@ fn millis(ms: f64) -> String {
     }
 }
 
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
-
-fn show(screen: &mut Screen, shows: &[Snippet]) -> Result<(), DemoError> {
+/// The snippets, each as one block: the demo waits for Enter before a
+/// listing that would push the step's title and the listing before it off
+/// the screen.
+fn show(screen: &mut Screen, shows: &[Snippet]) -> Result<Go, DemoError> {
     for snippet in shows {
         // The unit tests prove every snippet is found; should one still go
         // missing, say so on screen rather than stop a live workshop.
         let text = snippet.render(screen.color).unwrap_or_else(|e| format!("  (source not shown: {e})\n"));
-        screen.line("")?;
-        screen.out.write_all(text.as_bytes())?;
+        if screen.block(&format!("\n{text}"))? == Go::Stop {
+            return Ok(Go::Stop);
+        }
     }
-    Ok(())
+    Ok(Go::Run)
 }
 
 /// Step 6: CPU work is not a wait. async-trap computes on its workers,
 /// async-native moves it to spawn_blocking; /health tells the difference.
-fn cpu_step(opts: &DemoOptions, screen: &mut Screen) -> Result<Option<()>, DemoError> {
+fn cpu_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<Option<()>, DemoError> {
     let probe = Duration::from_millis(opts.cpu_probe_ms);
-    screen.title(6, "CPU work: a slot that never yields")?;
-    screen.line(&format!("  {CPU_CLIENTS} clients keep /cpu-intensive busy while we ask /health every 25 ms."))?;
-    screen.line("  async-trap computes on its 4 workers: /health queues behind the CPU jobs.")?;
-    screen.line("  async-native computes on spawn_blocking, one job per core: its workers stay free.")?;
-    show(screen, &[snippets::TRAP_CPU, snippets::NATIVE_CPU])?;
+    screen.paragraph(&format!(
+        "{CPU_CLIENTS} clients keep /cpu-intensive busy while we ask /health every 25 ms. async-trap \
+         computes on its 4 workers: /health queues behind the CPU jobs. async-native computes on \
+         spawn_blocking, one job per core: its workers stay free."
+    ))?;
+    if show(screen, &[snippets::TRAP_CPU, snippets::NATIVE_CPU])? == Go::Stop {
+        return Ok(None);
+    }
     if screen.wait_for_enter("load async-trap, then async-native")? == Go::Stop {
         return Ok(None);
     }
-    screen.line(&format!("\n  This takes about {} per server.", about(probe)))?;
-    let trap = cpu_probe(opts, "async-trap", probe)?;
-    let native = cpu_probe(opts, "async-native", probe)?;
-    screen.line("")?;
-    screen.line(&format!("  {:<14} {:>12} {:>12} {:>9}   predicted", "", "/health p50", "/health p99", "CPU jobs"))?;
-    cpu_row(screen, "async-trap", &trap, "queued behind CPU jobs")?;
-    cpu_row(screen, "async-native", &native, &format!("fast (p99 < {FAST_HEALTH_MS:.0} ms)"))?;
-    screen.takeaway("CPU work needs a core, not a wait: keep it off the threads that answer requests.")?;
+    screen.line(&format!("  This takes about {} per server.", about(probe)))?;
+    let trap = lab.cpu("async-trap")?;
+    let native = lab.cpu("async-native")?;
+    let mut text = String::from("\n");
+    text.push_str(&cpu_line("", "/health p50", "/health p99", "CPU jobs done", "at once", "predicted /health"));
+    text.push_str(&cpu_row("async-trap", &trap, probe, "queued behind CPU jobs"));
+    text.push_str(&cpu_row("async-native", &native, probe, &format!("fast (p99 < {FAST_HEALTH_MS:.0} ms)")));
+    text.push('\n');
+    let note = format!(
+        "CPU jobs done: the /cpu-intensive requests answered in the {} of load, a total. At once: the most \
+         CPU jobs that ran at the same moment, the server's own count (a peak).",
+        about(probe)
+    );
+    for line in super::wrap(&note, super::WIDTH) {
+        text.push_str(&format!("  {line}\n"));
+    }
+    if screen.block(&text)? == Go::Stop {
+        return Ok(None);
+    }
+    if screen.takeaway("CPU work needs a core, not a wait: keep it off the threads that answer requests.")? == Go::Stop {
+        return Ok(None);
+    }
     Ok(Some(()))
 }
 
-fn cpu_probe(opts: &DemoOptions, server: &'static str, duration: Duration) -> Result<CpuProbe, DemoError> {
-    let guard = start(opts, server)?;
-    health_under_cpu_load(&guard, CPU_CLIENTS, duration).map_err(|e| DemoError::Measure { server, detail: e.0 })
+fn cpu_line(server: &str, p50: &str, p99: &str, done: &str, peak: &str, predicted: &str) -> String {
+    format!("  {server:<14} {p50:>11} {p99:>11}  {done:>14}  {peak:>7}   {predicted}\n")
 }
 
-fn cpu_row(screen: &mut Screen, server: &str, p: &CpuProbe, predicted: &str) -> Result<(), DemoError> {
-    let (p50, p99) = (format!("{:.1} ms", p.health.p50_ms), format!("{:.1} ms", p.health.p99_ms));
-    screen.line(&format!("  {server:<14} {p50:>12} {p99:>12} {:>9}   {predicted}", p.cpu_done))?;
-    Ok(())
+fn cpu_row(server: &str, f: &CpuFigures, probe: Duration, predicted: &str) -> String {
+    let (p50, p99) = (format!("{:.1} ms", f.health_p50_ms), format!("{:.1} ms", f.health_p99_ms));
+    let done = format!("{} in {}", f.done, about(probe));
+    cpu_line(server, &p50, &p99, &done, &f.peak_at_once.to_string(), predicted)
 }
 
 /// Step 7's idle clients: as many as sync-blocking has slots.
@@ -328,35 +474,50 @@ const IDLE_HEAD_START: Duration = Duration::from_millis(100);
 /// from the moment it takes it, so clients that connect and send nothing
 /// hold its slots (slowloris) until the header-read timeout closes them; a
 /// tokio server parks such a connection as a task and serves on.
-fn idle_step(opts: &DemoOptions, screen: &mut Screen) -> Result<Option<()>, DemoError> {
+fn idle_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<Option<()>, DemoError> {
     let timeout = Duration::from_millis(opts.idle_timeout_ms);
-    screen.title(7, "Idle clients: slots held by connections that send nothing")?;
-    screen.line(&format!("  {IDLE_CLIENTS} clients connect and send nothing; then one client asks /health."))?;
-    screen.line("  sync-blocking gives each connection a thread until it has read a request: 4 idle ones take all 4.")?;
-    screen.line(&format!("  Its header-read timeout ({}) closes them; a tokio server parks each one as a task.", secs(timeout)))?;
+    screen.paragraph(&format!(
+        "{IDLE_CLIENTS} clients connect and send nothing; then one client asks /health. sync-blocking \
+         gives each connection a thread until it has read a request: {IDLE_CLIENTS} idle ones take all \
+         {BLOCKING_SLOTS}. Its header-read timeout ({}) closes them; a tokio server parks each one as a task.",
+        secs(timeout)
+    ))?;
     if screen.wait_for_enter("connect the idle clients to sync-blocking, then to async-native")? == Go::Stop {
         return Ok(None);
     }
-    screen.line("")?;
-    screen.line(&format!("  {:<14} {:>22}   predicted", "", "/health answered after"))?;
     let freed = timeout.saturating_sub(IDLE_HEAD_START);
+    let mut text = String::from("\n");
+    text.push_str(&format!("  {:<14} {:>22}   predicted\n", "", "/health answered after"));
     for (server, predicted) in [
         (
             "sync-blocking",
-            format!(
-                "when the timeout frees a slot: {} - the {} the idle clients came earlier = {}",
-                secs(timeout),
-                secs(IDLE_HEAD_START),
-                secs(freed)
-            ),
+            format!("{}: the {} timeout less the {} head start", secs(freed), secs(timeout), secs(IDLE_HEAD_START)),
         ),
         ("async-native", "at once".to_string()),
     ] {
-        let waited = health_beside_idle_clients(opts, server, timeout)?;
-        screen.line(&format!("  {server:<14} {:>22}   {predicted}", secs(waited)))?;
+        let waited = lab.idle(server)?;
+        text.push_str(&format!("  {server:<14} {:>22}   {predicted}\n", millis(waited.as_secs_f64() * 1000.0)));
     }
-    screen.takeaway("a thread-per-connection server's slots are held by connections, not by work: time out slow clients.")?;
+    text.push('\n');
+    let note = format!(
+        "The head start: the idle clients connect {} before /health is asked, so the timeout frees \
+         sync-blocking's first slot that much sooner.",
+        secs(IDLE_HEAD_START)
+    );
+    for line in super::wrap(&note, super::WIDTH) {
+        text.push_str(&format!("  {line}\n"));
+    }
+    if screen.block(&text)? == Go::Stop {
+        return Ok(None);
+    }
+    if screen.takeaway("a thread-per-connection server's slots are held by connections, not by work: time out slow clients.")? == Go::Stop {
+        return Ok(None);
+    }
     Ok(Some(()))
+}
+
+fn secs(d: Duration) -> String {
+    short_seconds(d.as_secs_f64())
 }
 
 /// How long /health took while `IDLE_CLIENTS` connections sat idle.
@@ -372,19 +533,18 @@ fn health_beside_idle_clients(opts: &DemoOptions, server: &'static str, timeout:
     Ok(started.elapsed())
 }
 
-/// Step 8: the four bursts side by side, and where to go from here.
+/// Step 8: the four bursts side by side (the race's 100-column table), and
+/// where to go from here.
 fn summary(screen: &mut Screen, mut rows: Vec<Row>) -> Result<(), DemoError> {
-    screen.title(8, "Summary: the same burst, four servers")?;
-    if screen.wait_for_enter("see the table")? == Go::Stop {
+    fill_speedups(&mut rows);
+    let mut text = table::to_narrow_grid(&rows);
+    text.push_str("(peak: the server's own count of requests in its handlers at once)\n\n");
+    text.push_str("What to do next:\n");
+    text.push_str("  cd exercises/trap && cargo test       # the grade fails: fix the trap (HINTS.md helps)\n");
+    text.push_str("  cd exercises/wrapper && cargo test    # then the wrapper\n");
+    if screen.block(&text)? == Go::Stop {
         return Ok(());
     }
-    fill_speedups(&mut rows);
-    screen.line("")?;
-    screen.out.write_all(table::to_string(&rows).as_bytes())?;
-    screen.line("")?;
-    screen.line("What to do next:")?;
-    screen.line("  cd exercises/trap && cargo test       # the grade fails: fix the trap (HINTS.md helps)")?;
-    screen.line("  cd exercises/wrapper && cargo test    # then the wrapper")?;
     screen.takeaway("count the slots first; the timings follow from them.")?;
     Ok(())
 }

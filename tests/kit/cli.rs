@@ -18,7 +18,7 @@ use predicates::prelude::*;
 const QUICK: Duration = Duration::from_secs(10);
 /// The charts a race fills: one N and one endpoint leave out scalability
 /// and endpoints, and the timeline joins.
-const RACE_CHARTS: [&str; 5] = ["concurrency", "latency", "speedup", "summary", "timeline"];
+const RACE_CHARTS: [&str; 5] = ["total-vs-model", "latency", "speedup", "summary", "timeline"];
 
 fn kit() -> Command {
     let mut cmd = Command::cargo_bin("kit").expect("cargo builds the kit binary for tests");
@@ -56,7 +56,7 @@ fn demo_runs_every_step_without_pauses() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .success()
-        .stdout(predicate::str::contains("Step 8 of 8").and(predicate::str::contains("peak in flight")));
+        .stdout(predicate::str::contains("Step 8 of 8").and(predicate::str::contains("peak_in_flight")).and(predicate::str::contains("| rounds x t ")));
 }
 
 #[test]

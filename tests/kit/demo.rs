@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use kit::demo::{run, DemoError, DemoOptions};
+use kit::demo::{run, DemoError, DemoOptions, COLUMNS, ROWS};
 
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -79,6 +79,21 @@ fn measured_peak(screen: &str, number: usize) -> String {
     line.split_whitespace().last().unwrap_or_default().to_string()
 }
 
+/// Every line fits the projector's width, and no more than its height goes
+/// by between two presses of Enter (a prompt ends a screen).
+fn assert_fits(screen: &str) {
+    let mut rows = 0;
+    for line in screen.lines() {
+        assert!(line.chars().count() <= COLUMNS, "{} columns: `{line}` in:\n{screen}", line.chars().count());
+        rows += 1;
+        if line.starts_with("press Enter") {
+            assert!(rows <= ROWS, "{rows} rows up to `{line}` in:\n{screen}");
+            rows = 0;
+        }
+    }
+    assert!(rows <= ROWS, "{rows} rows after the last prompt in:\n{screen}");
+}
+
 fn assert_complete(screen: &str) {
     for title in TITLES {
         assert!(screen.contains(title), "missing `{title}` in:\n{screen}");
@@ -110,6 +125,9 @@ fn demo_with_yes_runs_all_eight_steps_and_shows_4_slots_then_8_in_flight() {
     assert!(blocking >= freed - 0.02, "sync-blocking answered after {blocking} s, before its slots were freed at {freed} s:\n{screen}");
     assert!(native < freed / 2.0, "async-native answered after {native} s beside idle clients:\n{screen}");
     assert!(!screen.contains('\x1b'), "no ANSI codes unless color is on:\n{screen}");
+    for line in screen.lines() {
+        assert!(line.chars().count() <= COLUMNS, "{} columns: `{line}`", line.chars().count());
+    }
 }
 
 /// Step 7's "/health answered after" for `server`, in seconds.
@@ -117,17 +135,29 @@ fn idle_wait(screen: &str, server: &str) -> f64 {
     step(screen, 7)
         .lines()
         .filter(|l| l.trim_start().starts_with(server))
-        .find_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .find_map(|l| {
+            let mut words = l.split_whitespace().skip(1);
+            let value: f64 = words.next()?.parse().ok()?;
+            match words.next()? {
+                "s" => Some(value),
+                "ms" => Some(value / 1000.0),
+                _ => None,
+            }
+        })
         .unwrap_or_else(|| panic!("no {server} row with a time in step 7:\n{screen}"))
 }
 
 #[test]
-fn demo_reads_one_enter_per_step_and_completes() {
-    let (result, screen) = demo(small(false, bin_dir()), "\n\n\n\n\n\n\n\n");
+fn demo_pauses_between_steps_and_before_each_run_and_fits_the_screen() {
+    let (result, screen) = demo(small(false, bin_dir()), "\n".repeat(40).leak());
     result.unwrap_or_else(|e| panic!("{e}\n{screen}"));
     assert_complete(&screen);
-    assert_eq!(screen.matches("press Enter").count(), 8, "one prompt per step:\n{screen}");
     assert!(!screen.contains("No more input"), "{screen}");
+    for number in 2..=8 {
+        assert_eq!(screen.matches(&format!("press Enter to go on to step {number} of 8")).count(), 1, "{screen}");
+    }
+    assert_eq!(screen.matches("press Enter to run ").count(), 4, "one run per burst step:\n{screen}");
+    assert_fits(&screen);
 }
 
 #[test]
@@ -137,11 +167,12 @@ fn demo_stops_cleanly_when_the_input_ends() {
     assert!(screen.contains(TITLES[0]) && screen.contains("No more input"), "{screen}");
     assert!(!screen.contains(TITLES[1]), "went on past the end of input:\n{screen}");
 
-    // Input that ends mid-way stops at the next prompt, after a finished step.
-    let (result, screen) = demo(small(false, bin_dir()), "\n\n");
+    // Input that ends mid-way stops at the next prompt, and nothing runs after it.
+    let (result, screen) = demo(small(false, bin_dir()), "\n\n\n");
     result.unwrap_or_else(|e| panic!("{e}\n{screen}"));
-    assert!(step(&screen, 2).contains("Takeaway"), "{screen}");
-    assert!(step(&screen, 3).contains("No more input"), "{screen}");
+    assert_eq!(screen.matches("press Enter").count(), 4, "three answered prompts and one unanswered:\n{screen}");
+    let after = &screen[screen.rfind("press Enter").expect("a prompt")..];
+    assert!(after.contains("No more input") && !after.contains("This takes about"), "{screen}");
     assert!(!screen.contains(TITLES[3]), "{screen}");
 }
 

@@ -72,6 +72,14 @@ const NARROW_HEADERS: [&str; 7] = ["variant", "slots", "rounds x t", "model", "m
 /// columns for the four variants at any N up to 10,000. The full table
 /// (percentiles, rps, speedup) stays in report.md.
 pub fn to_narrow_string(rows: &[Row]) -> String {
+    let mut text = to_narrow_grid(rows);
+    text.push_str("(peak: the server's own count of requests in its handlers at once; the full table is in report.md)\n");
+    text
+}
+
+/// [`to_narrow_string`] without its footnote, for a screen that writes no
+/// report.md (`kit demo`).
+pub fn to_narrow_grid(rows: &[Row]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -86,9 +94,7 @@ pub fn to_narrow_string(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let mut text = grid(&NARROW_HEADERS, &cells);
-    text.push_str("(peak: the server's own count of requests in its handlers at once; the full table is in report.md)\n");
-    text
+    grid(&NARROW_HEADERS, &cells)
 }
 
 fn cells_of(r: &Row) -> Vec<String> {
@@ -111,8 +117,10 @@ fn cells_of(r: &Row) -> Vec<String> {
 }
 
 /// Whole seconds from 100 s up: two decimals of a minutes-long run are noise
-/// and cost the narrow table its width.
-fn short_seconds(s: f64) -> String {
+/// and cost the narrow table its width. Every screen that shows a total
+/// beside the narrow table (the race's bars and conclusion, the demo) prints
+/// it with this, so one total reads as one figure.
+pub fn short_seconds(s: f64) -> String {
     if s >= 100.0 {
         format!("{s:.0} s")
     } else {
