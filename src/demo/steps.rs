@@ -18,7 +18,7 @@ use super::{start, start_with, DemoError, DemoOptions, Go, Screen};
 use crate::burst::burst_with_progress;
 use crate::probe::health_under_cpu_load;
 use crate::serve::HEARTBEAT;
-use crate::slots::{fill_speedups, whole_ms, Row, SlotModel};
+use crate::slots::{fill_speedups, rounds, whole_ms, Row, SlotModel};
 use crate::table::{self, short_seconds, VERDICT_TOLERANCE};
 
 pub const COUNT: usize = 8;
@@ -267,10 +267,10 @@ fn burst_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab, step: 
 fn prediction(model: &SlotModel) -> String {
     let slots = model.slots.map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
     format!(
-        "{} requests of {} on {slots} -> {} round(s) = {}, peak_in_flight {}",
+        "{} requests of {} on {slots} -> {} = {}, peak_in_flight {}",
         model.n,
         short_seconds(model.t.as_secs_f64()),
-        model.rounds(),
+        rounds(model.rounds()),
         short_seconds(model.predicted().as_secs_f64()),
         predicted_peak(model)
     )
@@ -278,9 +278,7 @@ fn prediction(model: &SlotModel) -> String {
 
 /// "25 s: 25 rounds of 1.0 s", so the room knows how long to watch.
 fn duration_words(model: &SlotModel) -> String {
-    let rounds = model.rounds();
-    let plural = if rounds == 1 { "round" } else { "rounds" };
-    format!("{}: {rounds} {plural} of {}", about(model.predicted()), about(model.t))
+    format!("{}: {} of {}", about(model.predicted()), rounds(model.rounds()), about(model.t))
 }
 
 /// Seconds as a person says them: "25 s", "1.0 s", "0.50 s".
