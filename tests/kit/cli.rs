@@ -147,7 +147,13 @@ fn up_names_a_taken_port() {
         .args(["up", "--base-port", &port.to_string()])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("port {port}")).and(predicate::str::contains("already in use")));
+        .stderr(
+            predicate::str::contains(format!("port {port}"))
+                .and(predicate::str::contains("already in use"))
+                // `kit up` moves its servers with --base-port; it has no --port.
+                .and(predicate::str::contains(format!("--base-port (now {port}, so {port}-{})", port + 3)))
+                .and(predicate::str::contains("--port 0").not()),
+        );
 }
 
 /// Without Docker, `--containers` says so in one line and points to the
