@@ -113,6 +113,8 @@ fn fewer_in_flight_than_n_is_a_failed_run() {
     assert!(!check_passed(&r, "all in flight at once"), "{r:#}");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("all in flight at once did not hold"), "{stderr}");
+    let why = r["checks"].as_array().unwrap().iter().find(|c| c["name"] == "all in flight at once").unwrap()["detail"].to_string();
+    assert!(why.contains("all 2000 were answered, but the first answers went out before the server had read the last requests"), "{why}");
 }
 
 #[test]
