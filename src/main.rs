@@ -6,11 +6,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use kit::cli::{self, Cli, Command};
+use kit::cli::{self, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let result = match cli.command {
         None => cli::race::run(cli.race),
         Some(Command::Race(args)) => cli::race::run(args),

@@ -10,7 +10,12 @@
 //! /metrics shows `executor_lag_ms` as large as one whole wait.
 //!
 //! Run: `cargo run --release --bin async-trap -- --port 5002`
-//! Diff it against async-native: the fix is a few lines.
+//! Diff it against async-native. The fix is in the four handlers: each
+//! blocking wait becomes an `.await` (the two of /parallel joined with
+//! `tokio::join!`), and the CPU work moves to `spawn_blocking`, one job per
+//! core: about 25 changed lines of code. The whole diff is about 90 lines:
+//! the rest is the header comments, names and defaults, the slots each
+//! declares to /metrics, and async-native's /slow, /sse and /ws.
 
 use std::time::Instant;
 

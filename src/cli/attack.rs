@@ -25,6 +25,7 @@ use super::{dashboard, CliError, Result};
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// The URL to load, e.g. http://127.0.0.1:5004/parallel.
+    #[arg(value_parser = load::parse_url)]
     pub url: String,
     /// Requests per second, on schedule.
     #[arg(long, value_parser = positive_rate)]

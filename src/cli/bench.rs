@@ -13,6 +13,7 @@ use super::{CliError, Result};
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// The URL to load, e.g. http://127.0.0.1:5004/health.
+    #[arg(value_parser = load::parse_url)]
     pub url: String,
     /// Concurrent connections.
     #[arg(short = 'c', long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]

@@ -28,7 +28,7 @@ const DB_MS: u64 = 300;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// The URL to attack, e.g. http://127.0.0.1:5004/parallel (or --all).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present = "all", conflicts_with = "all", value_parser = load::parse_url)]
     pub url: Option<String>,
     /// Start the four servers and climb each in turn (a fresh server each).
     #[arg(long)]

@@ -248,13 +248,11 @@ fn docker() -> Finding {
 }
 
 fn postgres() -> Finding {
-    const CHECK: &str = "postgresql";
     let Ok(url) = std::env::var(DATABASE_URL_ENV) else {
-        return Finding::new(CHECK, Level::Warn, format!("not configured ({DATABASE_URL_ENV} is not set); optional"))
-            .fix(format!("optional: export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB"));
+        return postgres_unset(pg_ctl().as_deref());
     };
     let Some((host, port)) = database_address(&url) else {
-        return Finding::new(CHECK, Level::Warn, format!("{DATABASE_URL_ENV} is not a postgres:// URL"))
+        return Finding::new(POSTGRES, Level::Warn, format!("{DATABASE_URL_ENV} is not a postgres:// URL"))
             .fix(format!("export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB"));
     };
     let answers = (host.as_str(), port)
@@ -262,10 +260,47 @@ fn postgres() -> Finding {
         .ok()
         .and_then(|mut addrs| addrs.find(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok()));
     match answers {
-        Some(addr) => Finding::new(CHECK, Level::Ok, format!("{host}:{port} accepts connections ({addr})")),
-        None => Finding::new(CHECK, Level::Warn, format!("nothing answers at {host}:{port}"))
+        Some(addr) => Finding::new(POSTGRES, Level::Ok, format!("{host}:{port} accepts connections ({addr})")),
+        None => Finding::new(POSTGRES, Level::Warn, format!("nothing answers at {host}:{port}"))
             .fix("start PostgreSQL (or the kit's container), or correct the URL"),
     }
+}
+
+/// The check's name.
+const POSTGRES: &str = "postgresql";
+
+/// No database configured: optional (said once, in the finding), and the
+/// fix names the quickest way to one on this machine. Where PostgreSQL's
+/// binaries are installed (`pg_ctl` found, at `pg_ctl`), that is the kit's
+/// throwaway server, `.ci/postgres.sh`, whose path is relative to the
+/// repository root.
+pub fn postgres_unset(pg_ctl: Option<&Path>) -> Finding {
+    let detail = format!("not configured ({DATABASE_URL_ENV} is not set); optional: the pool lesson and the PostgreSQL tests need it");
+    let fix = match pg_ctl {
+        Some(bin) => format!(
+            "PostgreSQL is installed ({}): from the repository root, `source .ci/postgres.sh && start_throwaway_postgres` \
+             starts a throwaway server and exports {DATABASE_URL_ENV} in this shell (it is removed when the shell exits)",
+            bin.display()
+        ),
+        None => format!(
+            "export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB, or start one with \
+             `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16` and \
+             export {DATABASE_URL_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
+        ),
+    };
+    Finding::new(POSTGRES, Level::Warn, detail).fix(fix)
+}
+
+/// PostgreSQL's `pg_ctl`, where `.ci/postgres.sh` looks for it: under
+/// /usr/lib/postgresql/*/bin (Debian, Ubuntu), then on PATH.
+fn pg_ctl() -> Option<PathBuf> {
+    let versions = std::fs::read_dir("/usr/lib/postgresql").into_iter().flatten().flatten();
+    let mut found: Vec<PathBuf> = versions.map(|v| v.path().join("bin/pg_ctl")).filter(|p| p.is_file()).collect();
+    found.sort();
+    found.into_iter().next().or_else(|| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path).map(|dir| dir.join("pg_ctl")).find(|p| p.is_file())
+    })
 }
 
 /// HOST and PORT of `postgres://[USER[:PASSWORD]@]HOST[:PORT][/DB][?...]`.

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use crate::contract::Health;
 use crate::harness;
+use crate::loadgen;
 
-use super::{CliError, Result};
+use super::{load, CliError, Result};
 
 /// A healthy server answers /health at once; a blocking one may queue it
 /// behind busy slots, so this is generous.
@@ -19,7 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// The servers to check (default: the four of `kit up`).
-    #[arg(long, num_args = 1.., value_name = "URL", default_values_t = default_urls())]
+    #[arg(long, num_args = 1.., value_name = "URL", default_values_t = default_urls(), value_parser = load::parse_url)]
     pub urls: Vec<String>,
 }
 
@@ -61,13 +62,14 @@ fn check(url: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// `http://HOST:PORT[/...]` to a socket address.
+/// `http://HOST[:PORT][/...]` (checked by clap already) to a socket
+/// address: a name that does not resolve is a server that is down.
 fn address(url: &str) -> std::result::Result<SocketAddr, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("not an http:// URL: {url}"))?;
-    let authority = rest.split('/').next().unwrap_or(rest);
-    authority
+    let url = loadgen::validate_url(url).map_err(|e| e.to_string())?;
+    let authority = format!("{}:{}", url.host(), url.port());
+    (url.host(), url.port())
         .to_socket_addrs()
-        .map_err(|e| format!("bad address '{authority}': {e}"))?
+        .map_err(|e| format!("cannot resolve '{authority}': {e}"))?
         .next()
         .ok_or_else(|| format!("'{authority}' has no address"))
 }

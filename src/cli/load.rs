@@ -11,6 +11,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::latency::Summary;
+use crate::loadgen::{self, LoadError};
 use crate::net;
 
 use super::{CliError, Result};
@@ -51,6 +52,19 @@ pub fn counter(total: Option<u64>, what: &str) -> ProgressBar {
     bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
     bar.set_prefix(what.to_string());
     bar
+}
+
+/// A URL argument, checked as clap parses it: a malformed URL (`htp://x`,
+/// a port of 99999) is a bad argument, exit 2 with the reason, like any
+/// other bad value. A well-formed URL where nothing answers is a failed
+/// run instead (exit 1), found when the command connects.
+pub fn parse_url(text: &str) -> std::result::Result<String, String> {
+    match loadgen::validate_url(text) {
+        Ok(_) => Ok(text.trim().to_string()),
+        // clap already says "invalid value 'URL'": only the reason is new.
+        Err(LoadError::InvalidUrl { reason, .. }) => Err(format!("{reason} (expected something like http://127.0.0.1:3000/health)")),
+        Err(other) => Err(other.to_string()),
+    }
 }
 
 /// "10s", "1.5s", "500ms", "2m", or a bare number of seconds.
@@ -104,8 +118,16 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, parse_url};
     use std::time::Duration;
+
+    #[test]
+    fn urls() {
+        assert_eq!(parse_url(" http://127.0.0.1:5004/health "), Ok("http://127.0.0.1:5004/health".to_string()));
+        let err = parse_url("htp://x").unwrap_err();
+        assert!(err.starts_with("unsupported scheme 'htp:'") && err.contains("http://127.0.0.1:3000/health"), "{err}");
+        assert!(parse_url("http://127.0.0.1:99999/").unwrap_err().contains("bad port '99999'"));
+    }
 
     #[test]
     fn durations() {

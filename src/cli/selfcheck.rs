@@ -20,7 +20,7 @@ const GOOD_ENOUGH: f64 = 0.7;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// The URL to load (default: /health of an async-native the kit starts).
-    #[arg(long)]
+    #[arg(long, value_parser = load::parse_url)]
     pub url: Option<String>,
     /// Concurrent connections, for both clients.
     #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]

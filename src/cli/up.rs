@@ -148,9 +148,24 @@ fn up_line(args: &Args) -> String {
 fn free_ports(base: u16, names: &[&str]) -> Result<Vec<u16>> {
     let ports: Vec<u16> = (0..names.len() as u16).map(|i| base + i).collect();
     for (port, name) in ports.iter().zip(names) {
-        net::bind("127.0.0.1", *port).map_err(|e| CliError::Failed(format!("{name} cannot have its port: {e}")))?;
+        // std's listener, not `net::bind`: only the error's kind is wanted,
+        // and the servers' own message points at their `--port`, which
+        // `kit up` does not have.
+        std::net::TcpListener::bind(("127.0.0.1", *port)).map_err(|e| CliError::Failed(port_taken(name, *port, base, names.len(), &e)))?;
     }
     Ok(ports)
+}
+
+/// Why `name` cannot have `port`, and the flag `kit up` has to move them all.
+fn port_taken(name: &str, port: u16, base: u16, count: usize, e: &std::io::Error) -> String {
+    let last = base + count as u16 - 1;
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "{name} cannot have its port: port {port} on 127.0.0.1 is already in use: stop what holds it, or move \
+             the {count} servers to other ports with --base-port (now {base}, so {base}-{last})"
+        ),
+        _ => format!("{name} cannot have its port: cannot listen on 127.0.0.1:{port}: {e}"),
+    }
 }
 
 /// One row of the port table, the same with or without containers.

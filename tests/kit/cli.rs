@@ -147,7 +147,13 @@ fn up_names_a_taken_port() {
         .args(["up", "--base-port", &port.to_string()])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("port {port}")).and(predicate::str::contains("already in use")));
+        .stderr(
+            predicate::str::contains(format!("port {port}"))
+                .and(predicate::str::contains("already in use"))
+                // `kit up` moves its servers with --base-port; it has no --port.
+                .and(predicate::str::contains(format!("--base-port (now {port}, so {port}-{})", port + 3)))
+                .and(predicate::str::contains("--port 0").not()),
+        );
 }
 
 /// Without Docker, `--containers` says so in one line and points to the
@@ -344,6 +350,52 @@ fn bench_and_attack_explain_bad_input() {
     kit().args(["bench", "http://127.0.0.1:1/health", "-n", "3"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
     kit().args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "soon"]).assert().code(2);
     kit().args(["attack", "http://127.0.0.1:1/", "--rate", "-1", "--duration", "1s"]).assert().code(2);
+}
+
+/// A malformed URL is a bad argument like any other (exit 2, with the
+/// reason); a well-formed one where nothing listens is a failed run (exit 1).
+#[test]
+fn a_malformed_url_exits_2_and_a_refused_port_exits_1() {
+    let malformed: [&[&str]; 5] = [
+        &["bench", "htp://x", "-n", "3"],
+        &["attack", "htp://x", "--rate", "10", "--duration", "1s"],
+        &["capacity", "htp://x"],
+        &["health", "--urls", "htp://x"],
+        &["selfcheck", "--url", "htp://x"],
+    ];
+    for args in malformed {
+        kit().args(args).assert().code(2).stderr(
+            predicate::str::contains("invalid value 'htp://x'").and(predicate::str::contains("unsupported scheme 'htp:' (only http:// is supported)")),
+        );
+    }
+    kit().args(["bench", "http://127.0.0.1:99999/", "-n", "3"]).assert().code(2).stderr(predicate::str::contains("bad port '99999'"));
+    // Nothing listens there: the run fails, and says so.
+    let refused = closed_port_url();
+    kit().args(["bench", &refused, "-n", "3"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
+    kit().args(["attack", &refused, "--rate", "10", "--duration", "1s", "--no-tui"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
+    kit().args(["health", "--urls", &refused]).assert().code(1).stdout(predicate::str::contains("connection refused"));
+}
+
+/// clap's own tip for `--rate -5` ("use '-- -5'") does not work for an
+/// option's value: both forms get the value's own message instead.
+#[test]
+fn a_negative_rate_is_explained_the_same_in_both_forms() {
+    for rate in [&["--rate", "-5"][..], &["--rate=-5"]] {
+        let out = kit().args(["attack", "http://127.0.0.1:1/", "--duration", "1s"]).args(rate).assert().code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains("invalid value '-5' for '--rate <RATE>': '-5' is not a rate above 0"), "{rate:?}: {stderr}");
+        assert!(!stderr.contains("-- -5"), "{rate:?}: a tip that does not work: {stderr}");
+    }
+    // The same for any number: its own range, not a tip.
+    kit().args(["bench", "http://127.0.0.1:1/", "-c", "-5"]).assert().code(2).stderr(predicate::str::contains("invalid value '-5' for '--connections <CONNECTIONS>'"));
+}
+
+/// A loopback URL where nothing listens: a port bound, then released.
+fn closed_port_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/health")
 }
 
 fn free_ports(count: u16) -> u16 {

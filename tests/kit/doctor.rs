@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::common;
 
 use assert_cmd::Command;
-use kit::cli::doctor::{render, verdict, Finding, Level, NOFILE_NEEDED};
+use kit::cli::doctor::{postgres_unset, render, verdict, Finding, Level, DATABASE_URL_ENV, NOFILE_NEEDED};
 use predicates::prelude::*;
 
 /// Docker and cargo may take up to 5 s each to answer; this is the whole run.
@@ -86,4 +86,42 @@ fn the_verdict_names_every_fail_with_its_fix_and_ignores_warnings() {
     assert!(text.lines().any(|l| l.starts_with("warn") && l.contains("docker")), "{text}");
     assert!(text.contains("fix: start Docker"), "{text}");
     assert_eq!(text.lines().last(), Some(verdict(&broken).as_str()));
+}
+
+/// Without a database, `kit doctor` says "optional" once, and where
+/// PostgreSQL is installed its fix is the kit's throwaway server, from the
+/// repository root (the reported line said "fix: optional: export
+/// KIT_DATABASE_URL=..." after "...; optional").
+#[test]
+fn without_a_database_the_fix_says_optional_once_and_names_the_throwaway_script() {
+    let out = Command::cargo_bin("kit").unwrap().arg("doctor").env_remove(DATABASE_URL_ENV).timeout(RUN_WITHIN).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines.iter().position(|l| l.contains("postgresql")).unwrap_or_else(|| panic!("no postgresql line:\n{stdout}"));
+    let (finding, fix) = (lines[at], lines[at + 1]);
+    assert!(finding.starts_with("warn") && finding.contains("not configured"), "{stdout}");
+    assert!(fix.trim_start().starts_with("fix: "), "{stdout}");
+    assert_eq!(format!("{finding}\n{fix}").matches("optional").count(), 1, "{finding}\n{fix}");
+    let installed = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|mut d| d.next().is_some()) || which_pg_ctl();
+    if installed {
+        assert!(fix.contains("from the repository root, `source .ci/postgres.sh && start_throwaway_postgres`"), "{fix}");
+    }
+}
+
+fn which_pg_ctl() -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("pg_ctl").is_file()))
+}
+
+#[test]
+fn the_postgres_fix_is_the_throwaway_script_where_postgres_is_installed() {
+    let installed = postgres_unset(Some(std::path::Path::new("/usr/lib/postgresql/16/bin/pg_ctl")));
+    let fix = installed.fix.clone().unwrap();
+    assert!(fix.contains("(/usr/lib/postgresql/16/bin/pg_ctl)") && fix.contains("from the repository root") && fix.contains(".ci/postgres.sh"), "{fix}");
+    let missing = postgres_unset(None);
+    let fix = missing.fix.clone().unwrap();
+    assert!(fix.starts_with(&format!("export {DATABASE_URL_ENV}=postgres://")) && !fix.contains(".ci/postgres.sh"), "{fix}");
+    for f in [installed, missing] {
+        assert_eq!(f.level, Level::Warn, "{f:?}");
+        assert_eq!(format!("{} {}", f.detail, f.fix.as_deref().unwrap()).matches("optional").count(), 1, "{f:?}");
+    }
 }

@@ -21,6 +21,12 @@ const RUN_WITHIN: Duration = Duration::from_secs(60);
 
 /// Runs `kit stress ... --json` and returns its exit success and report.
 fn stress(args: &[&str]) -> (bool, Value) {
+    let (out, report) = stress_output(args);
+    (out.status.success(), report)
+}
+
+/// `kit stress ... --json`: the whole output and the report.
+fn stress_output(args: &[&str]) -> (std::process::Output, Value) {
     let _turn = common::measuring_alone();
     let out = Command::cargo_bin("kit")
         .expect("the kit binary")
@@ -34,7 +40,7 @@ fn stress(args: &[&str]) -> (bool, Value) {
     let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!("no JSON report ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
     });
-    (out.status.success(), report)
+    (out, report)
 }
 
 fn num(report: &Value, key: &str) -> f64 {
@@ -43,6 +49,13 @@ fn num(report: &Value, key: &str) -> f64 {
 
 fn check_passed(report: &Value, name: &str) -> bool {
     report["checks"].as_array().expect("checks").iter().any(|c| c["name"] == name && c["passed"] == true)
+}
+
+/// The goal named `name`: whether it was met, and its detail.
+fn goal(report: &Value, name: &str) -> (bool, String) {
+    let goals = report["goals"].as_array().unwrap_or_else(|| panic!("goals missing: {report:#}"));
+    let g = goals.iter().find(|g| g["name"] == name).unwrap_or_else(|| panic!("no goal {name}: {report:#}"));
+    (g["passed"] == true, g["detail"].as_str().unwrap_or_default().to_string())
 }
 
 #[test]
@@ -66,6 +79,42 @@ fn async_native_holds_2000_in_flight_at_once_with_no_errors() {
     // The exit status follows the report's own checks.
     let all = r["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true);
     assert_eq!(passed, all, "{r:#}");
+    // The time is a goal, reported whether met or not: never the exit code
+    // without --expect (a slow but correct run exits 0).
+    let (_, time) = goal(&r, "time near the I/O floor");
+    assert!(time.contains("x the floor of 1.000 s (goal: at most 1.5 x)"), "{time}");
+    assert_eq!(r["expect"], Value::Null, "{r:#}");
+}
+
+/// `--expect` makes the goals the exit code. `--expect 1` asks for no more
+/// than the I/O floor itself, which no run meets (a timer never fires
+/// early, and the server must read each request first): exit 1, though
+/// every request was answered with all of them in flight at once.
+#[test]
+fn an_unmet_expectation_exits_1_with_every_check_held() {
+    let (out, r) = stress_output(&["--n", "200", "--io-ms", "500", "--expect", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(r["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true), "{r:#}");
+    let (met, detail) = goal(&r, "time near the I/O floor");
+    assert!(!met && detail.contains("(goal: at most 1 x)"), "{detail}");
+    assert_eq!(r["expect"].as_f64(), Some(1.0), "{r:#}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: stress: --expect 1: time near the I/O floor missed"), "{stderr}");
+}
+
+/// A real failure exits 1 with or without --expect: 1 ms waits end long
+/// before the server has read 2,000 requests, so they were never all in
+/// flight at once (the server's own peak says so; 379-496 of 1,000 here).
+#[test]
+fn fewer_in_flight_than_n_is_a_failed_run() {
+    let (out, r) = stress_output(&["--n", "2000", "--io-ms", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(num(&r, "peak_in_flight") < 2000.0, "{r:#}");
+    assert!(!check_passed(&r, "all in flight at once"), "{r:#}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("all in flight at once did not hold"), "{stderr}");
+    let why = r["checks"].as_array().unwrap().iter().find(|c| c["name"] == "all in flight at once").unwrap()["detail"].to_string();
+    assert!(why.contains("all 2000 were answered, but the first answers went out before the server had read the last requests"), "{why}");
 }
 
 #[test]
@@ -98,7 +147,7 @@ fn a_run_the_model_says_is_too_long_is_refused_up_front() {
 
 #[test]
 fn bad_arguments_are_usage_errors() {
-    for args in [&["--n", "0"][..], &["--n", "20001"], &["--variant", "nope"], &["--io-ms", "-5"], &["--connections", "sometimes"]] {
+    for args in [&["--n", "0"][..], &["--n", "20001"], &["--variant", "nope"], &["--io-ms", "-5"], &["--connections", "sometimes"], &["--expect", "0.9"], &["--expect", "-1"]] {
         Command::cargo_bin("kit").unwrap().arg("stress").args(args).timeout(RUN_WITHIN).assert().code(2);
     }
 }
