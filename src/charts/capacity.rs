@@ -1,8 +1,12 @@
-//! The hockey stick: achieved throughput and p99 against the offered rate,
-//! one curve per server, next to the slot model's s / t.
+//! The hockey stick: achieved throughput (2xx answers) and their p99
+//! against the offered rate, one curve per server, next to the slot
+//! model's s / t, dashed in the server's own colour.
 
 use super::*;
 use crate::capacity::{Capacity, Step};
+
+/// The "achieved = offered" diagonal: the same grey in the legend and on the chart.
+const DIAGONAL: RGBColor = RGBColor(110, 110, 110);
 
 /// Writes `capacity.png` and `capacity.svg` into `dir`.
 pub fn write_capacity(all: &[Capacity], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
@@ -21,8 +25,13 @@ impl Picture for CapacityChart<'_> {
             return no_data(area, title, "no steps measured", th);
         }
         let mut legend: Vec<Entry> = all.iter().map(|c| Entry { mark: Mark::Line, ..Entry::variant(&name(c)) }).collect();
-        legend.push(Entry::new("slot model s/t (dashed)", GREY, Mark::Dashed));
-        legend.push(Entry::new("achieved = offered", BLACK, Mark::Dashed));
+        // Each server's s/t is dashed in its own colour, so each gets its own entry.
+        for c in all {
+            if let Some(p) = c.predicted_rate {
+                legend.push(Entry::new(&format!("{} s/t = {}/s", name(c), fmt_num(p)), variant_color(&name(c)), Mark::Dashed));
+            }
+        }
+        legend.push(Entry::new("achieved = offered", DIAGONAL, Mark::Dashed));
         let body = frame(area, title, &legend, th)?;
         let (left, right) = body.split_horizontally(body.dim_in_pixel().0 / 2);
         let offered: Vec<f64> = points.clone().map(|s| s.target_rate).collect();
@@ -99,9 +108,9 @@ fn throughput_panel<DB: DrawingBackend>(
     y: Range<f64>,
     th: Theme,
 ) -> Result<(), ChartError> {
-    let mut chart = axes(area, x.clone(), y, "achieved (answers/s, log scale)", th)?;
+    let mut chart = axes(area, x.clone(), y, "achieved (2xx answers/s, log scale)", th)?;
     let dash = th.px(12.0).max(2);
-    chart.draw_series(DashedLineSeries::new([(x.start, x.start), (x.end, x.end)], dash, dash / 2, BLACK.mix(0.5).stroke_width(2)))?;
+    chart.draw_series(DashedLineSeries::new([(x.start, x.start), (x.end, x.end)], dash, dash / 2, DIAGONAL.stroke_width(th.px(3.0).max(1) as u32)))?;
     for (i, c) in all.iter().enumerate() {
         if let Some(p) = c.predicted_rate {
             let width = th.px(2.0 + widen(all, i)).max(1) as u32;
@@ -118,7 +127,7 @@ fn latency_panel<DB: DrawingBackend>(
     y: Range<f64>,
     th: Theme,
 ) -> Result<(), ChartError> {
-    let mut chart = axes(area, x, y, "p99 response time (ms, log scale)", th)?;
+    let mut chart = axes(area, x, y, "p99 response time of the 2xx (ms, log scale)", th)?;
     curves(&mut chart, all, |s| s.p99_ms, th)
 }
 

@@ -73,6 +73,8 @@ fn capacity_explains_bad_targets() {
         step: Duration::from_millis(400),
         timeout: Duration::from_secs(1),
         p99_limit: None,
+        near_model: false,
+        past_knee: 0,
     };
     let err = runtime().block_on(capacity::ladder(&opts("http://127.0.0.1:1/parallel"), &|_| {})).unwrap_err();
     assert!(err.to_string().contains("is the server running?"), "{err}");
@@ -99,6 +101,8 @@ fn capacity_table_shape() {
             step: Duration::from_secs(1),
             timeout: Duration::from_secs(5),
             p99_limit: None,
+            near_model: false,
+            past_knee: 0,
         };
         all.push(runtime().block_on(capacity::ladder(&opts, &|_| {})).unwrap_or_else(|e| panic!("{variant}: {e}")));
     }
@@ -138,13 +142,15 @@ fn capacity_table_shape() {
         ));
     }
     let mut rows = kit::cli::capacity::rows(&all);
+    let col = |name: &str| kit::cli::capacity::HEADERS.iter().position(|h| h.starts_with(name)).unwrap_or_else(|| panic!("no column {name}"));
     for row in &mut rows {
-        for col in [2, 3, 5, 6] {
-            row[col] = "[measured]".into();
+        for c in [col("achieved"), col("p99"), col("in flight"), col("λ x W")] {
+            row[c] = "[measured]".into();
         }
-        if row[7].contains(" / ") {
-            let slots = row[7].split(' ').next().unwrap_or_default().to_string();
-            row[7] = format!("{slots} / [t] = [s/t]");
+        let model = col("slot model");
+        if row[model].contains(" / ") {
+            let slots = row[model].split(' ').next().unwrap_or_default().to_string();
+            row[model] = format!("{slots} / [t] = [s/t]");
         }
     }
     let table = kit::table::grid(&kit::cli::capacity::HEADERS, &rows);
