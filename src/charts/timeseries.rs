@@ -356,3 +356,72 @@ fn secs(s: f64) -> String {
         format!("{s} s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::Summary;
+
+    /// A drowned wrapper: 4 answers of 2xx at 1-4 s, 503s at 0.3 ms from
+    /// 2.6 s on, timeouts at 5 s. Nothing of it may be drawn as achieved.
+    fn drowned() -> AttackResult {
+        let summary = serde_json::to_value(Summary::default()).unwrap();
+        let ok_time = serde_json::to_value(Summary { count: 1, min_ms: 1000.0, p50_ms: 1000.0, p99_ms: 1000.0, max_ms: 1000.0, ..Summary::default() }).unwrap();
+        let intervals: Vec<_> = (0..6u32)
+            .map(|i| {
+                let refused = if (2..5).contains(&i) { 100 } else { 0 };
+                let timeouts = if i == 5 { 50 } else { 0 };
+                let ok = u64::from((1..5).contains(&i));
+                serde_json::json!({"start_s": f64::from(i), "end_s": f64::from(i + 1), "sent": 100, "answered": ok + refused,
+                    "ok": ok, "server_errors": refused, "failed": timeouts, "timeouts": timeouts, "errors": refused + timeouts,
+                    "late": 0, "in_flight": 40, "response_time": summary, "ok_response_time": if ok > 0 { &ok_time } else { &summary },
+                    "buckets": vec![0; 32], "ok_buckets": (0..32).map(|b| u64::from(b == 15 && ok > 0)).collect::<Vec<_>>(), "server": null})
+            })
+            .collect();
+        let mut r: AttackResult = serde_json::from_value(serde_json::json!({
+            "url": "http://127.0.0.1:1/parallel", "target_rate": 100.0, "achieved_rate": 0.7, "sent_rate": 100.0,
+            "requests": 354, "completed": 304, "ok": 4, "errors": 350, "late": 0, "dropped": 0,
+            "status_counts": {"200": 4, "503": 300}, "error_kinds": {"timeout": 50}, "elapsed_s": 6.0,
+            "service_time": summary, "response_time": summary,
+            "series": {"interval_s": 1.0, "bucket_edges_ms": crate::series::bucket_edges().iter().map(|e| e.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+                "server": {"status": "sampled", "variant": "blocking-wrapper", "every_ms": 200, "samples": 3, "failed": 0},
+                "server_samples": [{"t_s": 0.2, "in_flight": 4, "executor_lag_ms": null}, {"t_s": 0.4, "in_flight": 4, "executor_lag_ms": null}],
+                "intervals": intervals}
+        }))
+        .unwrap();
+        let point = |due_s: f32, ms: f32, outcome: Outcome| Point { due_s, ms, outcome };
+        let mut points: Vec<Point> = (1..5).map(|i| point(0.01 * i as f32, 1000.0 * i as f32, Outcome::Ok)).collect();
+        points.extend((0..300).map(|i| point(2.6 + i as f32 / 100.0, 0.3, Outcome::ServerError)));
+        points.extend((0..50).map(|i| point(0.05 + i as f32 / 100.0, 5000.0, Outcome::Timeout)));
+        r.series.points.points = points;
+        r
+    }
+
+    /// Every chart says what its marks are: the 503s and the timeouts by
+    /// name and count, never as achieved; in flight as samples.
+    #[test]
+    fn five_hundreds_and_timeouts_are_drawn_as_what_they_are() {
+        let dir = std::env::temp_dir().join(format!("kit-attack-charts-{}", std::process::id()));
+        let r = drowned();
+        assert!(r.outcomes_add_up(), "{r:?}");
+        write_attack(&r, &dir).unwrap();
+        let svg = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+        let latency = svg("attack-latency");
+        for needle in ["5xx answer: 300", "no answer: timed out (at the time it gave up): 50", "p50 of the 2xx"] {
+            assert!(latency.contains(needle), "attack-latency: {needle}");
+        }
+        let throughput = svg("attack-throughput");
+        for needle in ["achieved: 2xx answers per second", "5xx answers per second (300 in all)", "(50 in all)"] {
+            assert!(throughput.contains(needle), "attack-throughput: {needle}");
+        }
+        let in_flight = svg("attack-in-flight");
+        assert!(in_flight.contains("sampled") && in_flight.contains("at most 40") && in_flight.contains("at most 4"), "attack-in-flight");
+        // Points, not lines: no polyline joins the samples (the frame's own
+        // lines are straight, two points each).
+        let joined = in_flight.split("<polyline").skip(1).filter(|p| p.split("points=\"").nth(1).is_some_and(|pts| pts.split('"').next().unwrap_or_default().split_whitespace().count() > 2)).count();
+        assert_eq!(joined, 0, "attack-in-flight draws lines between samples");
+        let heat = svg("attack-heatmap");
+        assert!(heat.contains("2xx answers per cell") && heat.contains("not in it: 300 x 5xx, 50 with no answer"), "attack-heatmap");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -216,7 +216,7 @@ pub fn report(all: &[Capacity]) -> String {
         if let Some((s, l)) = windows().find(|(_, l)| l.judgeable()).or_else(|| windows().next()) {
             text.push_str(&format!("  At {}/s offered, {}: {}.\n", rate(s.target_rate), l.explain(), l.verdict()));
             if let Some(note) = l.observer_note(c.slots) {
-                text.push_str(&format!("  The two sides differ: {note}.\n"));
+                text.push_str(&format!("  Note: {note}.\n"));
             }
         }
     }
