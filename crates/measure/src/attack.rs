@@ -136,6 +136,13 @@ pub struct AttackResult {
     pub first_ok_s: Option<f64>,
     #[serde(default)]
     pub last_ok_s: Option<f64>,
+    /// How many 2xx came together with the first one: within half the mean
+    /// gap between 2xx answers of it. A server whose s slots were all
+    /// taken at once answers in rounds of s, and the rate from the first
+    /// answer to the last must not count the first round's own answers
+    /// (see `capacity::steady_rate`). 1 when answers came one by one.
+    #[serde(default)]
+    pub first_ok_round: u64,
     /// The sending was stopped before the duration was up (the dashboard's
     /// `q`): every number covers the time until then.
     #[serde(default)]
@@ -497,6 +504,24 @@ struct Tally {
     ok_response: Latencies,
     first_ok: Option<Instant>,
     last_ok: Option<Instant>,
+    /// The earliest 2xx answers' times (at most [`EARLIEST_KEPT`] once trimmed).
+    earliest_ok: Vec<Instant>,
+}
+
+/// The earliest 2xx answer times kept to find the first round: more than
+/// any slot count a lesson has (the largest round of the kit's servers is 4).
+const EARLIEST_KEPT: usize = 64;
+
+impl Tally {
+    /// See [`AttackResult::first_ok_round`].
+    fn first_ok_round(&self) -> u64 {
+        let (Some(first), Some(last)) = (self.first_ok, self.last_ok) else { return 0 };
+        if self.ok < 2 {
+            return self.ok;
+        }
+        let gap = (last - first).as_secs_f64() / (self.ok - 1) as f64;
+        self.earliest_ok.iter().filter(|t| (**t - first).as_secs_f64() < gap / 2.0).count().max(1) as u64
+    }
 }
 
 /// Records every outcome until all senders (the scheduler's and every
@@ -522,6 +547,11 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
                 t.ok_response.record(o.done - o.due_at);
                 t.first_ok = Some(t.first_ok.map_or(o.done, |f| f.min(o.done)));
                 t.last_ok = Some(t.last_ok.map_or(o.done, |l| l.max(o.done)));
+                t.earliest_ok.push(o.done);
+                if t.earliest_ok.len() >= 2 * EARLIEST_KEPT {
+                    t.earliest_ok.sort_unstable();
+                    t.earliest_ok.truncate(EARLIEST_KEPT);
+                }
             }
             rec.record(&Finished { due: o.due_at, sent: o.sent_at, done: o.done, late, outcome });
             finished.fetch_add(1, Ordering::Relaxed);
@@ -533,6 +563,7 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
 fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, (t0, elapsed): (Instant, Duration), stopped: bool, series: Series) -> AttackResult {
     let per_s = |n: u64, d: Duration| if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() };
     let since = |at: Instant| at.saturating_duration_since(t0).as_secs_f64();
+    let first_ok_round = t.first_ok_round();
     AttackResult {
         url: opts.url.clone(),
         target_rate: opts.rate,
@@ -553,6 +584,7 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, (t0, elapsed): (Instant
         ok_response_time: t.ok_response.summary(),
         first_ok_s: t.first_ok.map(since),
         last_ok_s: t.last_ok.map(since),
+        first_ok_round,
         stopped,
         series,
     }
@@ -668,6 +700,20 @@ mod tests {
         assert_eq!((r.ok, r.ok_response_time.count), (10, 10), "{r:?}");
         assert!(r.achieved_rate > 0.0 && r.outcomes_add_up(), "{r:?}");
         assert!(r.first_ok_s.unwrap() <= r.last_ok_s.unwrap() && r.last_ok_s.unwrap() <= r.elapsed_s + 1e-9, "{r:?}");
+    }
+
+    /// Ten requests due within 90 ms on 2 slots of 200 ms: answered in
+    /// rounds of 2, from 0.2 s to 1 s. The first round is both of the first
+    /// two, so the rate from the first answer to the last is 8 in 0.8 s,
+    /// s / t = 10/s, not 9 in 0.8 s.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flooded_server_answers_in_rounds_and_the_first_is_not_counted_twice() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/gated"), 100.0, 100), None).await.unwrap();
+        assert_eq!((r.requests, r.ok), (10, 10), "{r:?}");
+        assert_eq!(r.first_ok_round, 2, "{r:?}");
+        let rate = crate::capacity::steady_rate(&r);
+        assert!((7.0..13.0).contains(&rate), "{rate} from {r:?}");
     }
 
     /// Same rule as `loadgen::is_server_error`: 5xx are errors, a 404 is an answer.

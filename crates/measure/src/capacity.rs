@@ -247,7 +247,9 @@ pub fn ms_text(s: f64) -> String {
 }
 
 /// 2xx answers per second between the first 2xx answer and the last:
-/// `(ok - 1) / (last ok - first ok)`.
+/// `(ok - first round) / (last ok - first ok)`, the first round being the
+/// answers that came together with the first ([`AttackResult::first_ok_round`]:
+/// 1 when they come one by one).
 ///
 /// `ok / elapsed` would count the last request's own time as if no
 /// answer could come during it: at 3/s for 2 s with 1 s requests it says
@@ -256,9 +258,12 @@ pub fn ms_text(s: f64) -> String {
 /// answers come at the rate the server sustains, the offered rate if it
 /// keeps up, s / t if it does not. Only 2xx count: a full queue's 503s come
 /// back at once, and counting them would make a drowning server look fast.
+/// A server flooded at once answers in rounds of s: 20 answers in 5 rounds
+/// of 4, from 1 s to 5 s, are 16 in 4 s (4/s, its s / t), not 19 in 4 s.
 pub fn steady_rate(r: &AttackResult) -> f64 {
+    let round = r.first_ok_round.max(1);
     match (r.first_ok_s, r.last_ok_s) {
-        (Some(first), Some(last)) if r.ok >= 2 && last > first => (r.ok - 1) as f64 / (last - first),
+        (Some(first), Some(last)) if r.ok > round && last > first => (r.ok - round) as f64 / (last - first),
         _ => r.achieved_rate,
     }
 }
@@ -417,6 +422,7 @@ mod tests {
             ok_response_time: Summary { min_ms, ..Summary::default() },
             first_ok_s: Some(min_ms / 1000.0),
             last_ok_s: Some(elapsed_s),
+            first_ok_round: 1,
             url: "http://x/".into(),
             target_rate: 3.0,
             achieved_rate: completed as f64 / elapsed_s,
@@ -483,6 +489,10 @@ mod tests {
         assert_eq!((r.server_errors(), r.timeouts(), r.other_answers()), (164, 1024, 0));
         assert!((steady_rate(&r) - 4.0).abs() < 1e-9, "{}", steady_rate(&r));
         assert_eq!(failures(&r), "164 x 503, 1024 timeouts");
+        // Flooded at once, it answers in rounds of its 4 slots: 20 answers from 1 s to 5 s
+        // are 16 after the first round, in 4 s: 4/s, not the 4.75/s of 19 in 4 s.
+        let rounds = AttackResult { ok: 20, first_ok_s: Some(1.0), last_ok_s: Some(5.0), first_ok_round: 4, ..r.clone() };
+        assert!((steady_rate(&rounds) - 4.0).abs() < 1e-9, "{}", steady_rate(&rounds));
         // A step with no 2xx at all achieved nothing.
         let none = AttackResult { ok: 0, first_ok_s: None, last_ok_s: None, achieved_rate: 0.0, ..r };
         assert_eq!(steady_rate(&none), 0.0);
