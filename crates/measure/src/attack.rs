@@ -22,8 +22,9 @@
 //! ([`loadgen::is_server_error`], as in [`crate::bench`]): a 4xx is an answer,
 //! listed in `status_counts`. *Achieved* is the 2xx alone (`ok`): a fast 503
 //! from a full queue is an answer, and an error, but nothing achieved; every
-//! request sent ends exactly one way, so `ok + other_answers + server_errors
-//! + failed == requests` ([`AttackResult::outcomes_add_up`]).
+//! request sent ends exactly one way, so
+//! `ok + other_answers + server_errors + failed == requests`
+//! ([`AttackResult::outcomes_add_up`]).
 //! `response_time` and `service_time` hold one sample per response
 //! received, whatever its status; `ok_response_time` the 2xx alone, the
 //! one the charts and tables show. `dropped` requests were due but not sent because
