@@ -106,19 +106,21 @@ fn write_files(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// The result as a person reads it: target next to achieved first.
+/// The result as a person reads it: target next to achieved first, and
+/// every request sent accounted for once, with the sum shown.
 fn human(r: &AttackResult) -> String {
     format!(
         "attack {url}\n  \
-         rate           target {target:.1}/s, sent {sent:.1}/s, achieved {achieved:.1}/s (responses)\n  \
-         requests       {n} sent, {done} answered in {s:.2} s\n  \
-         errors         {e} (transport failures and 5xx)\n  \
+         rate           target {target:.1}/s, sent {sent:.1}/s, achieved {achieved:.1}/s (2xx answers)\n  \
+         requests       {n} sent in {s:.2} s: {outcomes}\n  \
+         errors         {e} (5xx answers and requests with no answer)\n  \
          late           {late} sent more than {late_ms} ms after they were due\n  \
          dropped        {dropped} never sent (too many in flight)\n  \
          statuses       {statuses}\n  \
          failures       {kinds}\n  \
-         service time   {service}   (from the send)\n  \
-         response time  {response}   (from when it was due)\n  \
+         service time   {service}   (from the send, every answer)\n  \
+         response time  {response}   (from when it was due, every answer)\n  \
+         2xx answers    {ok_response}   (response time of the 2xx alone)\n  \
          over time      {over_time}\n  \
          server         {server}\n{stopped}",
         url = r.url,
@@ -126,7 +128,7 @@ fn human(r: &AttackResult) -> String {
         sent = r.sent_rate,
         achieved = r.achieved_rate,
         n = r.requests,
-        done = r.completed,
+        outcomes = outcomes(r),
         s = r.elapsed_s,
         e = r.errors,
         late = r.late,
@@ -136,27 +138,115 @@ fn human(r: &AttackResult) -> String {
         kinds = load::counts(&r.error_kinds),
         service = load::percentiles(&r.service_time),
         response = load::percentiles(&r.response_time),
+        ok_response = load::percentiles(&r.ok_response_time),
         over_time = over_time(r),
         server = r.series.server.describe(),
         stopped = if r.stopped { "  stopped early  the numbers cover the time until the stop\n" } else { "" },
     )
 }
 
+/// "78 answered 2xx + 2 answered 503 = 80": each request once, as what it was.
+fn outcomes(r: &AttackResult) -> String {
+    let mut parts = vec![(r.ok, "answered 2xx".to_string())];
+    for (status, n) in r.status_counts.iter().filter(|(s, _)| !(200..300).contains(*s)) {
+        parts.push((*n, format!("answered {status}")));
+    }
+    for (kind, n) in &r.error_kinds {
+        parts.push((*n, format!("no answer ({kind})")));
+    }
+    let total: u64 = parts.iter().map(|(n, _)| n).sum();
+    let listed: Vec<String> = parts.iter().map(|(n, what)| format!("{n} {what}")).collect();
+    // Stopped by a signal before the last request ended, the sum can fall short: say so.
+    let rest = r.requests.saturating_sub(total);
+    let more = if rest > 0 { format!(" + {rest} unaccounted") } else { String::new() };
+    format!("{}{more} = {}", listed.join(" + "), total + rest)
+}
+
 /// The spread of the per-interval throughput: a steady run has a narrow one.
+/// The run is the send and then the wait for the last answers, so it has
+/// more intervals than the duration has seconds; the last one is cut short.
 fn over_time(r: &AttackResult) -> String {
     let s = &r.series;
     // The last interval is usually cut short by the end of the attack and
     // only holds its stragglers: its rate says nothing about steadiness.
     let full: Vec<_> = s.intervals.iter().filter(|i| (i.seconds() - s.interval_s).abs() < 1e-9).collect();
-    let rates: Vec<f64> = full.iter().map(|i| i.answered_rate()).collect();
+    let part = s.intervals.len() - full.len();
+    let tiling = match (full.len(), part) {
+        (n, 0) => format!("{n} intervals of {}", secs(s.interval_s)),
+        (0, _) => format!("one interval of {}", secs(s.intervals.iter().map(|i| i.seconds()).sum())),
+        (n, _) => format!(
+            "{n} whole intervals of {} and a last one of {}",
+            secs(s.interval_s),
+            secs(s.intervals.last().map_or(0.0, |i| i.seconds()))
+        ),
+    };
+    let head = format!("{} (the send and the wait for its last answers) in {tiling}", secs(r.elapsed_s));
+    let rates: Vec<f64> = full.iter().map(|i| i.ok_rate()).collect();
     let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-    let worst_p99 = full.iter().map(|i| i.response_time.p99_ms).fold(0.0, f64::max);
+    let worst_p99 = full.iter().map(|i| i.ok_response_time.p99_ms).fold(0.0, f64::max);
     if rates.is_empty() {
-        return format!("{} intervals of {} s, none complete", s.intervals.len(), s.interval_s);
+        return format!("{head}, none whole");
     }
-    format!(
-        "{} intervals of {} s: achieved {lo:.1}/s to {hi:.1}/s per interval, worst interval p99 {worst_p99:.1} ms",
-        s.intervals.len(),
-        s.interval_s
-    )
+    format!("{head}: achieved (2xx) {lo:.1}/s to {hi:.1}/s per whole interval, worst interval p99 of the 2xx {worst_p99:.1} ms")
+}
+
+/// "1 s", "0.25 s", "8.62 s".
+fn secs(s: f64) -> String {
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{s:.0} s")
+    } else {
+        let text = format!("{s:.2}");
+        format!("{} s", text.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::Summary;
+
+    /// An 8 s attack at 10/s whose last answers came 0.62 s after the send:
+    /// 8 whole intervals and a ninth of 0.62 s; 78 answered 2xx, 2 answered 503.
+    fn eight_seconds() -> AttackResult {
+        let summary = serde_json::to_value(Summary::default()).unwrap();
+        let intervals: Vec<_> = (0..9)
+            .map(|i| {
+                let end = if i == 8 { 8.62 } else { f64::from(i + 1) };
+                serde_json::json!({"start_s": f64::from(i), "end_s": end, "sent": if i < 8 { 10 } else { 0 },
+                    "answered": 10, "ok": if i == 3 { 8 } else { 10 }, "server_errors": if i == 3 { 2 } else { 0 },
+                    "errors": if i == 3 { 2 } else { 0 }, "late": 0, "in_flight": 0, "response_time": summary,
+                    "buckets": [], "server": null})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "url": "http://127.0.0.1:1/parallel", "target_rate": 10.0, "achieved_rate": 9.0, "sent_rate": 10.0,
+            "requests": 80, "completed": 80, "ok": 78, "errors": 2, "late": 0, "dropped": 0,
+            "status_counts": {"200": 78, "503": 2}, "error_kinds": {}, "elapsed_s": 8.62,
+            "service_time": summary, "response_time": summary,
+            "series": {"interval_s": 1.0, "bucket_edges_ms": [], "server": {"status": "off"}, "server_samples": [], "intervals": intervals}
+        }))
+        .unwrap()
+    }
+
+    /// "9 intervals of 1 s" for an 8 s run did not add up: the run is the
+    /// send and the wait for its last answers, and the last interval is short.
+    #[test]
+    fn the_intervals_add_up_to_the_run() {
+        let r = eight_seconds();
+        let text = over_time(&r);
+        assert!(text.starts_with("8.62 s (the send and the wait for its last answers) in 8 whole intervals of 1 s and a last one of 0.62 s"), "{text}");
+        assert!(!text.contains("9 intervals of 1 s"), "{text}");
+        // Achieved per whole interval counts the 2xx: 8/s in the one with two 503s.
+        assert!(text.contains("achieved (2xx) 8.0/s to 10.0/s"), "{text}");
+    }
+
+    #[test]
+    fn every_request_is_counted_once_and_the_sum_is_shown() {
+        let r = eight_seconds();
+        assert!(r.outcomes_add_up(), "{r:?}");
+        assert_eq!(outcomes(&r), "78 answered 2xx + 2 answered 503 = 80");
+        let text = human(&r);
+        assert!(text.contains("requests       80 sent in 8.62 s: 78 answered 2xx + 2 answered 503 = 80"), "{text}");
+        assert!(text.contains("achieved 9.0/s (2xx answers)"), "{text}");
+    }
 }

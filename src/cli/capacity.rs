@@ -24,6 +24,8 @@ use super::servers::{self, Knobs, VARIANTS};
 use super::{CliError, OutArgs, Result};
 
 const DB_MS: u64 = 300;
+/// Steps offered after the first that fell behind, to show the flat part.
+const PAST_KNEE: usize = 2;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -87,6 +89,10 @@ impl Args {
             // The drain of an over-capacity step's queue is bounded by this.
             timeout: self.step * 4 + Duration::from_secs(5),
             p99_limit: self.p99_limit,
+            // The knee in fine steps, and the flat part past it: a
+            // hockey stick needs more than two points.
+            near_model: true,
+            past_knee: PAST_KNEE,
         }
     }
 }
@@ -114,13 +120,27 @@ pub fn run(args: Args) -> Result<()> {
 
 /// One ladder, each step told on stderr as it is judged.
 pub fn climb(opts: &LadderOptions) -> Result<Capacity> {
-    eprintln!("capacity of {}: rates {:?}/s, {} s each, until it falls behind", opts.url, rates(opts), opts.step.as_secs_f64());
+    eprintln!("capacity of {}: {}, {} s each", opts.url, plan(opts), opts.step.as_secs_f64());
     let tell = |s: &Step| eprintln!("  {}", step_line(s));
     load::block_on(capacity::ladder(opts, &tell))?.map_err(|e| CliError::Failed(e.to_string()))
 }
 
-fn rates(opts: &LadderOptions) -> Vec<String> {
-    opts.rates().iter().map(|r| rate(*r)).collect()
+/// The rates the ladder will offer, as a person reads them:
+/// "3, 6, 12 and 24/s, until it falls behind".
+pub fn plan(opts: &LadderOptions) -> String {
+    let rates: Vec<String> = opts.rates().iter().map(|r| rate(*r)).collect();
+    let list = match rates.as_slice() {
+        [one] => return format!("one rate, {one}/s"),
+        [init @ .., last] => format!("{} and {last}/s", init.join(", ")),
+        [] => "no rate".into(),
+    };
+    let near = if opts.near_model { ", finer near s / t once the first step has measured t" } else { "" };
+    let past = match opts.past_knee {
+        0 => "until it falls behind".to_string(),
+        1 => "until one step past the first that falls behind".to_string(),
+        n => format!("until {n} steps past the first that falls behind"),
+    };
+    format!("rates {list}{near}, {past}")
 }
 
 fn step_line(s: &Step) -> String {
@@ -143,7 +163,8 @@ pub fn rate(r: f64) -> String {
     }
 }
 
-pub const HEADERS: [&str; 9] = ["variant", "offered/s", "achieved/s", "p99", "errors", "in flight (L)", "λ x W", "slot model s/t", "kept up"];
+pub const HEADERS: [&str; 10] =
+    ["variant", "path", "offered/s", "achieved/s (2xx)", "p99 (2xx)", "errors", "in flight (L)", "λ x W", "slot model s/t", "kept up"];
 
 /// One row per step, every ladder in turn.
 pub fn rows(all: &[Capacity]) -> Vec<Vec<String>> {
@@ -152,12 +173,14 @@ pub fn rows(all: &[Capacity]) -> Vec<Vec<String>> {
         let who = c.variant.clone().unwrap_or_else(|| c.url.clone());
         for s in &c.steps {
             let little = s.little.as_ref();
+            let failed = s.attack.errors + s.attack.dropped;
             rows.push(vec![
                 who.clone(),
+                c.path.clone(),
                 rate(s.target_rate),
                 rate(s.achieved_rate),
-                table::millis(s.p99_ms),
-                (s.attack.errors + s.attack.dropped).to_string(),
+                if s.attack.ok > 0 { table::millis(s.p99_ms) } else { "no 2xx".into() },
+                if failed == 0 { "0".into() } else { capacity::failures(&s.attack) },
                 little.map_or("-".into(), |l| format!("{:.2}", l.measured_in_flight)),
                 little.map_or("-".into(), |l| format!("{:.2}", l.predicted_in_flight)),
                 model(c),
@@ -168,10 +191,12 @@ pub fn rows(all: &[Capacity]) -> Vec<Vec<String>> {
     rows
 }
 
-/// "4 / 1.00 s = 4.0/s", or what bounds a server with unbounded slots.
+/// "4 / 1.00 s = 4.0/s", or what bounds a server with unbounded slots (or
+/// slots held too briefly to bound it).
 fn model(c: &Capacity) -> String {
     match (c.slots, c.predicted_rate) {
         (Some(s), Some(p)) => format!("{s} / {} = {}/s", capacity::ms_text(c.t_s), rate(p)),
+        (Some(s), None) => format!("{s} slots of {}: CPU", capacity::ms_text(c.t_s)),
         _ if c.variant.is_some() => "no slot limit: CPU".into(),
         _ => "-".into(),
     }
@@ -180,13 +205,18 @@ fn model(c: &Capacity) -> String {
 /// The table and what it means, in slot language.
 pub fn report(all: &[Capacity]) -> String {
     let mut text = table::grid(&HEADERS, &rows(all));
-    text.push('\n');
+    text.push_str(
+        "\nachieved counts 2xx answers only, from the first to the last, and p99 is theirs: a 503 or a timeout \
+         is an error, named in its column, never something achieved.\n\n",
+    );
     for c in all {
         text.push_str(&format!("- {}\n", c.explain(cores())));
-        if let Some(l) = c.steps.iter().rev().find_map(|s| s.little.as_ref()) {
-            text.push_str(&format!("  At its last step with a window, {}.\n", l.explain()));
+        // The last step whose window held enough requests to judge, or else the last with a window.
+        let windows = || c.steps.iter().rev().filter_map(|s| s.little.as_ref().map(|l| (s, l)));
+        if let Some((s, l)) = windows().find(|(_, l)| l.judgeable()).or_else(|| windows().next()) {
+            text.push_str(&format!("  At {}/s offered, {}: {}.\n", rate(s.target_rate), l.explain(), l.verdict()));
             if let Some(note) = l.observer_note(c.slots) {
-                text.push_str(&format!("  The two sides differ: {note}.\n"));
+                text.push_str(&format!("  Note: {note}.\n"));
             }
         }
     }

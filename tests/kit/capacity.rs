@@ -73,6 +73,8 @@ fn capacity_explains_bad_targets() {
         step: Duration::from_millis(400),
         timeout: Duration::from_secs(1),
         p99_limit: None,
+        near_model: false,
+        past_knee: 0,
     };
     let err = runtime().block_on(capacity::ladder(&opts("http://127.0.0.1:1/parallel"), &|_| {})).unwrap_err();
     assert!(err.to_string().contains("is the server running?"), "{err}");
@@ -99,6 +101,8 @@ fn capacity_table_shape() {
             step: Duration::from_secs(1),
             timeout: Duration::from_secs(5),
             p99_limit: None,
+            near_model: false,
+            past_knee: 0,
         };
         all.push(runtime().block_on(capacity::ladder(&opts, &|_| {})).unwrap_or_else(|e| panic!("{variant}: {e}")));
     }
@@ -138,13 +142,15 @@ fn capacity_table_shape() {
         ));
     }
     let mut rows = kit::cli::capacity::rows(&all);
+    let col = |name: &str| kit::cli::capacity::HEADERS.iter().position(|h| h.starts_with(name)).unwrap_or_else(|| panic!("no column {name}"));
     for row in &mut rows {
-        for col in [2, 3, 5, 6] {
-            row[col] = "[measured]".into();
+        for c in [col("achieved"), col("p99"), col("in flight"), col("λ x W")] {
+            row[c] = "[measured]".into();
         }
-        if row[7].contains(" / ") {
-            let slots = row[7].split(' ').next().unwrap_or_default().to_string();
-            row[7] = format!("{slots} / [t] = [s/t]");
+        let model = col("slot model");
+        if row[model].contains(" / ") {
+            let slots = row[model].split(' ').next().unwrap_or_default().to_string();
+            row[model] = format!("{slots} / [t] = [s/t]");
         }
     }
     let table = kit::table::grid(&kit::cli::capacity::HEADERS, &rows);
@@ -213,6 +219,23 @@ fn kit_seed_tells_the_wrappers_slots() {
     assert!((predicted - 40.0).abs() < 8.0, "s/t = {predicted}");
     assert!(achieved < 0.95 * 100.0 && (achieved / predicted - 1.0).abs() < 0.3, "achieved {achieved} vs s/t {predicted}");
     assert!(step["saturated"].is_string(), "{step}");
+    // Every run's requests, each counted once: 2xx + other answers + no answer == sent,
+    // and achieved counts the 2xx alone.
+    for run in runs {
+        let a = &run["steps"][0]["attack"];
+        let sum = |key: &str| a[key].as_object().unwrap_or_else(|| panic!("{key}: {a}")).values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+        let two_xx: u64 = a["status_counts"].as_object().unwrap().iter().filter(|(s, _)| s.starts_with('2')).map(|(_, n)| n.as_u64().unwrap()).sum();
+        assert_eq!(sum("status_counts"), a["completed"].as_u64().unwrap(), "{a}");
+        assert_eq!(sum("status_counts") + sum("error_kinds"), a["requests"].as_u64().unwrap(), "{a}");
+        assert_eq!(a["ok"].as_u64(), Some(two_xx), "{a}");
+    }
+    // The story's sum, on the page, adds up to what was sent.
+    let sent = step["attack"]["requests"].as_u64().unwrap();
+    let wrapper_line = text.lines().find(|l| l.starts_with("- blocking-wrapper on /parallel")).expect("the wrapper's story");
+    assert!(wrapper_line.contains(&format!("of {sent} requests sent, ")), "{wrapper_line}");
+    if wrapper_line.contains(" were answered 2xx, ") || wrapper_line.contains(" were answered 2xx and ") {
+        assert!(wrapper_line.contains(&format!(" = {sent})")), "{wrapper_line}");
+    }
     // Side by side over time: one column per run, one row per interval, and
     // each run's charts as `kit attack --out` draws them.
     let table = text.split("Over time:").nth(1).unwrap_or_else(|| panic!("no time series in:\n{text}"));
@@ -225,4 +248,45 @@ fn kit_seed_tells_the_wrappers_slots() {
         assert!(std::fs::metadata(&png).map(|m| m.len() > 1000).unwrap_or(false), "{} missing", png.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A full queue's fast 503s are errors, never achieved: the wrapper with 1
+/// app thread and 2 queue places at io 50 ms (/parallel: 100 ms each, so
+/// s/t = 10/s) offered 100/s for 1 s answers most of them 503 at once. The
+/// old count called every answer achieved (about 100/s); the 2xx alone are
+/// about s/t. The exact partner: the 2xx counted from `status_counts`, and
+/// every request sent accounted for once.
+#[test]
+fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
+    let _turn = crate::common::measuring_alone();
+    let bin = sibling_binary("blocking-wrapper").unwrap_or_else(|e| panic!("{e}"));
+    let args = ["--io-ms", "50", "--workers", "1", "--queue", "2"].map(String::from);
+    let server = Server::start(bin, &args).unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("{}/parallel", server.url);
+    let out = kit().args(["attack", &url, "--rate", "100", "--duration", "1s", "--json"]).assert().success().get_output().stdout.clone();
+    let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let count = |status: &str| a["status_counts"][status].as_u64().unwrap_or(0);
+    let failed: u64 = a["error_kinds"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let (requests, ok) = (a["requests"].as_u64().unwrap(), a["ok"].as_u64().unwrap());
+    assert_eq!(requests, 100, "{a}");
+    assert_eq!(ok, count("200"), "{a}");
+    assert_eq!(ok + count("503") + failed, requests, "{a}");
+    // 1 slot + 2 places of 100 ms cannot take 100/s: most are refused at once.
+    assert!(count("503") >= 50 && ok <= 30, "{a}");
+    // Achieved is the 2xx: about s/t = 10/s (generous band), never the 100/s of answers.
+    let achieved = a["achieved_rate"].as_f64().unwrap();
+    assert!(achieved <= 20.0, "achieved {achieved}/s from {ok} 2xx: {a}");
+    assert!((achieved - ok as f64 / a["elapsed_s"].as_f64().unwrap()).abs() < 1e-6, "{a}");
+    // The person's summary adds up on the page.
+    let text = kit().args(["attack", &url, "--rate", "100", "--duration", "1s", "--no-tui"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("(2xx answers)") && text.contains("answered 503") && text.contains(" = 100\n"), "{text}");
+    // The same in a capacity step: the step fails on its 503s, named, and achieves about s/t.
+    let out = kit().args(["capacity", &url, "--start", "100", "--steps", "1", "--step", "1s", "--json"]).assert().success().get_output().stdout.clone();
+    let c: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let cap = &c["capacities"][0];
+    let step = &cap["steps"][0];
+    assert_eq!(cap["queue"].as_u64(), Some(2), "{cap}");
+    assert!(step["saturated"].as_str().unwrap_or_default().contains("x 503"), "{step}");
+    assert!(step["achieved_rate"].as_f64().unwrap() <= 20.0, "{step}");
 }

@@ -20,8 +20,14 @@
 //! Counting rules: `errors` = transport failures (a timeout among them) +
 //! responses with a status of 500 or more, the load generators' rule
 //! ([`loadgen::is_server_error`], as in [`crate::bench`]): a 4xx is an answer,
-//! listed in `status_counts`; latencies hold one sample per response
-//! received; `dropped` requests were due but not sent because
+//! listed in `status_counts`. *Achieved* is the 2xx alone (`ok`): a fast 503
+//! from a full queue is an answer, and an error, but nothing achieved; every
+//! request sent ends exactly one way, so
+//! `ok + other_answers + server_errors + failed == requests`
+//! ([`AttackResult::outcomes_add_up`]).
+//! `response_time` and `service_time` hold one sample per response
+//! received, whatever its status; `ok_response_time` the 2xx alone, the
+//! one the charts and tables show. `dropped` requests were due but not sent because
 //! `max_in_flight` requests were already outstanding, and are in neither
 //! `requests` nor `errors`: a non-zero `dropped` means the numbers describe
 //! a lower rate than the one asked for.
@@ -94,7 +100,7 @@ impl AttackOptions {
 pub struct AttackResult {
     pub url: String,
     pub target_rate: f64,
-    /// Responses received / elapsed_s.
+    /// 2xx answers / elapsed_s: what was achieved. A 5xx or a timeout is not.
     pub achieved_rate: f64,
     /// Requests sent / the send window (the duration, or longer if sending overran it).
     pub sent_rate: f64,
@@ -102,6 +108,9 @@ pub struct AttackResult {
     pub requests: u64,
     /// Requests that got a response, whatever its status.
     pub completed: u64,
+    /// Of `completed`, the 2xx: achieved.
+    #[serde(default)]
+    pub ok: u64,
     /// Transport failures + responses with status >= 500.
     pub errors: u64,
     /// Sent more than [`LATE_THRESHOLD`] after they were due.
@@ -115,8 +124,26 @@ pub struct AttackResult {
     pub elapsed_s: f64,
     /// From the actual send to the end of the body.
     pub service_time: Summary,
-    /// From the due time to the end of the body: corrected for coordinated omission.
+    /// From the due time to the end of the body: corrected for coordinated
+    /// omission. Every answer, whatever its status.
     pub response_time: Summary,
+    /// The same, of the 2xx answers alone: a full queue's fast 503 would
+    /// pull `response_time`'s percentiles down.
+    #[serde(default)]
+    pub ok_response_time: Summary,
+    /// When the first and the last 2xx answer came, seconds after the first
+    /// due time (`None`: there was none).
+    #[serde(default)]
+    pub first_ok_s: Option<f64>,
+    #[serde(default)]
+    pub last_ok_s: Option<f64>,
+    /// How many 2xx came together with the first one: within half the mean
+    /// gap between 2xx answers of it. A server whose s slots were all
+    /// taken at once answers in rounds of s, and the rate from the first
+    /// answer to the last must not count the first round's own answers
+    /// (see `capacity::steady_rate`). 1 when answers came one by one.
+    #[serde(default)]
+    pub first_ok_round: u64,
     /// The sending was stopped before the duration was up (the dashboard's
     /// `q`): every number covers the time until then.
     #[serde(default)]
@@ -124,6 +151,37 @@ pub struct AttackResult {
     /// The same counts interval by interval, and the server's samples.
     #[serde(default)]
     pub series: Series,
+}
+
+impl AttackResult {
+    /// Answers with a status of 500 or more (a full queue's 503 among them).
+    pub fn server_errors(&self) -> u64 {
+        self.status_counts.iter().filter(|(s, _)| loadgen::is_server_error(**s)).map(|(_, n)| n).sum()
+    }
+
+    /// Requests that ended without an answer (timeouts, refused or reset connections).
+    pub fn failed(&self) -> u64 {
+        self.error_kinds.values().sum()
+    }
+
+    /// Of [`AttackResult::failed`], those that ran into the timeout.
+    pub fn timeouts(&self) -> u64 {
+        self.error_kinds.get(loadgen::TIMEOUT_KIND).copied().unwrap_or(0)
+    }
+
+    /// Answers that were neither 2xx nor 5xx (a 404, a 429...).
+    pub fn other_answers(&self) -> u64 {
+        self.completed.saturating_sub(self.ok + self.server_errors())
+    }
+
+    /// Every request sent ended exactly one way: 2xx, another answer, a
+    /// 5xx, or no answer. True of every finished attack; a check for the
+    /// tests and for anyone who prints the four side by side.
+    pub fn outcomes_add_up(&self) -> bool {
+        self.ok + self.other_answers() + self.server_errors() + self.failed() == self.requests
+            && self.ok + self.other_answers() + self.server_errors() == self.completed
+            && self.server_errors() + self.failed() == self.errors
+    }
 }
 
 /// Runs the open loop. `progress`, if given, is called with the number of
@@ -183,7 +241,7 @@ pub async fn run_with(opts: &AttackOptions, progress: Option<Progress<'_>>, live
     let (watch, samples) = sampler.map_or((ServerWatch::Off, Vec::new()), Sampler::finish);
     let recorder = std::mem::replace(&mut *series::lock(&recorder), Recorder::new(t0, opts.interval));
     let series = recorder.finish(&sent_log.counts(), samples, watch, elapsed);
-    Ok(summarise(opts, sent, tally, elapsed, stopped, series))
+    Ok(summarise(opts, sent, tally, (t0, elapsed), stopped, series))
 }
 
 /// How many of the latest intervals a live view gets: a dashboard shows a
@@ -220,6 +278,7 @@ impl Watcher<'_> {
             elapsed_s: now.as_secs_f64(),
             sent,
             answered: totals.answered,
+            ok: totals.ok,
             errors: totals.errors,
             late: totals.late,
             in_flight: sent.saturating_sub(totals.finished),
@@ -441,6 +500,29 @@ struct Tally {
     response: Latencies,
     late: u64,
     counts: Counts,
+    /// The 2xx answers alone.
+    ok: u64,
+    ok_response: Latencies,
+    first_ok: Option<Instant>,
+    last_ok: Option<Instant>,
+    /// The earliest 2xx answers' times (at most [`EARLIEST_KEPT`] once trimmed).
+    earliest_ok: Vec<Instant>,
+}
+
+/// The earliest 2xx answer times kept to find the first round: more than
+/// any slot count a lesson has (the largest round of the kit's servers is 4).
+const EARLIEST_KEPT: usize = 64;
+
+impl Tally {
+    /// See [`AttackResult::first_ok_round`].
+    fn first_ok_round(&self) -> u64 {
+        let (Some(first), Some(last)) = (self.first_ok, self.last_ok) else { return 0 };
+        if self.ok < 2 {
+            return self.ok;
+        }
+        let gap = (last - first).as_secs_f64() / (self.ok - 1) as f64;
+        self.earliest_ok.iter().filter(|t| (**t - first).as_secs_f64() < gap / 2.0).count().max(1) as u64
+    }
 }
 
 /// Records every outcome until all senders (the scheduler's and every
@@ -460,24 +542,38 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
                 t.service.record(o.done - o.sent_at);
                 t.response.record(o.done - o.due_at);
             }
-            let response = o.result.ok().map(loadgen::is_server_error);
-            rec.record(&Finished { due: o.due_at, sent: o.sent_at, done: o.done, late, response });
+            let outcome = series::Outcome::of(o.result);
+            if outcome == series::Outcome::Ok {
+                t.ok += 1;
+                t.ok_response.record(o.done - o.due_at);
+                t.first_ok = Some(t.first_ok.map_or(o.done, |f| f.min(o.done)));
+                t.last_ok = Some(t.last_ok.map_or(o.done, |l| l.max(o.done)));
+                t.earliest_ok.push(o.done);
+                if t.earliest_ok.len() >= 2 * EARLIEST_KEPT {
+                    t.earliest_ok.sort_unstable();
+                    t.earliest_ok.truncate(EARLIEST_KEPT);
+                }
+            }
+            rec.record(&Finished { due: o.due_at, sent: o.sent_at, done: o.done, late, outcome });
             finished.fetch_add(1, Ordering::Relaxed);
         }
     }
     t
 }
 
-fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration, stopped: bool, series: Series) -> AttackResult {
+fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, (t0, elapsed): (Instant, Duration), stopped: bool, series: Series) -> AttackResult {
     let per_s = |n: u64, d: Duration| if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() };
+    let since = |at: Instant| at.saturating_duration_since(t0).as_secs_f64();
+    let first_ok_round = t.first_ok_round();
     AttackResult {
         url: opts.url.clone(),
         target_rate: opts.rate,
-        achieved_rate: per_s(t.counts.responses, elapsed),
+        achieved_rate: per_s(t.ok, elapsed),
         // Stopped early, the window is the time until the stop.
         sent_rate: per_s(sent.requests, if stopped { sent.window } else { sent.window.max(opts.duration) }),
         requests: sent.requests,
         completed: t.counts.responses,
+        ok: t.ok,
         errors: t.counts.errors,
         late: t.late,
         dropped: sent.dropped,
@@ -486,6 +582,10 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, elapsed: Duration, stop
         elapsed_s: elapsed.as_secs_f64(),
         service_time: t.service.summary(),
         response_time: t.response.summary(),
+        ok_response_time: t.ok_response.summary(),
+        first_ok_s: t.first_ok.map(since),
+        last_ok_s: t.last_ok.map(since),
+        first_ok_round,
         stopped,
         series,
     }
@@ -576,6 +676,47 @@ mod tests {
         assert!((1..=50).contains(&connections), "{connections} connections for 200 requests");
     }
 
+    /// A 5xx and a 404 are answers, and a timeout is none: none of them is
+    /// achieved. Each request is counted once, as what it was.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn achieved_counts_only_2xx_and_the_outcomes_add_up() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.requests, r.completed, r.ok, r.server_errors(), r.failed()), (10, 10, 0, 10, 0), "{r:?}");
+        assert_eq!((r.achieved_rate, r.ok_response_time.count, r.response_time.count), (0.0, 0, 10), "{r:?}");
+        assert!(r.outcomes_add_up(), "{r:?}");
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.ok, r.other_answers(), r.achieved_rate), (0, 10, 0.0), "{r:?}");
+        assert!(r.outcomes_add_up(), "{r:?}");
+        // A timeout of 100 ms on a 200 ms endpoint: no answer at all.
+        let o = AttackOptions { timeout: Duration::from_millis(100), ..opts(format!("{base}/sleep200"), 50.0, 200) };
+        let r = run(&o, None).await.unwrap();
+        assert_eq!((r.requests, r.completed, r.timeouts(), r.errors, r.achieved_rate), (10, 0, 10, 10, 0.0), "{r:?}");
+        assert!(r.outcomes_add_up() && r.first_ok_s.is_none(), "{r:?}");
+        let s = &r.series;
+        let sum = |f: fn(&series::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
+        assert_eq!((sum(|i| i.ok), sum(|i| i.failed), sum(|i| i.timeouts)), (0, 10, 10), "{s:?}");
+        // And the 2xx: achieved, with their times.
+        let r = run(&opts(format!("{base}/fast"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.ok, r.ok_response_time.count), (10, 10), "{r:?}");
+        assert!(r.achieved_rate > 0.0 && r.outcomes_add_up(), "{r:?}");
+        assert!(r.first_ok_s.unwrap() <= r.last_ok_s.unwrap() && r.last_ok_s.unwrap() <= r.elapsed_s + 1e-9, "{r:?}");
+    }
+
+    /// Ten requests due within 90 ms on 2 slots of 200 ms: answered in
+    /// rounds of 2, from 0.2 s to 1 s. The first round is both of the first
+    /// two, so the rate from the first answer to the last is 8 in 0.8 s,
+    /// s / t = 10/s, not 9 in 0.8 s.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flooded_server_answers_in_rounds_and_the_first_is_not_counted_twice() {
+        let base = test_server::start();
+        let r = run(&opts(format!("{base}/gated"), 100.0, 100), None).await.unwrap();
+        assert_eq!((r.requests, r.ok), (10, 10), "{r:?}");
+        assert_eq!(r.first_ok_round, 2, "{r:?}");
+        let rate = crate::capacity::steady_rate(&r);
+        assert!((7.0..13.0).contains(&rate), "{rate} from {r:?}");
+    }
+
     /// Same rule as `loadgen::is_server_error`: 5xx are errors, a 404 is an answer.
     #[tokio::test]
     async fn attack_counts_5xx_as_errors_and_4xx_as_answers() {
@@ -622,6 +763,7 @@ mod tests {
         let sum = |f: fn(&series::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
         assert_eq!((sum(|i| i.sent), r.requests), (100, 100), "{r:?}");
         assert_eq!(sum(|i| i.answered), r.completed, "{r:?}");
+        assert_eq!((sum(|i| i.ok), r.ok), (r.completed, r.completed), "{r:?}");
         assert_eq!((sum(|i| i.errors), sum(|i| i.late)), (r.errors, r.late), "{r:?}");
         assert_eq!(sum(|i| i.response_time.count), r.completed);
         assert_eq!(s.points.points.len() as u64, r.completed);

@@ -10,8 +10,16 @@
 //!
 //! Each step is one [`attack::run`] at a constant rate, with the server's
 //! /metrics sampled over its steady half ([`little::WindowSampler`]). The
-//! ladder ends at the first step that does not keep up, or after a bounded
-//! number of steps.
+//! ladder ends at the first step that does not keep up (or a few steps
+//! past it, [`LadderOptions::past_knee`], to draw the flat part of the
+//! stick), or after a bounded number of steps. With
+//! [`LadderOptions::near_model`], once the first step has measured t, the
+//! rates near s / t are offered in finer steps ([`NEAR_MODEL`]), so the
+//! knee of a 4-slot server gets more than two points.
+//!
+//! Achieved is the 2xx answers alone, from the first to the last
+//! ([`steady_rate`]); a full queue's fast 503s and the timeouts are errors,
+//! and the p50 and p99 are the 2xx answers' response times.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -39,6 +47,14 @@ const P99_LIMIT_FLOOR: Duration = Duration::from_millis(50);
 /// shows in neither achieved nor p99. (Measured on the shared 2-core
 /// machine: 8 of 144 sends late at 48/s while async-native kept up.)
 const LATE_SHARE: f64 = 0.05;
+/// The rates offered near the slot model's s / t, as multiples of it.
+pub const NEAR_MODEL: [f64; 8] = [0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2.0, 3.0];
+/// Below this handler time the slot model predicts nothing in reach: 4
+/// slots of 0.002 ms would be 2,000,000/s, far past what a client and a
+/// server sharing a machine's cores can send and answer (about 90,000/s of
+/// /health on the 2-core reference machine). There the CPU is the limit,
+/// and the kit says so instead of printing s / t.
+pub const MIN_MODEL_T: Duration = Duration::from_millis(1);
 
 /// How to climb.
 #[derive(Clone, Debug)]
@@ -57,12 +73,32 @@ pub struct LadderOptions {
     pub timeout: Duration,
     /// `None`: [`P99_LIMIT_FACTOR`] x the first step's p50 (at least [`P99_LIMIT_FLOOR`]).
     pub p99_limit: Option<Duration>,
+    /// Once the first step has measured t on a server with slots, offer
+    /// the rates of [`NEAR_MODEL`] x s / t that lie between the geometric
+    /// ones, so the knee is measured in fine steps.
+    pub near_model: bool,
+    /// Steps still offered after the first that did not keep up (0: the
+    /// ladder ends there), so the chart shows the flat part of the stick.
+    pub past_knee: usize,
 }
 
 impl LadderOptions {
-    /// The rates the ladder will offer, lowest first.
+    /// The rates the ladder will offer, lowest first, before the first
+    /// step has measured anything ([`LadderOptions::near_model`] may put
+    /// finer ones in between, [`LadderOptions::past_knee`] end it early).
     pub fn rates(&self) -> Vec<f64> {
         (0..self.max_steps).map(|i| self.start * self.factor.powi(i as i32)).collect()
+    }
+
+    /// The rate after `last`: `factor` times it, or with
+    /// [`LadderOptions::near_model`] and a prediction, the next multiple of
+    /// s / t from [`NEAR_MODEL`] if that comes first.
+    pub fn next_rate(&self, last: f64, predicted: Option<f64>) -> f64 {
+        let geometric = last * self.factor;
+        let near = predicted
+            .filter(|_| self.near_model)
+            .and_then(|p| NEAR_MODEL.iter().map(|m| m * p).find(|r| *r > last * 1.02));
+        near.map_or(geometric, |n| n.min(geometric))
     }
 
     fn check(&self) -> Result<(), LoadError> {
@@ -87,9 +123,10 @@ impl LadderOptions {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub target_rate: f64,
-    /// Answers per second from the first answer to the last: see [`steady_rate`].
+    /// 2xx answers per second from the first to the last: see [`steady_rate`].
     pub achieved_rate: f64,
-    /// Response time (from when each request was due) p50 and p99, ms.
+    /// Response time (from when each request was due) p50 and p99 of the
+    /// 2xx answers, ms.
     pub p50_ms: f64,
     pub p99_ms: f64,
     /// Both sides of Little's law over the step's steady half, when the
@@ -122,10 +159,15 @@ pub struct Capacity {
     pub variant: Option<String>,
     /// The server's slots (`None`: unbounded, or not a kit server).
     pub slots: Option<u64>,
+    /// How many requests may wait for a slot before the server answers
+    /// 503 at once (the wrapper's `queue` knob); `None`: no such bound.
+    #[serde(default)]
+    pub queue: Option<u64>,
     /// The model's t: the server's own mean time in the handler at the first
     /// (lowest) step, or the client's p50 service time if it has no /metrics.
     pub t_s: f64,
-    /// s / t, requests per second (`None`: unbounded slots).
+    /// s / t, requests per second (`None`: unbounded slots, or t below
+    /// [`MIN_MODEL_T`], where the CPU limits long before the slots would).
     pub predicted_rate: Option<f64>,
     pub p99_limit_ms: f64,
     pub steps: Vec<Step>,
@@ -152,6 +194,15 @@ impl Capacity {
     pub fn explain(&self, cores: usize) -> String {
         let who = self.variant.as_deref().unwrap_or(&self.url);
         let knee = match (self.last_held(), self.saturated_at()) {
+            (_, Some(sat)) if self.steps.len() == 1 => format!(
+                "at the one rate offered, {:.1}/s, it fell behind ({}), achieving {:.1}/s",
+                sat.target_rate,
+                sat.saturated.as_deref().unwrap_or_default(),
+                sat.achieved_rate,
+            ),
+            (Some(held), None) if self.steps.len() == 1 => {
+                format!("it kept up at the one rate offered, {held:.1}/s (one rate says nothing of where it would stop)")
+            }
             (held, Some(sat)) => format!(
                 "{held} fell behind at {sat:.1}/s offered ({why}), achieving {a:.1}/s",
                 held = held.map_or("it".into(), |h| format!("it kept up to {h:.1}/s and")),
@@ -166,6 +217,13 @@ impl Capacity {
             (Some(s), Some(p)) => format!(
                 "{s} slots of {ms} (its own mean handler time at the lowest rate) sustain at most {s} / {ms} = {p:.1}/s",
                 ms = ms_text(self.t_s),
+            ),
+            (Some(s), None) => format!(
+                "{s} slots, but each request holds one for only {ms} (its own mean handler time): {s} / {ms} would be \
+                 {x}/s, far past what {cores} cores shared by the client and the server can send and answer, so the CPU \
+                 is the limit, not the slots",
+                ms = ms_text(self.t_s),
+                x = if self.t_s > 0.0 { format!("{:.0}", s as f64 / self.t_s) } else { "unbounded".into() },
             ),
             _ if self.variant.is_some() => format!(
                 "unbounded slots: waiting sets no limit ({t} per request, as many at once as arrive), \
@@ -188,21 +246,25 @@ pub fn ms_text(s: f64) -> String {
     }
 }
 
-/// Answers per second between the first answer and the last:
-/// `(answered - 1) / (elapsed - fastest response)`.
+/// 2xx answers per second between the first 2xx answer and the last:
+/// `(ok - first round) / (last ok - first ok)`, the first round being the
+/// answers that came together with the first ([`AttackResult::first_ok_round`]:
+/// 1 when they come one by one).
 ///
-/// `answered / elapsed` would count the last request's own time as if no
+/// `ok / elapsed` would count the last request's own time as if no
 /// answer could come during it: at 3/s for 2 s with 1 s requests it says
-/// 2/s for a server that kept up perfectly. Request 0 is due at the start
-/// and answered after about the fastest response time; from then on
+/// 2/s for a server that kept up perfectly; and after an overloaded step it
+/// would count the timeouts' tail too. From the first 2xx answer on,
 /// answers come at the rate the server sustains, the offered rate if it
-/// keeps up, s / t if it does not.
+/// keeps up, s / t if it does not. Only 2xx count: a full queue's 503s come
+/// back at once, and counting them would make a drowning server look fast.
+/// A server flooded at once answers in rounds of s: 20 answers in 5 rounds
+/// of 4, from 1 s to 5 s, are 16 in 4 s (4/s, its s / t), not 19 in 4 s.
 pub fn steady_rate(r: &AttackResult) -> f64 {
-    let span = r.elapsed_s - r.response_time.min_ms / 1000.0;
-    if r.completed >= 2 && span > 0.0 {
-        (r.completed - 1) as f64 / span
-    } else {
-        r.achieved_rate
+    let round = r.first_ok_round.max(1);
+    match (r.first_ok_s, r.last_ok_s) {
+        (Some(first), Some(last)) if r.ok > round && last > first => (r.ok - round) as f64 / (last - first),
+        _ => r.achieved_rate,
     }
 }
 
@@ -232,7 +294,11 @@ pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Du
     // join waits for one final /metrics read at most.
     let window = sampler.map(WindowSampler::finish);
     let attack = attack?;
-    let achieved = steady_rate(&attack);
+    // Never above the rate the requests went out at: when the first answers
+    // come late (the client opening its connections at thousands per
+    // second), the span from the first 2xx to the last is short, and the
+    // ratio alone said 6598/s for 6144/s sent.
+    let achieved = if attack.sent_rate > 0.0 { steady_rate(&attack).min(attack.sent_rate) } else { steady_rate(&attack) };
     let (little, little_missing) = match window {
         None => (None, Some("not a kit server (no /metrics)".to_string())),
         Some(Ok(w)) if w.handler_count > 0 => (Some(Little::of(w)), None),
@@ -242,8 +308,8 @@ pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Du
     Ok(Step {
         target_rate: rate,
         achieved_rate: achieved,
-        p50_ms: attack.response_time.p50_ms,
-        p99_ms: attack.response_time.p99_ms,
+        p50_ms: attack.ok_response_time.p50_ms,
+        p99_ms: attack.ok_response_time.p99_ms,
         little,
         little_missing,
         saturated: None,
@@ -255,7 +321,9 @@ pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Du
 fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
     let a = &s.attack;
     let why = if a.errors > 0 || a.dropped > 0 {
-        format!("{} errors, {} dropped", a.errors, a.dropped)
+        failures(a)
+    } else if a.ok < a.completed {
+        format!("{} of {} answers were not 2xx", a.completed - a.ok, a.completed)
     } else if s.achieved_rate < KEEP_UP * s.target_rate {
         format!("achieved {:.0} % of the target", 100.0 * s.achieved_rate / s.target_rate)
     } else if s.p99_ms > p99_limit_ms {
@@ -271,40 +339,72 @@ fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
     }
 }
 
+/// What went wrong in a step, each kind by its name, so that the counts add
+/// up to what failed: "164 x 503, 1024 timeouts, 3 dropped".
+pub fn failures(a: &AttackResult) -> String {
+    let mut parts: Vec<String> = a.status_counts.iter().filter(|(s, _)| loadgen::is_server_error(**s)).map(|(s, n)| format!("{n} x {s}")).collect();
+    for (kind, n) in &a.error_kinds {
+        parts.push(if kind == loadgen::TIMEOUT_KIND { format!("{n} timeouts") } else { format!("{n} {kind}") });
+    }
+    if a.dropped > 0 {
+        parts.push(format!("{} dropped", a.dropped));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The model's t from the first step: the server's own mean handler time,
+/// or the client's p50 service time where there is no /metrics.
+fn model_t(first: &Step) -> f64 {
+    first
+        .little
+        .as_ref()
+        .map(|l| l.handler_mean_s)
+        .filter(|t| *t > 0.0)
+        .unwrap_or(first.attack.service_time.p50_ms / 1000.0)
+}
+
+/// s / t, where the slots are what limits: `None` without slots, or with
+/// a t under [`MIN_MODEL_T`].
+fn model_rate(slots: Option<u64>, t_s: f64) -> Option<f64> {
+    slots.filter(|_| t_s >= MIN_MODEL_T.as_secs_f64()).map(|s| s as f64 / t_s)
+}
+
 /// Climbs the ladder; `on_step` sees each step as soon as it is judged.
 pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> Result<Capacity, LoadError> {
     opts.check()?;
     let (addr, metrics) = kit_server(&opts.url)?;
     let path = loadgen::validate_url(&opts.url)?.target().to_string();
     let metrics_at = metrics.as_ref().map(|_| addr);
+    let slots = metrics.as_ref().and_then(|m| m.slots);
     let mut steps: Vec<Step> = Vec::new();
     let mut limit_ms = opts.p99_limit.map(|d| d.as_secs_f64() * 1000.0);
-    for rate in opts.rates() {
+    let (mut rate, mut behind) = (opts.start, 0);
+    while steps.len() < opts.max_steps {
         let mut s = step(&opts.url, metrics_at, rate, opts.step, opts.timeout).await?;
         let limit = *limit_ms.get_or_insert_with(|| (s.p50_ms * P99_LIMIT_FACTOR).max(P99_LIMIT_FLOOR.as_secs_f64() * 1000.0));
         s.saturated = judge(&s, limit);
         on_step(&s);
-        let done = !s.kept_up();
+        behind += usize::from(!s.kept_up() || behind > 0);
         steps.push(s);
-        if done {
+        if behind > opts.past_knee {
             break;
         }
+        rate = opts.next_rate(rate, model_rate(slots, model_t(&steps[0])));
     }
-    let first = &steps[0];
-    let t_s = first
-        .little
-        .as_ref()
-        .map(|l| l.handler_mean_s)
-        .filter(|t| *t > 0.0)
-        .unwrap_or(first.attack.service_time.p50_ms / 1000.0);
-    let slots = metrics.as_ref().and_then(|m| m.slots);
+    let t_s = model_t(&steps[0]);
+    let queue = metrics.as_ref().and_then(|m| m.knobs.get("queue")).and_then(serde_json::Value::as_u64);
     Ok(Capacity {
         url: opts.url.clone(),
         path,
         variant: metrics.map(|m| m.variant),
         slots,
+        queue,
         t_s,
-        predicted_rate: slots.filter(|_| t_s > 0.0).map(|s| s as f64 / t_s),
+        predicted_rate: model_rate(slots, t_s),
         p99_limit_ms: limit_ms.unwrap_or(0.0),
         steps,
     })
@@ -315,8 +415,14 @@ mod tests {
     use super::*;
     use crate::latency::Summary;
 
+    /// `completed` 2xx answers, the first after `min_ms`, the last at `elapsed_s`.
     fn result(completed: u64, elapsed_s: f64, min_ms: f64) -> AttackResult {
         AttackResult {
+            ok: completed,
+            ok_response_time: Summary { min_ms, ..Summary::default() },
+            first_ok_s: Some(min_ms / 1000.0),
+            last_ok_s: Some(elapsed_s),
+            first_ok_round: 1,
             url: "http://x/".into(),
             target_rate: 3.0,
             achieved_rate: completed as f64 / elapsed_s,
@@ -357,11 +463,102 @@ mod tests {
             step: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
             p99_limit: None,
+            near_model: false,
+            past_knee: 0,
         };
         assert_eq!(o.rates(), vec![3.0, 6.0, 12.0, 24.0]);
         assert!(o.check().is_ok());
         assert!(LadderOptions { factor: 1.0, ..o.clone() }.check().is_err());
         assert!(LadderOptions { max_steps: 0, ..o.clone() }.check().is_err());
         assert!(LadderOptions { step: Duration::from_millis(10), ..o }.check().is_err());
+    }
+
+    /// The wrapper's seed run: 12 answers of 2xx over 3 s, 164 fast 503s
+    /// and 1024 timeouts. Achieved is the 2xx alone: about 4/s, not the
+    /// 58/s that counting the 503s as answers would make of it.
+    #[test]
+    fn fast_503s_and_timeouts_are_not_achieved() {
+        let mut r = result(12, 3.75, 1000.0);
+        r.completed = 176;
+        r.requests = 1200;
+        r.status_counts = [(200, 12), (503, 164)].into();
+        r.error_kinds = [(loadgen::TIMEOUT_KIND.to_string(), 1024)].into();
+        r.errors = 1188;
+        r.elapsed_s = 10.0;
+        assert!(r.outcomes_add_up(), "{r:?}");
+        assert_eq!((r.server_errors(), r.timeouts(), r.other_answers()), (164, 1024, 0));
+        assert!((steady_rate(&r) - 4.0).abs() < 1e-9, "{}", steady_rate(&r));
+        assert_eq!(failures(&r), "164 x 503, 1024 timeouts");
+        // Flooded at once, it answers in rounds of its 4 slots: 20 answers from 1 s to 5 s
+        // are 16 after the first round, in 4 s: 4/s, not the 4.75/s of 19 in 4 s.
+        let rounds = AttackResult { ok: 20, first_ok_s: Some(1.0), last_ok_s: Some(5.0), first_ok_round: 4, ..r.clone() };
+        assert!((steady_rate(&rounds) - 4.0).abs() < 1e-9, "{}", steady_rate(&rounds));
+        // A step with no 2xx at all achieved nothing.
+        let none = AttackResult { ok: 0, first_ok_s: None, last_ok_s: None, achieved_rate: 0.0, ..r };
+        assert_eq!(steady_rate(&none), 0.0);
+    }
+
+    #[test]
+    fn the_ladder_steps_finer_near_the_model() {
+        let o = LadderOptions {
+            url: "http://127.0.0.1:1/".into(),
+            start: 3.0,
+            factor: 2.0,
+            max_steps: 12,
+            step: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            p99_limit: None,
+            near_model: true,
+            past_knee: 2,
+        };
+        let climb = |model: Option<f64>| {
+            let mut rates = vec![o.start];
+            while rates.len() < 9 {
+                rates.push(o.next_rate(*rates.last().unwrap(), model));
+            }
+            rates.iter().map(|r| (r * 100.0).round() / 100.0).collect::<Vec<_>>()
+        };
+        // 4 slots of 1 s: around 4/s in steps of 10 to 25 %, then doubling again.
+        assert_eq!(climb(Some(4.0)), [3.0, 3.6, 4.4, 5.0, 6.0, 8.0, 12.0, 24.0, 48.0]);
+        // s/t far above the start: doubling until the model is near.
+        assert_eq!(climb(Some(40.0)), [3.0, 6.0, 12.0, 20.0, 30.0, 36.0, 44.0, 50.0, 60.0]);
+        assert_eq!(climb(None), [3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0, 768.0]);
+        let plain = LadderOptions { near_model: false, ..o };
+        assert_eq!(plain.next_rate(3.0, Some(4.0)), 6.0);
+    }
+
+    /// /health's handler takes microseconds: 4 slots of 0.002 ms "predict"
+    /// 2,000,000/s, which no client on the same cores comes near. No model
+    /// rate then, and the text says the CPU is the limit.
+    #[test]
+    fn no_slot_model_for_a_handler_that_takes_microseconds() {
+        assert_eq!(model_rate(Some(4), 0.000_002), None);
+        assert_eq!(model_rate(Some(4), 1.0), Some(4.0));
+        assert_eq!(model_rate(None, 1.0), None);
+        let step = Step {
+            target_rate: 400.0,
+            achieved_rate: 400.0,
+            p50_ms: 0.3,
+            p99_ms: 0.9,
+            little: None,
+            little_missing: None,
+            saturated: None,
+            attack: result(2000, 5.0, 0.3),
+        };
+        let c = Capacity {
+            url: "http://x/health".into(),
+            path: "/health".into(),
+            variant: Some("blocking-wrapper".into()),
+            slots: Some(4),
+            queue: Some(1024),
+            t_s: 0.000_002,
+            predicted_rate: None,
+            p99_limit_ms: 50.0,
+            steps: vec![step],
+        };
+        let text = c.explain(2);
+        assert!(text.contains("CPU is the limit") && !text.contains("= 2000000"), "{text}");
+        // One rate is not a ladder.
+        assert!(text.contains("the one rate offered, 400.0/s") && !text.contains("ladder"), "{text}");
     }
 }

@@ -48,6 +48,17 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 const SAMPLE_TIMEOUT: Duration = Duration::from_millis(500);
 /// A window needs at least this many samples to give a mean.
 const MIN_SAMPLES: u64 = 5;
+/// A window needs at least this many requests finished inside it before
+/// the two sides are judged: λ is counted in whole requests, so with n of
+/// them one more or less moves it by 1/n (5 % at 20; at 5, 20 %, as wide as
+/// the band itself).
+pub const MIN_REQUESTS_TO_JUDGE: u64 = 20;
+/// Nor are they judged when the law says fewer than this are inside on
+/// average: a count that is 0 in almost every sample has a sampled mean of
+/// noise (/health: 0.00 vs 0.003, a ratio of nothing).
+pub const MIN_IN_FLIGHT_TO_JUDGE: f64 = 0.5;
+/// The two sides agree when they are within this share of each other.
+pub const AGREEMENT_BAND: f64 = 0.25;
 
 /// What the server said about one steady window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,6 +137,39 @@ impl Little {
                 self.window.max_in_flight, self.predicted_in_flight
             )
         })
+    }
+
+    /// Whether the window held enough requests to judge the two sides
+    /// ([`MIN_REQUESTS_TO_JUDGE`]), and enough of them at once ([`MIN_IN_FLIGHT_TO_JUDGE`]).
+    pub fn judgeable(&self) -> bool {
+        self.window.handler_count >= MIN_REQUESTS_TO_JUDGE && self.predicted_in_flight >= MIN_IN_FLIGHT_TO_JUDGE
+    }
+
+    /// What the two sides say, judged only where the window held enough
+    /// requests: "they agree within 25 % (ratio 0.95)", "they differ...",
+    /// or why it cannot say.
+    pub fn verdict(&self) -> String {
+        let n = self.window.handler_count;
+        if n >= MIN_REQUESTS_TO_JUDGE && self.predicted_in_flight < MIN_IN_FLIGHT_TO_JUDGE {
+            return format!(
+                "too little inside to judge: λ x W = {:.3}, so nearly every sample sees none in a handler; \
+                 the law is judged from {MIN_IN_FLIGHT_TO_JUDGE} on average",
+                self.predicted_in_flight
+            );
+        }
+        if !self.judgeable() {
+            return format!(
+                "too few requests to judge: {n} finished in the window, so one more or less moves λ by {:.0} %; \
+                 it takes at least {MIN_REQUESTS_TO_JUDGE} (a longer step, or a higher rate)",
+                100.0 / n.max(1) as f64
+            );
+        }
+        let band = AGREEMENT_BAND * 100.0;
+        if self.agrees(AGREEMENT_BAND) {
+            format!("the two sides agree within {band:.0} % (measured / law = {:.2}, {n} requests)", self.ratio())
+        } else {
+            format!("the two sides differ by more than {band:.0} % (measured / law = {:.2}, {n} requests)", self.ratio())
+        }
     }
 
     /// One sentence whose figures multiply out as printed.
@@ -239,6 +283,26 @@ mod tests {
         assert!(text.contains("2.10 requests") && text.contains("20.00/s x 100.0 ms = 2.00"), "{text}");
         // λ from the window's own count: 20 requests in 1 s.
         assert!((Little::of(window(2.1, 100.0)).throughput - 20.0).abs() < 1e-9);
+    }
+
+    /// 5 requests in a window: 3.00 vs 3.33 is not offered as agreement,
+    /// and the count is said.
+    #[test]
+    fn a_window_of_few_requests_is_not_judged() {
+        let mut w = window(3.0, 500.0);
+        w.handler_count = 5;
+        w.window_s = 0.75;
+        let little = Little::of(w);
+        assert!(!little.judgeable());
+        let verdict = little.verdict();
+        assert!(verdict.contains("too few requests to judge") && verdict.contains("5 finished") && !verdict.contains("agree"), "{verdict}");
+        assert!(little.explain().contains("5 requests in 0.75 s"), "{}", little.explain());
+        // 20 requests: judged, either way.
+        assert!(Little::new(20.0, window(2.1, 100.0)).verdict().contains("agree within 25 %"));
+        assert!(Little::new(20.0, window(3.0, 100.0)).verdict().contains("differ by more than 25 %"));
+        // /health: 400/s x 0.003 ms is 0.0012 inside on average; the samples read 0.
+        let health = Little::new(400.0, Window { handler_count: 1000, ..window(0.0, 0.003) });
+        assert!(!health.judgeable() && health.verdict().contains("too little inside to judge"), "{}", health.verdict());
     }
 
     #[test]

@@ -3,14 +3,19 @@
 //!
 //! Every request lands in the interval of each of its moments:
 //! - `sent` and `late` by the moment the scheduler sent it;
-//! - `answered`, `errors` and the response-time histogram by the moment it
-//!   finished (so `answered` per second is the achieved throughput, as
-//!   `jaggr` showed it for vegeta's stream of results);
+//! - `answered` (any status), `ok` (2xx), `server_errors` (5xx), `failed`
+//!   (no response: a timeout, a reset...), `errors` (5xx + failed) and the
+//!   response-time histograms (every answer's, and the 2xx answers' alone),
+//!   by the moment it finished.
+//!   `ok` per second is the achieved throughput: a fast 503 or a timeout is
+//!   not something achieved, and it is shown as what it is;
 //! - `in_flight` at an interval's end is every request sent up to then minus
 //!   every one finished up to then: exact, not sampled.
 //!
 //! So the intervals add up: their `sent` sum to the attack's `requests`,
-//! their `answered` to its `completed` and their `errors` to its `errors`.
+//! their `answered` to its `completed`, their `ok` to its `ok` and their
+//! `errors` to its `errors`; in each, `answered + failed` is what finished
+//! and `errors = server_errors + failed`.
 //!
 //! Where the target is a kit server (it answers `GET /metrics` with the kit's
 //! JSON), a sampler thread reads its `in_flight` and executor lag a few times
@@ -64,17 +69,39 @@ pub struct Interval {
     pub sent: u64,
     /// Responses received during the interval, whatever their status.
     pub answered: u64,
-    /// Transport failures and 5xx responses during the interval.
+    /// Of `answered`, the 2xx: what the interval achieved.
+    #[serde(default)]
+    pub ok: u64,
+    /// Of `answered`, the 5xx (a full queue's 503 among them).
+    #[serde(default)]
+    pub server_errors: u64,
+    /// Requests that ended without a response (a timeout, a refused or
+    /// reset connection) during the interval.
+    #[serde(default)]
+    pub failed: u64,
+    /// Of `failed`, those that ran into the attack's timeout.
+    #[serde(default)]
+    pub timeouts: u64,
+    /// Transport failures and 5xx responses during the interval:
+    /// `server_errors + failed`.
     pub errors: u64,
     /// Of `sent`, those that went out more than `attack::LATE_THRESHOLD` after they were due.
     pub late: u64,
     /// The client's requests in flight at the interval's end.
     pub in_flight: u64,
-    /// From the due time to the end of the body, of the responses received
-    /// in this interval (one histogram per interval).
+    /// From the due time to the end of the body, of every answer received
+    /// in this interval, whatever its status (one histogram per interval).
     pub response_time: Summary,
-    /// Those responses per latency bucket (see [`Series::bucket_edges_ms`]).
+    /// The same of the 2xx answers alone: what the charts and tables call
+    /// the response time, as a fast 503 is not a fast answer (and a timeout
+    /// has no response time at all).
+    #[serde(default)]
+    pub ok_response_time: Summary,
+    /// Every answer per latency bucket (see [`Series::bucket_edges_ms`]).
     pub buckets: Vec<u64>,
+    /// The 2xx answers per latency bucket.
+    #[serde(default)]
+    pub ok_buckets: Vec<u64>,
     /// The server's own view during the interval; `None` when it was not
     /// sampled (not a kit server, or no sample fell inside).
     pub server: Option<ServerInterval>,
@@ -90,9 +117,24 @@ impl Interval {
         per_s(self.sent, self.seconds())
     }
 
-    /// Responses per second in this interval: the achieved throughput.
+    /// Responses per second in this interval, whatever their status.
     pub fn answered_rate(&self) -> f64 {
         per_s(self.answered, self.seconds())
+    }
+
+    /// 2xx answers per second in this interval: the achieved throughput.
+    pub fn ok_rate(&self) -> f64 {
+        per_s(self.ok, self.seconds())
+    }
+
+    /// 5xx answers per second in this interval.
+    pub fn server_error_rate(&self) -> f64 {
+        per_s(self.server_errors, self.seconds())
+    }
+
+    /// Requests that ended without a response, per second.
+    pub fn failed_rate(&self) -> f64 {
+        per_s(self.failed, self.seconds())
     }
 }
 
@@ -151,19 +193,52 @@ impl ServerWatch {
     }
 }
 
-/// Each response as a point: when it was due, and its response time.
+/// How a request ended, as the series sorts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 2xx answer: achieved.
+    Ok,
+    /// Any other status below 500 (a 404, a 429...): an answer, not achieved.
+    Other,
+    /// A 5xx answer (a full queue's 503 among them).
+    ServerError,
+    /// No answer: the attack's timeout ran out.
+    Timeout,
+    /// No answer for another reason (refused, reset...).
+    Failed,
+}
+
+impl Outcome {
+    /// What a request's result says: its status, or a transport failure's kind.
+    pub fn of(result: Result<u16, &str>) -> Outcome {
+        match result {
+            Ok(status) if (200..300).contains(&status) => Outcome::Ok,
+            Ok(status) if status >= 500 => Outcome::ServerError,
+            Ok(_) => Outcome::Other,
+            Err(kind) if kind == crate::loadgen::TIMEOUT_KIND => Outcome::Timeout,
+            Err(_) => Outcome::Failed,
+        }
+    }
+
+    /// A response came (whatever its status).
+    pub fn answered(self) -> bool {
+        matches!(self, Outcome::Ok | Outcome::Other | Outcome::ServerError)
+    }
+}
+
+/// Each request that ended as a point: when it was due, and how long after
+/// that it ended (its response time, or for a failure the time until it
+/// failed: a timeout's point lies at the timeout).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
     /// Seconds after the first due time.
     pub due_s: f32,
     pub ms: f32,
-    /// A 5xx is drawn as an error; transport failures have no response time
-    /// and are not points.
-    pub error: bool,
+    pub outcome: Outcome,
 }
 
-/// The points of the latency-over-time chart: every response, or 1 in
-/// `every` once there were more than [`MAX_POINTS`].
+/// The points of the latency-over-time chart: every request that ended, or
+/// 1 in `every` once there were more than [`MAX_POINTS`].
 #[derive(Clone, PartialEq)]
 pub struct Points {
     pub every: u64,
@@ -215,8 +290,8 @@ pub struct Series {
     pub intervals: Vec<Interval>,
     pub server: ServerWatch,
     pub server_samples: Vec<ServerSample>,
-    /// Every response (up to [`MAX_POINTS`]) for the latency chart: in memory
-    /// only, too many for the JSON.
+    /// Every request that ended (up to [`MAX_POINTS`]) for the latency
+    /// chart: in memory only, too many for the JSON.
     #[serde(skip)]
     pub points: Points,
 }
@@ -227,19 +302,39 @@ pub(crate) struct Finished {
     pub sent: Instant,
     pub done: Instant,
     pub late: bool,
-    /// `Some(is a 5xx)` for a response, `None` for a transport failure.
-    pub response: Option<bool>,
+    pub outcome: Outcome,
 }
 
 /// Per-interval counts as the attack runs.
 #[derive(Default)]
 struct Acc {
     answered: u64,
+    ok: u64,
+    server_errors: u64,
+    failed: u64,
+    timeouts: u64,
     errors: u64,
     late: u64,
     /// Answered or failed: what leaves the client's in-flight count.
     finished: u64,
-    latencies: Option<Latencies>,
+    /// The 2xx answers' response times.
+    ok_latencies: Option<Latencies>,
+    /// The other answers' (4xx, 5xx).
+    other_latencies: Option<Latencies>,
+}
+
+impl Acc {
+    /// Every answer's response times: the two histograms together.
+    fn all_latencies(&self) -> Option<Latencies> {
+        match (&self.ok_latencies, &self.other_latencies) {
+            (Some(a), Some(b)) => {
+                let mut all = a.clone();
+                all.merge(b);
+                Some(all)
+            }
+            (a, b) => a.clone().or_else(|| b.clone()),
+        }
+    }
 }
 
 /// Builds the series from finished requests. The scheduler counts the sends
@@ -262,16 +357,20 @@ impl Recorder {
         late.late += u64::from(r.late);
         let acc = slot(&mut self.acc, index(self.t0, self.interval, r.done));
         acc.finished += 1;
-        match r.response {
-            Some(error) => {
-                acc.answered += 1;
-                acc.errors += u64::from(error);
-                acc.latencies.get_or_insert_with(Latencies::coarse).record(response_time);
-                let due_s = r.due.saturating_duration_since(self.t0).as_secs_f32();
-                self.points.push(Point { due_s, ms: response_time.as_secs_f32() * 1000.0, error });
-            }
-            None => acc.errors += 1,
+        let o = r.outcome;
+        acc.answered += u64::from(o.answered());
+        acc.ok += u64::from(o == Outcome::Ok);
+        acc.server_errors += u64::from(o == Outcome::ServerError);
+        acc.failed += u64::from(!o.answered());
+        acc.timeouts += u64::from(o == Outcome::Timeout);
+        acc.errors += u64::from(matches!(o, Outcome::ServerError | Outcome::Timeout | Outcome::Failed));
+        match o {
+            Outcome::Ok => acc.ok_latencies.get_or_insert_with(Latencies::coarse).record(response_time),
+            Outcome::Other | Outcome::ServerError => acc.other_latencies.get_or_insert_with(Latencies::coarse).record(response_time),
+            Outcome::Timeout | Outcome::Failed => {}
         }
+        let due_s = r.due.saturating_duration_since(self.t0).as_secs_f32();
+        self.points.push(Point { due_s, ms: response_time.as_secs_f32() * 1000.0, outcome: o });
     }
 
     /// The intervals that end by `until` (after the first due time), and
@@ -297,17 +396,25 @@ impl Recorder {
             }
             let start_s = i as f64 * step;
             let end_s = ((i + 1) as f64 * step).min(until_s.max(start_s));
-            let latencies = acc.latencies.as_ref();
+            let all = acc.all_latencies();
+            let (latencies, ok) = (all.as_ref(), acc.ok_latencies.as_ref());
+            let buckets = |l: Option<&Latencies>| l.map_or_else(|| vec![0; edges.len() + 1], |l| l.bucket_counts(&edges));
             out.push(Interval {
                 start_s,
                 end_s,
                 sent: sent_here,
                 answered: acc.answered,
+                ok: acc.ok,
+                server_errors: acc.server_errors,
+                failed: acc.failed,
+                timeouts: acc.timeouts,
                 errors: acc.errors,
                 late: acc.late,
                 in_flight: sent_so_far.saturating_sub(finished_so_far),
                 response_time: latencies.map(Latencies::summary).unwrap_or_default(),
-                buckets: latencies.map_or_else(|| vec![0; edges.len() + 1], |l| l.bucket_counts(&edges)),
+                ok_response_time: ok.map(Latencies::summary).unwrap_or_default(),
+                buckets: buckets(latencies),
+                ok_buckets: buckets(ok),
                 server: server_interval(samples, start_s, end_s),
             });
         }
@@ -318,6 +425,7 @@ impl Recorder {
     pub fn totals(&self) -> Totals {
         self.acc.iter().fold(Totals::default(), |t, a| Totals {
             answered: t.answered + a.answered,
+            ok: t.ok + a.ok,
             errors: t.errors + a.errors,
             late: t.late + a.late,
             finished: t.finished + a.finished,
@@ -341,6 +449,7 @@ impl Recorder {
 #[derive(Default)]
 pub(crate) struct Totals {
     pub answered: u64,
+    pub ok: u64,
     pub errors: u64,
     pub late: u64,
     pub finished: u64,
@@ -531,6 +640,8 @@ pub struct LiveView {
     pub elapsed_s: f64,
     pub sent: u64,
     pub answered: u64,
+    /// Of `answered`, the 2xx.
+    pub ok: u64,
     pub errors: u64,
     pub late: u64,
     pub in_flight: u64,
@@ -581,7 +692,7 @@ mod tests {
         let step = Duration::from_millis(100);
         let mut r = Recorder::new(t0, step);
         let log = SentLog::new(t0, step);
-        // (due, sent, done, late, response)
+        // (due, sent, done, late, response: Some(is a 5xx), None for a failure)
         let reqs = [
             (0, 0, 50, false, Some(false)),
             (20, 20, 150, false, Some(false)),
@@ -591,7 +702,12 @@ mod tests {
         ];
         for (due, sent, done, late, response) in reqs {
             log.record(at(t0, sent));
-            r.record(&Finished { due: at(t0, due), sent: at(t0, sent), done: at(t0, done), late, response });
+            let outcome = match response {
+                Some(false) => Outcome::Ok,
+                Some(true) => Outcome::ServerError,
+                None => Outcome::Failed,
+            };
+            r.record(&Finished { due: at(t0, due), sent: at(t0, sent), done: at(t0, done), late, outcome });
         }
         let samples = [
             ServerSample { t_s: 0.05, in_flight: 2, executor_lag_ms: Some(1.0) },
@@ -621,12 +737,58 @@ mod tests {
         assert_eq!((t.answered, t.errors, t.late, t.finished), (4, 2, 1, 5));
     }
 
+    /// Achieved is the 2xx alone: a fast 503, a 404, a timeout and a reset
+    /// are each counted once, as what they are, and the 2xx response time
+    /// leaves out the fast 503s that would pull its p50 down.
+    #[test]
+    fn achieved_counts_only_2xx_and_every_request_once() {
+        use Outcome::*;
+        let t0 = Instant::now();
+        let step = Duration::from_millis(100);
+        let mut r = Recorder::new(t0, step);
+        let log = SentLog::new(t0, step);
+        // (due = sent, done, outcome)
+        let reqs = [(0, 80, Ok), (10, 11, ServerError), (20, 21, ServerError), (30, 95, Ok), (40, 90, Other), (50, 99, Timeout), (60, 70, Failed)];
+        for (due, done, outcome) in reqs {
+            log.record(at(t0, due));
+            r.record(&Finished { due: at(t0, due), sent: at(t0, due), done: at(t0, done), late: false, outcome });
+        }
+        let iv = r.intervals(&log.counts(), &[], Duration::from_millis(100), true, usize::MAX);
+        assert_eq!(iv.len(), 1, "{iv:?}");
+        let i = &iv[0];
+        assert_eq!((i.sent, i.answered, i.ok, i.server_errors, i.failed, i.timeouts, i.errors), (7, 5, 2, 2, 2, 1, 4));
+        // Every request sent ended exactly one way.
+        assert_eq!(i.answered + i.failed, i.sent);
+        assert_eq!(i.errors, i.server_errors + i.failed);
+        assert_eq!((i.in_flight, i.response_time.count, i.ok_response_time.count), (0, 5, 2));
+        assert_eq!((i.buckets.iter().sum::<u64>(), i.ok_buckets.iter().sum::<u64>()), (5, 2));
+        // The 2xx took 65 and 80 ms; the two 503s took 1 ms each.
+        assert!(i.ok_response_time.min_ms >= 60.0 && i.response_time.min_ms < 5.0, "{i:?}");
+        assert!((i.ok_rate() - 20.0).abs() < 1e-9 && (i.answered_rate() - 50.0).abs() < 1e-9, "{i:?}");
+        assert_eq!(r.totals().ok, 2);
+        // Every request is a point, the timeout at the time it gave up.
+        let outcomes: Vec<Outcome> = r.points.points.iter().map(|p| p.outcome).collect();
+        assert_eq!(outcomes, reqs.map(|r| r.2));
+        assert!((r.points.points[5].ms - 49.0).abs() < 1.0, "{:?}", r.points.points[5]);
+    }
+
+    #[test]
+    fn outcomes_are_read_from_status_and_failure_kind() {
+        assert_eq!(Outcome::of(Ok(200)), Outcome::Ok);
+        assert_eq!(Outcome::of(Ok(204)), Outcome::Ok);
+        assert_eq!(Outcome::of(Ok(404)), Outcome::Other);
+        assert_eq!(Outcome::of(Ok(503)), Outcome::ServerError);
+        assert_eq!(Outcome::of(Err(crate::loadgen::TIMEOUT_KIND)), Outcome::Timeout);
+        assert_eq!(Outcome::of(Err("connect refused")), Outcome::Failed);
+        assert!(Outcome::Other.answered() && !Outcome::Timeout.answered());
+    }
+
     #[test]
     fn points_thin_out_evenly_past_the_cap() {
         let mut p = Points::default();
         let n = MAX_POINTS as u64 * 3;
         for i in 0..n {
-            p.push(Point { due_s: i as f32, ms: 1.0, error: false });
+            p.push(Point { due_s: i as f32, ms: 1.0, outcome: Outcome::Ok });
         }
         assert_eq!(p.every, 4);
         assert!(p.points.len() <= MAX_POINTS && p.points.len() as u64 >= n / 4 - 1, "{}", p.points.len());
