@@ -345,7 +345,7 @@ fn builds() -> Finding {
         Finding::new(CHECK, Level::Ok, format!("release and test builds are compiled in {dir}"))
     } else {
         Finding::new(CHECK, Level::Warn, format!("not compiled yet in {dir}: {}", missing.join(", ")))
-            .fix("cargo build --release && cargo test --no-run (before the workshop's network gets busy)")
+            .fix("cargo build --release && cargo test --release --no-run (before the workshop's network gets busy)")
     }
 }
 

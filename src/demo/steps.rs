@@ -538,8 +538,8 @@ fn summary(screen: &mut Screen, mut rows: Vec<Row>) -> Result<(), DemoError> {
     let mut text = table::to_narrow_grid(&rows);
     text.push_str("(peak: the server's own count of requests in its handlers at once)\n\n");
     text.push_str("What to do next:\n");
-    text.push_str("  cd exercises/trap && cargo test       # the grade fails: fix the trap (HINTS.md helps)\n");
-    text.push_str("  cd exercises/wrapper && cargo test    # then the wrapper\n");
+    text.push_str("  cd exercises/trap && cargo test --release     # the grade fails: fix the trap (HINTS.md helps)\n");
+    text.push_str("  cd exercises/wrapper && cargo test --release  # then the wrapper\n");
     if screen.block(&text)? == Go::Stop {
         return Ok(());
     }

@@ -30,7 +30,7 @@ const TITLES: [&str; 8] = [
     "Step 8 of 8: Summary",
 ];
 
-/// The folder cargo built the servers into (`cargo test` at the root builds
+/// The folder cargo built the servers into (`cargo test --release` at the root builds
 /// the kit-servers package beside this one).
 fn bin_dir() -> PathBuf {
     let native = kit::harness::sibling_binary("async-native").unwrap_or_else(|e| panic!("{e}"));
@@ -102,7 +102,7 @@ fn assert_complete(screen: &str) {
     for server in ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"] {
         assert!(step(screen, 8).contains(&format!("| {server}")), "the table has no {server} row:\n{screen}");
     }
-    assert!(screen.contains("cd exercises/trap && cargo test"), "no next step in:\n{screen}");
+    assert!(screen.contains("cd exercises/trap && cargo test --release"), "no next step in:\n{screen}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `kit stress` from the outside, reduced to fit `cargo test`: 2,000
+//! `kit stress` from the outside, reduced to fit `cargo test --release`: 2,000
 //! concurrent /parallel on async-native, and 40 on each 4-slot server. The
 //! exact checks come from the server's own /metrics (`peak_in_flight`) and
 //! the client's counts (answered, errors); the timing is compared with the

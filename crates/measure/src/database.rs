@@ -1,8 +1,8 @@
 //! The PostgreSQL the kit's database tests run against: `KIT_DATABASE_URL`.
 //!
 //! Tests that need one skip, with a line that says so, when it is not set:
-//! `cargo test` on a laptop without PostgreSQL still passes, and the skip is
-//! visible (`cargo test -- --nocapture`). CI starts a throwaway server
+//! `cargo test --release` on a laptop without PostgreSQL still passes, and the skip is
+//! visible (`cargo test --release -- --nocapture`). CI starts a throwaway server
 //! (.ci/postgres.sh), so there they always run. The pool exercise's grade
 //! does not skip: a grade that passes without measuring would lie.
 

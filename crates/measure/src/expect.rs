@@ -141,16 +141,16 @@ pub fn meaning(model: &SlotModel, total: Duration, handler: Option<Duration>) ->
     let slots = seen.measured_slots(total);
     if total > model.predicted().mul_f64(1.3) + Duration::from_millis(500) {
         format!(
-            "It took {rounds:.1} rounds of one request's own time where {} were predicted: only about \
+            "It took {rounds:.1} rounds of one request's own time where the model predicts {}: only about \
              {slots:.1} requests waited at once. Something holds a thread while it waits, so the threads \
              are the slots.",
-            model.rounds()
+            crate::slots::rounds(model.rounds())
         )
     } else {
         format!(
-            "It finished in {rounds:.1} rounds of one request's own time where {} were predicted: about \
+            "It finished in {rounds:.1} rounds of one request's own time where the model predicts {}: about \
              {slots:.1} requests waited at once, more slots than this variant should have.",
-            model.rounds()
+            crate::slots::rounds(model.rounds())
         )
     }
 }

@@ -16,7 +16,7 @@
 //!
 //! It needs a real PostgreSQL (`KIT_DATABASE_URL`). Without one the
 //! exercise's grade fails and says how to get one; the solution's tests,
-//! which run in the root `cargo test` on any laptop, skip and say so.
+//! which run in the root `cargo test --release` on any laptop, skip and say so.
 
 use std::path::Path;
 use std::time::Duration;
@@ -41,7 +41,7 @@ const DEADLINE: Duration = Duration::from_secs(15);
 const BAND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(800) };
 
 /// Without a database: fail (the exercise) or skip (the solution, whose
-/// grade runs in every `cargo test`).
+/// grade runs in every `cargo test --release`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Without {
     Fail,
@@ -51,7 +51,7 @@ pub enum Without {
 const HOW: &str = "set KIT_DATABASE_URL to a PostgreSQL you may use, e.g. \
     `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16` and \
     KIT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres; or, where PostgreSQL is installed, from the \
-    repository root: `source .ci/postgres.sh && start_throwaway_postgres && (cd exercises/pool && cargo test)` \
+    repository root: `source .ci/postgres.sh && start_throwaway_postgres && (cd exercises/pool && cargo test --release)` \
     (a throwaway server, removed when that shell exits). Then run the grade again.";
 
 /// The server under grade on the database, or `None` when the check skips.
@@ -258,7 +258,7 @@ pub fn a_burst_past_the_pool_gets_quick_503s_in_env(bin: impl AsRef<Path>, _capa
 
 /// The pool grade's checks as `#[test]`s: `pool_grade_tests!(bin, capacity)`
 /// fails without a database (the exercise); add `, skip_without_database`
-/// to skip instead (the solution, part of every `cargo test`).
+/// to skip instead (the solution, part of every `cargo test --release`).
 #[macro_export]
 macro_rules! pool_grade_tests {
     ($server:expr, $capacity:expr) => {

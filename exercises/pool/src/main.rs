@@ -1,4 +1,4 @@
-//! Exercise: the pool. (`cd exercises/pool && cargo test` is your grade; it
+//! Exercise: the pool. (`cd exercises/pool && cargo test --release` is your grade; it
 //! needs a PostgreSQL: set KIT_DATABASE_URL, see HINTS.md.)
 //!
 //! Story: the shop's API is native async now: no handler holds a thread, and
@@ -10,7 +10,7 @@
 //! Your task: size the pool to what the database gives, and bound the wait
 //! for a connection so a burst it cannot serve gets a quick 503 instead of a
 //! hang. Work at the `// TODO` markers; the responses must stay as they are.
-//! Run `cargo test` here after each change: the failure says what was
+//! Run `cargo test --release` here after each change: the failure says what was
 //! measured, what the slot model makes of it (the pool is the slot count),
 //! and which hint to read next (HINTS.md). Done means all three checks pass.
 //!

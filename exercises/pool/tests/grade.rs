@@ -1,4 +1,4 @@
-//! The grade: `cargo test` in this folder, against a real PostgreSQL
+//! The grade: `cargo test --release` in this folder, against a real PostgreSQL
 //! (KIT_DATABASE_URL; without one every check fails and says how to get
 //! one). The three checks (one #[test] each) live once, in
 //! kit_measure::pool_grade, and run against this crate's own server:

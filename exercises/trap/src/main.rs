@@ -1,4 +1,4 @@
-//! Exercise: the trap. (`cd exercises/trap && cargo test` is your grade.)
+//! Exercise: the trap. (`cd exercises/trap && cargo test --release` is your grade.)
 //!
 //! Story: your team moved the shop's API from Flask to "async". Every
 //! handler below is an `async fn` on a tokio runtime, and yet 100 people
@@ -7,7 +7,7 @@
 //!
 //! Your task: make this server behave like a native async server while
 //! keeping every response exactly as it is. Work at the `// TODO` markers.
-//! Run `cargo test` here after each change: the failure tells you what was
+//! Run `cargo test --release` here after each change: the failure tells you what was
 //! measured, what the slot model makes of it, and which hint to read next
 //! (HINTS.md). Done means all five checks pass.
 //!

@@ -1,4 +1,4 @@
-//! Exercise: the wrapper. (`cd exercises/wrapper && cargo test` is your grade.)
+//! Exercise: the wrapper. (`cd exercises/wrapper && cargo test --release` is your grade.)
 //!
 //! Story: the shop's blocking app (servers/sync-blocking/app.rs, the same
 //! file sync-blocking runs) was too slow, so the team put an async front end
@@ -9,7 +9,7 @@
 //! Your task: make this server behave like a native async server while
 //! keeping every response exactly as it is. Work in this file, at the
 //! `// TODO` markers; leave app.rs alone (sync-blocking still runs it).
-//! Run `cargo test` here after each change: the failure tells you what was
+//! Run `cargo test --release` here after each change: the failure tells you what was
 //! measured, what the slot model makes of it, and which hint to read next
 //! (HINTS.md). Done means all five checks pass.
 //!

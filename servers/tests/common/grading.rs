@@ -6,14 +6,14 @@ use std::path::PathBuf;
 
 use kit_measure::grade;
 
-/// An example of this package: `cargo test` builds the examples into
+/// An example of this package: `cargo test --release` builds the examples into
 /// target/<profile>/examples before it runs any test.
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
     // The test runs from target/<profile>/deps.
     let profile = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
     let path = profile.join("examples").join(name);
-    assert!(path.is_file(), "{} not found: run `cargo test` in the workspace", path.display());
+    assert!(path.is_file(), "{} not found: run `cargo test --release` in the workspace", path.display());
     path
 }
 

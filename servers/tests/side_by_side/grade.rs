@@ -3,7 +3,7 @@
 //! game it or to fix it halfway fails on the check whose lesson it misses,
 //! with a message that names the measured cause and the hint that fits.
 //! (Both solutions pass the whole grade in their own crates, which the root
-//! `cargo test` runs; CI also proves that the pristine exercises fail it:
+//! `cargo test --release` runs; CI also proves that the pristine exercises fail it:
 //! see .ci/run.)
 
 use std::process::Command;
@@ -115,7 +115,7 @@ fn a_known_panic_is_recognised_and_explained() {
 
 
 /// Run by `the_message_is_the_last_thing_a_learner_reads` in a child
-/// process, the way `cargo test` runs an exercise's grade.
+/// process, the way `cargo test --release` runs an exercise's grade.
 
 #[test]
 #[ignore = "run as a child process by the_message_is_the_last_thing_a_learner_reads"]

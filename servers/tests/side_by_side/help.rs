@@ -33,8 +33,8 @@ fn each_server_names_where_its_slots_come_from() {
 
 #[test]
 fn the_solutions_describe_the_fix_not_the_trap() {
-    // Built by the root `cargo test` (the solutions are default members).
-    let found = |name: &str| sibling_binary(name).unwrap_or_else(|e| panic!("{e} (run `cargo test` at the repo root)"));
+    // Built by the root `cargo test --release` (the solutions are default members).
+    let found = |name: &str| sibling_binary(name).unwrap_or_else(|e| panic!("{e} (run `cargo test --release` at the repo root)"));
     check(&found("trap-solution"), &["fixed", "unbounded", "Not a slot limit"], &["= N slots", "slot count", "handlers block"]);
     check(&found("wrapper-solution"), &["fixed", "one thread per core"], &["= N slots", "slot count"]);
 }

@@ -1,4 +1,4 @@
-//! Solution: the pool (exercises/pool, fixed). `cargo test` here runs the
+//! Solution: the pool (exercises/pool, fixed). `cargo test --release` here runs the
 //! same grade; without KIT_DATABASE_URL it skips, saying so.
 //!
 //! Two changes, both in the constants:

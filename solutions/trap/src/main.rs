@@ -1,4 +1,4 @@
-//! Solution: the trap, fixed. (`cd solutions/trap && cargo test` passes the grade.)
+//! Solution: the trap, fixed. (`cd solutions/trap && cargo test --release` passes the grade.)
 //!
 //! Compare with exercises/trap/src/main.rs: the handlers keep their
 //! signatures and their responses; only the way they wait changed.

@@ -1,4 +1,4 @@
-//! The grade: `cargo test` in this folder. The five checks (one #[test]
+//! The grade: `cargo test --release` in this folder. The five checks (one #[test]
 //! each, so the output reads as a checklist) live once, in kit_measure::grade, and
 //! run against this crate's own server binary:
 //!   1. 100 concurrent /parallel overlap, and so do the two waits inside one.

@@ -1,4 +1,4 @@
-//! Solution: the wrapper, fixed. (`cd solutions/wrapper && cargo test` passes the grade.)
+//! Solution: the wrapper, fixed. (`cd solutions/wrapper && cargo test --release` passes the grade.)
 //!
 //! Compare with exercises/wrapper/src/main.rs. Wrapping did not add slots
 //! because the waits still happened on app threads. The fix moves the waits,
