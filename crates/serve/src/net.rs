@@ -12,8 +12,9 @@
 //! its `connect()` has succeeded and it is waiting for an answer, whether the
 //! server has called `accept()` on it yet or it still sits in the kernel's
 //! backlog. On SIGTERM or Ctrl-C a server:
-//! 1. accepts everything already in the backlog (`accept_pending`), then
-//!    closes the listener, so later connections are refused;
+//! 1. accepts everything already in the backlog (`accept_pending`, twice,
+//!    `HANDSHAKE_SETTLE` apart), then closes the listener, so later
+//!    connections are refused;
 //! 2. answers every accepted client, queued ones included (one request per
 //!    connection from then on: keep-alive ends after it);
 //! 3. exits 0 when all are answered, or at `--drain-timeout`, whichever
@@ -214,10 +215,30 @@ pub fn accept_until_stopped(listener: &TcpListener, stop: &AtomicBool, mut take:
             }
         }
     }
-    while let Some(stream) = accept_pending(listener) {
-        take(stream);
-    }
+    sweep_backlog(listener).into_iter().for_each(take);
 }
+
+/// Everything in the backlog of a listener about to close: what is queued
+/// now, and again `HANDSHAKE_SETTLE` later. Blocks for that pause, so an
+/// async server calls it on a blocking thread. The listener must be
+/// non-blocking.
+pub fn sweep_backlog(listener: &TcpListener) -> Vec<TcpStream> {
+    let mut streams: Vec<TcpStream> = std::iter::from_fn(|| accept_pending(listener)).collect();
+    // Handshakes the client already sees as complete may not be queued yet.
+    std::thread::sleep(HANDSHAKE_SETTLE);
+    streams.extend(std::iter::from_fn(|| accept_pending(listener)));
+    streams
+}
+
+/// How long a drain waits before its last look at the backlog. A client's
+/// `connect()` returns when the server's SYN-ACK arrives; the server's kernel
+/// queues the connection only when it has processed the client's last ACK, a
+/// moment later (on a loaded machine, milliseconds). A listener closed in
+/// that moment resets a client that believes it was accepted, so a drain
+/// sweeps the backlog, waits this long, and sweeps it again before closing.
+/// A connect that races the very last sweep can still be reset: TCP gives
+/// no way to close a listener and complete its handshakes at once.
+pub const HANDSHAKE_SETTLE: Duration = Duration::from_millis(25);
 
 /// One connection that has completed its handshake and waits in the
 /// backlog, or `None` once the backlog is empty. The listener must be

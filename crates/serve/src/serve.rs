@@ -257,7 +257,15 @@ pub async fn serve(listener: Listener, app: Router, metrics: Arc<Metrics>) -> Re
     }
     let stopped = Instant::now();
     connections.drain();
-    while let Some(stream) = net::accept_pending(&backlog) {
+    // On a blocking thread: it pauses, and a runtime whose workers are all
+    // blocked (the trap's) would not wake a timer in time.
+    let (backlog, pending) = tokio::task::spawn_blocking(move || {
+        let pending = net::sweep_backlog(&backlog);
+        (backlog, pending)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    for stream in pending {
         stream.set_nonblocking(true)?;
         connections.serve(tokio::net::TcpStream::from_std(stream)?);
     }

@@ -67,7 +67,8 @@ fn sigterm_under_load(server: &Server, path: &str) -> Drain {
     let mut late = Vec::new();
     while refused_after.is_none() && signalled.elapsed() < Duration::from_secs(5) {
         match TcpStream::connect_timeout(&server.addr, Duration::from_secs(1)) {
-            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+            // A handshake reset by the listener as it closes is a refusal too.
+            Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset) => {
                 refused_after = Some((signalled.elapsed(), server.exited().is_none()));
             }
             Err(e) => panic!("connecting after SIGTERM failed otherwise than refused: {e}"),
