@@ -137,8 +137,19 @@ fn drains_100_in_flight(variant: &str) {
         let work: Work = serde_json::from_str(body).unwrap_or_else(|e| panic!("{variant}: client {i}: not a full /parallel body ({e}): {body}"));
         assert_eq!((work.variant.as_str(), work.endpoint.as_str()), (variant, "/parallel"));
     }
-    for answer in &d.late {
-        assert!(matches!(answer, Ok(r) if r.status == 200), "{variant}: a client that connected after SIGTERM, before the listener closed, got {answer:?}");
+    // Every late client is owed an answer, but the last one may lose a race
+    // no server can win (net::HANDSHAKE_SETTLE): its connect() returned just
+    // before the last sweep of the backlog, and the server's kernel queued it
+    // only after, as the listener closed. A server that reset queued clients
+    // would reset the earlier ones too.
+    for (i, answer) in d.late.iter().enumerate() {
+        let last_lost_the_race = i + 1 == d.late.len() && matches!(answer, Err(e) if e.contains("reset"));
+        assert!(
+            matches!(answer, Ok(r) if r.status == 200) || last_lost_the_race,
+            "{variant}: late client {} of {}, connected after SIGTERM before the listener closed, got {answer:?}",
+            i + 1,
+            d.late.len()
+        );
     }
     assert!(d.output.contains("drained: every accepted client was answered"), "{}", said());
 
