@@ -6,7 +6,7 @@
 //! No registry is reachable here, so each image is made locally by the
 //! kit's own code (`kit::containers`: the binary and the shared libraries it
 //! links, imported with `docker import`). testcontainers then runs it like
-//! any other image. This crate is CI-only (`cargo test -p container-tests`,
+//! any other image. This crate is CI-only (`cargo test --release -p container-tests`,
 //! where Docker answers); a machine without Docker fails loudly rather than
 //! skipping.
 
@@ -45,9 +45,17 @@ fn binaries() -> &'static Path {
             panic!("Docker does not answer ({why}): the container tests need a Docker daemon");
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("containers/ sits in the repo");
-        run(Command::new(env!("CARGO")).current_dir(root).args(["build", "-p", "kit", "-p", "kit-servers", "--bins", "--features", "kit/containers"]));
+        // In the profile these tests run in (CI: --release, as every other
+        // test), so the dependencies already built are reused.
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+        let mut build = Command::new(env!("CARGO"));
+        build.current_dir(root).args(["build", "-p", "kit", "-p", "kit-servers", "--bins", "--features", "kit/containers"]);
+        if profile == "release" {
+            build.arg("--release");
+        }
+        run(&mut build);
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
-        target.join("debug")
+        target.join(profile)
     })
 }
 
