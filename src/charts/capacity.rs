@@ -100,24 +100,7 @@ fn linear_axes<'a, DB: DrawingBackend>(
     y_desc: &str,
     th: Theme,
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError> {
-    let mut chart = ChartBuilder::on(area)
-        .margin(th.px(12.0))
-        .margin_right(th.px(30.0))
-        .x_label_area_size(th.px(70.0))
-        .y_label_area_size(th.px(100.0))
-        .build_cartesian_2d(x, y)?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|v| fmt_num(*v))
-        .y_label_formatter(&|v| fmt_num(*v))
-        .x_desc("offered rate (requests/s)")
-        .y_desc(y_desc)
-        .axis_desc_style(th.axis())
-        .label_style(th.tick())
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(TRANSPARENT)
-        .draw()?;
-    Ok(chart)
+    panel(area, x, y, ("offered rate (requests/s)", y_desc), fmt_num, th)
 }
 
 fn name(c: &Capacity) -> String {
@@ -159,24 +142,7 @@ fn axes<'a, DB: DrawingBackend>(
     y_desc: &str,
     th: Theme,
 ) -> Result<LogChart<'a, DB>, ChartError> {
-    let mut chart = ChartBuilder::on(area)
-        .margin(th.px(12.0))
-        .margin_right(th.px(30.0))
-        .x_label_area_size(th.px(70.0))
-        .y_label_area_size(th.px(100.0))
-        .build_cartesian_2d(x.log_scale(), y.log_scale())?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|v| log_tick(*v))
-        .y_label_formatter(&|v| log_tick(*v))
-        .x_desc("offered rate (requests/s, log scale)")
-        .y_desc(y_desc)
-        .axis_desc_style(th.axis())
-        .label_style(th.tick())
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(TRANSPARENT)
-        .draw()?;
-    Ok(chart)
+    panel(area, x.log_scale(), y.log_scale(), ("offered rate (requests/s, log scale)", y_desc), log_tick, th)
 }
 
 fn throughput_panel<DB: DrawingBackend>(

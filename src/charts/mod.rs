@@ -98,6 +98,44 @@ impl Picture for RowChart<'_> {
     }
 }
 
+/// A panel in the kit's style: margins, label areas, a light mesh, the axes
+/// named by `desc` (x, y) and their ticks written by `tick`. Linear or log
+/// scale, whichever coordinates `x` and `y` make.
+pub(super) fn panel<'a, DB, X, Y>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: X,
+    y: Y,
+    desc: (&str, &str),
+    tick: fn(f64) -> String,
+    th: Theme,
+) -> Result<ChartContext<'a, DB, Cartesian2d<X::CoordDescType, Y::CoordDescType>>, ChartError>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin(th.px(12.0))
+        .margin_right(th.px(30.0))
+        .x_label_area_size(th.px(70.0))
+        .y_label_area_size(th.px(100.0))
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .x_desc(desc.0)
+        .y_desc(desc.1)
+        .axis_desc_style(th.axis())
+        .label_style(th.tick())
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    Ok(chart)
+}
+
 /// Writes `picture` as `<name>.png` and `<name>.svg` into `dir` (created if missing).
 pub(super) fn write_picture(dir: &Path, name: &str, size: (u32, u32), picture: &impl Picture) -> Result<Vec<PathBuf>, ChartError> {
     register_font()?;

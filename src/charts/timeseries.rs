@@ -96,24 +96,7 @@ where
     Y::CoordDescType: ValueFormatter<f64>,
 {
     let x_max = s.intervals.last().map_or(1.0, |i| i.end_s).max(1e-3);
-    let mut chart = ChartBuilder::on(body)
-        .margin(th.px(12.0))
-        .margin_right(th.px(30.0))
-        .x_label_area_size(th.px(70.0))
-        .y_label_area_size(th.px(100.0))
-        .build_cartesian_2d(0.0..x_max, y)?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|v| fmt_num(*v))
-        .y_label_formatter(&|v| fmt_num(*v))
-        .x_desc("time since the first request was due (s)")
-        .y_desc(y_desc)
-        .axis_desc_style(th.axis())
-        .label_style(th.tick())
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(TRANSPARENT)
-        .draw()?;
-    Ok(chart)
+    panel(body, 0.0..x_max, y, ("time since the first request was due (s)", y_desc), fmt_num, th)
 }
 
 fn title(r: &AttackResult, what: &str) -> String {
