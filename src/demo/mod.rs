@@ -201,8 +201,8 @@ impl<'a> Screen<'a> {
 
     /// `text` indented and wrapped at word boundaries, for the projector.
     fn paragraph(&mut self, text: &str) -> std::io::Result<()> {
-        for line in wrap(text, WIDTH) {
-            self.line(&format!("  {line}"))?;
+        for line in indented(text).lines() {
+            self.line(line)?;
         }
         Ok(())
     }
@@ -328,6 +328,12 @@ impl<'a> Screen<'a> {
 /// Units that stay on the line of the number before them: "25.07 s" is
 /// one figure, never "25.07" at the end of one line and "s" on the next.
 const UNITS: [&str; 4] = ["s", "ms", "%", "x"];
+
+/// `text` wrapped at word boundaries to [`WIDTH`], each line indented by two
+/// spaces and ended by a newline: a note under a table or a paragraph.
+pub(crate) fn indented(text: &str) -> String {
+    wrap(text, WIDTH).iter().map(|line| format!("  {line}\n")).collect()
+}
 
 /// Greedy word wrap; a word longer than `width` gets a line of its own. A
 /// unit is glued to the word before it (see [`UNITS`]).

@@ -350,9 +350,7 @@ fn compare(screen: &mut Screen, model: &SlotModel, f: &BurstFigures, step: &Burs
     }
     for note in notes {
         text.push('\n');
-        for line in super::wrap(&note, super::WIDTH) {
-            text.push_str(&format!("  {line}\n"));
-        }
+        text.push_str(&super::indented(&note));
     }
     screen.block(&text)
 }
@@ -440,9 +438,7 @@ fn cpu_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resul
          CPU jobs that ran at the same moment, the server's own count (a peak).",
         about(probe)
     );
-    for line in super::wrap(&note, super::WIDTH) {
-        text.push_str(&format!("  {line}\n"));
-    }
+    text.push_str(&super::indented(&note));
     if screen.block(&text)? == Go::Stop {
         return Ok(None);
     }
@@ -502,9 +498,7 @@ fn idle_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resu
          sync-blocking's first slot that much sooner.",
         secs(IDLE_HEAD_START)
     );
-    for line in super::wrap(&note, super::WIDTH) {
-        text.push_str(&format!("  {line}\n"));
-    }
+    text.push_str(&super::indented(&note));
     if screen.block(&text)? == Go::Stop {
         return Ok(None);
     }
