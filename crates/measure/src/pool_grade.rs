@@ -85,7 +85,12 @@ fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
 
 /// The pool from /metrics; a server without one cannot be graded on it.
 fn pool_of(b: &Burst) -> kit_serve::metrics::PoolStats {
-    b.after.pool.clone().unwrap_or_else(|| {
+    pool_in(&b.after)
+}
+
+/// The pool a /metrics snapshot reports, or a failure that says where it went.
+fn pool_in(m: &kit_serve::metrics::MetricsSnapshot) -> kit_serve::metrics::PoolStats {
+    m.pool.clone().unwrap_or_else(|| {
         fail(
             "the server's /metrics reports no pool",
             "  the grade reads the pool's size and peak_in_use there: keep ctx.report_pool() in main.",
@@ -205,20 +210,12 @@ pub fn a_burst_past_the_pool_gets_quick_503s(bin: impl AsRef<Path>, capacity: u6
 pub fn a_burst_past_the_pool_gets_quick_503s_in_env(bin: impl AsRef<Path>, _capacity: u64, without: Without, env: &[(&str, &str)]) {
     let Some(mut server) = server(bin.as_ref(), "check 3", without, env) else { return };
     let t = ms(LONG_DB_MS);
-    let size = server
-        .metrics()
-        .ok()
-        .and_then(|m| m.pool)
-        .unwrap_or_else(|| {
-            fail(
-                "the server's /metrics reports no pool",
-                "  the grade reads the pool's size there, to send more queries than it can serve in time: keep \
-                 ctx.report_pool() in main.",
-                Next::Hint(1),
-            )
-        })
-        .size;
-    let n = past_the_pool(size);
+    // The burst is sized from the pool the server reports, before any load.
+    let before = server.metrics().unwrap_or_else(|e| {
+        let diagnosis = diagnose(&mut server);
+        fail(&format!("the server's /metrics did not answer: {e}"), &diagnosis, Next::Crash)
+    });
+    let n = past_the_pool(pool_in(&before).size);
     let b = fire(&mut server, &format!("/db-simulation?db_ms={LONG_DB_MS}"), n, LONG_DEADLINE);
     let pool = pool_of(&b);
     let unavailable = b.status_counts.get(&503).copied().unwrap_or(0);
