@@ -15,13 +15,16 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Checks every shared endpoint; the first broken promise is the error.
 pub fn check(server: &Server) -> Result<(), String> {
-    let metrics: MetricsSnapshot = parse(&call(server, "GET", "/metrics", 200)?, "/metrics")?;
+    let metrics_path = Endpoint::Metrics.path();
+    let metrics: MetricsSnapshot = parse(&call(server, "GET", metrics_path, 200)?, metrics_path)?;
     let knob = |k: &str| metrics.knobs.get(k).and_then(Value::as_u64).unwrap_or(0);
     let (io, db) = (knob("io_ms"), knob("db_ms"));
 
-    let health = call(server, "GET", "/health", 200)?;
-    same_keys(&health, &Health::ok("x"), "/health")?;
-    for (path, waits) in [("/parallel", vec![io, io]), ("/multi-io", vec![io, io, io]), ("/db-simulation", vec![db])] {
+    let health_path = Endpoint::Health.path();
+    let health = call(server, "GET", health_path, 200)?;
+    same_keys(&health, &Health::ok("x"), health_path)?;
+    for (endpoint, waits) in Endpoint::SHARED.into_iter().filter_map(|e| Some((e, waits_of(e, io, db)?))) {
+        let path = endpoint.path();
         let json = call(server, "GET", path, 200)?;
         let work: Work = parse(&json, path)?;
         same_keys(&json, &work, path)?;
@@ -47,6 +50,24 @@ pub fn check(server: &Server) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The waits a waiting endpoint's answer lists (`waits_ms`), from the
+/// server's io and db knobs; `None` for the others. A match on every variant,
+/// so a new endpoint does not compile until it is placed here.
+fn waits_of(e: Endpoint, io: u64, db: u64) -> Option<Vec<u64>> {
+    match e {
+        Endpoint::Parallel => Some(vec![io, io]),
+        Endpoint::MultiIo => Some(vec![io, io, io]),
+        Endpoint::DbSimulation => Some(vec![db]),
+        Endpoint::Health
+        | Endpoint::CpuIntensive
+        | Endpoint::Metrics
+        | Endpoint::MetricsReset
+        | Endpoint::Slow
+        | Endpoint::Sse
+        | Endpoint::Ws => None,
+    }
 }
 
 fn expect_error(server: &Server, method: &str, path: &str, status: u16) -> Result<(), String> {
