@@ -24,7 +24,8 @@ use std::time::Duration;
 use crate::burst::{burst, Burst};
 use crate::database;
 use crate::expect::Band;
-use crate::grade::{diagnose, fail, start, Next, IO_MS};
+use crate::grade::failure::{diagnose, fail, Next};
+use crate::grade::{start, IO_MS};
 use crate::harness::{Server, Target};
 use crate::slots::{db_binding, rounds, SlotModel};
 
@@ -40,10 +41,11 @@ const DEADLINE: Duration = Duration::from_secs(15);
 /// Real queries: a connection and a round trip on top of each timer.
 const BAND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(800) };
 
-/// Without a database: fail (the exercise) or skip (the solution, whose
-/// grade runs in every `cargo test --release`).
+/// What a check does when no database is set (`KIT_DATABASE_URL`): fail
+/// (the exercise) or skip (the solution, whose grade runs in every
+/// `cargo test --release`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Without {
+pub enum NoDatabase {
     Fail,
     Skip,
 }
@@ -55,14 +57,14 @@ const HOW: &str = "set KIT_DATABASE_URL to a PostgreSQL you may use, e.g. \
     (a throwaway server, removed when that shell exits). Then run the grade again.";
 
 /// The server under grade on the database, or `None` when the check skips.
-fn server(bin: &Path, check: &str, without: Without, env: &[(&str, &str)]) -> Option<Server> {
+fn server(bin: &Path, check: &str, without: NoDatabase, env: &[(&str, &str)]) -> Option<Server> {
     if database::url().is_none() {
         match without {
-            Without::Skip => {
+            NoDatabase::Skip => {
                 database::url_or_skip(check);
                 return None;
             }
-            Without::Fail => fail(
+            NoDatabase::Fail => fail(
                 &format!("{check}: no database to measure"),
                 &format!(
                     "  this exercise's server queries a real PostgreSQL, and {} is not set. A grade that passed \
@@ -127,7 +129,7 @@ fn report(b: &Burst, t: Duration) -> String {
 }
 
 /// Check 1: N queries take the rounds of the database's capacity.
-pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: Without) {
+pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: NoDatabase) {
     let Some(mut server) = server(bin.as_ref(), "check 1", without, &[]) else { return };
     let t = ms(DB_MS);
     let b = fire(&mut server, &format!("/db-simulation?db_ms={DB_MS}"), N, DEADLINE);
@@ -166,7 +168,7 @@ pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, wi
 }
 
 /// Check 2: the pool never lends more connections than the database gives.
-pub fn stays_within_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: Without) {
+pub fn stays_within_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: NoDatabase) {
     let Some(mut server) = server(bin.as_ref(), "check 2", without, &[]) else { return };
     let t = ms(DB_MS);
     let b = fire(&mut server, &format!("/db-simulation?db_ms={DB_MS}"), N, DEADLINE);
@@ -201,13 +203,13 @@ const MAX_BURST: u64 = 2000;
 
 /// Check 3: a burst the pool cannot serve within the deadline gets every
 /// answer in time: the queries that get a connection, and quick 503s.
-pub fn a_burst_past_the_pool_gets_quick_503s(bin: impl AsRef<Path>, capacity: u64, without: Without) {
+pub fn a_burst_past_the_pool_gets_quick_503s(bin: impl AsRef<Path>, capacity: u64, without: NoDatabase) {
     a_burst_past_the_pool_gets_quick_503s_in_env(bin, capacity, without, &[]);
 }
 
 /// Check 3 with extra environment variables for the server (the kit's own
 /// tests use it on async-native with a pool of 100).
-pub fn a_burst_past_the_pool_gets_quick_503s_in_env(bin: impl AsRef<Path>, _capacity: u64, without: Without, env: &[(&str, &str)]) {
+pub fn a_burst_past_the_pool_gets_quick_503s_in_env(bin: impl AsRef<Path>, _capacity: u64, without: NoDatabase, env: &[(&str, &str)]) {
     let Some(mut server) = server(bin.as_ref(), "check 3", without, env) else { return };
     let t = ms(LONG_DB_MS);
     // The burst is sized from the pool the server reports, before any load.
@@ -259,10 +261,10 @@ pub fn a_burst_past_the_pool_gets_quick_503s_in_env(bin: impl AsRef<Path>, _capa
 #[macro_export]
 macro_rules! pool_grade_tests {
     ($server:expr, $capacity:expr) => {
-        $crate::pool_grade_tests!(@checks $server, $capacity, $crate::pool_grade::Without::Fail);
+        $crate::pool_grade_tests!(@checks $server, $capacity, $crate::pool_grade::NoDatabase::Fail);
     };
     ($server:expr, $capacity:expr, skip_without_database) => {
-        $crate::pool_grade_tests!(@checks $server, $capacity, $crate::pool_grade::Without::Skip);
+        $crate::pool_grade_tests!(@checks $server, $capacity, $crate::pool_grade::NoDatabase::Skip);
     };
     (@checks $server:expr, $capacity:expr, $without:expr) => {
         #[test]

@@ -24,7 +24,7 @@ pub fn variant(flags: &[&str]) -> PathBuf {
 
 /// Runs a check and returns its failure message, or None if it passed.
 pub fn failure(check: impl FnOnce() + std::panic::UnwindSafe) -> Option<String> {
-    std::panic::catch_unwind(check).err().map(|payload| match grade::failure_message(payload.as_ref()) {
+    std::panic::catch_unwind(check).err().map(|payload| match grade::failure::failure_message(payload.as_ref()) {
         Some(message) => message.to_string(),
         None => panic!("the check panicked instead of failing with a message: {payload:?}"),
     })

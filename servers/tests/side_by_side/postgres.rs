@@ -138,7 +138,7 @@ fn postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3() {
     let backend = format!("postgres={url}");
     let env = [("KIT_IO_BACKEND", backend.as_str()), ("KIT_POOL_SIZE", "100"), ("KIT_IO_TIMEOUT_MS", "60000")];
     let message = failure(|| {
-        pool_grade::a_burst_past_the_pool_gets_quick_503s_in_env(env!("CARGO_BIN_EXE_async-native"), 20, pool_grade::Without::Fail, &env)
+        pool_grade::a_burst_past_the_pool_gets_quick_503s_in_env(env!("CARGO_BIN_EXE_async-native"), 20, pool_grade::NoDatabase::Fail, &env)
     })
     .expect("an unbounded wait must fail check 3 whatever the pool's size");
     assert_mentions(&message, &["500 concurrent 1000 ms queries", "were left waiting", "pool size 100", "hint 2"]);
