@@ -79,7 +79,7 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
         for (s, r) in hl.iter().enumerate() {
             let value = finite(get(r) / div);
             // Labelled as the table prints a percentile (13.01 s, 503 ms).
-            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| crate::table::millis(v * div)));
+            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| crate::table::ms_as_text(v * div)));
         }
     }
     let spec = BarChart {

@@ -140,7 +140,7 @@ fn writes_every_chart_as_png_and_svg() {
     let x = format!("{:.1}×", native.speedup.unwrap());
     assert!(speedup.lines().any(|l| l == x), "no `{x}` on the speedup chart");
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
-    let p99 = crate::table::millis(native.p99_ms);
+    let p99 = crate::table::ms_as_text(native.p99_ms);
     assert!(latency.lines().any(|l| l == p99), "no `{p99}` on the latency chart");
     // The bars wear the variants' colours: the legend names the variants, not one grey "total".
     for variant in VARIANTS {

@@ -148,7 +148,7 @@ fn step_line(s: &Step) -> String {
         "{} offered, {} achieved, p99 {}, {} sent late: {}",
         rate(s.target_rate),
         rate(s.achieved_rate),
-        table::millis(s.p99_ms),
+        table::ms_as_text(s.p99_ms),
         s.attack.late,
         s.saturated.as_deref().unwrap_or("kept up")
     )
@@ -179,7 +179,7 @@ pub fn rows(all: &[Capacity]) -> Vec<Vec<String>> {
                 c.path.clone(),
                 rate(s.target_rate),
                 rate(s.achieved_rate),
-                if s.attack.ok > 0 { table::millis(s.p99_ms) } else { "no 2xx".into() },
+                if s.attack.ok > 0 { table::ms_as_text(s.p99_ms) } else { "no 2xx".into() },
                 if failed == 0 { "0".into() } else { capacity::failures(&s.attack) },
                 little.map_or("-".into(), |l| format!("{:.2}", l.measured_in_flight)),
                 little.map_or("-".into(), |l| format!("{:.2}", l.predicted_in_flight)),

@@ -104,9 +104,9 @@ fn cells_of(r: &Row) -> Vec<String> {
         r.concurrency.to_string(),
         seconds(r.total_s),
         format!("{:.1}", r.rps),
-        millis(r.p50_ms),
-        millis(r.p95_ms),
-        millis(r.p99_ms),
+        ms_as_text(r.p50_ms),
+        ms_as_text(r.p95_ms),
+        ms_as_text(r.p99_ms),
         r.errors.to_string(),
         format!("{} ({} x {} on {})", seconds(r.model_s), r.rounds, seconds(r.t_s), slots(r.slots)),
         format!("{:.1}", r.measured_slots),
@@ -132,7 +132,9 @@ pub fn seconds(s: f64) -> String {
     format!("{s:.2} s")
 }
 
-pub fn millis(ms: f64) -> String {
+/// A time given in milliseconds, as text: whole ms below a second, seconds
+/// with two decimals from one up (the table's p50, p95 and p99 cells).
+pub fn ms_as_text(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)
     } else {
