@@ -24,7 +24,8 @@
 //!   `kit up --containers`, the container tests).
 //! - [`cli`]: the `kit` subcommands (race, report, up, health, bench, attack, capacity, seed, stress, selfcheck, demo, doctor).
 
-pub use kit_measure::{attack, bench, burst, capacity, conformance, expect, grade, harness, http1, latency, little, loadgen, probe, series, slots, table};
+pub use kit_load::{attack, bench, capacity, intervals, littles_law, live, sampler};
+pub use kit_measure::{burst, client, conformance, expect, grade, harness, latency, probe, slots, table};
 pub use kit_serve::{config, contract, metrics, net, os, serve};
 
 pub mod charts;

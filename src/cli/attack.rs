@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::attack::{self, AttackOptions, AttackResult, LATE_THRESHOLD};
 use crate::charts;
-use crate::series::MIN_INTERVAL;
+use crate::intervals::MIN_INTERVAL;
 
 use super::load::{self, parse_duration};
 use super::{dashboard, CliError, Result};

@@ -24,7 +24,8 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Sparkl
 use ratatui::{DefaultTerminal, Frame};
 
 use crate::attack::{self, AttackOptions, AttackResult};
-use crate::series::{Interval, Live, LiveView};
+use crate::intervals::Interval;
+use crate::live::{Live, LiveView};
 
 use super::{load, CliError, Result};
 
@@ -175,7 +176,7 @@ mod tests {
 
     use super::*;
     use crate::latency::Summary;
-    use crate::series::{ServerInterval, ServerSample};
+    use crate::sampler::{ServerInterval, ServerSample};
 
     /// An attack at 200/s against a server that keeps up for 3 s, then falls
     /// behind: fixed numbers, so the picture is a pure function of them.

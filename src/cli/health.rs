@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::contract::Health;
 use crate::harness;
-use crate::loadgen;
+use crate::client::url::validate_url;
 
 use super::{load, CliError, Result};
 
@@ -65,7 +65,7 @@ fn check(url: &str) -> std::result::Result<String, String> {
 /// `http://HOST[:PORT][/...]` (checked by clap already) to a socket
 /// address: a name that does not resolve is a server that is down.
 fn address(url: &str) -> std::result::Result<SocketAddr, String> {
-    let url = loadgen::validate_url(url).map_err(|e| e.to_string())?;
+    let url = validate_url(url).map_err(|e| e.to_string())?;
     let authority = format!("{}:{}", url.host(), url.port());
     (url.host(), url.port())
         .to_socket_addrs()

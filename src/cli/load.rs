@@ -11,7 +11,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::latency::Summary;
-use crate::loadgen::{self, LoadError};
+use crate::client::url::validate_url;
+use crate::client::LoadError;
 use crate::net;
 
 use super::{CliError, Result};
@@ -59,7 +60,7 @@ pub fn counter(total: Option<u64>, what: &str) -> ProgressBar {
 /// other bad value. A well-formed URL where nothing answers is a failed
 /// run instead (exit 1), found when the command connects.
 pub fn parse_url(text: &str) -> std::result::Result<String, String> {
-    match loadgen::validate_url(text) {
+    match validate_url(text) {
         Ok(_) => Ok(text.trim().to_string()),
         // clap already says "invalid value 'URL'": only the reason is new.
         Err(LoadError::InvalidUrl { reason, .. }) => Err(format!("{reason} (expected something like http://127.0.0.1:3000/health)")),

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::attack::AttackResult;
 use crate::capacity::{Capacity, LadderOptions};
-use crate::series::Interval;
+use crate::intervals::Interval;
 use crate::config::cores;
 use crate::contract::DEFAULT_CPU_ROUNDS;
 use crate::net;
@@ -158,7 +158,7 @@ pub fn outcomes(a: &AttackResult) -> String {
         parts.push((*n, format!("were answered {status}")));
     }
     for (kind, n) in &a.error_kinds {
-        let what = if kind == crate::loadgen::TIMEOUT_KIND { "timed out".to_string() } else { format!("failed ({kind})") };
+        let what = if kind == crate::client::outcome::TIMEOUT_KIND { "timed out".to_string() } else { format!("failed ({kind})") };
         parts.push((*n, what));
     }
     let words: Vec<String> = parts.iter().map(|(n, what)| format!("{n} {what}")).collect();
@@ -232,7 +232,7 @@ fn wrapper_story(c: &Capacity, timeout: Duration) -> String {
         // where the server's window holds enough requests, and only in words
         // that its numbers bear out.
         let (server, clients) = (rate(l.throughput), rate(s.achieved_rate));
-        let compared = if l.window.handler_count < crate::little::MIN_REQUESTS_TO_JUDGE {
+        let compared = if l.window.handler_count < crate::littles_law::MIN_REQUESTS_TO_JUDGE {
             format!(": too few in its window to compare closely with the clients' {clients}/s")
         } else if (l.throughput / s.achieved_rate - 1.0).abs() > 0.1 {
             format!(
@@ -292,7 +292,7 @@ mod tests {
     use super::*;
     use crate::capacity::Step;
     use crate::latency::Summary;
-    use crate::little::{Little, Window};
+    use crate::littles_law::{Little, Window};
 
     /// The wrapper's run on the reference machine, as the user reported it:
     /// 1200 sent, 12 answered 2xx, 164 answered 503 once its queue of 1024

@@ -8,10 +8,10 @@
 //! All N connections are opened before the first request is written, so the
 //! N requests reach the server within milliseconds of each other; the time
 //! that took is kept apart (`connect`) and is not part of `total`. The
-//! client closes its sockets only after the last answer (see [`crate::wire`]).
+//! client closes its sockets only after the last answer (see [`crate::client::raw`]).
 //!
 //! What counts as an error is stricter here than in the load generators:
-//! anything but a 2xx ([`loadgen::is_contract_answer`]), because a burst asks
+//! anything but a 2xx ([`outcome::is_contract_answer`]), because a burst asks
 //! for the contract's endpoints, which must answer 2xx.
 
 use std::collections::BTreeMap;
@@ -25,9 +25,8 @@ use tokio::sync::Barrier;
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
 use kit_serve::metrics::{MetricsSnapshot, Peaks, ProcessWatcher};
-use crate::loadgen::{self, Progress};
-use crate::http1;
-use crate::wire;
+use crate::client::progress::{with_progress, Progress};
+use crate::client::{hyper_conn, outcome, raw};
 use kit_serve::net;
 use crate::slots::{Row, SlotModel};
 
@@ -205,7 +204,7 @@ pub fn burst_with_progress(
 /// says `Connection: close` and the server closes its end after answering,
 /// inside the measured time: on a 4-slot blocking server an idle kept-alive
 /// connection would hold a slot. With `keep_alive`, no side closes until
-/// the clock has stopped (see [`wire`]).
+/// the clock has stopped (see [`raw`]).
 pub fn burst_with(
     server: &impl Target,
     path: &str,
@@ -258,12 +257,12 @@ type Answer = (Instant, Instant, std::result::Result<u16, &'static str>, Option<
 /// the burst, so every request is in flight within a few ms and
 /// `peak_in_flight` measures the server's slots, not the client's pace.
 /// One task per request (connection, request and answer), through the
-/// lean client of [`wire`].
+/// lean client of [`raw`].
 async fn fire(base: &str, path: &str, n: u64, deadline: Duration, keep_alive: bool, progress: Option<Progress<'_>>) -> Result<Outcome> {
-    let get = http1::resolve(&format!("{base}{path}"), keep_alive, deadline)
+    let get = hyper_conn::resolve(&format!("{base}{path}"), keep_alive, deadline)
         .await
         .map_err(|e| HarnessError(e.to_string()))?;
-    let (addr, request): (_, Arc<[u8]>) = (get.addr, get.wire_request().into());
+    let (addr, request): (_, Arc<[u8]>) = (get.addr, get.raw_request().into());
     let until = tokio::time::Instant::now() + deadline;
     let go = Arc::new(Barrier::new(n as usize + 1));
     let done = Arc::new(AtomicU64::new(0));
@@ -271,24 +270,24 @@ async fn fire(base: &str, path: &str, n: u64, deadline: Duration, keep_alive: bo
         .map(|_| {
             let (request, go, done) = (request.clone(), go.clone(), done.clone());
             tokio::spawn(async move {
-                let connected = tokio::time::timeout_at(until, wire::connect(addr)).await;
+                let connected = tokio::time::timeout_at(until, raw::connect(addr)).await;
                 go.wait().await;
                 let sent = Instant::now();
                 let (result, socket) = match connected {
                     Ok(Ok(mut socket)) => {
-                        let exchange = wire::exchange(&mut socket, &request);
-                        let result = tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(loadgen::TIMEOUT_KIND));
+                        let exchange = raw::exchange(&mut socket, &request);
+                        let result = tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(outcome::TIMEOUT_KIND));
                         (result, Some(socket))
                     }
                     Ok(Err(kind)) => (Err(kind), None),
-                    Err(_) => (Err(loadgen::TIMEOUT_KIND), None),
+                    Err(_) => (Err(outcome::TIMEOUT_KIND), None),
                 };
                 done.fetch_add(1, Ordering::Relaxed);
                 (sent, Instant::now(), result, socket)
             })
         })
         .collect();
-    loadgen::with_progress(collect(tasks, &go), &done, progress).await
+    with_progress(collect(tasks, &go), &done, progress).await
 }
 
 /// Releases the requests once every connection is open, then waits for
@@ -322,7 +321,7 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
     // after the same barrier, within a few ms of each other).
     let first = answers.iter().map(|(sent, _, _)| *sent).min().unwrap_or(started);
     for (sent, back, result) in answers {
-        let ok = matches!(result, Ok(status) if loadgen::is_contract_answer(status));
+        let ok = matches!(result, Ok(status) if outcome::is_contract_answer(status));
         let since = |at: Instant| at.saturating_duration_since(first).as_secs_f64();
         outcome.spans.push(Span { sent_s: since(sent), answered_s: since(back), ok });
         match result {
@@ -331,7 +330,7 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
                 *outcome.status_counts.entry(status).or_default() += 1;
             }
             Err(kind) => {
-                outcome.timed_out += u64::from(kind == loadgen::TIMEOUT_KIND);
+                outcome.timed_out += u64::from(kind == outcome::TIMEOUT_KIND);
                 *outcome.error_kinds.entry(kind.to_string()).or_default() += 1;
             }
         }
@@ -352,7 +351,7 @@ impl Outcome {
         after: MetricsSnapshot,
         peaks: Peaks,
     ) -> Burst {
-        let ok: u64 = self.status_counts.iter().filter(|(s, _)| loadgen::is_contract_answer(**s)).map(|(_, c)| c).sum();
+        let ok: u64 = self.status_counts.iter().filter(|(s, _)| outcome::is_contract_answer(**s)).map(|(_, c)| c).sum();
         let secs = self.total.as_secs_f64().max(1e-9);
         Burst {
             path: path.to_string(),

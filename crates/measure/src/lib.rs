@@ -1,43 +1,45 @@
-//! # kit-measure: what a test or the grade needs
+//! # kit-measure: what the grade and the kit's tests need
 //!
 //! Starting servers as real processes, loading them over real HTTP, and
-//! judging what came back against the slot model. The kit's tests, the
-//! `kit` command, and every exercise's and solution's grade use it; the
-//! exercises and solutions take it as a dev-dependency only.
+//! judging what came back against the slot model. Every exercise's and
+//! solution's grade (`cargo test --release` in its folder) uses it, as a
+//! dev-dependency only, and so do the kit's tests; it compiles nothing for
+//! the load generators, which live in kit-load (crates/load) on top of
+//! [`client`].
 //!
-//! ## Layout
+//! ## Layout, by who needs it
+//! The grade (what an exercise's `cargo test` compiles and runs):
+//! - [`grade`]: the learners' five checks, one implementation for every
+//!   exercise; [`grade::failure`]: what a failed check says.
+//! - [`pool_grade`], [`database`]: the pool exercise's checks, and the
+//!   PostgreSQL they need (`KIT_DATABASE_URL`).
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
 //! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
-//! - [`http1`]: one hyper HTTP/1.1 connection at a time (the CPU probe, `bench` and `attack`).
-//! - [`wire`]: the burst's client, one GET per connection by hand, sockets closed after the last answer.
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
-//! - [`capacity`], [`little`]: open-loop attacks at rising rates, and Little's law measured on the server's own /metrics.
-//! - [`bench`], [`attack`], [`loadgen`]: closed-loop and open-loop load against any http:// URL; loadgen holds their URL parser and rules.
-//! - [`series`]: an attack interval by interval, the server's /metrics sampled alongside, and its live view.
-//! - [`latency`]: hdrhistogram recording and percentile summaries.
+//! - [`conformance`]: does a running server keep the contract?
 //! - [`slots`]: the slot model and the measured `Row`.
 //! - [`expect`]: assertions in slot language, paired time + exact checks.
-//! - [`conformance`]: does a running server keep the contract?
-//! - [`grade`]: the learners' five checks, one implementation for every exercise.
-//! - [`pool_grade`], [`database`]: the pool exercise's checks, and the PostgreSQL they need (`KIT_DATABASE_URL`).
-//! - [`table`]: rows as an aligned Markdown table (snapshot-tested).
+//! - [`latency`]: hdrhistogram recording and percentile summaries.
+//!
+//! The HTTP client, shared by the grade and by kit-load's generators:
+//! - [`client`]: the URL parser, failure names, the progress hook, and two
+//!   HTTP/1.1 clients: [`client::hyper_conn`] (one hyper connection at a
+//!   time: the CPU probe, bench, attack) and [`client::raw`] (the burst's
+//!   GET written and read by hand).
+//!
+//! For the kit's reports (not the grade; no dependency of its own):
+//! - [`table`]: measured rows as an aligned Markdown table (the race,
+//!   report.md, and the servers' snapshot test), beside the `Row` it renders.
 
-pub mod attack;
-pub mod bench;
 pub mod burst;
-pub mod capacity;
+pub mod client;
 pub mod conformance;
 pub mod database;
 pub mod expect;
 pub mod grade;
 pub mod harness;
-pub mod http1;
 pub mod latency;
-pub mod little;
-pub mod loadgen;
 pub mod pool_grade;
 pub mod probe;
-pub mod series;
 pub mod slots;
 pub mod table;
-pub mod wire;

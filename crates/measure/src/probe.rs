@@ -3,7 +3,7 @@
 //! serve requests answers /health late; one that moves CPU work aside keeps
 //! /health fast.
 //!
-//! Errors follow the burst's rule ([`loadgen::is_contract_answer`]): both
+//! Errors follow the burst's rule ([`is_contract_answer`]): both
 //! endpoints belong to the contract and must answer 2xx.
 
 use std::sync::Arc;
@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::burst::runtime;
 use crate::harness::{HarnessError, Result, Target};
-use crate::http1::{self, Get};
+use crate::client::hyper_conn::{self, Get};
 use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, LoadError};
+use crate::client::outcome::is_contract_answer;
+use crate::client::url::validate_url;
+use crate::client::LoadError;
 use kit_serve::metrics::{MetricsSnapshot, ProcessWatcher};
 
 /// The pace of the /health probe.
@@ -45,8 +47,8 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
     let (health, health_errors, cpu_done, cpu_errors) = runtime()?.block_on(async move {
         let harness = |e: LoadError| HarnessError(e.to_string());
         // One probe settles the address; both paths go to it.
-        let health = http1::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT).await.map_err(harness)?;
-        let cpu_url = loadgen::validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
+        let health = hyper_conn::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT).await.map_err(harness)?;
+        let cpu_url = validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
         let cpu = Arc::new(Get::new(&cpu_url, health.addr, false));
         let stop_at = Instant::now() + duration;
         let load: Vec<_> = (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
@@ -69,8 +71,8 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
 async fn cpu_loop(cpu: Arc<Get>, stop_at: Instant) -> (u64, u64) {
     let (mut done, mut errors) = (0, 0);
     while Instant::now() < stop_at {
-        match http1::once(&cpu, REQUEST_TIMEOUT).await {
-            Ok(status) if loadgen::is_contract_answer(status) => done += 1,
+        match hyper_conn::once(&cpu, REQUEST_TIMEOUT).await {
+            Ok(status) if is_contract_answer(status) => done += 1,
             _ => errors += 1,
         }
     }
@@ -83,8 +85,8 @@ async fn health_loop(health: &Get, stop_at: Instant) -> (Latencies, u64) {
     tokio::time::sleep(PROBE_EVERY * 4).await;
     while Instant::now() < stop_at {
         let sent = Instant::now();
-        match http1::once(health, REQUEST_TIMEOUT).await {
-            Ok(status) if loadgen::is_contract_answer(status) => latencies.record(sent.elapsed()),
+        match hyper_conn::once(health, REQUEST_TIMEOUT).await {
+            Ok(status) if is_contract_answer(status) => latencies.record(sent.elapsed()),
             _ => errors += 1,
         }
         tokio::time::sleep(PROBE_EVERY).await;

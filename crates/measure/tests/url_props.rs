@@ -4,7 +4,7 @@
 //! accepted URL splits into exactly the pieces it was built from. Bounded
 //! case counts: the file runs in well under a second.
 
-use kit_measure::loadgen::validate_url;
+use kit_measure::client::url::validate_url;
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {

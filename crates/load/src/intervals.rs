@@ -1,5 +1,7 @@
 //! The open loop over time: what [`crate::attack`] saw, interval by
-//! interval, and what the server said about itself meanwhile.
+//! interval. (The server's own view, sampled alongside, is
+//! [`crate::sampler`]; the running attack as a watcher sees it is
+//! [`crate::live`].)
 //!
 //! Every request lands in the interval of each of its moments:
 //! - `sent` and `late` by the moment the scheduler sent it;
@@ -17,22 +19,18 @@
 //! `errors` to its `errors`; in each, `answered + failed` is what finished
 //! and `errors = server_errors + failed`.
 //!
-//! Where the target is a kit server (it answers `GET /metrics` with the kit's
-//! JSON), a sampler thread reads its `in_flight` and executor lag a few times
-//! per interval: the server's own view, next to the client's. Any other
-//! server gets no samples, and [`ServerWatch`] says why.
+//! Each interval also carries what the server said about itself meanwhile
+//! ([`crate::sampler`]), where the target is a kit server.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kit_serve::contract::Endpoint;
-use kit_serve::metrics::MetricsSnapshot;
+use kit_measure::client::outcome::TIMEOUT_KIND;
+use kit_measure::latency::{Latencies, Summary};
 use serde::{Deserialize, Serialize};
 
-use crate::harness;
-use crate::latency::{Latencies, Summary};
+use crate::lock;
+use crate::sampler::{server_interval, ServerInterval, ServerSample, ServerWatch};
 
 /// One second per interval, as vegeta's reports and jaggr's default.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -42,9 +40,6 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// At most this many intervals per attack: one histogram each (24 kB), so
 /// a long attack at a short interval stays within tens of megabytes.
 pub const MAX_INTERVALS: u64 = 3600;
-/// How often the server's /metrics is read: five samples in a 1 s interval
-/// is enough for a mean, and 5 requests/s do not load any server.
-pub const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 /// The latency-over-time chart's points are kept up to this many; past it,
 /// every other one is dropped and the stride doubles, so the points stay an
 /// even sample of the whole run (`Points::every` says 1 in how many).
@@ -56,6 +51,7 @@ pub const MAX_POINTS: usize = 200_000;
 pub fn bucket_edges() -> Vec<Duration> {
     (0..=30).map(|k| Duration::from_secs_f64(1e-4 * 10f64.powf(f64::from(k) / 5.0))).collect()
 }
+
 
 /// One interval of the attack. See the module docs for which moment of a
 /// request puts it in which count.
@@ -146,52 +142,6 @@ fn per_s(n: u64, s: f64) -> f64 {
     }
 }
 
-/// The samples of /metrics that fell inside one interval.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ServerInterval {
-    pub samples: u64,
-    pub mean_in_flight: f64,
-    pub max_in_flight: u64,
-    /// The mean of the server's recent executor lag (the most its runtime's
-    /// heartbeat was late lately); `None` on servers without a runtime.
-    pub mean_executor_lag_ms: Option<f64>,
-}
-
-/// One reading of the server's /metrics.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ServerSample {
-    /// Seconds after the first due time, halfway through the request.
-    pub t_s: f64,
-    pub in_flight: u64,
-    pub executor_lag_ms: Option<f64>,
-}
-
-/// Whether the server's own view was sampled, and if not why not.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum ServerWatch {
-    /// Not asked for (an API caller turned it off), or the attack ended first.
-    #[default]
-    Off,
-    /// A kit server: its /metrics was read every `every_ms`.
-    Sampled { variant: String, every_ms: u64, samples: u64, failed: u64 },
-    /// Its /metrics did not answer with the kit's JSON: no samples.
-    NotAKitServer { why: String },
-}
-
-impl ServerWatch {
-    /// One line for a person.
-    pub fn describe(&self) -> String {
-        match self {
-            ServerWatch::Off => "not sampled".into(),
-            ServerWatch::Sampled { variant, every_ms, samples, failed } => {
-                let failed = if *failed > 0 { format!(", {failed} failed") } else { String::new() };
-                format!("{variant}: /metrics read every {every_ms} ms ({samples} samples{failed})")
-            }
-            ServerWatch::NotAKitServer { why } => format!("not a kit server ({why}): no server-side samples"),
-        }
-    }
-}
 
 /// How a request ended, as the series sorts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,7 +165,7 @@ impl Outcome {
             Ok(status) if (200..300).contains(&status) => Outcome::Ok,
             Ok(status) if status >= 500 => Outcome::ServerError,
             Ok(_) => Outcome::Other,
-            Err(kind) if kind == crate::loadgen::TIMEOUT_KIND => Outcome::Timeout,
+            Err(kind) if kind == TIMEOUT_KIND => Outcome::Timeout,
             Err(_) => Outcome::Failed,
         }
     }
@@ -305,9 +255,9 @@ pub(crate) struct Finished {
     pub outcome: Outcome,
 }
 
-/// Per-interval counts as the attack runs.
+/// One interval's counts as the attack runs, before they become an [`Interval`].
 #[derive(Default)]
-struct Acc {
+struct IntervalCounts {
     answered: u64,
     ok: u64,
     server_errors: u64,
@@ -323,7 +273,7 @@ struct Acc {
     other_latencies: Option<Latencies>,
 }
 
-impl Acc {
+impl IntervalCounts {
     /// Every answer's response times: the two histograms together.
     fn all_latencies(&self) -> Option<Latencies> {
         match (&self.ok_latencies, &self.other_latencies) {
@@ -342,7 +292,7 @@ impl Acc {
 pub(crate) struct Recorder {
     t0: Instant,
     interval: Duration,
-    acc: Vec<Acc>,
+    acc: Vec<IntervalCounts>,
     points: Points,
 }
 
@@ -386,7 +336,7 @@ impl Recorder {
         let first = count.saturating_sub(last);
         let mut out = Vec::with_capacity(count - first);
         for i in 0..count {
-            let empty = Acc::default();
+            let empty = IntervalCounts::default();
             let acc = self.acc.get(i).unwrap_or(&empty);
             let sent_here = sent.get(i).copied().unwrap_or(0);
             sent_so_far += sent_here;
@@ -472,20 +422,6 @@ fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
     &mut v[i]
 }
 
-fn server_interval(samples: &[ServerSample], start_s: f64, end_s: f64) -> Option<ServerInterval> {
-    let mine: Vec<&ServerSample> = samples.iter().filter(|s| s.t_s >= start_s && s.t_s < end_s).collect();
-    if mine.is_empty() {
-        return None;
-    }
-    let n = mine.len() as f64;
-    let lags: Vec<f64> = mine.iter().filter_map(|s| s.executor_lag_ms).collect();
-    Some(ServerInterval {
-        samples: mine.len() as u64,
-        mean_in_flight: mine.iter().map(|s| s.in_flight as f64).sum::<f64>() / n,
-        max_in_flight: mine.iter().map(|s| s.in_flight).max().unwrap_or(0),
-        mean_executor_lag_ms: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
-    })
-}
 
 /// The scheduler's count of sends per interval, by the moment of the send.
 /// Locked once per send by the scheduler thread and a few times a second by
@@ -510,172 +446,6 @@ impl SentLog {
     }
 }
 
-/// Nothing panics while holding these locks; if something did, the counts are still whole.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Reads the server's /metrics every [`SAMPLE_EVERY`] on a thread of its
-/// own (a blocking client: the samples never wait for the attack's runtime,
-/// and the attack's runtime never waits for them).
-pub(crate) struct Sampler {
-    stop: Arc<AtomicBool>,
-    samples: Arc<Mutex<Vec<ServerSample>>>,
-    /// What the thread has found so far: a live view shows it as it goes.
-    watch: Arc<Mutex<ServerWatch>>,
-    /// Taken by `finish`.
-    handle: Option<std::thread::JoinHandle<()>>,
-}
-
-/// An attack dropped midway (Ctrl-C) must not leave the thread sampling.
-impl Drop for Sampler {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-impl Sampler {
-    pub fn start(addr: SocketAddr, t0: Instant) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let samples = Arc::new(Mutex::new(Vec::new()));
-        let watch = Arc::new(Mutex::new(ServerWatch::Off));
-        let (flag, into, found) = (stop.clone(), samples.clone(), watch.clone());
-        let handle = std::thread::spawn(move || sample(addr, t0, &flag, &into, &found));
-        Sampler { stop, samples, watch, handle: Some(handle) }
-    }
-
-    /// What sampling has found so far, for a person.
-    pub fn describe(&self) -> String {
-        match &*lock(&self.watch) {
-            ServerWatch::Off => "waiting for the first /metrics sample".into(),
-            watch => watch.describe(),
-        }
-    }
-
-    /// The samples so far.
-    pub fn samples(&self) -> Vec<ServerSample> {
-        lock(&self.samples).clone()
-    }
-
-    pub fn finish(mut self) -> (ServerWatch, Vec<ServerSample>) {
-        self.stop.store(true, Ordering::Relaxed);
-        let handle = self.handle.take().expect("finished once");
-        handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let samples = std::mem::take(&mut *lock(&self.samples));
-        (lock(&self.watch).clone(), samples)
-    }
-}
-
-/// The sampler thread. The first answer decides whether this is a kit
-/// server at all (a 404 or other JSON: it is not, and sampling ends). A
-/// request that gets no answer in time decides nothing (a blocking server
-/// whose every slot is taken queues /metrics too): counted as failed once
-/// sampling has begun, and if no sample ever came, the last such failure is
-/// the reason given.
-fn sample(addr: SocketAddr, t0: Instant, stop: &AtomicBool, into: &Mutex<Vec<ServerSample>>, found: &Mutex<ServerWatch>) {
-    let path = Endpoint::Metrics.path();
-    // Err((why, whether the server answered at all)).
-    let read = || -> Result<(f64, MetricsSnapshot), (String, bool)> {
-        let asked = Instant::now();
-        let (status, body) = harness::get(addr, path, SAMPLE_EVERY * 5).map_err(|e| (format!("GET {path}: {e}"), false))?;
-        let at = asked + (Instant::now() - asked) / 2;
-        if status != 200 {
-            return Err((format!("GET {path} answered {status}"), true));
-        }
-        let snap = serde_json::from_str(&body).map_err(|_| (format!("GET {path} is not the kit's metrics JSON"), true))?;
-        Ok((at.saturating_duration_since(t0).as_secs_f64(), snap))
-    };
-    let mut unanswered = None;
-    let every_ms = SAMPLE_EVERY.as_millis() as u64;
-    let mut next = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        let result = read();
-        let mut watch = lock(found);
-        match (result, &mut *watch) {
-            (Ok((t_s, snap)), watch) => {
-                let lag = snap.executor_lag_ms.map(|l| l.recent);
-                lock(into).push(ServerSample { t_s, in_flight: snap.in_flight, executor_lag_ms: lag });
-                match watch {
-                    ServerWatch::Sampled { samples, .. } => *samples += 1,
-                    other => *other = ServerWatch::Sampled { variant: snap.variant, every_ms, samples: 1, failed: 0 },
-                }
-            }
-            (Err(_), ServerWatch::Sampled { failed, .. }) => *failed += 1,
-            (Err((why, true)), watch) => {
-                *watch = ServerWatch::NotAKitServer { why };
-                return;
-            }
-            (Err((why, false)), _) => unanswered = Some(why),
-        }
-        drop(watch);
-        next += SAMPLE_EVERY;
-        // Short sleeps, so that the end of the attack is not held up.
-        while !stop.load(Ordering::Relaxed) && Instant::now() < next {
-            std::thread::sleep((next - Instant::now()).min(Duration::from_millis(20)));
-        }
-    }
-    let mut watch = lock(found);
-    if let (ServerWatch::Off, Some(why)) = (&*watch, unanswered) {
-        *watch = ServerWatch::NotAKitServer { why };
-    }
-}
-
-/// What a running attack shares with whoever watches it (the live
-/// dashboard), and the watcher's way to stop it early without losing the
-/// result: [`Live::stop`] ends the sending, the requests in flight finish,
-/// and the attack returns its summary as usual.
-#[derive(Default)]
-pub struct Live {
-    pub(crate) stop: Arc<AtomicBool>,
-    view: Mutex<LiveView>,
-}
-
-/// A moment of a running attack, for a live view.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LiveView {
-    pub url: String,
-    pub target_rate: f64,
-    pub duration_s: f64,
-    /// Since the first due time.
-    pub elapsed_s: f64,
-    pub sent: u64,
-    pub answered: u64,
-    /// Of `answered`, the 2xx.
-    pub ok: u64,
-    pub errors: u64,
-    pub late: u64,
-    pub in_flight: u64,
-    /// The intervals that have ended (the current one is still filling).
-    pub intervals: Vec<Interval>,
-    pub server: String,
-    /// The last server sample, if any.
-    pub server_now: Option<ServerSample>,
-    /// Sending is over: stopped, or the duration is up.
-    pub stopping: bool,
-}
-
-impl Live {
-    pub fn new() -> Arc<Live> {
-        Arc::new(Live::default())
-    }
-
-    /// Asks the attack to stop sending; it then waits for what is in flight.
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-
-    pub fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-
-    pub fn view(&self) -> LiveView {
-        lock(&self.view).clone()
-    }
-
-    pub(crate) fn publish(&self, view: LiveView) {
-        *lock(&self.view) = view;
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -778,7 +548,7 @@ mod tests {
         assert_eq!(Outcome::of(Ok(204)), Outcome::Ok);
         assert_eq!(Outcome::of(Ok(404)), Outcome::Other);
         assert_eq!(Outcome::of(Ok(503)), Outcome::ServerError);
-        assert_eq!(Outcome::of(Err(crate::loadgen::TIMEOUT_KIND)), Outcome::Timeout);
+        assert_eq!(Outcome::of(Err(TIMEOUT_KIND)), Outcome::Timeout);
         assert_eq!(Outcome::of(Err("connect refused")), Outcome::Failed);
         assert!(Outcome::Other.answered() && !Outcome::Timeout.answered());
     }

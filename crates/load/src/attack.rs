@@ -5,39 +5,14 @@
 //! server does not slow the schedule, it collects a queue, as it would with
 //! real users. Each request runs on its own task and borrows a keep-alive
 //! connection from a pool of idle ones (or opens one): the hyper HTTP/1.1
-//! client of [`crate::http1`], the same as `kit bench`'s, so the two loops
-//! cost the server's CPU the same.
+//! client of [`kit_measure::client::hyper_conn`], the same as `kit bench`'s,
+//! so the two loops cost the server's CPU the same.
 //!
-//! Two latencies per response:
-//! - `service_time`, from the moment the request was actually sent;
-//! - `response_time`, from the moment it was *due* (`t0 + i/R`).
-//!
-//! They differ when the sender falls behind (a stalled client, a starved CPU):
-//! a tool that only measures from the actual send "coordinates" with the
-//! stall and omits the waiting the users of a real system would have done.
-//! `response_time` is the honest one; `late` counts the sends that lagged.
-//!
-//! Counting rules: `errors` = transport failures (a timeout among them) +
-//! responses with a status of 500 or more, the load generators' rule
-//! ([`loadgen::is_server_error`], as in [`crate::bench`]): a 4xx is an answer,
-//! listed in `status_counts`. *Achieved* is the 2xx alone (`ok`): a fast 503
-//! from a full queue is an answer, and an error, but nothing achieved; every
-//! request sent ends exactly one way, so
-//! `ok + other_answers + server_errors + failed == requests`
-//! ([`AttackResult::outcomes_add_up`]).
-//! `response_time` and `service_time` hold one sample per response
-//! received, whatever its status; `ok_response_time` the 2xx alone, the
-//! one the charts and tables show. `dropped` requests were due but not sent because
-//! `max_in_flight` requests were already outstanding, and are in neither
-//! `requests` nor `errors`: a non-zero `dropped` means the numbers describe
-//! a lower rate than the one asked for.
-//!
-//! Over time: [`AttackResult::series`] holds the same counts interval by
-//! interval (see [`crate::series`]), with the server's own in_flight and
-//! executor lag sampled from its /metrics where it is a kit server. A
-//! watcher (the live dashboard) passes a [`Live`] to [`run_with`]: it reads
-//! the intervals as they end, and can stop the sending early without losing
-//! the result.
+//! What each count of the result includes, and how the counts add up, is
+//! documented on the fields of [`AttackResult`]. The same counts interval by
+//! interval are in [`crate::intervals`]. A watcher (the live dashboard)
+//! passes a [`Live`] to [`run_with`]: it reads the intervals as they end, and
+//! can stop the sending early without losing the result.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -47,10 +22,18 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use crate::http1::{self, Get, Sender};
-use crate::latency::{Latencies, Summary};
-use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
-use crate::series::{self, Finished, Live, LiveView, Recorder, Sampler, SentLog, Series, ServerWatch};
+use kit_measure::client::hyper_conn::{self, Get, Sender};
+use kit_measure::client::outcome::{is_server_error, TIMEOUT_KIND};
+use kit_measure::client::progress::{with_progress, Progress};
+use kit_measure::client::url::{validate_url, HttpUrl};
+use kit_measure::client::LoadError;
+use kit_measure::latency::{Latencies, Summary};
+
+use crate::counts::{unwrap_join, Counts};
+use crate::intervals::{self, Finished, Recorder, SentLog, Series};
+use crate::live::{Live, LiveView};
+use crate::lock;
+use crate::sampler::{Sampler, ServerWatch};
 
 /// A send that starts more than this after its due time counts as `late`.
 /// 10 ms is well above timer jitter (about 1 ms) and well below anything a
@@ -71,8 +54,8 @@ pub struct AttackOptions {
     /// requests are dropped and counted, so a dead server cannot make the
     /// generator exhaust the machine.
     pub max_in_flight: usize,
-    /// The time series' interval: at least [`series::MIN_INTERVAL`], and at
-    /// most [`series::MAX_INTERVALS`] of them in the duration.
+    /// The time series' interval: at least [`intervals::MIN_INTERVAL`], and at
+    /// most [`intervals::MAX_INTERVALS`] of them in the duration.
     pub interval: Duration,
     /// Read the server's /metrics alongside (kit servers only; any other
     /// server is noted as such and not sampled).
@@ -89,13 +72,15 @@ impl AttackOptions {
             duration,
             timeout: Duration::from_secs(10),
             max_in_flight: 10_000,
-            interval: series::DEFAULT_INTERVAL,
+            interval: intervals::DEFAULT_INTERVAL,
             sample_server: true,
         }
     }
 }
 
-/// What a run measured. See the module docs for what each count includes.
+/// What a run measured. Every request sent ends exactly one way, so
+/// `ok + other_answers + server_errors + failed == requests`
+/// ([`AttackResult::outcomes_add_up`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttackResult {
     pub url: String,
@@ -108,27 +93,39 @@ pub struct AttackResult {
     pub requests: u64,
     /// Requests that got a response, whatever its status.
     pub completed: u64,
-    /// Of `completed`, the 2xx: achieved.
+    /// Of `completed`, the 2xx: *achieved*. A fast 503 from a full queue is
+    /// an answer, and an error, but nothing achieved.
     #[serde(default)]
     pub ok: u64,
-    /// Transport failures + responses with status >= 500.
+    /// Transport failures (a timeout among them) + responses with a status
+    /// of 500 or more: the load generators' rule ([`is_server_error`], as in
+    /// [`crate::bench`]). A 4xx is an answer, listed in `status_counts`.
     pub errors: u64,
-    /// Sent more than [`LATE_THRESHOLD`] after they were due.
+    /// Sent more than [`LATE_THRESHOLD`] after they were due: the sender
+    /// fell behind (a stalled client, a starved CPU).
     pub late: u64,
-    /// Due but not sent: `max_in_flight` was reached.
+    /// Due but not sent, because `max_in_flight` requests were already
+    /// outstanding; in neither `requests` nor `errors`. A non-zero `dropped`
+    /// means the numbers describe a lower rate than the one asked for.
     pub dropped: u64,
     pub status_counts: BTreeMap<u16, u64>,
     /// Transport failures by kind ("connect refused", "timeout", ...).
     pub error_kinds: BTreeMap<String, u64>,
     /// From the first due time to the last response (or failure).
     pub elapsed_s: f64,
-    /// From the actual send to the end of the body.
+    /// From the moment the request was actually sent to the end of the
+    /// body; one sample per response received, whatever its status. A tool
+    /// that measures only this "coordinates" with a stall of the sender and
+    /// omits the waiting the users of a real system would have done.
     pub service_time: Summary,
-    /// From the due time to the end of the body: corrected for coordinated
-    /// omission. Every answer, whatever its status.
+    /// From the moment the request was *due* (`t0 + i/R`) to the end of the
+    /// body: corrected for coordinated omission, the honest one. One sample
+    /// per response received, whatever its status; it differs from
+    /// `service_time` when the sender falls behind (see `late`).
     pub response_time: Summary,
-    /// The same, of the 2xx answers alone: a full queue's fast 503 would
-    /// pull `response_time`'s percentiles down.
+    /// The same, of the 2xx answers alone: the one the charts and tables
+    /// show, as a full queue's fast 503 would pull `response_time`'s
+    /// percentiles down.
     #[serde(default)]
     pub ok_response_time: Summary,
     /// When the first and the last 2xx answer came, seconds after the first
@@ -148,7 +145,9 @@ pub struct AttackResult {
     /// `q`): every number covers the time until then.
     #[serde(default)]
     pub stopped: bool,
-    /// The same counts interval by interval, and the server's samples.
+    /// The same counts interval by interval ([`crate::intervals`]), with
+    /// the server's own in_flight and executor lag sampled from its /metrics
+    /// where it is a kit server ([`crate::sampler`]).
     #[serde(default)]
     pub series: Series,
 }
@@ -156,7 +155,7 @@ pub struct AttackResult {
 impl AttackResult {
     /// Answers with a status of 500 or more (a full queue's 503 among them).
     pub fn server_errors(&self) -> u64 {
-        self.status_counts.iter().filter(|(s, _)| loadgen::is_server_error(**s)).map(|(_, n)| n).sum()
+        self.status_counts.iter().filter(|(s, _)| is_server_error(**s)).map(|(_, n)| n).sum()
     }
 
     /// Requests that ended without an answer (timeouts, refused or reset connections).
@@ -166,7 +165,7 @@ impl AttackResult {
 
     /// Of [`AttackResult::failed`], those that ran into the timeout.
     pub fn timeouts(&self) -> u64 {
-        self.error_kinds.get(loadgen::TIMEOUT_KIND).copied().unwrap_or(0)
+        self.error_kinds.get(TIMEOUT_KIND).copied().unwrap_or(0)
     }
 
     /// Answers that were neither 2xx nor 5xx (a 404, a 429...).
@@ -198,7 +197,7 @@ pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result
 /// sending early; the requests in flight then finish and the result covers
 /// the time until the stop.
 pub async fn run_with(opts: &AttackOptions, progress: Option<Progress<'_>>, live: Option<&Live>) -> Result<AttackResult, LoadError> {
-    let target = http1::locate(&check(opts)?, true, opts.timeout).await?;
+    let target = hyper_conn::locate(&check(opts)?, true, opts.timeout).await?;
     let addr = target.addr;
     let pool = Arc::new(Pool { target, timeout: opts.timeout, idle: Mutex::default() });
 
@@ -230,16 +229,16 @@ pub async fn run_with(opts: &AttackOptions, progress: Option<Progress<'_>>, live
         }
         watcher.publish();
     };
-    let sent = loadgen::unwrap_join(loadgen::with_progress(scheduler, &finished, Some(&hook)).await);
+    let sent = unwrap_join(with_progress(scheduler, &finished, Some(&hook)).await);
     sending_over.store(true, Ordering::Relaxed);
     // The scheduler has dropped its sender: the aggregator ends with the last request.
-    let tally = loadgen::unwrap_join(loadgen::with_progress(aggregator, &finished, Some(&hook)).await);
+    let tally = unwrap_join(with_progress(aggregator, &finished, Some(&hook)).await);
     let elapsed = t0.elapsed();
     let stopped = sent.stopped && live.is_some_and(Live::stopped);
     drop(cancel);
 
     let (watch, samples) = sampler.map_or((ServerWatch::Off, Vec::new()), Sampler::finish);
-    let recorder = std::mem::replace(&mut *series::lock(&recorder), Recorder::new(t0, opts.interval));
+    let recorder = std::mem::replace(&mut *lock(&recorder), Recorder::new(t0, opts.interval));
     let series = recorder.finish(&sent_log.counts(), samples, watch, elapsed);
     Ok(summarise(opts, sent, tally, (t0, elapsed), stopped, series))
 }
@@ -266,7 +265,7 @@ impl Watcher<'_> {
         let now = self.t0.elapsed();
         let sent = self.sent_log.counts();
         let samples = self.sampler.map(Sampler::samples).unwrap_or_default();
-        let rec = series::lock(self.recorder);
+        let rec = lock(self.recorder);
         let intervals = rec.intervals(&sent, &samples, now, false, LIVE_WINDOW);
         let totals = rec.totals();
         drop(rec);
@@ -299,7 +298,7 @@ pub fn validate(opts: &AttackOptions) -> Result<(), LoadError> {
 
 /// Rejects what cannot be run, before any traffic.
 fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
-    let url = loadgen::validate_url(&opts.url)?;
+    let url = validate_url(&opts.url)?;
     let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
     if !opts.rate.is_finite() || opts.rate <= 0.0 {
         return invalid("the rate must be a number of requests per second above 0");
@@ -313,15 +312,15 @@ fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
     if opts.max_in_flight == 0 {
         return invalid("max_in_flight must be at least 1");
     }
-    if opts.interval < series::MIN_INTERVAL {
-        return invalid(&format!("the interval must be at least {} ms", series::MIN_INTERVAL.as_millis()));
+    if opts.interval < intervals::MIN_INTERVAL {
+        return invalid(&format!("the interval must be at least {} ms", intervals::MIN_INTERVAL.as_millis()));
     }
-    if opts.duration.as_secs_f64() / opts.interval.as_secs_f64() > series::MAX_INTERVALS as f64 {
+    if opts.duration.as_secs_f64() / opts.interval.as_secs_f64() > intervals::MAX_INTERVALS as f64 {
         return invalid(&format!(
             "at most {} intervals per attack: for a duration of {:.0} s, make the interval at least {:.1} s",
-            series::MAX_INTERVALS,
+            intervals::MAX_INTERVALS,
             opts.duration.as_secs_f64(),
-            opts.duration.as_secs_f64() / series::MAX_INTERVALS as f64
+            opts.duration.as_secs_f64() / intervals::MAX_INTERVALS as f64
         ));
     }
     Ok(url)
@@ -460,9 +459,9 @@ impl Pool {
     /// failure's kind. A connection that failed or timed out is dropped
     /// with the future, never given back.
     async fn send(&self) -> Result<u16, &'static str> {
-        http1::within(self.timeout, async {
+        hyper_conn::within(self.timeout, async {
             let mut sender = self.checkout().await?;
-            let status = http1::exchange(&mut sender, &self.target).await?;
+            let status = hyper_conn::exchange(&mut sender, &self.target).await?;
             if !sender.is_closed() {
                 self.idle().push(sender);
             }
@@ -484,7 +483,7 @@ impl Pool {
                 return Ok(sender);
             }
         }
-        http1::connect(self.target.addr).await
+        hyper_conn::connect(self.target.addr).await
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
@@ -493,9 +492,9 @@ impl Pool {
     }
 }
 
-/// The aggregator's counts.
+/// The aggregator's counts: every finished request of the attack.
 #[derive(Default)]
-struct Tally {
+struct AggregatorCounts {
     service: Latencies,
     response: Latencies,
     late: u64,
@@ -513,7 +512,7 @@ struct Tally {
 /// any slot count a lesson has (the largest round of the kit's servers is 4).
 const EARLIEST_KEPT: usize = 64;
 
-impl Tally {
+impl AggregatorCounts {
     /// See [`AttackResult::first_ok_round`].
     fn first_ok_round(&self) -> u64 {
         let (Some(first), Some(last)) = (self.first_ok, self.last_ok) else { return 0 };
@@ -528,12 +527,12 @@ impl Tally {
 /// Records every outcome until all senders (the scheduler's and every
 /// task's) are gone, i.e. until the last request has finished. Takes them
 /// in batches, so the series' recorder is locked once per batch.
-async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<AtomicU64>, recorder: Arc<Mutex<Recorder>>) -> Tally {
+async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<AtomicU64>, recorder: Arc<Mutex<Recorder>>) -> AggregatorCounts {
     const BATCH: usize = 256;
-    let mut t = Tally::default();
+    let mut t = AggregatorCounts::default();
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let mut rec = series::lock(&recorder);
+        let mut rec = lock(&recorder);
         for o in batch.drain(..) {
             let late = o.sent_at - o.due_at > LATE_THRESHOLD;
             t.late += u64::from(late);
@@ -542,8 +541,8 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
                 t.service.record(o.done - o.sent_at);
                 t.response.record(o.done - o.due_at);
             }
-            let outcome = series::Outcome::of(o.result);
-            if outcome == series::Outcome::Ok {
+            let outcome = intervals::Outcome::of(o.result);
+            if outcome == intervals::Outcome::Ok {
                 t.ok += 1;
                 t.ok_response.record(o.done - o.due_at);
                 t.first_ok = Some(t.first_ok.map_or(o.done, |f| f.min(o.done)));
@@ -561,7 +560,7 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
     t
 }
 
-fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, (t0, elapsed): (Instant, Duration), stopped: bool, series: Series) -> AttackResult {
+fn summarise(opts: &AttackOptions, sent: Sent, t: AggregatorCounts, (t0, elapsed): (Instant, Duration), stopped: bool, series: Series) -> AttackResult {
     let per_s = |n: u64, d: Duration| if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() };
     let since = |at: Instant| at.saturating_duration_since(t0).as_secs_f64();
     let first_ok_round = t.first_ok_round();
@@ -594,7 +593,7 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: Tally, (t0, elapsed): (Instant
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loadgen::test_server;
+    use crate::testing as test_server;
 
     fn opts(url: String, rate: f64, duration_ms: u64) -> AttackOptions {
         AttackOptions { timeout: Duration::from_secs(3), ..AttackOptions::new(url, rate, Duration::from_millis(duration_ms)) }
@@ -694,7 +693,7 @@ mod tests {
         assert_eq!((r.requests, r.completed, r.timeouts(), r.errors, r.achieved_rate), (10, 0, 10, 10, 0.0), "{r:?}");
         assert!(r.outcomes_add_up() && r.first_ok_s.is_none(), "{r:?}");
         let s = &r.series;
-        let sum = |f: fn(&series::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
+        let sum = |f: fn(&intervals::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
         assert_eq!((sum(|i| i.ok), sum(|i| i.failed), sum(|i| i.timeouts)), (0, 10, 10), "{s:?}");
         // And the 2xx: achieved, with their times.
         let r = run(&opts(format!("{base}/fast"), 50.0, 200), None).await.unwrap();
@@ -717,7 +716,7 @@ mod tests {
         assert!((7.0..13.0).contains(&rate), "{rate} from {r:?}");
     }
 
-    /// Same rule as `loadgen::is_server_error`: 5xx are errors, a 404 is an answer.
+    /// Same rule as `is_server_error`: 5xx are errors, a 404 is an answer.
     #[tokio::test]
     async fn attack_counts_5xx_as_errors_and_4xx_as_answers() {
         let base = test_server::start();
@@ -760,7 +759,7 @@ mod tests {
         let o = AttackOptions { interval: Duration::from_millis(200), ..opts(format!("{base}/slow"), 100.0, 1000) };
         let r = run(&o, None).await.unwrap();
         let s = &r.series;
-        let sum = |f: fn(&series::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
+        let sum = |f: fn(&intervals::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
         assert_eq!((sum(|i| i.sent), r.requests), (100, 100), "{r:?}");
         assert_eq!(sum(|i| i.answered), r.completed, "{r:?}");
         assert_eq!((sum(|i| i.ok), r.ok), (r.completed, r.completed), "{r:?}");
@@ -781,7 +780,7 @@ mod tests {
         // A 50 ms server: the requests in flight at an interval's end are about 100/s x 50 ms = 5.
         assert!(s.intervals[..4].iter().all(|i| (1..=40).contains(&i.in_flight)), "{s:?}");
         match &s.server {
-            series::ServerWatch::NotAKitServer { why } => assert!(why.contains("404"), "{why}"),
+            ServerWatch::NotAKitServer { why } => assert!(why.contains("404"), "{why}"),
             other => panic!("not a kit server, yet {other:?}"),
         }
         assert!(s.server_samples.is_empty() && s.intervals.iter().all(|i| i.server.is_none()));

@@ -1,6 +1,6 @@
 //! One HTTP/1.1 connection at a time, straight on hyper: the client of the
 //! CPU probe, `kit bench` and `kit attack` (the burst has its own, leaner
-//! one: [`crate::wire`]). No pool that could open, reuse or hide a
+//! one: [`super::raw`]). No pool that could open, reuse or hide a
 //! connection: the caller holds each connection and decides when it ends
 //! (bench keeps one per worker, attack keeps its idle ones in a pool of its
 //! own).
@@ -22,7 +22,9 @@ use hyper::header::{HeaderValue, CONNECTION, HOST};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 
-use crate::loadgen::{self, HttpUrl, LoadError};
+use super::outcome::{error_kind, TIMEOUT_KIND};
+use super::url::{connect_probe, validate_url, HttpUrl};
+use super::LoadError;
 
 /// A connection's sending half.
 pub type Sender = SendRequest<Empty<Bytes>>;
@@ -37,7 +39,7 @@ pub struct Get {
 }
 
 impl Get {
-    /// A GET of `url` sent to `addr` (where [`loadgen::probe`] found it).
+    /// A GET of `url` sent to `addr` (where [`connect_probe`] found it).
     pub fn new(url: &HttpUrl, addr: SocketAddr, keep_alive: bool) -> Get {
         Get { addr, path: url.target().clone(), host: url.authority().clone(), keep_alive }
     }
@@ -46,10 +48,10 @@ impl Get {
         self.keep_alive
     }
 
-    /// The same GET as bytes for [`crate::wire`].
-    pub fn wire_request(&self) -> Vec<u8> {
+    /// The same GET as bytes for [`super::raw`].
+    pub fn raw_request(&self) -> Vec<u8> {
         let target = self.path.path_and_query().map_or("/", |pq| pq.as_str());
-        crate::wire::request(target, self.host.to_str().unwrap_or_default(), self.keep_alive)
+        super::raw::request(target, self.host.to_str().unwrap_or_default(), self.keep_alive)
     }
 
     pub fn request(&self) -> Request<Empty<Bytes>> {
@@ -72,8 +74,8 @@ impl Get {
 /// caller) and a connection future that does the socket I/O; the latter runs
 /// on its own task until the server or the caller drops the connection.
 pub async fn connect(addr: SocketAddr) -> Result<Sender, &'static str> {
-    let stream = crate::wire::connect(addr).await?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| loadgen::error_kind(&e))?;
+    let stream = super::raw::connect(addr).await?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| error_kind(&e))?;
     // Its errors surface to the caller through the sender.
     tokio::spawn(async move {
         let _ = connection.await;
@@ -84,7 +86,7 @@ pub async fn connect(addr: SocketAddr) -> Result<Sender, &'static str> {
 /// Sends `get` on `sender` and reads the body to the end, frame by frame:
 /// the status, or a short error kind.
 pub async fn exchange(sender: &mut Sender, get: &Get) -> Result<u16, &'static str> {
-    let kind = |e: hyper::Error| loadgen::error_kind(&e);
+    let kind = |e: hyper::Error| error_kind(&e);
     sender.ready().await.map_err(kind)?;
     let response = sender.send_request(get.request()).await.map_err(kind)?;
     let status = response.status().as_u16();
@@ -98,19 +100,19 @@ pub async fn exchange(sender: &mut Sender, get: &Get) -> Result<u16, &'static st
 /// Resolves `url` (checked as `kit bench` checks it) into a `Get`. One
 /// bounded connect settles that something listens there; no request is sent.
 pub async fn resolve(url: &str, keep_alive: bool, timeout: Duration) -> Result<Get, LoadError> {
-    locate(&loadgen::validate_url(url)?, keep_alive, timeout).await
+    locate(&validate_url(url)?, keep_alive, timeout).await
 }
 
 /// [`resolve`] for a URL already checked: the probe, then the `Get`.
 pub async fn locate(url: &HttpUrl, keep_alive: bool, timeout: Duration) -> Result<Get, LoadError> {
-    let addr = loadgen::probe(url, timeout).await?;
+    let addr = connect_probe(url, timeout).await?;
     Ok(Get::new(url, addr, keep_alive))
 }
 
 /// `attempt`, or the timeout's error kind if it takes longer than `timeout`:
 /// how every generator bounds a request.
 pub async fn within(timeout: Duration, attempt: impl Future<Output = Result<u16, &'static str>>) -> Result<u16, &'static str> {
-    tokio::time::timeout(timeout, attempt).await.unwrap_or(Err(loadgen::TIMEOUT_KIND))
+    tokio::time::timeout(timeout, attempt).await.unwrap_or(Err(TIMEOUT_KIND))
 }
 
 /// One request on a connection of its own, bounded by `timeout`.

@@ -18,7 +18,7 @@
 //!   (hyper's HTTP/1.1 connection API, no pool that could open more), and
 //!   reopens it only if the server closes it or a request on it fails.
 //! - `errors` = transport failures (no response at all) + responses with
-//!   status >= 500, the load generators' rule ([`loadgen::is_server_error`],
+//!   status >= 500, the load generators' rule ([`is_server_error`],
 //!   shared with `kit attack`). A 4xx is an answer, not a failure: it is
 //!   listed in `status_counts` with every other status but is not an error.
 //! - `latency` holds one sample per response received, whatever its status;
@@ -35,9 +35,13 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::http1::{self, Get, Sender};
-use crate::latency::{Batch, Latencies, Summary};
-use crate::loadgen::{self, Counts, HttpUrl, LoadError, Progress};
+use kit_measure::client::hyper_conn::{self, Get, Sender};
+use kit_measure::client::progress::{with_progress, Progress};
+use kit_measure::client::url::{validate_url, HttpUrl};
+use kit_measure::client::LoadError;
+use kit_measure::latency::{Batch, Latencies, Summary};
+
+use crate::counts::{unwrap_join, Counts};
 
 /// What to run. Stops at `total` requests or after `duration`, whichever
 /// comes first; at least one of the two must be given.
@@ -97,7 +101,7 @@ pub struct BenchResult {
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
 pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<BenchResult, LoadError> {
-    let target = Arc::new(http1::locate(&check(opts)?, opts.keep_alive, opts.timeout).await?);
+    let target = Arc::new(hyper_conn::locate(&check(opts)?, opts.keep_alive, opts.timeout).await?);
     let workers = opts.total.map_or(opts.connections, |n| opts.connections.min(n as usize));
 
     let t0 = Instant::now();
@@ -111,8 +115,8 @@ pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<
     let handles: Vec<_> = (0..workers)
         .map(|_| tokio::spawn(worker(target.clone(), opts.timeout, stop.clone(), Batch::new(latencies.clone()))))
         .collect();
-    let joined = loadgen::with_progress(futures::future::join_all(handles), &stop.done, progress).await;
-    let tallies: Vec<Tally> = joined.into_iter().map(loadgen::unwrap_join).collect();
+    let joined = with_progress(futures::future::join_all(handles), &stop.done, progress).await;
+    let tallies: Vec<WorkerCounts> = joined.into_iter().map(unwrap_join).collect();
     let elapsed = t0.elapsed();
     // Every worker has returned, so every batch has been flushed.
     let latencies = latencies.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -123,7 +127,7 @@ pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<
 /// Validates the options and the URL: every mistake a person can make on the
 /// command line is reported here, before any traffic.
 fn check(opts: &BenchOptions) -> Result<HttpUrl, LoadError> {
-    let url = loadgen::validate_url(&opts.url)?;
+    let url = validate_url(&opts.url)?;
     let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
     if opts.connections == 0 {
         return invalid("connections must be at least 1");
@@ -165,7 +169,7 @@ impl Stop {
 
 /// One worker's private counts, merged with the others' at the end.
 #[derive(Default)]
-struct Tally {
+struct WorkerCounts {
     requests: u64,
     counts: Counts,
 }
@@ -176,12 +180,12 @@ struct Tally {
 const REFUSED_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The closed loop of one connection.
-async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>, mut latency: Batch) -> Tally {
-    let mut tally = Tally::default();
+async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>, mut latency: Batch) -> WorkerCounts {
+    let mut tally = WorkerCounts::default();
     let mut conn = None;
     while stop.may_send() {
         let start = Instant::now();
-        let outcome = http1::within(timeout, exchange(&mut conn, &target)).await;
+        let outcome = hyper_conn::within(timeout, exchange(&mut conn, &target)).await;
         let took = start.elapsed();
         tally.requests += 1;
         if tally.counts.record(outcome) {
@@ -207,9 +211,9 @@ async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>, mut latenc
 async fn exchange(conn: &mut Option<Sender>, target: &Get) -> Result<u16, &'static str> {
     let sender = match conn {
         Some(s) if !s.is_closed() => s,
-        _ => conn.insert(http1::connect(target.addr).await?),
+        _ => conn.insert(hyper_conn::connect(target.addr).await?),
     };
-    let status = http1::exchange(sender, target).await?;
+    let status = hyper_conn::exchange(sender, target).await?;
     if !target.keep_alive() {
         *conn = None;
     }
@@ -217,8 +221,8 @@ async fn exchange(conn: &mut Option<Sender>, target: &Get) -> Result<u16, &'stat
 }
 
 /// Merges the workers' tallies into the result.
-fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<Tally>, latency: Latencies, elapsed: Duration) -> BenchResult {
-    let mut all = Tally::default();
+fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<WorkerCounts>, latency: Latencies, elapsed: Duration) -> BenchResult {
+    let mut all = WorkerCounts::default();
     for t in &tallies {
         all.requests += t.requests;
         all.counts.merge(&t.counts);
@@ -290,7 +294,7 @@ fn parse_wrk_rps(stdout: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loadgen::test_server;
+    use crate::testing as test_server;
 
     fn opts(url: String, connections: usize) -> BenchOptions {
         BenchOptions { timeout: Duration::from_secs(2), ..BenchOptions::new(url, connections) }

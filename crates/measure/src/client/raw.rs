@@ -1,7 +1,7 @@
 //! The burst's client: one GET per connection, written and read by hand on
 //! a tokio `TcpStream`, with the socket handed back to the caller.
 //!
-//! Why not hyper here (bench and attack keep it, see [`crate::http1`]):
+//! Why not hyper here (bench and attack keep it, see [`super::hyper_conn`]):
 //! client and server share the machine's cores, so every microsecond the
 //! client spends is taken from the server it measures. Measured with
 //! `perf` during a 10,000-request burst on async-native (2 cores), the hyper
@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::loadgen;
+use super::outcome::error_kind;
 
 /// The read buffer's first size: the contract's answers are a few hundred
 /// bytes (a status line, four headers, a short JSON body).
@@ -38,7 +38,7 @@ pub fn request(target: &str, host: &str, keep_alive: bool) -> Vec<u8> {
 
 /// Opens one connection, small writes never held back by Nagle.
 pub async fn connect(addr: SocketAddr) -> Result<TcpStream, &'static str> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| loadgen::error_kind(&e))?;
+    let stream = TcpStream::connect(addr).await.map_err(|e| error_kind(&e))?;
     let _ = stream.set_nodelay(true);
     Ok(stream)
 }
@@ -46,7 +46,7 @@ pub async fn connect(addr: SocketAddr) -> Result<TcpStream, &'static str> {
 /// Writes `request` and reads its whole answer: the status, or a short
 /// error kind (the load generators' names). The stream stays open.
 pub async fn exchange(stream: &mut TcpStream, request: &[u8]) -> Result<u16, &'static str> {
-    let kind = |e: std::io::Error| loadgen::error_kind(&e);
+    let kind = |e: std::io::Error| error_kind(&e);
     stream.write_all(request).await.map_err(kind)?;
     let mut buf = Vec::with_capacity(FIRST_READ);
     let (status, head_len, length) = loop {

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use kit_serve::metrics::MetricsSnapshot;
 use serde::{Deserialize, Serialize};
 
-use crate::harness;
+use kit_measure::harness;
 
 /// How often `in_flight` is sampled: fifty times a second is enough for a
 /// time average (requests last milliseconds to seconds) and costs the
@@ -77,7 +77,7 @@ pub struct Window {
     pub handler_count: u64,
 }
 
-/// Both sides of L = λ x W for one window.
+/// Little's law for one window: both sides of L = λ x W, each measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Little {
     /// λ, requests per second: the server's completions inside the window.

@@ -9,10 +9,11 @@
 //! shares it).
 //!
 //! Each step is one [`attack::run`] at a constant rate, with the server's
-//! /metrics sampled over its steady half ([`little::WindowSampler`]). The
-//! ladder ends at the first step that does not keep up (or a few steps
-//! past it, [`LadderOptions::past_knee`], to draw the flat part of the
-//! stick), or after a bounded number of steps. With
+//! /metrics sampled over its steady half
+//! ([`crate::littles_law::WindowSampler`]). The ladder ends at the first
+//! step that does not keep up (or a few steps past it,
+//! [`LadderOptions::past_knee`], to draw the flat part of the stick), or
+//! after a bounded number of steps. With
 //! [`LadderOptions::near_model`], once the first step has measured t, the
 //! rates near s / t are offered in finer steps ([`NEAR_MODEL`]), so the
 //! knee of a 4-slot server gets more than two points.
@@ -26,10 +27,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use kit_measure::client::outcome::{is_server_error, TIMEOUT_KIND};
+use kit_measure::client::url::validate_url;
+use kit_measure::client::LoadError;
+use kit_measure::harness;
+
 use crate::attack::{self, AttackOptions, AttackResult};
-use crate::harness;
-use crate::little::{Little, WindowSampler};
-use crate::loadgen::{self, LoadError};
+use crate::littles_law::{Little, WindowSampler};
 use kit_serve::metrics::MetricsSnapshot;
 
 /// A step keeps up when it achieves at least this share of its target.
@@ -270,7 +274,7 @@ pub fn steady_rate(r: &AttackResult) -> f64 {
 
 /// The server behind `url`'s host and port, if it speaks the kit's /metrics.
 pub fn kit_server(url: &str) -> Result<(SocketAddr, Option<MetricsSnapshot>), LoadError> {
-    let parsed = loadgen::validate_url(url)?;
+    let parsed = validate_url(url)?;
     let addr = (parsed.host(), parsed.port())
         .to_socket_addrs()
         .ok()
@@ -286,7 +290,7 @@ pub fn kit_server(url: &str) -> Result<(SocketAddr, Option<MetricsSnapshot>), Lo
 /// One step: `rate` requests per second for `step`, with the server's
 /// in_flight sampled over the second half when `metrics_at` is given.
 pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Duration, timeout: Duration) -> Result<Step, LoadError> {
-    let path = loadgen::validate_url(url)?.target().to_string();
+    let path = validate_url(url)?.target().to_string();
     let sampler = metrics_at.map(|addr| WindowSampler::start(addr, &path, step / 2, step));
     let opts = AttackOptions { timeout, ..AttackOptions::new(url, rate, step) };
     let attack = attack::run(&opts, None).await;
@@ -342,9 +346,9 @@ fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
 /// What went wrong in a step, each kind by its name, so that the counts add
 /// up to what failed: "164 x 503, 1024 timeouts, 3 dropped".
 pub fn failures(a: &AttackResult) -> String {
-    let mut parts: Vec<String> = a.status_counts.iter().filter(|(s, _)| loadgen::is_server_error(**s)).map(|(s, n)| format!("{n} x {s}")).collect();
+    let mut parts: Vec<String> = a.status_counts.iter().filter(|(s, _)| is_server_error(**s)).map(|(s, n)| format!("{n} x {s}")).collect();
     for (kind, n) in &a.error_kinds {
-        parts.push(if kind == loadgen::TIMEOUT_KIND { format!("{n} timeouts") } else { format!("{n} {kind}") });
+        parts.push(if kind == TIMEOUT_KIND { format!("{n} timeouts") } else { format!("{n} {kind}") });
     }
     if a.dropped > 0 {
         parts.push(format!("{} dropped", a.dropped));
@@ -377,7 +381,7 @@ fn model_rate(slots: Option<u64>, t_s: f64) -> Option<f64> {
 pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> Result<Capacity, LoadError> {
     opts.check()?;
     let (addr, metrics) = kit_server(&opts.url)?;
-    let path = loadgen::validate_url(&opts.url)?.target().to_string();
+    let path = validate_url(&opts.url)?.target().to_string();
     let metrics_at = metrics.as_ref().map(|_| addr);
     let slots = metrics.as_ref().and_then(|m| m.slots);
     let mut steps: Vec<Step> = Vec::new();
@@ -413,7 +417,7 @@ pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::latency::Summary;
+    use kit_measure::latency::Summary;
 
     /// `completed` 2xx answers, the first after `min_ms`, the last at `elapsed_s`.
     fn result(completed: u64, elapsed_s: f64, min_ms: f64) -> AttackResult {
@@ -482,7 +486,7 @@ mod tests {
         r.completed = 176;
         r.requests = 1200;
         r.status_counts = [(200, 12), (503, 164)].into();
-        r.error_kinds = [(loadgen::TIMEOUT_KIND.to_string(), 1024)].into();
+        r.error_kinds = [(TIMEOUT_KIND.to_string(), 1024)].into();
         r.errors = 1188;
         r.elapsed_s = 10.0;
         assert!(r.outcomes_add_up(), "{r:?}");
