@@ -52,7 +52,6 @@ pub fn bucket_edges() -> Vec<Duration> {
     (0..=30).map(|k| Duration::from_secs_f64(1e-4 * 10f64.powf(f64::from(k) / 5.0))).collect()
 }
 
-
 /// One interval of the attack. See the module docs for which moment of a
 /// request puts it in which count.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -141,7 +140,6 @@ fn per_s(n: u64, s: f64) -> f64 {
         0.0
     }
 }
-
 
 /// How a request ended, as the series sorts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -422,7 +420,6 @@ fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
     &mut v[i]
 }
 
-
 /// The scheduler's count of sends per interval, by the moment of the send.
 /// Locked once per send by the scheduler thread and a few times a second by
 /// a watcher: never contended for long.
@@ -445,7 +442,6 @@ impl SentLog {
         lock(&self.sent).clone()
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,6 @@ use crate::intervals::Interval;
 use crate::lock;
 use crate::sampler::ServerSample;
 
-
 /// What a running attack shares with whoever watches it (the live
 /// dashboard), and the watcher's way to stop it early without losing the
 /// result: [`Live::stop`] ends the sending, the requests in flight finish,

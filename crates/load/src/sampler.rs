@@ -20,7 +20,6 @@ use crate::lock;
 /// is enough for a mean, and 5 requests/s do not load any server.
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
-
 /// The samples of /metrics that fell inside one interval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServerInterval {
@@ -83,7 +82,6 @@ pub(crate) fn server_interval(samples: &[ServerSample], start_s: f64, end_s: f64
         mean_executor_lag_ms: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
     })
 }
-
 
 /// Reads the server's /metrics every [`SAMPLE_EVERY`] on a thread of its
 /// own (a blocking client: the samples never wait for the attack's runtime,

@@ -139,7 +139,6 @@ fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
     }
 }
 
-
 /// What a burst says in slot language: what was measured, and how the slot
 /// model explains it. Times are whole milliseconds, so that the printed
 /// figures multiply out.
