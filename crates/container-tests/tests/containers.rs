@@ -44,7 +44,7 @@ fn binaries() -> &'static Path {
         if let Err(why) = containers::docker_answers() {
             panic!("Docker does not answer ({why}): the container tests need a Docker daemon");
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("containers/ sits in the repo");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/container-tests sits two folders under the repo root");
         // In the profile these tests run in (CI: --release, as every other
         // test), so the dependencies already built are reused.
         let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
@@ -132,7 +132,7 @@ fn kit_up_containers_on_the_upstream_serves_five_and_leaves_nothing_after_ctrl_c
     let (mut up, base) = Up::start(&["--cpus", "1", "--memory", "128m", "--io-ms", "100", "--io-backend", "http"]);
     let rows = up.rows(5, Duration::from_secs(180));
     let names: Vec<&str> = rows.iter().map(|(v, _)| v.as_str()).collect();
-    let mut expected = kit::slots::VARIANTS.to_vec();
+    let mut expected = kit_measure::slots::VARIANTS.to_vec();
     expected.push("upstream");
     assert_eq!(names, expected, "the port table");
     for (i, (name, url)) in rows.iter().enumerate() {
