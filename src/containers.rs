@@ -3,7 +3,7 @@
 //! lists them), imported with `docker import` as `kit-<binary>:<tag>`.
 //!
 //! One place for `kit images`, `kit up --containers` and the container tests
-//! (`containers/tests/`), so the three cannot drift apart. Linux only: the
+//! (`crates/container-tests/`), so the three cannot drift apart. Linux only: the
 //! image holds this machine's own binaries.
 
 use std::path::{Path, PathBuf};
@@ -70,7 +70,7 @@ pub fn remove_orphans() -> usize {
 /// Without a reading (`None`) a live pid counts as running, so its
 /// containers are kept: removing a live run's containers would be worse.
 fn running(pid: u32) -> bool {
-    crate::os::is_alive(pid) && !crate::os::is_zombie(pid).unwrap_or(false)
+    kit_serve::os::is_alive(pid) && !kit_serve::os::is_zombie(pid).unwrap_or(false)
 }
 
 /// `kit-<binary>:<tag>`.
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn every_server_variant_has_an_image() {
-        for v in crate::slots::VARIANTS {
+        for v in kit_measure::slots::VARIANTS {
             assert!(IMAGES.contains(&v), "{v} has no image");
         }
     }

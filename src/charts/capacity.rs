@@ -5,8 +5,9 @@
 //! row zooms in on their rates on linear axes, where the knee at s / t is
 //! a knee and not a dot in a corner.
 
+use kit_load::capacity::{Capacity, Step};
+
 use super::*;
-use crate::capacity::{Capacity, Step};
 
 /// The "achieved = offered" diagonal: the same grey in the legend and on the chart.
 const DIAGONAL: RGBColor = RGBColor(110, 110, 110);
@@ -205,7 +206,7 @@ fn curve_series<DB: DrawingBackend>(pts: Vec<(f64, f64)>, color: RGBColor, widen
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::latency::Summary;
+    use kit_measure::latency::Summary;
 
     fn capacity(variant: &str, slots: Option<u64>, rates: &[(f64, f64, f64)]) -> Capacity {
         let summary = serde_json::to_value(Summary::default()).unwrap();

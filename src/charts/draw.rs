@@ -28,10 +28,10 @@ pub(super) fn draw_concurrency<DB: DrawingBackend>(
         .map(|(i, r)| {
             // The total and the model as the race's table prints them
             // (25.05 s, not 25.0 s): one figure for one quantity.
-            let mut bar = Bar::single(i, &r.variant, finite(r.total_s), crate::table::short_seconds);
+            let mut bar = Bar::single(i, &r.variant, finite(r.total_s), kit_measure::table::short_seconds);
             bar.marker = finite(r.model_s);
             if let (Some(_), Some(m)) = (bar.value, bar.marker) {
-                bar.label = format!("{} (model {})", bar.label, crate::table::short_seconds(m));
+                bar.label = format!("{} (model {})", bar.label, kit_measure::table::short_seconds(m));
             }
             bar
         })
@@ -79,7 +79,7 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
         for (s, r) in hl.iter().enumerate() {
             let value = finite(get(r) / div);
             // Labelled as the table prints a percentile (13.01 s, 503 ms).
-            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| crate::table::ms_as_text(v * div)));
+            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| kit_measure::table::ms_as_text(v * div)));
         }
     }
     let spec = BarChart {

@@ -23,7 +23,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::slots::{Row, BASELINE, VARIANTS};
+use kit_measure::slots::{Row, BASELINE, VARIANTS};
 
 mod bars;
 mod capacity;

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::slots::{fill_speedups, SlotModel};
+use kit_measure::slots::{fill_speedups, SlotModel};
 
 /// A fresh directory per test run: tests run in parallel and may run twice.
 fn temp_dir(name: &str) -> PathBuf {
@@ -133,14 +133,14 @@ fn writes_every_chart_as_png_and_svg() {
     assert!(totals.contains("N = 100"));
     // Each bar's label is the table's figure for that total, and the model's.
     let native = fixture().into_iter().find(|r| r.variant == "async-native" && r.endpoint == "/parallel" && r.concurrency == 100).unwrap();
-    let label = format!("{} (model {})", crate::table::short_seconds(native.total_s), crate::table::short_seconds(native.model_s));
+    let label = format!("{} (model {})", kit_measure::table::short_seconds(native.total_s), kit_measure::table::short_seconds(native.model_s));
     assert!(totals.contains(&label), "no `{label}` on the chart");
     // The speedup and the percentiles, too, as the table prints them.
     let speedup = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
     let x = format!("{:.1}×", native.speedup.unwrap());
     assert!(speedup.lines().any(|l| l == x), "no `{x}` on the speedup chart");
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
-    let p99 = crate::table::ms_as_text(native.p99_ms);
+    let p99 = kit_measure::table::ms_as_text(native.p99_ms);
     assert!(latency.lines().any(|l| l == p99), "no `{p99}` on the latency chart");
     // The bars wear the variants' colours: the legend names the variants, not one grey "total".
     for variant in VARIANTS {
@@ -188,7 +188,7 @@ fn single_empty_and_partial_rows_do_not_panic() {
 
 #[test]
 fn the_timeline_draws_one_panel_per_burst() {
-    use crate::burst::{Span, Timeline};
+    use kit_measure::burst::{Span, Timeline};
     let timeline = |variant: &str, slots: Option<u64>, t: f64| {
         let spans = (0..100u64)
             .map(|i| {
@@ -219,7 +219,7 @@ fn the_timeline_draws_one_panel_per_burst() {
 
 #[test]
 fn a_round_has_one_colour_in_every_timeline_panel() {
-    use crate::burst::{Span, Timeline};
+    use kit_measure::burst::{Span, Timeline};
     let timeline = |slots: u64| {
         let spans = (0..100u64).map(|i| Span { sent_s: 0.0, answered_s: (i / slots + 1) as f64 * 1.01, ok: i != 0 }).collect();
         Timeline { variant: format!("{slots} slots"), endpoint: "/parallel".into(), slots: Some(slots), t_s: 1.0, spans }

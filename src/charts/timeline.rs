@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::burst::{Span, Timeline};
+use kit_measure::burst::{Span, Timeline};
 
 /// More bars than this per panel are thinned to every k-th (in answer
 /// order), and the panel says so: a bar must stay at least a pixel high.
@@ -73,7 +73,7 @@ fn hsl_to_rgb(c: HSLColor) -> RGBColor {
 fn panel_title(t: &Timeline, shown: usize) -> String {
     let n = t.spans.len() as u64;
     let slots = t.slots.map_or("unbounded slots".into(), |s| format!("{s} slots"));
-    let model = crate::slots::SlotModel::new(n, Duration::from_secs_f64(t.t_s), t.slots).rounds();
+    let model = kit_measure::slots::SlotModel::new(n, Duration::from_secs_f64(t.t_s), t.slots).rounds();
     let rounds = t.rounds();
     let thinned = if shown < t.spans.len() { format!(", every {}th bar shown", t.spans.len().div_ceil(shown)) } else { String::new() };
     let failed = t.spans.iter().filter(|s| !s.ok).count();

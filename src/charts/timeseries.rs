@@ -13,8 +13,8 @@
 //! Achieved means a 2xx within the deadline, everywhere: a full queue's
 //! fast 503s and the timeouts are drawn as what they are, never as answers.
 
-use crate::attack::AttackResult;
-use crate::intervals::{Interval, Outcome, Point, Series};
+use kit_load::attack::AttackResult;
+use kit_load::intervals::{Interval, Outcome, Point, Series};
 
 use super::*;
 
@@ -258,7 +258,7 @@ fn draw_in_flight<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackR
     let server: Vec<(f64, f64)> = s.server_samples.iter().map(|p| (p.t_s, p.in_flight as f64)).collect();
     let hi = client.iter().chain(&server).map(|p| p.1).fold(1.0, f64::max);
     let every = match &s.server {
-        crate::sampler::ServerWatch::Sampled { every_ms, .. } => format!("every {every_ms} ms"),
+        kit_load::sampler::ServerWatch::Sampled { every_ms, .. } => format!("every {every_ms} ms"),
         _ => "when asked".into(),
     };
     let server_label = if server.is_empty() {
@@ -343,7 +343,7 @@ fn secs(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::latency::Summary;
+    use kit_measure::latency::Summary;
 
     /// A drowned wrapper: 4 answers of 2xx at 1-4 s, 503s at 0.3 ms from
     /// 2.6 s on, timeouts at 5 s. Nothing of it may be drawn as achieved.
@@ -366,7 +366,7 @@ mod tests {
             "requests": 354, "completed": 304, "ok": 4, "errors": 350, "late": 0, "dropped": 0,
             "status_counts": {"200": 4, "503": 300}, "error_kinds": {"timeout": 50}, "elapsed_s": 6.0,
             "service_time": summary, "response_time": summary,
-            "series": {"interval_s": 1.0, "bucket_edges_ms": crate::intervals::bucket_edges().iter().map(|e| e.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+            "series": {"interval_s": 1.0, "bucket_edges_ms": kit_load::intervals::bucket_edges().iter().map(|e| e.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
                 "server": {"status": "sampled", "variant": "blocking-wrapper", "every_ms": 200, "samples": 3, "failed": 0},
                 "server_samples": [{"t_s": 0.2, "in_flight": 4, "executor_lag_ms": null}, {"t_s": 0.4, "in_flight": 4, "executor_lag_ms": null}],
                 "intervals": intervals}

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use kit::capacity::{self, LadderOptions};
-use kit::harness::{sibling_binary, Server};
+use kit_load::capacity::{self, LadderOptions};
+use kit_measure::harness::{sibling_binary, Server};
 
 fn start(variant: &str, io_ms: u64) -> Server {
     let bin = sibling_binary(variant).unwrap_or_else(|e| panic!("{e}"));
@@ -91,7 +91,7 @@ fn capacity_explains_bad_targets() {
 fn capacity_table_shape() {
     let _turn = crate::common::measuring_alone();
     let mut all = Vec::new();
-    for variant in kit::slots::VARIANTS {
+    for variant in kit_measure::slots::VARIANTS {
         let server = start(variant, 50);
         let opts = LadderOptions {
             url: format!("{}/parallel", server.url),
@@ -141,8 +141,8 @@ fn capacity_table_shape() {
             sat.map_or("none".into(), |r| format!("{r}/s")),
         ));
     }
-    let mut rows = kit::cli::capacity::rows(&all);
-    let col = |name: &str| kit::cli::capacity::HEADERS.iter().position(|h| h.starts_with(name)).unwrap_or_else(|| panic!("no column {name}"));
+    let mut rows = kit::commands::capacity::rows(&all);
+    let col = |name: &str| kit::commands::capacity::HEADERS.iter().position(|h| h.starts_with(name)).unwrap_or_else(|| panic!("no column {name}"));
     for row in &mut rows {
         for c in [col("achieved"), col("p99"), col("in flight"), col("λ x W")] {
             row[c] = "[measured]".into();
@@ -153,7 +153,7 @@ fn capacity_table_shape() {
             row[model] = format!("{slots} / [t] = [s/t]");
         }
     }
-    let table = kit::table::grid(&kit::cli::capacity::HEADERS, &rows);
+    let table = kit_measure::table::grid(&kit::commands::capacity::HEADERS, &rows);
     insta::assert_snapshot!(format!("{shape}\n{table}"));
 }
 

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use kit::harness::{get, is_alive, signal, Remote, Target};
-use kit::os;
+use kit_measure::harness::{get, is_alive, signal, Remote, Target};
+use kit_serve::os;
 use predicates::prelude::*;
 
 const QUICK: Duration = Duration::from_secs(10);
@@ -285,7 +285,7 @@ fn a_server_that_dies_mid_race_is_reported() {
 
 #[test]
 fn bench_and_attack_print_json_results() {
-    let server = kit::harness::Server::start(kit::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
+    let server = kit_measure::harness::Server::start(kit_measure::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
     let url = format!("{}/health", server.url);
     let out = kit().args(["bench", &url, "-c", "4", "-n", "200", "--json"]).assert().success().get_output().stdout.clone();
     let bench: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -303,7 +303,7 @@ fn bench_and_attack_print_json_results() {
 /// intervals adding up to the totals, and every chart written and valid.
 #[test]
 fn attack_writes_its_series_and_charts_with_the_servers_view() {
-    let server = kit::harness::Server::start(kit::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
+    let server = kit_measure::harness::Server::start(kit_measure::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
     let url = format!("{}/health", server.url);
     let dir = out_dir("attack-series");
     let args = ["attack", &url, "--rate", "100", "--duration", "1s", "--interval", "250ms", "--json", "--out", dir.to_str().unwrap()];
@@ -399,7 +399,7 @@ fn closed_port_url() -> String {
 }
 
 fn free_ports(count: u16) -> u16 {
-    kit::harness::free_ports(count).unwrap_or_else(|e| panic!("{e}"))
+    kit_measure::harness::free_ports(count).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn assert_all_gone(pids: &[u32]) {

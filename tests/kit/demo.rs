@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use kit::demo::{run, DemoError, DemoOptions, COLUMNS, ROWS};
+use kit::walkthrough::{run, DemoError, DemoOptions, COLUMNS, ROWS};
 
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -33,7 +33,7 @@ const TITLES: [&str; 8] = [
 /// The folder cargo built the servers into (`cargo test --release` at the root builds
 /// the kit-servers package beside this one).
 fn bin_dir() -> PathBuf {
-    let native = kit::harness::sibling_binary("async-native").unwrap_or_else(|e| panic!("{e}"));
+    let native = kit_measure::harness::sibling_binary("async-native").unwrap_or_else(|e| panic!("{e}"));
     native.parent().expect("a binary has a folder").to_path_buf()
 }
 

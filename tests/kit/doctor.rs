@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::common;
 
 use assert_cmd::Command;
-use kit::cli::doctor::{postgres_unset, render, verdict, Finding, Level, DATABASE_URL_ENV, NOFILE_NEEDED};
+use kit::commands::doctor::{postgres_unset, render, verdict, Finding, Level, DATABASE_URL_ENV, NOFILE_NEEDED};
 use predicates::prelude::*;
 
 /// Docker and cargo may take up to 5 s each to answer; this is the whole run.

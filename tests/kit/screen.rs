@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use kit::slots::{fill_speedups, Row, SlotModel};
-use kit::table::{self, SCREEN_WIDTH};
+use kit_measure::slots::{fill_speedups, Row, SlotModel};
+use kit_measure::table::{self, SCREEN_WIDTH};
 
 fn row(variant: &str, slots: Option<u64>, n: u64, t_s: f64, total_s: f64) -> Row {
     let model = SlotModel::new(n, Duration::from_secs_f64(t_s), slots);

@@ -315,7 +315,7 @@ pub struct MetricsSnapshot {
 pub struct EndpointStats {
     pub count: u64,
     /// The mean time inside the handler: Little's law's W (see
-    /// `kit_measure::little`). Percentiles cannot stand in for it: L = λW
+    /// `kit_load::littles_law`). Percentiles cannot stand in for it: L = λW
     /// holds for the mean only. Absent from older servers' JSON, hence the default.
     #[serde(default)]
     pub mean_ms: f64,

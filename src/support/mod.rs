@@ -1,0 +1,26 @@
+//! What several subcommands share; none of it is a subcommand.
+//!
+//! - [`servers`]: the four server binaries: finding them (or building them
+//!   when only `kit` was built) and starting one with the kit's knobs.
+//! - [`fleet`]: the bursts at several servers at once, one thread per server,
+//!   watched from the main thread (progress, Ctrl-C, a server that dies):
+//!   `kit race` and `kit report`.
+//! - [`progress`]: the live bars on stderr, one per server, while a fleet runs.
+//! - [`files`]: what a run leaves in `--out DIR`: report.md, report.json and
+//!   the charts; and the `--out` flag itself.
+//! - [`explain`]: the measured rows explained in slot language, the
+//!   conclusion under the table of `kit race` and `kit report`.
+//! - [`client`]: the client side of the load subcommands (`kit bench`,
+//!   `attack`, `capacity`, `seed`, `stress`, `selfcheck`, `health`): the
+//!   client runtime, a live counter, Ctrl-C, URL and duration arguments, and
+//!   latency summaries as text. The load generators themselves are
+//!   `kit_load::bench` and `kit_load::attack`.
+//! - [`dashboard`]: `kit attack`'s live view in the terminal (ratatui).
+
+pub mod client;
+pub mod dashboard;
+pub mod explain;
+pub mod files;
+pub mod fleet;
+pub mod progress;
+pub mod servers;
