@@ -51,7 +51,7 @@ pub mod walkthrough;
 mod tests {
     use std::path::Path;
 
-    /// No module of the two libraries is re-exported: a `crate::` path names
+    /// No module of the libraries is re-exported: a `crate::` path names
     /// a file under `src/`.
     #[test]
     fn no_file_under_src_re_exports_a_library() {

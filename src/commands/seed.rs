@@ -192,7 +192,7 @@ pub fn story(all: &[Capacity], timeout: Duration) -> String {
              {cores} cores here, and whichever of them runs out of CPU first sets the rate.\n",
             target = rate(s.target_rate),
             achieved = rate(s.achieved_rate),
-            p99 = table::millis(s.p99_ms),
+            p99 = table::ms_as_text(s.p99_ms),
             late = s.attack.late,
             cores = cores(),
         ));
@@ -281,7 +281,7 @@ fn wrapper_story(c: &Capacity, timeout: Duration) -> String {
         text.push_str(&format!(
             " {} requests got no answer within the {} timeout, and their clients gave up on them.",
             a.timeouts(),
-            table::millis(timeout.as_secs_f64() * 1000.0)
+            table::ms_as_text(timeout.as_secs_f64() * 1000.0)
         ));
     }
     text.push('\n');
