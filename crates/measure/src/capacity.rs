@@ -30,7 +30,7 @@ use crate::attack::{self, AttackOptions, AttackResult};
 use crate::harness;
 use crate::little::{Little, WindowSampler};
 use crate::loadgen::{self, LoadError};
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 
 /// A step keeps up when it achieves at least this share of its target.
 pub const KEEP_UP: f64 = 0.95;

@@ -37,6 +37,7 @@ pub mod little;
 pub mod loadgen;
 pub mod pool_grade;
 pub mod probe;
+pub mod process_watch;
 pub mod series;
 pub mod slots;
 pub mod table;

@@ -16,7 +16,8 @@ use crate::harness::{HarnessError, Result, Target};
 use crate::http1::{self, Get};
 use crate::latency::{Latencies, Summary};
 use crate::loadgen::{self, LoadError};
-use kit_serve::metrics::{MetricsSnapshot, ProcessWatcher};
+use kit_serve::contract::MetricsSnapshot;
+use crate::process_watch::ProcessWatcher;
 
 /// The pace of the /health probe.
 const PROBE_EVERY: Duration = Duration::from_millis(25);

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kit_serve::contract::Endpoint;
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 use serde::{Deserialize, Serialize};
 
 use crate::harness;
