@@ -1,5 +1,5 @@
 //! Any request target a client can send, through the code every server runs
-//! on it before a handler: `split_url`, `route`, `Params::parse`. The
+//! on it before a handler: `split_url`, `route`, `Query::parse`. The
 //! promises, as in the property tests: nothing panics, every refusal has
 //! the contract's status (400, 404 or 405) and a short JSON body, and what
 //! is accepted is inside the contract's bounds.
@@ -7,8 +7,7 @@
 
 use std::time::Duration;
 
-use kit_serve::contract::{self, Endpoint, ErrorBody, Params, Settings, MAX_CPU_ROUNDS, MAX_WAIT_MS};
-use kit_serve::io::Io;
+use kit_serve::contract::{self, Endpoint, ErrorBody, Query, MAX_CPU_ROUNDS, MAX_WAIT_MS};
 use libfuzzer_sys::fuzz_target;
 
 fn refused(e: &contract::ApiError) {
@@ -23,14 +22,14 @@ fuzz_target!(|data: &[u8]| {
     // The HTTP layer hands the servers text (hyper refuses bytes that are
     // not; tiny_http, bytes that are not ASCII): the fuzzer's bytes, as text.
     let url = String::from_utf8_lossy(data);
-    let settings = Settings { variant: "fuzz", io: Duration::from_millis(500), db: Duration::from_millis(300), cpu_rounds: 10, backend: Io::timer() };
+    let defaults = Query { variant: "fuzz", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 };
     let (path, query) = contract::split_url(&url);
     if let Err(e) = contract::route("GET", path, &Endpoint::SHARED) {
         refused(&e);
     }
-    match Params::parse(query, &settings) {
+    match Query::parse(query, &defaults) {
         Ok(p) => {
-            assert!(p.io <= Duration::from_millis(MAX_WAIT_MS) && p.db <= Duration::from_millis(MAX_WAIT_MS));
+            assert!(p.io_wait <= Duration::from_millis(MAX_WAIT_MS) && p.db_wait <= Duration::from_millis(MAX_WAIT_MS));
             assert!((1..=MAX_CPU_ROUNDS).contains(&p.cpu_rounds));
         }
         Err(e) => {

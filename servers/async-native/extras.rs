@@ -15,7 +15,8 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{routing::get, Json, Router};
 use futures::{Stream, StreamExt};
-use kit_serve::contract::{ApiError, Endpoint, Params, Tick, Work};
+use kit_serve::contract::{ApiError, Endpoint, Tick, Work};
+use kit_serve::handler::Params;
 use kit_serve::serve::SharedCtx;
 use tokio::time::sleep;
 
@@ -32,8 +33,8 @@ pub fn routes() -> Router<SharedCtx> {
 
 async fn slow(p: Params) -> Json<Work> {
     let started = Instant::now();
-    sleep(p.io / 2).await;
-    Json(Work::waited(&p, Endpoint::Slow, &[p.io / 2], started))
+    sleep(p.io_wait / 2).await;
+    Json(Work::waited(&p, Endpoint::Slow, &[p.io_wait / 2], started))
 }
 
 async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -41,7 +42,7 @@ async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let ticks = futures::stream::iter(1..=SSE_EVENTS).then(move |seq| {
         let p = p.clone();
         async move {
-            sleep(p.io / 5).await;
+            sleep(p.io_wait / 5).await;
             let tick = Tick { seq, of: SSE_EVENTS, variant: p.variant.into() };
             Ok(Event::default().event("tick").json_data(tick).expect("a Tick serializes"))
         }

@@ -21,12 +21,15 @@ mod extras;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::{cores, CommonArgs};
-use kit_serve::contract::{cpu_work, ApiError, Endpoint, Health, Params, Work};
+use kit_serve::contract::{ApiError, Endpoint, Health, Work};
+use kit_serve::handler::{cpu_work, Params};
 use kit_serve::io::IoArgs;
-use kit_serve::{net, serve};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 use tokio::sync::Semaphore;
 
 const VARIANT: &str = "async-native";
@@ -55,24 +58,24 @@ async fn health(p: Params) -> Json<Health> {
 async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // Two independent waits, polled together: 1 x io, and no thread is held.
-    let (first, second) = tokio::join!(p.backend.wait(p.io), p.backend.wait(p.io));
+    let (first, second) = tokio::join!(p.backend.wait(p.io_wait), p.backend.wait(p.io_wait));
     first.and(second)?;
-    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started)))
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
 async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // Dependent waits stay sequential (3 x io), but each one yields.
-    p.backend.wait(p.io).await?;
-    p.backend.wait(p.io).await?;
-    p.backend.wait(p.io).await?;
-    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started)))
+    p.backend.wait(p.io_wait).await?;
+    p.backend.wait(p.io_wait).await?;
+    p.backend.wait(p.io_wait).await?;
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
-    p.backend.query(p.db).await?;
-    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started)))
+    p.backend.query(p.db_wait).await?;
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -98,19 +101,23 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, ("worker_threads", args.worker_threads), None)?;
-    // Queries go through a pool here (on PostgreSQL): its slots show in /metrics.
-    ctx.report_pool();
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel))
-        .route(Endpoint::MultiIo.path(), get(multi_io))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation))
-        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive))
+    // Unbounded: a waiting request holds no thread. Queries go through a
+    // pool here (on PostgreSQL): /metrics reports it as `pool`.
+    let server = Server::new(VARIANT, &args.common)
+        .knob("worker_threads", args.worker_threads)
+        .slots(Slots::Unbounded)
+        .io_backend(&args.io)
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel))
+        .route(Endpoint::MultiIo, get(multi_io))
+        .route(Endpoint::DbSimulation, get(db_simulation))
+        .route(Endpoint::CpuIntensive, get(cpu_intensive))
         .merge(extras::routes());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.worker_threads as usize)
         .enable_all()
         .build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

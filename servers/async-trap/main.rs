@@ -13,18 +13,22 @@
 //! Diff it against async-native. The fix is in the four handlers: each
 //! blocking wait becomes an `.await` (the two of /parallel joined with
 //! `tokio::join!`), and the CPU work moves to `spawn_blocking`, one job per
-//! core: about 25 changed lines of code. The whole diff is about 90 lines:
-//! the rest is the header comments, names and defaults, the slots each
-//! declares to /metrics, and async-native's /slow, /sse and /ws.
+//! core: about 25 changed lines of code. The rest of the diff is the header
+//! comments, names and defaults, the slots each declares to /metrics
+//! (`Slots::Threads(n)` here, `Slots::Unbounded` there), and async-native's
+//! /slow, /sse and /ws.
 
 use std::time::Instant;
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{cpu_work, ApiError, Endpoint, Health, Params, Work};
+use kit_serve::contract::{ApiError, Endpoint, Health, Work};
+use kit_serve::handler::{cpu_work, Params};
 use kit_serve::io::IoArgs;
-use kit_serve::{net, serve};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "async-trap";
 
@@ -50,25 +54,25 @@ async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     // TRAP: a blocking wait in an async fn (a sleep, or a blocking client's
     // call) holds this worker thread for the whole wait, and the two waits
     // cannot overlap.
-    p.backend.wait_blocking(p.io)?;
-    p.backend.wait_blocking(p.io)?;
-    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started)))
+    p.backend.wait_blocking(p.io_wait)?;
+    p.backend.wait_blocking(p.io_wait)?;
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
 async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TRAP: three blocking waits, each holding the worker thread.
-    p.backend.wait_blocking(p.io)?;
-    p.backend.wait_blocking(p.io)?;
-    p.backend.wait_blocking(p.io)?;
-    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started)))
+    p.backend.wait_blocking(p.io_wait)?;
+    p.backend.wait_blocking(p.io_wait)?;
+    p.backend.wait_blocking(p.io_wait)?;
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TRAP: a blocking query on the worker thread.
-    p.backend.query_blocking(p.db)?;
-    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started)))
+    p.backend.query_blocking(p.db_wait)?;
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -84,16 +88,20 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen_io(&args.common, &args.io, VARIANT, ("worker_threads", args.worker_threads), Some(args.worker_threads))?;
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel))
-        .route(Endpoint::MultiIo.path(), get(multi_io))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation))
-        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive));
+    let server = Server::new(VARIANT, &args.common)
+        .knob("worker_threads", args.worker_threads)
+        .slots(Slots::Threads(args.worker_threads))
+        .io_backend(&args.io)
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel))
+        .route(Endpoint::MultiIo, get(multi_io))
+        .route(Endpoint::DbSimulation, get(db_simulation))
+        .route(Endpoint::CpuIntensive, get(cpu_intensive));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.worker_threads as usize)
         .enable_all()
         .build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -6,15 +6,19 @@
 //! thread runs the unchanged blocking app (app.rs) for one job at a time,
 //! so the app threads are the slots, however free the front end is.
 //!
-//! blocking-wrapper, its exercise and its solution all use this file.
+//! blocking-wrapper, its exercise and its solution all use this file (the
+//! crate kit-blocking): each calls `start`, then routes requests across
+//! with `route`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{any, MethodRouter};
 use kit_serve::contract::ApiError;
 use tokio::sync::oneshot;
 
@@ -54,13 +58,6 @@ impl Drop for Place {
     }
 }
 
-/// `start_bounded` with the default queue (the exercise and the solution
-/// call this; blocking-wrapper passes its --queue).
-#[allow(dead_code)]
-pub fn start(app: Arc<App>, workers: u64) -> (Jobs, Vec<JoinHandle<()>>) {
-    start_bounded(app, workers, DEFAULT_QUEUE)
-}
-
 /// Starts `workers` app threads running `app`, with room for `queue` more
 /// jobs waiting for one. They stop once every `Jobs` is dropped; join them
 /// with the returned handles.
@@ -70,7 +67,8 @@ pub fn start(app: Arc<App>, workers: u64) -> (Jobs, Vec<JoinHandle<()>>) {
 /// waits for a slot, so a longer queue only means a longer wait. Without a
 /// bound, a front end that never says no grows its queue (and its memory)
 /// for as long as requests come faster than the slots serve them.
-pub fn start_bounded(app: Arc<App>, workers: u64, queue: u64) -> (Jobs, Vec<JoinHandle<()>>) {
+pub fn start(app: App, workers: u64, queue: u64) -> (Jobs, Vec<JoinHandle<()>>) {
+    let app = Arc::new(app);
     let (sender, receiver) = mpsc::channel();
     let receiver = Arc::new(Mutex::new(receiver));
     let threads = (0..workers)
@@ -81,6 +79,17 @@ pub fn start_bounded(app: Arc<App>, workers: u64, queue: u64) -> (Jobs, Vec<Join
         .collect();
     let capacity = usize::try_from(workers.saturating_add(queue)).unwrap_or(usize::MAX);
     (Jobs { queue: sender, inside: Arc::new(AtomicUsize::new(0)), capacity }, threads)
+}
+
+/// The bridge as a route: every request it is given crosses to an app
+/// thread (`forward`). The app counts its own requests in flight, so the
+/// front end hands it over with `serve::Routes::to_app` or `rest_to_app`.
+pub fn route(jobs: Jobs) -> MethodRouter {
+    any(cross).with_state(jobs)
+}
+
+async fn cross(State(jobs): State<Jobs>, method: Method, uri: Uri) -> Response {
+    forward(&jobs, method, uri).await
 }
 
 /// Convert, hand over, await. Nothing here blocks the front end. When every

@@ -3,9 +3,9 @@
 //! The Python twin is Flask wrapped by `WsgiToAsgi` under uvicorn. The front
 //! end is a single-threaded axum server, like one uvicorn event loop. It
 //! converts every request into a plain (method, url) job and hands it to the
-//! blocking app (the very same app.rs that sync-blocking runs) on `--workers`
-//! dedicated app threads, like asgiref's thread-sensitive executor. Then it
-//! awaits the answer without blocking.
+//! blocking app (the very same app.rs that sync-blocking runs: the crate
+//! kit-blocking) on `--workers` dedicated app threads, like asgiref's
+//! thread-sensitive executor. Then it awaits the answer without blocking.
 //!
 //! What that buys: the front end never stalls (its executor lag stays small,
 //! and /metrics answers at once). What it does not buy: slots. The app still
@@ -14,20 +14,14 @@
 //!
 //! Run: `cargo run --release --bin blocking-wrapper -- --port 5003`
 
-#[path = "../sync-blocking/app.rs"]
-mod app;
-mod bridge;
-
-use std::sync::Arc;
-
-use axum::extract::{FromRef, State};
-use axum::http::{Method, Uri};
-use axum::response::Response;
-use axum::Router;
 use clap::Parser;
+use kit_blocking::app::App;
+use kit_blocking::bridge;
 use kit_serve::config::CommonArgs;
 use kit_serve::io::IoArgs;
-use kit_serve::{net, serve};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "blocking-wrapper";
 
@@ -49,44 +43,25 @@ struct Args {
     queue: u64,
 }
 
-#[derive(Clone)]
-struct Front {
-    ctx: serve::SharedCtx,
-    jobs: bridge::Jobs,
-}
-
-impl FromRef<Front> for serve::SharedCtx {
-    fn from_ref(front: &Front) -> serve::SharedCtx {
-        front.ctx.clone()
-    }
-}
-
-/// The wrapper: every request, converted, crosses the bridge to an app
-/// thread (bridge.rs). Nothing here blocks, and that is not enough.
-async fn bridge(State(front): State<Front>, method: Method, uri: Uri) -> Response {
-    bridge::forward(&front.jobs, method, uri).await
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     net::exit(run(args))
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let mut knobs = args.common.knobs(("workers", args.workers));
-    knobs.push(("queue", args.queue));
-    let (listener, ctx) = serve::listen_with_io(&args.common, &args.io, VARIANT, knobs, Some(args.workers))?;
-    let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
-    let (jobs, app_threads) = bridge::start_bounded(Arc::new(app), args.workers, args.queue);
-    let metrics = ctx.metrics.clone();
-    // The front end answers /metrics itself; everything else crosses the bridge.
-    let front = Router::new()
-        .merge(serve::observer_routes())
-        .fallback(bridge)
-        .method_not_allowed_fallback(serve::method_not_allowed)
-        .with_state(Front { ctx, jobs });
+    let server = Server::new(VARIANT, &args.common)
+        .knob("workers", args.workers)
+        .knob("queue", args.queue)
+        .slots(Slots::Threads(args.workers))
+        .io_backend(&args.io)
+        .listen()?;
+    let (jobs, app_threads) = bridge::start(App::new(server.ctx()), args.workers, args.queue);
+    // The wrapper: the front end answers /metrics itself; every other
+    // request, converted, crosses the bridge to an app thread (bridge.rs).
+    // Nothing here blocks, and that is not enough.
+    let routes = Routes::new().rest_to_app(bridge::route(jobs));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let served = runtime.block_on(serve::serve(listener, front, metrics));
+    let served = runtime.block_on(server.serve(routes));
     // Dropping the runtime drops the last job sender, so the app threads
     // finish: each ends its job in progress and skips the queued ones, whose
     // clients are gone with the runtime (after a drain timeout).

@@ -1,8 +1,8 @@
 //! crash: a server that dies, for the grade's own tests.
 //!
-//! `--when router` makes the mistake a learner makes in the wrapper
-//! exercise: merging two routers that both have a fallback, which axum
-//! refuses with a panic while the router is built. The kit prints the
+//! `--when router` merges two axum routers that both have a fallback (the
+//! mistake the wrapper exercise once invited, before `serve::Routes`), which
+//! axum refuses with a panic while the router is built. The kit prints the
 //! listening line only once the router is built, so this server dies
 //! without announcing itself. `--when after-listening` announces itself
 //! first and then panics, like a server that dies right after it started.
@@ -14,8 +14,10 @@
 use axum::{routing::get, Json, Router};
 use clap::{Parser, ValueEnum};
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{ApiError, Endpoint, Health, Params};
-use kit_serve::{net, serve};
+use kit_serve::contract::{ApiError, Endpoint, Health};
+use kit_serve::handler::Params;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum When {
@@ -46,14 +48,14 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen(&args.common, "crash", ("worker_threads", 1), None)?;
+    let server = Server::new("crash", &args.common).knob("worker_threads", 1).listen()?;
     if let When::AfterListening = args.when {
-        net::announce(&listener.local_addr()?)?;
+        net::announce(&server.local_addr()?)?;
         panic!("the server died right after it announced itself");
     }
-    let app = serve::app(Router::new().route(Endpoint::Health.path(), get(health)), ctx.clone());
     // Wrong: both routers have a fallback; axum panics while merging.
-    let merged = app.merge(Router::new().fallback(nothing_here));
+    let merged = Router::new().fallback(nothing_here).merge(Router::new().fallback(nothing_here));
+    let routes = Routes::new().route(Endpoint::Health, get(health)).merge(merged);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(serve::serve(listener, merged, ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -13,7 +13,7 @@
 //!   `permit-in-future` holds the permit in the handler's future, which a
 //!   client that gives up drops while the job computes on.
 //! - `--declare-slots N`: the fix is complete, but /metrics still declares
-//!   N slots (the trap's `Some(worker_threads)` left in place): the grade
+//!   N slots (the trap's `Slots::Threads(n)` left in place): the grade
 //!   must not tick a server whose declaration its own count contradicts.
 //!
 //! Run: `cargo run -p kit-servers --example fix-variants -- --waits sequential`
@@ -21,11 +21,14 @@
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::{Parser, ValueEnum};
 use kit_serve::config::{cores, CommonArgs};
-use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
-use kit_serve::{net, serve};
+use kit_serve::contract::{Endpoint, Health, Work};
+use kit_serve::handler::{cpu_work, Params};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 
@@ -92,16 +95,16 @@ async fn two_waits(style: Waits, io: Duration) {
 
 async fn multi_io(p: Params) -> Json<Work> {
     let started = Instant::now();
-    sleep(p.io).await;
-    sleep(p.io).await;
-    sleep(p.io).await;
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+    sleep(p.io_wait).await;
+    sleep(p.io_wait).await;
+    sleep(p.io_wait).await;
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started))
 }
 
 async fn db_simulation(p: Params) -> Json<Work> {
     let started = Instant::now();
-    sleep(p.db).await;
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+    sleep(p.db_wait).await;
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started))
 }
 
 async fn compute(style: Cpu, rounds: u64) -> u64 {
@@ -134,24 +137,27 @@ fn run(args: Args) -> Result<(), net::Error> {
     let (waits, cpu) = (args.waits, args.cpu);
     let parallel = move |p: Params| async move {
         let started = Instant::now();
-        two_waits(waits, p.io).await;
-        Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+        two_waits(waits, p.io_wait).await;
+        Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
     };
     let cpu_intensive = move |p: Params| async move {
         let started = Instant::now();
         let checksum = compute(cpu, p.cpu_rounds).await;
         Json(Work::computed(&p, p.cpu_rounds, checksum, started))
     };
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), args.declare_slots)?;
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel))
-        .route(Endpoint::MultiIo.path(), get(multi_io))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation))
-        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive));
+    let server = Server::new(VARIANT, &args.common)
+        .knob("worker_threads", args.worker_threads)
+        .slots(args.declare_slots.map_or(Slots::Unbounded, Slots::Threads))
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel))
+        .route(Endpoint::MultiIo, get(multi_io))
+        .route(Endpoint::DbSimulation, get(db_simulation))
+        .route(Endpoint::CpuIntensive, get(cpu_intensive));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.worker_threads as usize)
         .enable_all()
         .build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -10,11 +10,13 @@
 
 use std::time::Instant;
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{Endpoint, Health, Params, Work};
-use kit_serve::{net, serve};
+use kit_serve::contract::{Endpoint, Health, Work};
+use kit_serve::handler::Params;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "runtime-in-runtime";
 
@@ -32,8 +34,8 @@ async fn parallel(p: Params) -> Json<Work> {
     let started = Instant::now();
     // Wrong: the handler already runs on a runtime; `.await` the future instead.
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    runtime.block_on(async { tokio::join!(tokio::time::sleep(p.io), tokio::time::sleep(p.io)) });
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    runtime.block_on(async { tokio::join!(tokio::time::sleep(p.io_wait), tokio::time::sleep(p.io_wait)) });
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,10 +44,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", 2), None)?;
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel));
+    let server = Server::new(VARIANT, &args.common).knob("worker_threads", 2).listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

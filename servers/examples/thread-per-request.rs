@@ -11,11 +11,13 @@
 
 use std::time::{Duration, Instant};
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{Endpoint, Health, Params, Work};
-use kit_serve::{net, serve};
+use kit_serve::contract::{Endpoint, Health, Work};
+use kit_serve::handler::Params;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "thread-per-request";
 
@@ -37,8 +39,8 @@ async fn health(p: Params) -> Json<Health> {
 async fn parallel(p: Params) -> Json<Work> {
     let started = Instant::now();
     // Two blocking-pool threads per request, for as long as it waits.
-    tokio::join!(wait_on_a_thread(p.io), wait_on_a_thread(p.io));
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    tokio::join!(wait_on_a_thread(p.io_wait), wait_on_a_thread(p.io_wait));
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,10 +49,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", 4), None)?;
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel));
+    let server = Server::new(VARIANT, &args.common).knob("worker_threads", 4).listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -1,20 +1,20 @@
 //! The blocking app: plain functions that take a request and block the
 //! calling thread until the answer is ready, like a Flask view.
 //!
-//! Two servers run this exact file: sync-blocking calls it from its handler
-//! threads, and blocking-wrapper hands requests to it from an async front end.
-//! Because it is the same code, it has the same slots: one per thread that
-//! calls `handle`.
+//! Two servers run this exact file (the crate kit-blocking): sync-blocking
+//! calls it from its handler threads, and blocking-wrapper hands requests to
+//! it from an async front end (bridge.rs). Because it is the same code, it
+//! has the same slots: one per thread that calls `handle`.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use kit_serve::contract::{self, cpu_work, ApiError, Endpoint, Health, Params, Settings, Work};
-use kit_serve::metrics::Metrics;
+use kit_serve::contract::{self, ApiError, Endpoint, Health, Work};
+use kit_serve::handler::{cpu_work, Params};
+use kit_serve::serve::SharedCtx;
 
+/// The app, on the server's context: its defaults, backend and metrics.
 pub struct App {
-    pub settings: Settings,
-    pub metrics: Arc<Metrics>,
+    ctx: SharedCtx,
 }
 
 /// A finished response: status and JSON body.
@@ -24,6 +24,10 @@ pub struct Reply {
 }
 
 impl App {
+    pub fn new(ctx: &SharedCtx) -> App {
+        App { ctx: ctx.clone() }
+    }
+
     /// Serves one request on the calling thread, start to finish.
     pub fn handle(&self, method: &str, url: &str) -> Reply {
         let (path, query) = contract::split_url(url);
@@ -32,16 +36,16 @@ impl App {
             Err(e) => return Reply::error(e),
         };
         match endpoint {
-            Endpoint::Metrics => return Reply::json(200, &self.metrics.snapshot()),
+            Endpoint::Metrics => return Reply::json(200, &self.ctx.metrics.snapshot()),
             Endpoint::MetricsReset => {
-                self.metrics.reset();
-                return Reply::json(200, &self.metrics.snapshot());
+                self.ctx.metrics.reset();
+                return Reply::json(200, &self.ctx.metrics.snapshot());
             }
             _ => {}
         }
         // From here until `_in_flight` drops, this thread is one busy slot.
-        let _in_flight = self.metrics.enter(endpoint.path());
-        match Params::parse(query, &self.settings) {
+        let _in_flight = self.ctx.metrics.enter(endpoint.path());
+        match Params::parse(query, &self.ctx.settings) {
             Ok(p) => self.work(endpoint, &p),
             Err(e) => Reply::error(e),
         }
@@ -64,20 +68,20 @@ impl App {
                 // Two independent waits, but a thread can only wait for one
                 // thing at a time: 2 x io, and the thread is held throughout.
                 // (A sleep, or a blocking client's call: `--io-backend`.)
-                p.backend.wait_blocking(p.io)?;
-                p.backend.wait_blocking(p.io)?;
-                Work::waited(p, endpoint, &[p.io, p.io], started)
+                p.backend.wait_blocking(p.io_wait)?;
+                p.backend.wait_blocking(p.io_wait)?;
+                Work::waited(p, endpoint, &[p.io_wait, p.io_wait], started)
             }
             Endpoint::MultiIo => {
                 // Three dependent waits: sequential everywhere, 3 x io.
-                p.backend.wait_blocking(p.io)?;
-                p.backend.wait_blocking(p.io)?;
-                p.backend.wait_blocking(p.io)?;
-                Work::waited(p, endpoint, &[p.io, p.io, p.io], started)
+                p.backend.wait_blocking(p.io_wait)?;
+                p.backend.wait_blocking(p.io_wait)?;
+                p.backend.wait_blocking(p.io_wait)?;
+                Work::waited(p, endpoint, &[p.io_wait, p.io_wait, p.io_wait], started)
             }
             Endpoint::DbSimulation => {
-                p.backend.query_blocking(p.db)?;
-                Work::waited(p, endpoint, &[p.db], started)
+                p.backend.query_blocking(p.db_wait)?;
+                Work::waited(p, endpoint, &[p.db_wait], started)
             }
             Endpoint::CpuIntensive => Work::computed(p, p.cpu_rounds, cpu_work(p.cpu_rounds), started),
             other => return Err(ApiError::not_found(other.path())),

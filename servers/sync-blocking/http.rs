@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use kit_serve::contract::ApiError;
 
-use crate::app::Reply;
+use kit_blocking::app::Reply;
 
 /// The largest request head (request line and headers) read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -37,9 +37,9 @@ pub fn serve_connection(mut stream: TcpStream, handle: impl Fn(&str, &str) -> Re
     let _ = stream.set_nodelay(true);
     match read_request(&mut stream, header_timeout) {
         // A client that hung up is its own problem, not the server's.
-        Next::Request(request) => drop(write_reply(&mut stream, &handle(&request.method, &request.url))),
-        Next::Closed => {}
-        Next::Bad(e) => {
+        Incoming::Request(request) => drop(write_reply(&mut stream, &handle(&request.method, &request.url))),
+        Incoming::Closed => {}
+        Incoming::Bad(e) => {
             let _ = write_reply(&mut stream, &Reply::error(e));
             linger(&mut stream);
         }
@@ -79,14 +79,15 @@ struct Request {
     url: String,
 }
 
-enum Next {
+/// What the next read of a connection brought.
+enum Incoming {
     Request(Request),
     Closed,
     Bad(ApiError),
 }
 
 /// Reads one request head from the socket, and skips the body that follows.
-fn read_request(stream: &mut TcpStream, header_timeout: Duration) -> Next {
+fn read_request(stream: &mut TcpStream, header_timeout: Duration) -> Incoming {
     let waiting = Instant::now();
     let mut buf = Vec::new();
     let buf = &mut buf;
@@ -100,25 +101,25 @@ fn read_request(stream: &mut TcpStream, header_timeout: Duration) -> Next {
                     let parsed = parse_head(&head);
                     return match parsed {
                         Ok((request, body)) => match skip_body(stream, buf, len, body, waiting + header_timeout) {
-                            Ok(()) => Next::Request(request),
-                            Err(_) => Next::Closed,
+                            Ok(()) => Incoming::Request(request),
+                            Err(_) => Incoming::Closed,
                         },
-                        Err(e) => Next::Bad(e),
+                        Err(e) => Incoming::Bad(e),
                     };
                 }
                 Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return too_long(),
                 Ok(httparse::Status::Partial) => {}
                 Err(httparse::Error::TooManyHeaders) => {
-                    return Next::Bad(error(431, format!("more than {MAX_HEADERS} request headers")))
+                    return Incoming::Bad(error(431, format!("more than {MAX_HEADERS} request headers")))
                 }
-                Err(e) => return Next::Bad(error(400, format!("not an HTTP/1.1 request: {e}"))),
+                Err(e) => return Incoming::Bad(error(400, format!("not an HTTP/1.1 request: {e}"))),
             }
         }
         let mut chunk = [0u8; 4096];
         match read_some(stream, &mut chunk) {
-            Ok(Some(0)) | Err(_) => return Next::Closed,
+            Ok(Some(0)) | Err(_) => return Incoming::Closed,
             Ok(Some(n)) => buf.extend_from_slice(&chunk[..n]),
-            Ok(None) if waiting.elapsed() >= header_timeout => return Next::Closed,
+            Ok(None) if waiting.elapsed() >= header_timeout => return Incoming::Closed,
             Ok(None) => {}
         }
     }
@@ -175,8 +176,8 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
     stream.flush()
 }
 
-fn too_long() -> Next {
-    Next::Bad(error(431, format!("the request head is longer than {MAX_HEAD} bytes")))
+fn too_long() -> Incoming {
+    Incoming::Bad(error(431, format!("the request head is longer than {MAX_HEAD} bytes")))
 }
 
 fn error(status: u16, message: String) -> ApiError {

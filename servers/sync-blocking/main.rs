@@ -2,7 +2,8 @@
 //!
 //! The Python twin is Flask on gunicorn with 2 workers x 2 threads. An
 //! accept loop takes connections from the listener and queues them; each
-//! handler thread takes the next connection, runs the blocking app (app.rs)
+//! handler thread takes the next connection, runs the blocking app (app.rs,
+//! the crate kit-blocking)
 //! for each of its requests (http.rs), and only then takes the next one.
 //! While it sleeps through an I/O wait it can do nothing else, so this
 //! server has exactly `--threads` slots:
@@ -22,7 +23,6 @@
 //!
 //! Run: `cargo run --release --bin sync-blocking -- --port 5001`
 
-mod app;
 mod http;
 
 use std::net::TcpStream;
@@ -31,11 +31,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use kit_blocking::app::App;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::Settings;
 use kit_serve::io::IoArgs;
-use kit_serve::metrics::Metrics;
+use kit_serve::metrics::{Runtime, Slots};
 use kit_serve::net;
+use kit_serve::serve::Server;
 
 const VARIANT: &str = "sync-blocking";
 /// How often the main thread looks at the drain's progress.
@@ -60,16 +61,17 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
-    net::exit_with_parent();
     net::raise_open_files_limit();
-    let listener = net::bind(&args.common.host, args.common.port)?;
+    // Plain threads, no runtime: the accept loop below is this server's own.
+    let (listener, ctx) = Server::new(VARIANT, &args.common)
+        .knob("threads", args.threads)
+        .slots(Slots::Threads(args.threads))
+        .runtime(Runtime::Threads)
+        .io_backend(&args.io)
+        .listen()?
+        .into_parts();
     let addr = listener.local_addr()?;
-    let mut knobs = args.common.knobs(("threads", args.threads));
-    knobs.extend(args.io.knobs());
-    let metrics = Metrics::new(VARIANT, knobs, Some(args.threads), false);
-    let settings = Settings { backend: args.io.open()?, ..args.common.settings(VARIANT) };
-    metrics.set_io_backend(settings.backend.name());
-    let app = Arc::new(app::App { settings, metrics });
+    let app = Arc::new(App::new(&ctx));
 
     // Connections accepted and waiting for a free handler thread: a queue in
     // front of the slots, not more slots.
@@ -111,7 +113,7 @@ fn run(args: Args, stop: &'static AtomicBool) -> Result<(), net::Error> {
 /// One slot: take a connection, serve it to the end, take the next.
 fn serve_connections(
     waiting: &Mutex<mpsc::Receiver<TcpStream>>,
-    app: &app::App,
+    app: &App,
     open: &AtomicUsize,
     header_timeout: Duration,
 ) {

@@ -19,7 +19,7 @@ use axum::{routing::get, Json, Router};
 use clap::Parser;
 use kit_serve::config::{cores, CommonArgs};
 use kit_serve::contract::{decode, number, ApiError, Endpoint, Health, MAX_WAIT_MS};
-use kit_serve::serve::{self, SharedCtx};
+use kit_serve::serve::{Routes, Server, SharedCtx};
 use kit_serve::net;
 use serde::Serialize;
 
@@ -61,7 +61,7 @@ fn delay_ms(query: Option<&str>, default: Duration) -> Result<u64, ApiError> {
 }
 
 async fn delay(State(ctx): State<SharedCtx>, RawQuery(query): RawQuery) -> Result<Json<Delayed>, ApiError> {
-    let ms = delay_ms(query.as_deref(), ctx.settings.io)?;
+    let ms = delay_ms(query.as_deref(), ctx.settings.defaults.io_wait)?;
     // A parked task, not a thread: this is why it holds 10,000 waits.
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Ok(Json(Delayed { waited_ms: ms }))
@@ -78,8 +78,8 @@ fn run(args: Args) -> Result<(), net::Error> {
         ("drain_timeout_s", args.common.drain_timeout),
         ("header_read_timeout_ms", args.common.header_read_timeout_ms),
     ];
-    let (listener, ctx) = serve::listen_with(&args.common, VARIANT, knobs, None)?;
-    let work = Router::new().route(Endpoint::Health.path(), get(health)).route("/delay", get(delay));
+    let server = Server::new(VARIANT, &args.common).only_knobs(knobs).listen()?;
+    let routes = Routes::new().route(Endpoint::Health, get(health)).merge(Router::new().route("/delay", get(delay)));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores()).enable_all().build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

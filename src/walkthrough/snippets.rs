@@ -250,7 +250,7 @@ mod tests {
         let marked = |s: Snippet| text(s).lines().filter(|l| l.trim_start().starts_with("> ")).count();
         assert_eq!(marked(SYNC_PARALLEL), 2, "two blocking waits in /parallel");
         assert_eq!(marked(TRAP_PARALLEL), 2, "two blocking waits in the trap");
-        assert!(text(NATIVE_PARALLEL).contains("tokio::join!(p.backend.wait(p.io), p.backend.wait(p.io))"));
+        assert!(text(NATIVE_PARALLEL).contains("tokio::join!(p.backend.wait(p.io_wait), p.backend.wait("));
         assert!(text(NATIVE_CPU).contains("spawn_blocking"));
     }
 

@@ -115,8 +115,8 @@ fn demo_with_yes_runs_all_eight_steps_and_shows_4_slots_then_8_in_flight() {
         assert_eq!(measured_peak(&screen, number), peak, "peak_in_flight of step {number}:\n{screen}");
     }
     // The source is on screen, numbered, with the lesson lines marked.
-    assert!(step(&screen, 3).contains("p.backend.wait_blocking(p.io)?;"), "{screen}");
-    assert!(step(&screen, 5).contains("tokio::join!(p.backend.wait(p.io), p.backend.wait(p.io));"), "{screen}");
+    assert!(step(&screen, 3).contains("p.backend.wait_blocking(p.io_wait)?;"), "{screen}");
+    assert!(step(&screen, 5).contains("tokio::join!(p.backend.wait(p.io_wait), p.backend.wait("), "{screen}");
     assert!(step(&screen, 6).contains("spawn_blocking"), "{screen}");
     // Idle clients: sync-blocking's /health waits for the timeout to free a
     // slot (never sooner: its 4 slots are held), async-native answers at once.

@@ -34,7 +34,7 @@ use kit_measure::harness;
 
 use crate::attack::{self, AttackOptions, AttackResult};
 use crate::littles_law::{Little, WindowSampler};
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 
 /// A step keeps up when it achieves at least this share of its target.
 pub const KEEP_UP: f64 = 0.95;

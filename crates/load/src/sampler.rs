@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use kit_measure::harness;
 use kit_serve::contract::Endpoint;
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 use serde::{Deserialize, Serialize};
 
 use crate::lock;

@@ -3,7 +3,7 @@
 //! fires, and reads them again, so one `Burst` holds the client's view
 //! (total time, latency percentiles, errors) next to the server's own
 //! (`peak_in_flight`), plus the OS thread count watched from outside
-//! (`kit_serve::metrics::ProcessWatcher`).
+//! (`crate::process_watch::ProcessWatcher`).
 //!
 //! All N connections are opened before the first request is written, so the
 //! N requests reach the server within milliseconds of each other; the time
@@ -24,7 +24,8 @@ use tokio::sync::Barrier;
 
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
-use kit_serve::metrics::{MetricsSnapshot, Peaks, ProcessWatcher};
+use kit_serve::contract::MetricsSnapshot;
+use crate::process_watch::{Peaks, ProcessWatcher};
 use crate::client::progress::{with_progress, Progress};
 use crate::client::{hyper_conn, outcome, raw};
 use kit_serve::net;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use kit_serve::contract::{cpu_work, Endpoint, ErrorBody, Health, Work};
+use kit_serve::contract::{checksum as cpu_work, Endpoint, ErrorBody, Health, Work};
 use crate::harness::{request, Server};
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

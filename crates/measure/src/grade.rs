@@ -28,7 +28,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use kit_serve::config::cores;
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 
 use crate::burst::{burst, Burst};
 use crate::expect::Band;

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 use kit_serve::net;
 
 /// How long a server may take to print its listening line.

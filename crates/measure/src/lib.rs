@@ -41,5 +41,6 @@ pub mod harness;
 pub mod latency;
 pub mod pool_grade;
 pub mod probe;
+pub mod process_watch;
 pub mod slots;
 pub mod table;

@@ -86,16 +86,16 @@ fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
 }
 
 /// The pool from /metrics; a server without one cannot be graded on it.
-fn pool_of(b: &Burst) -> kit_serve::metrics::PoolStats {
+fn pool_of(b: &Burst) -> kit_serve::contract::PoolStats {
     pool_in(&b.after)
 }
 
 /// The pool a /metrics snapshot reports, or a failure that says where it went.
-fn pool_in(m: &kit_serve::metrics::MetricsSnapshot) -> kit_serve::metrics::PoolStats {
+fn pool_in(m: &kit_serve::contract::MetricsSnapshot) -> kit_serve::contract::PoolStats {
     m.pool.clone().unwrap_or_else(|| {
         fail(
             "the server's /metrics reports no pool",
-            "  the grade reads the pool's size and peak_in_use there: keep ctx.report_pool() in main.",
+            "  the grade reads the pool's size and peak_in_use there: keep `.slots(Slots::Pool)` in main.",
             Next::Hint(1),
         )
     })

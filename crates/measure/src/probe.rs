@@ -18,7 +18,8 @@ use crate::latency::{Latencies, Summary};
 use crate::client::outcome::is_contract_answer;
 use crate::client::url::validate_url;
 use crate::client::LoadError;
-use kit_serve::metrics::{MetricsSnapshot, ProcessWatcher};
+use kit_serve::contract::MetricsSnapshot;
+use crate::process_watch::ProcessWatcher;
 
 /// The pace of the /health probe.
 const PROBE_EVERY: Duration = Duration::from_millis(25);

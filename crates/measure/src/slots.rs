@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use kit_serve::metrics::PoolStats;
+use kit_serve::contract::PoolStats;
 use serde::{Deserialize, Serialize};
 
 /// The four servers, in the order every table, chart and demo lists them.

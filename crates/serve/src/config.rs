@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use crate::contract::{Settings, DEFAULT_CPU_ROUNDS, MAX_CPU_ROUNDS, MAX_WAIT_MS};
-use crate::io::Io;
+use crate::contract::{Query, DEFAULT_CPU_ROUNDS, MAX_CPU_ROUNDS, MAX_WAIT_MS};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct CommonArgs {
@@ -48,13 +47,13 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    pub fn settings(&self, variant: &'static str) -> Settings {
-        Settings {
+    /// The defaults a request's query may override.
+    pub fn defaults(&self, variant: &'static str) -> Query {
+        Query {
             variant,
-            io: Duration::from_millis(self.io_ms),
-            db: Duration::from_millis(self.db_ms),
+            io_wait: Duration::from_millis(self.io_ms),
+            db_wait: Duration::from_millis(self.db_ms),
             cpu_rounds: self.cpu_rounds,
-            backend: Io::timer(),
         }
     }
 
@@ -68,10 +67,10 @@ impl CommonArgs {
         Duration::from_millis(self.header_read_timeout_ms)
     }
 
-    /// The knobs as /metrics reports them, plus the variant's own.
-    pub fn knobs(&self, own: (&'static str, u64)) -> Vec<(&'static str, u64)> {
+    /// These flags as /metrics reports them (a server adds its own knobs:
+    /// `serve::Server::knob`).
+    pub fn knobs(&self) -> Vec<(&'static str, u64)> {
         vec![
-            own,
             ("io_ms", self.io_ms),
             ("db_ms", self.db_ms),
             ("cpu_rounds", self.cpu_rounds),

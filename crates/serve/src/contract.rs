@@ -1,16 +1,20 @@
 //! The endpoint contract: one place that says which paths exist, what their
-//! query parameters mean, and what JSON they answer with.
+//! query parameters mean, and what JSON they answer with (the work
+//! endpoints' bodies, the errors, and `GET /metrics`).
 //!
 //! All four servers answer with these types, so a client (the tests, the
 //! grade, `kit bench`) can talk to any of them the same way. What a server
 //! *does* while it serves an endpoint is not here: that is the lesson, and it
 //! stays in the server's own file.
+//!
+//! A leaf: this module imports nothing else of the crate, so a client, the
+//! fuzz target and every other module can use it without pulling in a
+//! backend, the metrics or the runtime.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-
-use crate::io::Io;
 
 /// Every path of the contract. `Slow`, `Sse` and `Ws` exist on async-native only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,17 +99,6 @@ pub fn split_url(url: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The server-wide defaults that query parameters may override per request.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub variant: &'static str,
-    pub io: Duration,
-    pub db: Duration,
-    pub cpu_rounds: u64,
-    /// What a wait is: a timer unless `--io-backend` says otherwise.
-    pub backend: Io,
-}
-
 /// The upper bound on a wait a request may ask for: long enough for any
 /// demo, short enough that a typo cannot park a server for an hour.
 pub const MAX_WAIT_MS: u64 = 60_000;
@@ -113,19 +106,24 @@ pub const MAX_WAIT_MS: u64 = 60_000;
 /// see `DEFAULT_CPU_ROUNDS` for the measured cost of a round).
 pub const MAX_CPU_ROUNDS: u64 = 2_000_000_000;
 
-/// One request's parameters: the server defaults, overridden by
-/// `?io_ms=`, `?db_ms=` and `?cpu_rounds=`.
-#[derive(Clone, Debug)]
-pub struct Params {
+/// One request's parameters, without a backend: the server's defaults
+/// (`CommonArgs::defaults`), overridden by `?io_ms=`, `?db_ms=` and
+/// `?cpu_rounds=`. The same type holds the defaults and a request's values.
+/// Handlers get it inside `handler::Params`, beside the backend their
+/// waits go to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// The server's name (its own, never the client's).
     pub variant: &'static str,
-    pub io: Duration,
-    pub db: Duration,
+    /// One I/O wait (`--io-ms`, `?io_ms=`).
+    pub io_wait: Duration,
+    /// One database query (`--db-ms`, `?db_ms=`).
+    pub db_wait: Duration,
+    /// CPU rounds per /cpu-intensive request (`--cpu-rounds`, `?cpu_rounds=`).
     pub cpu_rounds: u64,
-    /// Where this request's waits go (`p.backend.wait(p.io)`).
-    pub backend: Io,
 }
 
-impl Params {
+impl Query {
     /// Reads the query string of one request. The rules, each a 400 with a
     /// JSON body when broken (this is what a fuzzer and the bad-input tests
     /// throw at every server):
@@ -138,14 +136,8 @@ impl Params {
     ///   win: `?io_ms=5&io_ms=500` has no meaning a person could rely on;
     /// - unknown parameters are refused, so a typo (`?iom_s=`) is not a
     ///   silent default.
-    pub fn parse(query: Option<&str>, settings: &Settings) -> Result<Params, ApiError> {
-        let mut p = Params {
-            variant: settings.variant,
-            io: settings.io,
-            db: settings.db,
-            cpu_rounds: settings.cpu_rounds,
-            backend: settings.backend.clone(),
-        };
+    pub fn parse(query: Option<&str>, defaults: &Query) -> Result<Query, ApiError> {
+        let mut p = defaults.clone();
         let mut seen: [bool; 3] = [false; 3];
         for pair in query.unwrap_or("").split('&').filter(|s| !s.is_empty()) {
             let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -166,8 +158,8 @@ impl Params {
                 return Err(ApiError::bad_request(format!("query parameter {key} is given more than once")));
             }
             match slot {
-                0 => p.io = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
-                1 => p.db = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
+                0 => p.io_wait = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
+                1 => p.db_wait = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
                 _ => p.cpu_rounds = number(&key, &value, 1, MAX_CPU_ROUNDS)?,
             }
         }
@@ -292,26 +284,26 @@ pub struct Work {
 
 impl Work {
     /// A request that waited `waits`.
-    pub fn waited(p: &Params, endpoint: Endpoint, waits: &[Duration], started: Instant) -> Work {
+    pub fn waited(p: &Query, endpoint: Endpoint, waits: &[Duration], started: Instant) -> Work {
         Work {
             variant: p.variant.into(),
             endpoint: endpoint.path().into(),
             waits_ms: waits.iter().map(|d| d.as_millis() as u64).collect(),
             cpu_rounds: 0,
             checksum: 0,
-            elapsed_ms: millis(started.elapsed()),
+            elapsed_ms: as_ms_f64(started.elapsed()),
         }
     }
 
     /// A request that computed `rounds` of CPU work.
-    pub fn computed(p: &Params, rounds: u64, checksum: u64, started: Instant) -> Work {
+    pub fn computed(p: &Query, rounds: u64, checksum: u64, started: Instant) -> Work {
         Work {
             variant: p.variant.into(),
             endpoint: Endpoint::CpuIntensive.path().into(),
             waits_ms: Vec::new(),
             cpu_rounds: rounds,
             checksum,
-            elapsed_ms: millis(started.elapsed()),
+            elapsed_ms: as_ms_f64(started.elapsed()),
         }
     }
 }
@@ -324,7 +316,9 @@ pub struct Tick {
     pub variant: String,
 }
 
-pub fn millis(d: Duration) -> f64 {
+/// A duration in milliseconds, fractions kept (`elapsed_ms` and the /metrics
+/// latencies).
+pub fn as_ms_f64(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -335,12 +329,13 @@ pub fn millis(d: Duration) -> f64 {
 /// a /health request and short next to a test.)
 pub const DEFAULT_CPU_ROUNDS: u64 = 50_000_000;
 
-/// The fixed amount of CPU work behind `/cpu-intensive`: a dependent chain of
-/// multiply-xorshift steps. Each step needs the previous one, so the compiler
-/// can neither vectorise nor skip it, and its cost is linear in `rounds`.
-pub fn cpu_work(rounds: u64) -> u64 {
-    // Counted while it runs: /metrics reports how many ran at once.
-    let _job = crate::metrics::cpu_job();
+/// The fixed amount of CPU work behind `/cpu-intensive`, and the checksum
+/// it answers with: a dependent chain of multiply-xorshift steps. Each step
+/// needs the previous one, so the compiler can neither vectorise nor skip
+/// it, and its cost is linear in `rounds`. Not counted here: a server calls
+/// `handler::cpu_work`, which counts the job for /metrics; a client calls
+/// this to know the checksum to expect.
+pub fn checksum(rounds: u64) -> u64 {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for i in 0..rounds {
         x ^= x << 13;
@@ -412,18 +407,85 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+// The JSON of `GET /metrics` (the counting behind it is `metrics`).
+
+fn timer() -> String {
+    "timer".into()
+}
+
+/// The JSON of `GET /metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsSnapshot {
+    pub variant: String,
+    pub knobs: BTreeMap<String, serde_json::Value>,
+    /// Where the server's waits go: `timer`, `http`, `postgres`. Absent from
+    /// older servers' JSON, which all waited on timers.
+    #[serde(default = "timer")]
+    pub io_backend: String,
+    /// The variant's slot limit; `null` means "as many as memory allows".
+    pub slots: Option<u64>,
+    pub requests_total: u64,
+    pub in_flight: u64,
+    pub peak_in_flight: u64,
+    /// CPU jobs (/cpu-intensive computations) running right now.
+    pub cpu_jobs: u64,
+    /// The most CPU jobs (/cpu-intensive computations) that ran at the same
+    /// moment: at most one per core when the CPU work is capped.
+    pub cpu_jobs_peak: u64,
+    pub endpoints: BTreeMap<String, EndpointStats>,
+    /// `null` on servers without an async runtime.
+    pub executor_lag_ms: Option<LagStats>,
+    /// The OS's own readings; `null` where this system gives none.
+    pub os_threads: Option<u64>,
+    pub rss_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
+    pub uptime_s: f64,
+    /// The database pool (`--io-backend postgres=URL` on a pooled server);
+    /// `null` when there is none. Absent from older servers' JSON.
+    #[serde(default)]
+    pub pool: Option<PoolStats>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointStats {
+    pub count: u64,
+    /// The mean time inside the handler: Little's law's W (see
+    /// `kit_load::littles_law`). Percentiles cannot stand in for it: L = λW
+    /// holds for the mean only. Absent from older servers' JSON, hence the default.
+    #[serde(default)]
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// How late the runtime's heartbeat task woke up: the time during which no
+/// worker thread was free to poll it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LagStats {
+    pub max: f64,
+    pub recent: f64,
+}
+
+/// `pool` in /metrics: a slot limit of its own for the queries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolStats {
+    /// Connections the pool may hold.
+    pub size: u64,
+    pub in_use: u64,
+    /// The most connections lent out at the same moment: exact.
+    pub peak_in_use: u64,
+    /// Requests that gave up waiting for a connection (503s).
+    pub timeouts: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn settings() -> Settings {
-        Settings {
-            variant: "test",
-            io: Duration::from_millis(500),
-            db: Duration::from_millis(300),
-            cpu_rounds: 10,
-            backend: Io::timer(),
-        }
+    fn settings() -> Query {
+        Query { variant: "test", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 }
     }
 
     #[test]
@@ -438,34 +500,34 @@ mod tests {
 
     #[test]
     fn query_overrides_defaults_and_rejects_bad_values() {
-        let p = Params::parse(Some("io_ms=20&db_ms=5&cpu_rounds=7"), &settings()).unwrap();
-        assert_eq!((p.io.as_millis(), p.db.as_millis(), p.cpu_rounds), (20, 5, 7));
-        let p = Params::parse(None, &settings()).unwrap();
-        assert_eq!(p.io.as_millis(), 500);
+        let p = Query::parse(Some("io_ms=20&db_ms=5&cpu_rounds=7"), &settings()).unwrap();
+        assert_eq!((p.io_wait.as_millis(), p.db_wait.as_millis(), p.cpu_rounds), (20, 5, 7));
+        let p = Query::parse(None, &settings()).unwrap();
+        assert_eq!(p.io_wait.as_millis(), 500);
         for bad in [
             "io_ms=abc", "io_ms=-1", "io_ms=60001", "cpu_rounds=0", "color=red", "io_ms", "io_ms=+5",
             "io_ms=1.5", "io_ms=1e3", "io_ms=%zz", "io_ms=%4", "io_ms=%ff", "io_ms=5&io_ms=5", "io_ms=%205",
         ] {
-            let err = Params::parse(Some(bad), &settings()).unwrap_err();
+            let err = Query::parse(Some(bad), &settings()).unwrap_err();
             assert_eq!(err.status, 400, "{bad} should be rejected");
         }
     }
 
     #[test]
     fn query_is_percent_decoded_and_quotes_are_short() {
-        let p = Params::parse(Some("io%5Fms=%31%30"), &settings()).unwrap();
-        assert_eq!(p.io.as_millis(), 10);
+        let p = Query::parse(Some("io%5Fms=%31%30"), &settings()).unwrap();
+        assert_eq!(p.io_wait.as_millis(), 10);
         let long = format!("x{}=1", "a".repeat(100_000));
-        let err = Params::parse(Some(&long), &settings()).unwrap_err();
+        let err = Query::parse(Some(&long), &settings()).unwrap_err();
         assert!(err.message.len() < 200, "{}", err.message);
         assert!(err.message.contains("100001 bytes in all"), "{}", err.message);
-        let err = Params::parse(Some("io_ms=%0a%1b"), &settings()).unwrap_err();
+        let err = Query::parse(Some("io_ms=%0a%1b"), &settings()).unwrap_err();
         assert!(!err.message.contains('\n') && err.message.contains("\\n"), "{}", err.message);
     }
 
     #[test]
-    fn cpu_work_depends_on_rounds() {
-        assert_ne!(cpu_work(1000), cpu_work(1001));
-        assert_eq!(cpu_work(1000), cpu_work(1000));
+    fn the_checksum_depends_on_rounds() {
+        assert_ne!(checksum(1000), checksum(1001));
+        assert_eq!(checksum(1000), checksum(1000));
     }
 }

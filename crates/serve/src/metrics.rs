@@ -9,18 +9,18 @@
 //! peak is lower; and a request inside a handler is not always one that is
 //! waiting (it may itself queue for a thread, as with `spawn_blocking`).
 //! `cpu_jobs_peak` is its twin for CPU work. Everything else (latency,
-//! executor lag, threads, RSS) is there to explain them, and
-//! [`ProcessWatcher`] samples threads and RSS of another process from outside.
+//! executor lag, threads, RSS) is there to explain them. The JSON types are
+//! the contract's (`contract::MetricsSnapshot`); this module counts.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
-use crate::contract::millis;
+use crate::contract::{as_ms_f64, EndpointStats, LagStats, MetricsSnapshot};
+use crate::io::PoolGauge;
 use crate::os;
 
 /// Highest latency the per-endpoint histograms track: one hour, in microseconds.
@@ -28,8 +28,8 @@ const MAX_TRACKED_US: u64 = 3_600_000_000;
 /// How many heartbeats make up "recent" executor lag.
 const RECENT_BEATS: usize = 100;
 
-/// CPU jobs (`contract::cpu_work` calls) running right now in this process,
-/// and the most that ever ran at once. Counted inside the CPU work itself, so
+/// CPU jobs (`handler::cpu_work` calls) running right now in this process,
+/// and the most that ever ran at once. Counted around the CPU work itself, so
 /// however a server schedules it (inline, `spawn_blocking`, app threads),
 /// the count is the truth: more at once than cores means the cap is missing.
 /// Process-wide statics, because `cpu_work` is a plain function that any
@@ -37,14 +37,16 @@ const RECENT_BEATS: usize = 100;
 static CPU_JOBS: AtomicU64 = AtomicU64::new(0);
 static CPU_JOBS_PEAK: AtomicU64 = AtomicU64::new(0);
 
-/// Marks one CPU job as running until the guard drops.
-pub(crate) fn cpu_job() -> CpuJob {
+/// Marks one CPU job as running until the guard drops: whoever runs the
+/// contract's CPU work counts it (`handler::cpu_work` does).
+pub fn cpu_job() -> CpuJob {
     let now = CPU_JOBS.fetch_add(1, Ordering::SeqCst) + 1;
     CPU_JOBS_PEAK.fetch_max(now, Ordering::SeqCst);
     CpuJob
 }
 
-pub(crate) struct CpuJob;
+/// One CPU job running (see [`cpu_job`]).
+pub struct CpuJob;
 
 impl Drop for CpuJob {
     fn drop(&mut self) {
@@ -52,10 +54,55 @@ impl Drop for CpuJob {
     }
 }
 
+/// The slots a server declares: how many requests it can hold waiting at
+/// once. /metrics reports it as `slots`, and the kit's tables and the grade
+/// predict from it (the slot model: N requests of t on s slots take
+/// ceil(N/s) x t).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slots {
+    /// Each waiting request holds one of `n` threads (handler threads,
+    /// tokio workers stuck in a blocking wait, app threads behind a
+    /// bridge): `slots` n in /metrics.
+    Threads(u64),
+    /// A waiting request holds no thread, only a parked task: as many as
+    /// memory allows. `slots` null in /metrics.
+    Unbounded,
+    /// Requests hold no thread (as `Unbounded`, `slots` null), but their
+    /// queries wait for a connection of the backend's pool: the pool is the
+    /// slot limit for queries, and /metrics reports it as `pool`.
+    Pool,
+}
+
+impl Slots {
+    /// `slots` as /metrics reports it: `None` is unbounded.
+    pub fn declared(self) -> Option<u64> {
+        match self {
+            Slots::Threads(n) => Some(n),
+            Slots::Unbounded | Slots::Pool => None,
+        }
+    }
+
+    /// Whether requests wait on threads of their own. A server whose slots
+    /// are threads holds one backend connection per thread (the blocking
+    /// driver), so a backend's pool is not its limit and is not reported.
+    pub fn are_threads(self) -> bool {
+        matches!(self, Slots::Threads(_))
+    }
+}
+
+/// What runs the server's handlers, for the executor lag in /metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    /// A tokio runtime: its heartbeat task measures `executor_lag_ms`.
+    Tokio,
+    /// Plain threads, no runtime to stall: `executor_lag_ms` is null.
+    Threads,
+}
+
 pub struct Metrics {
     variant: &'static str,
     knobs: BTreeMap<String, serde_json::Value>,
-    slots: Option<u64>,
+    slots: Slots,
     started: Instant,
     requests_total: AtomicU64,
     in_flight: AtomicU64,
@@ -77,13 +124,13 @@ struct Lag {
 }
 
 impl Metrics {
-    /// `slots` is the variant's own slot limit (`None`: unbounded);
-    /// `has_runtime` turns on executor-lag reporting.
+    /// `slots`: what the variant declares; `runtime`: whether there is an
+    /// executor whose lag to report.
     pub fn new(
         variant: &'static str,
         knobs: impl IntoIterator<Item = (&'static str, u64)>,
-        slots: Option<u64>,
-        has_runtime: bool,
+        slots: Slots,
+        runtime: Runtime,
     ) -> Arc<Metrics> {
         Arc::new(Metrics {
             variant,
@@ -94,19 +141,24 @@ impl Metrics {
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
             endpoints: Mutex::new(BTreeMap::new()),
-            lag: has_runtime.then(|| Mutex::new(Lag::default())),
+            lag: (runtime == Runtime::Tokio).then(|| Mutex::new(Lag::default())),
             io_backend: OnceLock::new(),
             pool: OnceLock::new(),
         })
     }
 
-    /// Names the backend /metrics reports (`Io::name`); the first call wins.
+    /// Names the backend /metrics reports (`IoBackend::name`); the first call wins.
     pub fn set_io_backend(&self, name: &'static str) {
         let _ = self.io_backend.set(name);
     }
 
     pub fn variant(&self) -> &'static str {
         self.variant
+    }
+
+    /// The slots this server declared.
+    pub fn slots(&self) -> Slots {
+        self.slots
     }
 
     /// Marks a request as inside its handler until the guard drops.
@@ -156,7 +208,7 @@ impl Metrics {
             variant: self.variant.to_string(),
             knobs: self.knobs.clone(),
             io_backend: self.io_backend.get().copied().unwrap_or("timer").to_string(),
-            slots: self.slots,
+            slots: self.slots.declared(),
             requests_total: self.requests_total.load(Ordering::SeqCst),
             in_flight: self.in_flight.load(Ordering::SeqCst),
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
@@ -164,7 +216,7 @@ impl Metrics {
             cpu_jobs_peak: CPU_JOBS_PEAK.load(Ordering::SeqCst),
             endpoints: lock(&self.endpoints)
                 .iter()
-                .map(|(label, h)| (label.to_string(), EndpointStats::from(h)))
+                .map(|(label, h)| (label.to_string(), endpoint_stats(h)))
                 .collect(),
             executor_lag_ms: self.lag.as_ref().map(|lag| {
                 let lag = lock(lag);
@@ -180,71 +232,6 @@ impl Metrics {
             pool: self.pool.get().map(|p| p.stats()),
         }
     }
-}
-
-/// A connection pool's own counters, kept by the backend that owns the pool
-/// and read by /metrics. Counted around each checkout, like `in_flight`
-/// around each handler: `peak_in_use` is exact, so a test can assert that a
-/// pool of 10 never lent out an 11th connection.
-#[derive(Debug)]
-pub struct PoolGauge {
-    size: u64,
-    in_use: AtomicU64,
-    peak_in_use: AtomicU64,
-    timeouts: AtomicU64,
-}
-
-impl PoolGauge {
-    pub fn new(size: u64) -> Arc<PoolGauge> {
-        Arc::new(PoolGauge { size, in_use: AtomicU64::new(0), peak_in_use: AtomicU64::new(0), timeouts: AtomicU64::new(0) })
-    }
-
-    /// Marks one connection as lent out until the guard drops.
-    pub fn checkout(self: &Arc<Self>) -> PoolCheckout {
-        let now = self.in_use.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak_in_use.fetch_max(now, Ordering::SeqCst);
-        PoolCheckout(Arc::clone(self))
-    }
-
-    /// A request gave up waiting for a connection.
-    pub fn timed_out(&self) {
-        self.timeouts.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn reset(&self) {
-        self.peak_in_use.store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
-        self.timeouts.store(0, Ordering::SeqCst);
-    }
-
-    pub fn stats(&self) -> PoolStats {
-        PoolStats {
-            size: self.size,
-            in_use: self.in_use.load(Ordering::SeqCst),
-            peak_in_use: self.peak_in_use.load(Ordering::SeqCst),
-            timeouts: self.timeouts.load(Ordering::SeqCst),
-        }
-    }
-}
-
-/// One connection lent out by a pool.
-pub struct PoolCheckout(Arc<PoolGauge>);
-
-impl Drop for PoolCheckout {
-    fn drop(&mut self) {
-        self.0.in_use.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// `pool` in /metrics: a slot limit of its own for the queries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PoolStats {
-    /// Connections the pool may hold.
-    pub size: u64,
-    pub in_use: u64,
-    /// The most connections lent out at the same moment: exact.
-    pub peak_in_use: u64,
-    /// Requests that gave up waiting for a connection (503s).
-    pub timeouts: u64,
 }
 
 /// A poisoned lock here only means another request panicked while
@@ -274,77 +261,17 @@ impl Drop for InFlight {
     }
 }
 
-fn timer() -> String {
-    "timer".into()
-}
-
-/// The JSON of `GET /metrics`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricsSnapshot {
-    pub variant: String,
-    pub knobs: BTreeMap<String, serde_json::Value>,
-    /// Where the server's waits go: `timer`, `http`, `postgres`. Absent from
-    /// older servers' JSON, which all waited on timers.
-    #[serde(default = "timer")]
-    pub io_backend: String,
-    /// The variant's slot limit; `null` means "as many as memory allows".
-    pub slots: Option<u64>,
-    pub requests_total: u64,
-    pub in_flight: u64,
-    pub peak_in_flight: u64,
-    /// CPU jobs (/cpu-intensive computations) running right now.
-    pub cpu_jobs: u64,
-    /// The most CPU jobs (/cpu-intensive computations) that ran at the same
-    /// moment: at most one per core when the CPU work is capped.
-    pub cpu_jobs_peak: u64,
-    pub endpoints: BTreeMap<String, EndpointStats>,
-    /// `null` on servers without an async runtime.
-    pub executor_lag_ms: Option<LagStats>,
-    /// The OS's own readings; `null` where this system gives none.
-    pub os_threads: Option<u64>,
-    pub rss_bytes: Option<u64>,
-    pub peak_rss_bytes: Option<u64>,
-    pub uptime_s: f64,
-    /// The database pool (`--io-backend postgres=URL` on a pooled server);
-    /// `null` when there is none. Absent from older servers' JSON.
-    #[serde(default)]
-    pub pool: Option<PoolStats>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EndpointStats {
-    pub count: u64,
-    /// The mean time inside the handler: Little's law's W (see
-    /// `kit_load::littles_law`). Percentiles cannot stand in for it: L = λW
-    /// holds for the mean only. Absent from older servers' JSON, hence the default.
-    #[serde(default)]
-    pub mean_ms: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-}
-
-impl From<&Histogram<u64>> for EndpointStats {
-    fn from(h: &Histogram<u64>) -> EndpointStats {
-        let ms = |us: u64| round3(millis(Duration::from_micros(us)));
-        EndpointStats {
-            count: h.len(),
-            mean_ms: round3(h.mean() / 1000.0),
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p95_ms: ms(h.value_at_quantile(0.95)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            max_ms: ms(h.max()),
-        }
+/// One endpoint's latency histogram as /metrics reports it.
+fn endpoint_stats(h: &Histogram<u64>) -> EndpointStats {
+    let ms = |us: u64| round3(as_ms_f64(Duration::from_micros(us)));
+    EndpointStats {
+        count: h.len(),
+        mean_ms: round3(h.mean() / 1000.0),
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p95_ms: ms(h.value_at_quantile(0.95)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        max_ms: ms(h.max()),
     }
-}
-
-/// How late the runtime's heartbeat task woke up: the time during which no
-/// worker thread was free to poll it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LagStats {
-    pub max: f64,
-    pub recent: f64,
 }
 
 /// Milliseconds to the microsecond, so the JSON stays readable.
@@ -371,57 +298,9 @@ impl ProcessStats {
 
     /// Another process (the harness watches servers from outside). The OS
     /// tells only a process's own peak RSS, so `peak_rss_bytes` is `None`
-    /// here: a [`ProcessWatcher`] samples it instead.
+    /// here: kit-measure's `ProcessWatcher` samples it instead.
     pub fn of_pid(pid: u32) -> ProcessStats {
         ProcessStats { threads: os::threads(pid), rss_bytes: os::rss_bytes(pid), peak_rss_bytes: None }
-    }
-}
-
-/// How often a [`ProcessWatcher`] samples: often enough to catch a burst's
-/// peak, which lasts as long as one wait (tens of ms at the least).
-const WATCH_EVERY: Duration = Duration::from_millis(5);
-
-/// The highest readings a [`ProcessWatcher`] saw; `None` where no sample
-/// had a reading.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Peaks {
-    pub threads: Option<u64>,
-    pub rss_bytes: Option<u64>,
-}
-
-/// Samples a process's thread count and RSS from outside while it works, so
-/// the server's own code cannot under-report them.
-pub struct ProcessWatcher {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<Peaks>,
-}
-
-impl ProcessWatcher {
-    pub fn start(pid: u32) -> ProcessWatcher {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let handle = std::thread::spawn(move || {
-            let mut peaks = Peaks::default();
-            loop {
-                let now = ProcessStats::of_pid(pid);
-                // Option's order puts None below any Some: a missing sample
-                // never hides a reading, and no readings stay None.
-                peaks.threads = peaks.threads.max(now.threads);
-                peaks.rss_bytes = peaks.rss_bytes.max(now.rss_bytes);
-                if flag.load(Ordering::Relaxed) {
-                    return peaks;
-                }
-                std::thread::sleep(WATCH_EVERY);
-            }
-        });
-        ProcessWatcher { stop, handle }
-    }
-
-    /// Takes one last sample and returns the peaks.
-    pub fn stop(self) -> Peaks {
-        self.stop.store(true, Ordering::Relaxed);
-        // The sampling loop cannot panic; if it did, nothing was measured.
-        self.handle.join().unwrap_or_default()
     }
 }
 
@@ -431,7 +310,7 @@ mod tests {
 
     #[test]
     fn peak_is_the_exact_high_water_mark() {
-        let m = Metrics::new("test", [("threads", 4)], Some(4), false);
+        let m = Metrics::new("test", [("threads", 4)], Slots::Threads(4), Runtime::Threads);
         let a = m.enter("/a");
         let b = m.enter("/a");
         let c = m.enter("/b");
@@ -451,36 +330,10 @@ mod tests {
 
     #[test]
     fn a_missing_reading_is_null_in_the_json() {
-        let m = Metrics::new("test", [], None, false);
+        let m = Metrics::new("test", [], Slots::Unbounded, Runtime::Threads);
         let mut snap = m.snapshot();
         snap.os_threads = None;
         let json = serde_json::to_value(&snap).expect("serializes");
         assert!(json["os_threads"].is_null(), "{json}");
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_watcher_sees_threads_that_came_and_went() {
-        const EXTRA: u64 = 8;
-        let watcher = ProcessWatcher::start(std::process::id());
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let rx = Arc::new(Mutex::new(rx));
-        let extra: Vec<_> = (0..EXTRA)
-            .map(|_| {
-                let rx = Arc::clone(&rx);
-                std::thread::spawn(move || lock(&rx).recv())
-            })
-            .collect();
-        // A hundred samples' time: plenty even on a loaded machine.
-        std::thread::sleep(WATCH_EVERY * 100);
-        drop(tx);
-        for t in extra {
-            let _ = t.join();
-        }
-        let peaks = watcher.stop();
-        // The extra threads, this test's thread and the watcher's own, at
-        // once (other tests' threads can only add to that).
-        assert!(peaks.threads.expect("threads on linux") >= EXTRA + 2, "{peaks:?}");
-        assert!(peaks.rss_bytes.is_some_and(|r| r > 0), "{peaks:?}");
     }
 }

@@ -27,7 +27,7 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
 
 /// The highest resident set size this process has had, in bytes. The OS
 /// tells a process its own peak (getrusage), not another one's: a peak of
-/// another process is sampled from outside (`metrics::ProcessWatcher`).
+/// another process is sampled from outside (kit-measure's `process_watch`).
 pub fn peak_rss_bytes_self() -> Option<u64> {
     // SAFETY: getrusage only writes the struct we pass; an all-zero rusage
     // is a valid value of this plain C struct.

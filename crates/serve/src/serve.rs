@@ -1,6 +1,20 @@
-//! The axum plumbing the three tokio servers share: the request context, the
-//! query extractor, in-flight tracking, /metrics, JSON 404/405, the
-//! executor-lag heartbeat, and serving with a graceful shutdown.
+//! How every server starts, and the axum plumbing the tokio servers share:
+//! the request context, the `Params` extractor, in-flight tracking,
+//! /metrics, JSON 404/405, the executor-lag heartbeat, and serving with a
+//! graceful shutdown.
+//!
+//! One way to start: [`Server`] says what the server is (its variant, its
+//! knobs, the [`Slots`] it declares, where its waits go), `listen` binds,
+//! and `Listening::serve` serves [`Routes`] until SIGTERM or Ctrl-C:
+//!
+//! ```text
+//! let server = Server::new(VARIANT, &args.common)
+//!     .knob("worker_threads", args.worker_threads)
+//!     .slots(Slots::Threads(args.worker_threads))
+//!     .listen()?;
+//! let routes = Routes::new().route(Endpoint::Health, get(health));
+//! runtime.block_on(server.serve(routes))
+//! ```
 //!
 //! Handlers are not here. How a handler waits is each server's lesson and
 //! lives in its own main.rs.
@@ -8,21 +22,22 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, on_service, post, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 
 use crate::config::CommonArgs;
-use crate::contract::{ApiError, Endpoint, Params, Settings};
-use crate::io::{Io, IoArgs};
-use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::contract::{ApiError, Endpoint, MetricsSnapshot};
+use crate::handler::{Params, Settings};
+use crate::io::{IoArgs, IoBackend};
+use crate::metrics::{Metrics, Runtime, Slots};
 use crate::net::{self, Error};
 
-/// What every handler may need: the defaults and the metrics.
+/// What every handler may need: the defaults, the backend and the metrics.
 pub struct Ctx {
     pub settings: Settings,
     pub metrics: Arc<Metrics>,
@@ -30,30 +45,15 @@ pub struct Ctx {
 
 pub type SharedCtx = Arc<Ctx>;
 
-impl Ctx {
-    /// For a server whose queries go through its backend's pool (`query`):
-    /// /metrics reports the pool from now on. Blocking servers hold one
-    /// connection per thread instead, and do not call this.
-    pub fn report_pool(&self) {
-        if let Some(pool) = self.settings.backend.pool() {
-            self.metrics.watch_pool(pool);
-        }
-    }
-}
-
 /// How often the heartbeat task asks the runtime for a turn.
 pub const HEARTBEAT: Duration = Duration::from_millis(10);
 
 /// `Params` as an extractor: a bad query value is a 400 before the handler runs.
-impl<S> FromRequestParts<S> for Params
-where
-    SharedCtx: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<SharedCtx> for Params {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Params, ApiError> {
-        Params::parse(parts.uri.query(), &SharedCtx::from_ref(state).settings)
+    async fn from_request_parts(parts: &mut Parts, ctx: &SharedCtx) -> Result<Params, ApiError> {
+        Params::parse(parts.uri.query(), &ctx.settings)
     }
 }
 
@@ -85,130 +85,238 @@ async fn not_found(uri: Uri) -> ApiError {
 }
 
 /// JSON 405 for a known path with the wrong method.
-pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     match Endpoint::from_path(uri.path()) {
         Some(e) => ApiError::method_not_allowed(method.as_str(), e),
         None => ApiError::not_found(uri.path()),
     }
 }
 
-/// The observer routes, answered by the front end itself, never queued
-/// behind work.
-pub fn observer_routes<S>() -> Router<S>
-where
-    SharedCtx: FromRef<S>,
-    S: Clone + Send + Sync + 'static,
-{
-    Router::new()
-        .route(Endpoint::Metrics.path(), get(metrics))
-        .route(Endpoint::MetricsReset.path(), post(reset))
+/// What a tokio server answers besides /metrics, and who counts each
+/// request in flight.
+///
+/// Two kinds of route:
+/// - [`route`](Routes::route): a handler of this server. The front end
+///   counts its requests in flight while the handler runs.
+/// - [`to_app`](Routes::to_app) and [`rest_to_app`](Routes::rest_to_app):
+///   handed to a blocking app that counts its own requests in flight
+///   (`kit_blocking`'s bridge: the app calls `Metrics::enter` on its
+///   thread), so they are not counted twice.
+///
+/// /metrics and /metrics/reset are answered by the front end itself, never
+/// queued behind work. Every route, of either kind, gets the contract's JSON
+/// 404 and 405: the error fallbacks are added last, when the routes are
+/// served, so no order of calls here can lose them.
+pub struct Routes {
+    handlers: Router<SharedCtx>,
+    has_handlers: bool,
+    app: Router<SharedCtx>,
+    rest: Option<MethodRouter>,
 }
 
-/// Completes a server's router of work routes: in-flight tracking around
-/// them, then the observer routes and JSON errors.
-pub fn app(work: Router<SharedCtx>, ctx: SharedCtx) -> Router {
-    app_with(work, Router::new(), ctx)
+impl Default for Routes {
+    fn default() -> Routes {
+        Routes::new()
+    }
 }
 
-/// `app`, plus routes whose handlers count themselves as in flight (the
-/// wrapper's bridge: the blocking app behind it calls `Metrics::enter`), so
-/// they are not tracked twice. Both sets get the same JSON 404 and 405: the
-/// error fallbacks are added after the merge, so they cover every route.
-pub fn app_with(work: Router<SharedCtx>, counts_itself: Router, ctx: SharedCtx) -> Router {
-    let work = work.route_layer(middleware::from_fn_with_state(ctx.clone(), track));
-    work.merge(observer_routes())
-        .with_state(ctx)
-        .merge(counts_itself)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+impl Routes {
+    pub fn new() -> Routes {
+        Routes { handlers: Router::new(), has_handlers: false, app: Router::new(), rest: None }
+    }
+
+    /// `endpoint` answered by a handler of this server: `get(health)`.
+    pub fn route(mut self, endpoint: Endpoint, handler: MethodRouter<SharedCtx>) -> Routes {
+        self.handlers = self.handlers.route(endpoint.path(), handler);
+        self.has_handlers = true;
+        self
+    }
+
+    /// More handlers of this server, as a router (async-native's extras,
+    /// the upstream's /delay). Counted like `route`.
+    pub fn merge(mut self, handlers: Router<SharedCtx>) -> Routes {
+        self.handlers = self.handlers.merge(handlers);
+        self.has_handlers = true;
+        self
+    }
+
+    /// `endpoint` handed to an app that counts its own requests in flight
+    /// (the wrapper's bridge), for the endpoint's method only.
+    pub fn to_app(mut self, endpoint: Endpoint, app: MethodRouter) -> Routes {
+        let method = if endpoint.method() == "POST" { MethodFilter::POST } else { MethodFilter::GET };
+        self.app = self.app.route(endpoint.path(), on_service(method, app));
+        self
+    }
+
+    /// Every request no route above takes, whatever its path and method,
+    /// handed to an app that counts its own requests in flight and answers
+    /// 404 and 405 itself (the wrapper's bridge to the blocking app).
+    pub fn rest_to_app(mut self, app: MethodRouter) -> Routes {
+        self.rest = Some(app);
+        self
+    }
+
+    /// The whole router: in-flight tracking around the server's handlers,
+    /// the observer routes, the app's routes, then the JSON errors.
+    fn into_router(self, ctx: SharedCtx) -> Router {
+        let mut handlers = self.handlers;
+        if self.has_handlers {
+            handlers = handlers.route_layer(middleware::from_fn_with_state(ctx.clone(), track));
+        }
+        let observers =
+            Router::new().route(Endpoint::Metrics.path(), get(metrics)).route(Endpoint::MetricsReset.path(), post(reset));
+        let router = handlers.merge(observers).merge(self.app).with_state(ctx);
+        let router = match self.rest {
+            Some(app) => router.fallback_service(app),
+            None => router.fallback(not_found),
+        };
+        router.method_not_allowed_fallback(method_not_allowed)
+    }
 }
 
-/// A bound listener, and how the server that serves it drains.
-pub struct Listener {
+/// What a server is, before it listens: its variant, its knobs, its
+/// slots, and where its waits go. Every server of the kit starts here.
+pub struct Server<'a> {
+    common: &'a CommonArgs,
+    variant: &'static str,
+    knobs: Vec<(&'static str, u64)>,
+    slots: Slots,
+    runtime: Runtime,
+    backend: Backend<'a>,
+}
+
+/// Where a server's waits go, until it listens.
+enum Backend<'a> {
+    Timer,
+    /// The four servers: `--io-backend` and its flags.
+    Flags(&'a IoArgs),
+    /// A backend the server built itself (the pool exercise).
+    Own(IoBackend),
+}
+
+impl<'a> Server<'a> {
+    /// A server named `variant` with the flags every server shares. By
+    /// default: the knobs of `CommonArgs::knobs`, unbounded slots, a tokio
+    /// runtime, waits on timers.
+    pub fn new(variant: &'static str, common: &'a CommonArgs) -> Server<'a> {
+        Server {
+            common,
+            variant,
+            knobs: common.knobs(),
+            slots: Slots::Unbounded,
+            runtime: Runtime::Tokio,
+            backend: Backend::Timer,
+        }
+    }
+
+    /// One more knob as /metrics reports it (the variant's own: its slot
+    /// knob, `--queue`, ...).
+    pub fn knob(mut self, name: &'static str, value: u64) -> Server<'a> {
+        self.knobs.push((name, value));
+        self
+    }
+
+    /// All the knobs /metrics reports, in place of `CommonArgs::knobs`: for
+    /// a server to which some shared flags mean nothing (the upstream).
+    pub fn only_knobs(mut self, knobs: Vec<(&'static str, u64)>) -> Server<'a> {
+        self.knobs = knobs;
+        self
+    }
+
+    /// The slots this server declares in /metrics (default: unbounded).
+    pub fn slots(mut self, slots: Slots) -> Server<'a> {
+        self.slots = slots;
+        self
+    }
+
+    /// Handlers run on plain threads (sync-blocking): no executor lag to
+    /// report. Default: a tokio runtime.
+    pub fn runtime(mut self, runtime: Runtime) -> Server<'a> {
+        self.runtime = runtime;
+        self
+    }
+
+    /// Waits go where `--io-backend` says; the backend's own knobs are added
+    /// to /metrics.
+    pub fn io_backend(mut self, io: &'a IoArgs) -> Server<'a> {
+        self.backend = Backend::Flags(io);
+        self
+    }
+
+    /// Waits go to `backend`, which the server built itself.
+    pub fn backend(mut self, backend: IoBackend) -> Server<'a> {
+        self.backend = Backend::Own(backend);
+        self
+    }
+
+    /// Ends with the kit if it started us (`net::exit_with_parent`), binds,
+    /// opens the backend, and builds the context handlers see. /metrics
+    /// reports the backend's pool when it has one and the slots are not
+    /// threads (whose blocking waits hold one connection per thread, not a
+    /// pool's). The listening line is printed later, by `serve`, once the
+    /// server is ready to answer.
+    pub fn listen(self) -> Result<Listening, Error> {
+        net::exit_with_parent();
+        let socket = net::bind(&self.common.host, self.common.port)?;
+        let mut knobs = self.knobs;
+        let backend = match self.backend {
+            Backend::Timer => IoBackend::timer(),
+            Backend::Flags(io) => {
+                knobs.extend(io.knobs());
+                io.open()?
+            }
+            Backend::Own(backend) => backend,
+        };
+        let metrics = Metrics::new(self.variant, knobs, self.slots, self.runtime);
+        metrics.set_io_backend(backend.name());
+        if let Some(pool) = backend.pool().filter(|_| !self.slots.are_threads()) {
+            metrics.watch_pool(pool);
+        }
+        let settings = Settings { defaults: self.common.defaults(self.variant), backend };
+        Ok(Listening {
+            socket,
+            drain_timeout: self.common.drain_timeout(),
+            header_read_timeout: self.common.header_read_timeout(),
+            ctx: Arc::new(Ctx { settings, metrics }),
+        })
+    }
+}
+
+/// A bound server: its socket, its context, and how it drains.
+pub struct Listening {
     socket: std::net::TcpListener,
     drain_timeout: Duration,
     header_read_timeout: Duration,
+    ctx: SharedCtx,
 }
 
-impl Listener {
+impl Listening {
+    /// What its handlers see (a blocking app behind a bridge is built on it).
+    pub fn ctx(&self) -> &SharedCtx {
+        &self.ctx
+    }
+
     /// The address it listens on (port 0 resolved).
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.socket.local_addr()
     }
+
+    /// The bound socket and the context, for a server that runs its own
+    /// accept loop on plain threads (sync-blocking).
+    pub fn into_parts(self) -> (std::net::TcpListener, SharedCtx) {
+        (self.socket, self.ctx)
+    }
+
+    /// Serves `routes` until SIGTERM or Ctrl-C, on the tokio runtime that
+    /// runs this future.
+    pub async fn serve(self, routes: Routes) -> Result<(), Error> {
+        let app = routes.into_router(self.ctx.clone());
+        let metrics = self.ctx.metrics.clone();
+        serve(self.socket, self.drain_timeout, self.header_read_timeout, app, metrics).await
+    }
 }
 
-/// The start every tokio server shares: end with the kit if it started us
-/// (`net::exit_with_parent`), bind, and build the context its handlers see. `knob` is the variant's own slot knob as /metrics reports
-/// it; `slots` its declared slot limit. The listening line is printed later,
-/// by `serve`, once the server is ready to answer.
-pub fn listen(
-    common: &CommonArgs,
-    variant: &'static str,
-    knob: (&'static str, u64),
-    slots: Option<u64>,
-) -> Result<(Listener, SharedCtx), Error> {
-    listen_with(common, variant, common.knobs(knob), slots)
-}
-
-/// `listen`, waiting on the backend `io` names (`--io-backend`) instead of
-/// a timer: the four servers start this way (the exercises, which wait on
-/// timers, call `listen`).
-pub fn listen_io(
-    common: &CommonArgs,
-    io: &IoArgs,
-    variant: &'static str,
-    knob: (&'static str, u64),
-    slots: Option<u64>,
-) -> Result<(Listener, SharedCtx), Error> {
-    listen_with_io(common, io, variant, common.knobs(knob), slots)
-}
-
-/// `listen_with` on the backend `io` names. The backend's own knobs are
-/// added to /metrics.
-pub fn listen_with_io(
-    common: &CommonArgs,
-    io: &IoArgs,
-    variant: &'static str,
-    mut knobs: Vec<(&'static str, u64)>,
-    slots: Option<u64>,
-) -> Result<(Listener, SharedCtx), Error> {
-    knobs.extend(io.knobs());
-    listen_backend(common, io.open()?, variant, knobs, slots)
-}
-
-/// `listen_with`, waiting on `backend`: for a server that builds its own
-/// (the pool exercise).
-pub fn listen_backend(
-    common: &CommonArgs,
-    backend: Io,
-    variant: &'static str,
-    knobs: Vec<(&'static str, u64)>,
-    slots: Option<u64>,
-) -> Result<(Listener, SharedCtx), Error> {
-    let (listener, mut ctx) = listen_with(common, variant, knobs, slots)?;
-    ctx.metrics.set_io_backend(backend.name());
-    // Just built, so this is the only reference.
-    Arc::get_mut(&mut ctx).expect("no other reference yet").settings.backend = backend;
-    Ok((listener, ctx))
-}
-
-/// `listen`, for a server with more knobs than its slot knob (all of them
-/// as /metrics reports them: `CommonArgs::knobs` plus its own).
-pub fn listen_with(
-    common: &CommonArgs,
-    variant: &'static str,
-    knobs: Vec<(&'static str, u64)>,
-    slots: Option<u64>,
-) -> Result<(Listener, SharedCtx), Error> {
-    net::exit_with_parent();
-    let socket = net::bind(&common.host, common.port)?;
-    let metrics = Metrics::new(variant, knobs, slots, true);
-    let listener =
-        Listener { socket, drain_timeout: common.drain_timeout(), header_read_timeout: common.header_read_timeout() };
-    Ok((listener, Arc::new(Ctx { settings: common.settings(variant), metrics })))
-}
-
-/// Serves `app` on `listener` until SIGTERM or Ctrl-C, then drains as
+/// Serves `app` on `socket` until SIGTERM or Ctrl-C, then drains as
 /// `net` describes: the backlog is accepted, the listener closed, every
 /// accepted client answered, within `--drain-timeout`. Also starts the
 /// heartbeat that measures executor lag.
@@ -222,9 +330,14 @@ pub fn listen_with(
 /// axum sleeps 1 s on an accept error without a word (we log it), it closes
 /// the listener on shutdown without taking the clients waiting in the
 /// backlog (they were reset), and it drains with no deadline.
-pub async fn serve(listener: Listener, app: Router, metrics: Arc<Metrics>) -> Result<(), Error> {
+async fn serve(
+    socket: std::net::TcpListener,
+    drain_timeout: Duration,
+    header_read_timeout: Duration,
+    app: Router,
+    metrics: Arc<Metrics>,
+) -> Result<(), Error> {
     net::raise_open_files_limit();
-    let Listener { socket, drain_timeout, header_read_timeout } = listener;
     socket.set_nonblocking(true)?;
     // A second handle on the same socket, to empty the backlog with plain
     // accept() calls: on the trap, the runtime may not have polled the

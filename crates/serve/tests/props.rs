@@ -1,5 +1,5 @@
 //! Property tests of the two parsers a server runs on input it does not
-//! control: the query string of every request (`Params::parse`) and the
+//! control: the query string of every request (`Query::parse`) and the
 //! shared flags (`CommonArgs`, through clap).
 //!
 //! The promises: no input panics; every refused query is a 400 whose body
@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{ErrorBody, Params, Settings, MAX_CPU_ROUNDS, MAX_WAIT_MS};
-use kit_serve::io::Io;
+use kit_serve::contract::{ErrorBody, Query, MAX_CPU_ROUNDS, MAX_WAIT_MS};
 use proptest::prelude::*;
 
-fn settings() -> Settings {
-    Settings { variant: "prop", io: Duration::from_millis(500), db: Duration::from_millis(300), cpu_rounds: 10, backend: Io::timer() }
+fn settings() -> Query {
+    Query { variant: "prop", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 }
 }
 
 fn config() -> ProptestConfig {
@@ -57,7 +56,7 @@ proptest! {
 
     #[test]
     fn no_query_panics_and_every_refusal_is_a_json_400(query in prop_oneof![query_like(), "\\PC{0,64}", ".{0,64}", "[\\x00-\\x1f%=a-z_]{0,120}"]) {
-        if let Err(err) = Params::parse(Some(&query), &settings()) {
+        if let Err(err) = Query::parse(Some(&query), &settings()) {
             assert_json_400(&query, &err);
         }
     }
@@ -93,9 +92,9 @@ proptest! {
             pairs.reverse();
         }
         let query = pairs.join("&");
-        let p = Params::parse(Some(&query), &settings()).unwrap_or_else(|e| panic!("{query}: {e}"));
-        prop_assert_eq!(p.io, io.map_or(settings().io, Duration::from_millis));
-        prop_assert_eq!(p.db, db.map_or(settings().db, Duration::from_millis));
+        let p = Query::parse(Some(&query), &settings()).unwrap_or_else(|e| panic!("{query}: {e}"));
+        prop_assert_eq!(p.io_wait, io.map_or(settings().io_wait, Duration::from_millis));
+        prop_assert_eq!(p.db_wait, db.map_or(settings().db_wait, Duration::from_millis));
         prop_assert_eq!(p.cpu_rounds, cpu.unwrap_or(settings().cpu_rounds));
     }
 
@@ -108,10 +107,10 @@ proptest! {
     ) {
         let max = if key == "cpu_rounds" { MAX_CPU_ROUNDS } else { MAX_WAIT_MS };
         let query = format!("{key}={}", max.saturating_add(over));
-        let err = Params::parse(Some(&query), &settings()).unwrap_err();
+        let err = Query::parse(Some(&query), &settings()).unwrap_err();
         assert_json_400(&query, &err);
         let query = format!("{key}={a}&{key}={b}");
-        let err = Params::parse(Some(&query), &settings()).unwrap_err();
+        let err = Query::parse(Some(&query), &settings()).unwrap_err();
         assert_json_400(&query, &err);
         prop_assert!(err.message.contains("more than once"), "{}", err.message);
     }

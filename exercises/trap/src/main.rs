@@ -15,11 +15,14 @@
 
 use std::time::Instant;
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
-use kit_serve::{net, serve};
+use kit_serve::contract::{ApiError, Endpoint, Health, Work};
+use kit_serve::handler::{cpu_work, Params};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "exercise-trap";
 
@@ -38,29 +41,29 @@ async fn health(p: Params) -> Json<Health> {
     Json(Health::ok(p.variant))
 }
 
-async fn parallel(p: Params) -> Json<Work> {
+async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TODO: a blocking sleep in an async fn holds this worker thread for the
     // whole wait, and the two waits cannot overlap.
-    std::thread::sleep(p.io);
-    std::thread::sleep(p.io);
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    std::thread::sleep(p.io_wait);
+    std::thread::sleep(p.io_wait);
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
-async fn multi_io(p: Params) -> Json<Work> {
+async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TODO: three blocking waits, each holding the worker thread.
-    std::thread::sleep(p.io);
-    std::thread::sleep(p.io);
-    std::thread::sleep(p.io);
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+    std::thread::sleep(p.io_wait);
+    std::thread::sleep(p.io_wait);
+    std::thread::sleep(p.io_wait);
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
-async fn db_simulation(p: Params) -> Json<Work> {
+async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TODO: a blocking "query" on the worker thread.
-    std::thread::sleep(p.db);
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+    std::thread::sleep(p.db_wait);
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -76,19 +79,22 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    // TODO: the last argument declares this server's slots in /metrics:
-    // Some(n) while every wait holds one of n threads. Once the waits yield,
-    // the slots are no longer bounded by threads: declare None.
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), Some(args.worker_threads))?;
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel))
-        .route(Endpoint::MultiIo.path(), get(multi_io))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation))
-        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive));
+    let server = Server::new(VARIANT, &args.common)
+        .knob("worker_threads", args.worker_threads)
+        // TODO: this declares the server's slots in /metrics: `Slots::Threads(n)`
+        // while every wait holds one of n threads. Once the waits yield, the
+        // slots are no longer bounded by threads: declare `Slots::Unbounded`.
+        .slots(Slots::Threads(args.worker_threads))
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel))
+        .route(Endpoint::MultiIo, get(multi_io))
+        .route(Endpoint::DbSimulation, get(db_simulation))
+        .route(Endpoint::CpuIntensive, get(cpu_intensive));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.worker_threads as usize)
         .enable_all()
         .build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -1,34 +1,28 @@
 //! Exercise: the wrapper. (`cd exercises/wrapper && cargo test --release` is your grade.)
 //!
 //! Story: the shop's blocking app (servers/sync-blocking/app.rs, the same
-//! file sync-blocking runs) was too slow, so the team put an async front end
+//! file sync-blocking runs, from the crate kit-blocking) was too slow, so the team put an async front end
 //! in front of it: every request is converted and handed to the app on 4
 //! dedicated app threads, and the front end awaits the answer. The front
 //! end is never busy now, yet 100 people at once still wait 25 seconds.
 //!
 //! Your task: make this server behave like a native async server while
 //! keeping every response exactly as it is. Work in this file, at the
-//! `// TODO` markers; leave app.rs alone (sync-blocking still runs it).
+//! `// TODO` markers; leave app.rs and bridge.rs alone (sync-blocking and
+//! blocking-wrapper still run them).
 //! Run `cargo test --release` here after each change: the failure tells you what was
 //! measured, what the slot model makes of it, and which hint to read next
 //! (HINTS.md). Done means all five checks pass.
 //!
 //! Run it by hand: `cargo run -- --port 5003`, then `curl localhost:5003/parallel`.
 
-#[path = "../../../servers/sync-blocking/app.rs"]
-mod app;
-#[path = "../../../servers/blocking-wrapper/bridge.rs"]
-mod bridge;
-
-use std::sync::Arc;
-
-use axum::extract::{FromRef, State};
-use axum::http::{Method, Uri};
-use axum::response::Response;
-use axum::Router;
 use clap::Parser;
+use kit_blocking::app::App;
+use kit_blocking::bridge;
 use kit_serve::config::CommonArgs;
-use kit_serve::{net, serve};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "exercise-wrapper";
 
@@ -48,50 +42,30 @@ struct Args {
     queue: u64,
 }
 
-#[derive(Clone)]
-struct Front {
-    ctx: serve::SharedCtx,
-    jobs: bridge::Jobs,
-}
-
-impl FromRef<Front> for serve::SharedCtx {
-    fn from_ref(front: &Front) -> serve::SharedCtx {
-        front.ctx.clone()
-    }
-}
-
-/// The wrapper: every request, converted, crosses the bridge to an app
-/// thread (bridge.rs). Nothing here blocks, and that is not enough.
-// TODO: every request crosses this bridge, so every request waits for one
-// of the app threads, and an app thread sleeps through each wait.
-async fn bridge(State(front): State<Front>, method: Method, uri: Uri) -> Response {
-    bridge::forward(&front.jobs, method, uri).await
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     net::exit(run(args))
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let mut knobs = args.common.knobs(("workers", args.workers));
-    knobs.push(("queue", args.queue));
-    // TODO: the last argument declares this server's slots in /metrics:
-    // Some(n) while every wait holds one of n threads. Once the waits yield,
-    // the slots are no longer bounded by threads: declare None.
-    let (listener, ctx) = serve::listen_with(&args.common, VARIANT, knobs, Some(args.workers))?;
-    let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
-    let (jobs, app_threads) = bridge::start_bounded(Arc::new(app), args.workers, args.queue);
-    let metrics = ctx.metrics.clone();
-    // The front end answers /metrics itself; everything else crosses the bridge.
-    // TODO: which requests really need an app thread?
-    let front = Router::new()
-        .merge(serve::observer_routes())
-        .fallback(bridge)
-        .method_not_allowed_fallback(serve::method_not_allowed)
-        .with_state(Front { ctx, jobs });
+    let server = Server::new(VARIANT, &args.common)
+        .knob("workers", args.workers)
+        .knob("queue", args.queue)
+        // TODO: this declares the server's slots in /metrics: `Slots::Threads(n)`
+        // while every wait holds one of n threads. Once the waits yield, the
+        // slots are no longer bounded by threads: declare `Slots::Unbounded`.
+        .slots(Slots::Threads(args.workers))
+        .listen()?;
+    let (jobs, app_threads) = bridge::start(App::new(server.ctx()), args.workers, args.queue);
+    // The wrapper: the front end answers /metrics itself; every other
+    // request, converted, crosses the bridge to an app thread (bridge.rs).
+    // Nothing here blocks, and that is not enough.
+    // TODO: every request that crosses the bridge waits for one of the app
+    // threads, and an app thread sleeps through each wait. Which requests
+    // really need an app thread?
+    let routes = Routes::new().rest_to_app(bridge::route(jobs));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let served = runtime.block_on(serve::serve(listener, front, metrics));
+    let served = runtime.block_on(server.serve(routes));
     // Dropping the runtime drops the last job sender, so the app threads
     // finish: each ends its job in progress and skips the queued ones, whose
     // clients are gone with the runtime (after a drain timeout).

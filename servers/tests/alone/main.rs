@@ -11,3 +11,4 @@ mod common;
 mod cpu;
 mod grade;
 mod upstream;
+mod wrapper_hints;

@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod grading;
+pub mod hints;
 
 use kit_measure::harness::Server;
 

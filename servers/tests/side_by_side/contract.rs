@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use common::{bin, start, VARIANTS};
-use kit_serve::contract::{cpu_work, ErrorBody, Health, Work};
+use kit_serve::contract::{checksum, ErrorBody, Health, Work};
 use kit_measure::harness::{get, request, Server};
-use kit_serve::metrics::MetricsSnapshot;
+use kit_serve::contract::MetricsSnapshot;
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(10);
@@ -43,7 +43,7 @@ fn every_server_serves_the_contract() {
 
         let (status, json) = get_json(&server, "/cpu-intensive?cpu_rounds=1000");
         let work: Work = serde_json::from_value(json).unwrap();
-        assert_eq!((status, work.cpu_rounds, work.checksum), (200, 1000, cpu_work(1000)), "{variant}");
+        assert_eq!((status, work.cpu_rounds, work.checksum), (200, 1000, checksum(1000)), "{variant}");
 
         let (status, json) = get_json(&server, "/metrics");
         let m: MetricsSnapshot = serde_json::from_value(json).unwrap_or_else(|e| panic!("{variant} /metrics: {e}"));

@@ -23,3 +23,4 @@ mod no_orphans;
 mod postgres;
 mod slowloris;
 mod snapshots;
+mod wrapper_hints;

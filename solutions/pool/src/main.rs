@@ -16,12 +16,15 @@
 
 use std::time::{Duration, Instant};
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::CommonArgs;
-use kit_serve::contract::{ApiError, Endpoint, Health, Params, Work};
-use kit_serve::io::{Io, PoolOptions};
-use kit_serve::{net, serve};
+use kit_serve::contract::{ApiError, Endpoint, Health, Work};
+use kit_serve::handler::Params;
+use kit_serve::io::{IoBackend, PoolOptions};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 
 const VARIANT: &str = "solution-pool";
 
@@ -50,8 +53,8 @@ async fn health(p: Params) -> Json<Health> {
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // Waits (yielding) for a pool connection, then for the query.
-    p.backend.query(p.db).await?;
-    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started)))
+    p.backend.query(p.db_wait).await?;
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,15 +64,18 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args) -> Result<(), net::Error> {
     let pool = PoolOptions { size: POOL_SIZE, acquire_timeout: ACQUIRE_TIMEOUT };
-    let backend = Io::postgres(&args.database_url, pool)?;
-    let mut knobs = args.common.knobs(("pool_size", POOL_SIZE));
-    knobs.push(("db_capacity", DB_CAPACITY));
-    let (listener, ctx) = serve::listen_backend(&args.common, backend, VARIANT, knobs, None)?;
-    // /metrics reports the pool: size, in_use, peak_in_use, timeouts.
-    ctx.report_pool();
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation));
+    let backend = IoBackend::postgres(&args.database_url, pool)?;
+    // The queries' slots are the pool's: /metrics reports it (size, in_use,
+    // peak_in_use, timeouts).
+    let server = Server::new(VARIANT, &args.common)
+        .knob("pool_size", POOL_SIZE)
+        .knob("db_capacity", DB_CAPACITY)
+        .slots(Slots::Pool)
+        .backend(backend)
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::DbSimulation, get(db_simulation));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -11,8 +11,8 @@
 //!   stay free and the thread count stays small. The permit travels into the
 //!   blocking job: a client that gives up drops its handler future, but not
 //!   the thread that already computes, so the permit must stay with the thread.
-//! - The declared slots in /metrics changed from `Some(worker_threads)` to
-//!   `None` (unbounded): that is the point of the fix, not a detail.
+//! - The declared slots in /metrics changed from `Slots::Threads(n)` to
+//!   `Slots::Unbounded`: that is the point of the fix, not a detail.
 //! The worker threads did not change: 4 was never the problem.
 //!
 //! Run it by hand: `cargo run -- --port 5002`, then `curl localhost:5002/parallel`.
@@ -20,11 +20,14 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
 use kit_serve::config::{cores, CommonArgs};
-use kit_serve::contract::{cpu_work, Endpoint, Health, Params, Work};
-use kit_serve::{net, serve};
+use kit_serve::contract::{ApiError, Endpoint, Health, Work};
+use kit_serve::handler::{cpu_work, Params};
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 
@@ -48,27 +51,27 @@ async fn health(p: Params) -> Json<Health> {
     Json(Health::ok(p.variant))
 }
 
-async fn parallel(p: Params) -> Json<Work> {
+async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // FIXED: two yielding waits, polled together: 1 x io, no thread held.
-    tokio::join!(sleep(p.io), sleep(p.io));
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    tokio::join!(sleep(p.io_wait), sleep(p.io_wait));
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
-async fn multi_io(p: Params) -> Json<Work> {
+async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // FIXED: dependent waits stay in sequence, but each one yields.
-    sleep(p.io).await;
-    sleep(p.io).await;
-    sleep(p.io).await;
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+    sleep(p.io_wait).await;
+    sleep(p.io_wait).await;
+    sleep(p.io_wait).await;
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
-async fn db_simulation(p: Params) -> Json<Work> {
+async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // FIXED: the "query" yields while it waits.
-    sleep(p.db).await;
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
+    sleep(p.db_wait).await;
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -93,17 +96,20 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    // FIXED: the declared slots are now unbounded (None): waits yield.
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("worker_threads", args.worker_threads), None)?;
-    let work = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel))
-        .route(Endpoint::MultiIo.path(), get(multi_io))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation))
-        .route(Endpoint::CpuIntensive.path(), get(cpu_intensive));
+    let server = Server::new(VARIANT, &args.common)
+        .knob("worker_threads", args.worker_threads)
+        // FIXED: the declared slots are now unbounded: waits yield.
+        .slots(Slots::Unbounded)
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel))
+        .route(Endpoint::MultiIo, get(multi_io))
+        .route(Endpoint::DbSimulation, get(db_simulation))
+        .route(Endpoint::CpuIntensive, get(cpu_intensive));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.worker_threads as usize)
         .enable_all()
         .build()?;
-    runtime.block_on(serve::serve(listener, serve::app(work, ctx.clone()), ctx.metrics.clone()))
+    runtime.block_on(server.serve(routes))
 }

@@ -6,30 +6,29 @@
 //! - /health, /parallel, /multi-io and /db-simulation are now async handlers
 //!   in this file, whose waits are `.await`s (and /parallel's two independent
 //!   waits run together with `tokio::join!`). They never touch an app thread.
-//! - /cpu-intensive still crosses the bridge to the unchanged blocking app.
+//! - /cpu-intensive still crosses the bridge to the unchanged blocking app
+//!   (the only route left for it: `Routes::to_app`).
 //!   CPU work cannot yield, so a small pool of dedicated threads is exactly
 //!   the right place for it, and the front end stays free meanwhile. The
 //!   pool now has one thread per core: more CPU threads than cores only adds
 //!   context switches.
+//! - The declared slots in /metrics changed from `Slots::Threads(n)` to
+//!   `Slots::Unbounded`: the app threads only compute now.
 //!
 //! Run it by hand: `cargo run -- --port 5003`, then `curl localhost:5003/parallel`.
 
-#[path = "../../../servers/sync-blocking/app.rs"]
-mod app;
-#[path = "../../../servers/blocking-wrapper/bridge.rs"]
-mod bridge;
-
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::State;
-use axum::http::{Method, Uri};
-use axum::response::Response;
-use axum::{routing::get, Json, Router};
+use axum::{routing::get, Json};
 use clap::Parser;
+use kit_blocking::app::App;
+use kit_blocking::bridge;
 use kit_serve::config::{cores, CommonArgs};
-use kit_serve::contract::{Endpoint, Health, Params, Work};
-use kit_serve::{net, serve};
+use kit_serve::contract::{Endpoint, Health, Work};
+use kit_serve::handler::Params;
+use kit_serve::metrics::Slots;
+use kit_serve::net;
+use kit_serve::serve::{Routes, Server};
 use tokio::time::sleep;
 
 const VARIANT: &str = "solution-wrapper";
@@ -43,6 +42,11 @@ struct Args {
     #[arg(long, env = "KIT_WORKERS", default_value_t = cores() as u64,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     workers: u64,
+    /// Requests that may wait for a free app thread; beyond that the front
+    /// end answers 503 at once. A queue is not a slot: see bridge.rs.
+    #[arg(long, env = "KIT_QUEUE", default_value_t = bridge::DEFAULT_QUEUE,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    queue: u64,
 }
 
 async fn health(p: Params) -> Json<Health> {
@@ -52,27 +56,22 @@ async fn health(p: Params) -> Json<Health> {
 async fn parallel(p: Params) -> Json<Work> {
     let started = Instant::now();
     // FIXED: the waits yield and overlap; no app thread is involved.
-    tokio::join!(sleep(p.io), sleep(p.io));
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io, p.io], started))
+    tokio::join!(sleep(p.io_wait), sleep(p.io_wait));
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 async fn multi_io(p: Params) -> Json<Work> {
     let started = Instant::now();
-    sleep(p.io).await;
-    sleep(p.io).await;
-    sleep(p.io).await;
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io, p.io, p.io], started))
+    sleep(p.io_wait).await;
+    sleep(p.io_wait).await;
+    sleep(p.io_wait).await;
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started))
 }
 
 async fn db_simulation(p: Params) -> Json<Work> {
     let started = Instant::now();
-    sleep(p.db).await;
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db], started))
-}
-
-/// The bridge, now only for CPU work (bridge.rs): convert, hand over, await.
-async fn bridge(State(jobs): State<bridge::Jobs>, method: Method, uri: Uri) -> Response {
-    bridge::forward(&jobs, method, uri).await
+    sleep(p.db_wait).await;
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -81,25 +80,28 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    // FIXED: the declared slots are now unbounded (None): waits yield, and
-    // the app threads only compute.
-    let (listener, ctx) = serve::listen(&args.common, VARIANT, ("workers", args.workers), None)?;
-    let app = app::App { settings: ctx.settings.clone(), metrics: ctx.metrics.clone() };
-    let (jobs, app_threads) = bridge::start(Arc::new(app), args.workers);
-    let metrics = ctx.metrics.clone();
-    let waits = Router::new()
-        .route(Endpoint::Health.path(), get(health))
-        .route(Endpoint::Parallel.path(), get(parallel))
-        .route(Endpoint::MultiIo.path(), get(multi_io))
-        .route(Endpoint::DbSimulation.path(), get(db_simulation));
-    // The app counts its own requests in flight, so the CPU route goes in
-    // as a route that counts itself: not tracked twice, and still under the
-    // same JSON 404/405 as every other route.
-    let cpu = Router::new().route(Endpoint::CpuIntensive.path(), get(bridge)).with_state(jobs);
-    let front = serve::app_with(waits, cpu, ctx);
+    let server = Server::new(VARIANT, &args.common)
+        .knob("workers", args.workers)
+        .knob("queue", args.queue)
+        // FIXED: the declared slots are now unbounded: waits yield, and the
+        // app threads only compute.
+        .slots(Slots::Unbounded)
+        .listen()?;
+    let (jobs, app_threads) = bridge::start(App::new(server.ctx()), args.workers, args.queue);
+    // FIXED: the waits are handlers of the front end; only the CPU work
+    // crosses the bridge (the app counts its own requests in flight, so
+    // `to_app` does not count them twice).
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .route(Endpoint::Parallel, get(parallel))
+        .route(Endpoint::MultiIo, get(multi_io))
+        .route(Endpoint::DbSimulation, get(db_simulation))
+        .to_app(Endpoint::CpuIntensive, bridge::route(jobs));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let served = runtime.block_on(serve::serve(listener, front, metrics));
-    // Dropping the runtime drops the last job sender, so the app threads finish.
+    let served = runtime.block_on(server.serve(routes));
+    // Dropping the runtime drops the last job sender, so the app threads
+    // finish: each ends its job in progress and skips the queued ones, whose
+    // clients are gone with the runtime (after a drain timeout).
     drop(runtime);
     for thread in app_threads {
         let _ = thread.join();

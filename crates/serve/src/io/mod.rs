@@ -19,11 +19,11 @@ mod http;
 #[cfg(feature = "postgres")]
 mod postgres;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::contract::ApiError;
-use crate::metrics::PoolGauge;
+use crate::contract::{ApiError, PoolStats};
 
 #[cfg(feature = "postgres")]
 pub use postgres::PoolOptions;
@@ -113,18 +113,18 @@ impl IoArgs {
     }
 
     /// The backend these flags name, ready for handlers.
-    pub fn open(&self) -> Result<Io, String> {
+    pub fn open(&self) -> Result<IoBackend, String> {
         // Unused when the build has neither real backend (the exercises).
         #[allow(unused_variables)]
         let timeout = || Duration::from_millis(self.io_timeout_ms);
         match &self.io_backend {
-            BackendSpec::Timer => Ok(Io::timer()),
+            BackendSpec::Timer => Ok(IoBackend::timer()),
             #[cfg(feature = "http")]
-            BackendSpec::Http(url) => Ok(Io(Arc::new(Backend::Http(http::Upstream::new(url, timeout())?)))),
+            BackendSpec::Http(url) => Ok(IoBackend(Arc::new(Backend::Http(http::Upstream::new(url, timeout())?)))),
             #[cfg(not(feature = "http"))]
             BackendSpec::Http(_) => Err("this build has no http backend (kit-serve's cargo feature `http`, which the four servers turn on)".into()),
             #[cfg(feature = "postgres")]
-            BackendSpec::Postgres(url) => Io::postgres(url, PoolOptions { size: self.pool_size, acquire_timeout: Some(timeout()) }),
+            BackendSpec::Postgres(url) => IoBackend::postgres(url, PoolOptions { size: self.pool_size, acquire_timeout: Some(timeout()) }),
             #[cfg(not(feature = "postgres"))]
             BackendSpec::Postgres(_) => Err("postgres=URL needs kit-serve's `postgres` feature, which this binary \
                  was built without (the four servers have it: cargo run -p kit-servers --bin async-native)"
@@ -133,9 +133,11 @@ impl IoArgs {
     }
 }
 
-/// The backend handlers wait on: cheap to clone (one `Arc`).
+/// The backend handlers wait on (`p.backend`): a timer, an upstream or a
+/// database. Cheap to clone (one `Arc`). Named for what it is, not `Io`:
+/// `io` is also this module and a request's wait (`p.io_wait`).
 #[derive(Clone)]
-pub struct Io(Arc<Backend>);
+pub struct IoBackend(Arc<Backend>);
 
 enum Backend {
     Timer,
@@ -147,24 +149,24 @@ enum Backend {
     Postgres(postgres::Postgres),
 }
 
-impl std::fmt::Debug for Io {
+impl std::fmt::Debug for IoBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl Io {
+impl IoBackend {
     /// Waits are sleeps: the default, and what the exercises use.
-    pub fn timer() -> Io {
-        Io(Arc::new(Backend::Timer))
+    pub fn timer() -> IoBackend {
+        IoBackend(Arc::new(Backend::Timer))
     }
 
     /// /db-simulation on PostgreSQL at `url`; io waits stay timers. The
     /// four servers get here through `--io-backend postgres=URL`; the pool
     /// exercise calls it with options of its own.
     #[cfg(feature = "postgres")]
-    pub fn postgres(url: &str, options: PoolOptions) -> Result<Io, String> {
-        Ok(Io(Arc::new(Backend::Postgres(postgres::Postgres::open(url, options)?))))
+    pub fn postgres(url: &str, options: PoolOptions) -> Result<IoBackend, String> {
+        Ok(IoBackend(Arc::new(Backend::Postgres(postgres::Postgres::open(url, options)?))))
     }
 
     pub fn name(&self) -> &'static str {
@@ -178,9 +180,9 @@ impl Io {
     }
 
     /// The counters of this backend's pool, for /metrics: a server whose
-    /// queries go through the pool (`query`) reports it with
-    /// `Metrics::watch_pool`. The blocking servers hold one connection per
-    /// thread instead, and report none.
+    /// queries go through the pool (`query`) reports it (`serve::Server`
+    /// does so for every server whose slots are not threads). The blocking
+    /// servers hold one connection per thread instead, and report none.
     pub fn pool(&self) -> Option<Arc<PoolGauge>> {
         match &*self.0 {
             #[cfg(feature = "postgres")]
@@ -232,6 +234,60 @@ impl Io {
             Backend::Postgres(pg) => pg.query_blocking(d)?,
         }
         Ok(())
+    }
+}
+
+/// A connection pool's own counters, kept by the backend that owns the pool
+/// and read by /metrics. Counted around each checkout, like `in_flight`
+/// around each handler: `peak_in_use` is exact, so a test can assert that a
+/// pool of 10 never lent out an 11th connection.
+#[derive(Debug)]
+pub struct PoolGauge {
+    size: u64,
+    in_use: AtomicU64,
+    peak_in_use: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl PoolGauge {
+    pub fn new(size: u64) -> Arc<PoolGauge> {
+        Arc::new(PoolGauge { size, in_use: AtomicU64::new(0), peak_in_use: AtomicU64::new(0), timeouts: AtomicU64::new(0) })
+    }
+
+    /// Marks one connection as lent out until the guard drops.
+    pub fn checkout(self: &Arc<Self>) -> PoolCheckout {
+        let now = self.in_use.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_use.fetch_max(now, Ordering::SeqCst);
+        PoolCheckout(Arc::clone(self))
+    }
+
+    /// A request gave up waiting for a connection.
+    pub fn timed_out(&self) {
+        self.timeouts.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Restarts the peak at what is lent out now (`POST /metrics/reset`).
+    pub fn reset(&self) {
+        self.peak_in_use.store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.timeouts.store(0, Ordering::SeqCst);
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.size,
+            in_use: self.in_use.load(Ordering::SeqCst),
+            peak_in_use: self.peak_in_use.load(Ordering::SeqCst),
+            timeouts: self.timeouts.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// One connection lent out by a pool.
+pub struct PoolCheckout(Arc<PoolGauge>);
+
+impl Drop for PoolCheckout {
+    fn drop(&mut self) {
+        self.0.in_use.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

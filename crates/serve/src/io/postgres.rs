@@ -26,7 +26,7 @@ use postgres::Client;
 use tokio_postgres::NoTls;
 
 use crate::contract::ApiError;
-use crate::metrics::PoolGauge;
+use super::PoolGauge;
 
 /// The query: pg_sleep takes seconds as float8.
 const SLEEP: &str = "SELECT pg_sleep($1)";
