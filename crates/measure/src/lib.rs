@@ -28,6 +28,7 @@ pub mod burst;
 pub mod capacity;
 pub mod conformance;
 pub mod database;
+pub mod exercises;
 pub mod expect;
 pub mod grade;
 pub mod harness;
