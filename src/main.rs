@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Selfcheck(args)) => cli::selfcheck::run(args),
         Some(Command::Demo(args)) => cli::demo::run(args),
         Some(Command::Doctor(args)) => cli::doctor::run(args),
+        Some(Command::Dev(args)) => cli::dev::run(args),
     };
     cli::exit(result)
 }

@@ -23,6 +23,7 @@ pub mod bench;
 pub mod capacity;
 pub mod dashboard;
 pub mod demo;
+pub mod dev;
 pub mod doctor;
 pub mod files;
 pub mod fleet;
@@ -91,6 +92,9 @@ pub enum Command {
     Demo(demo::Args),
     /// Is this machine ready for the workshop? Toolchain, limits, OS readings, optional services.
     Doctor(doctor::Args),
+    /// For contributors: `kit dev check` proves every exercise fails as registered and every solution passes.
+    #[command(hide = true)]
+    Dev(dev::Args),
 }
 
 /// The command line, parsed: bad arguments print clap's message and exit 2.
