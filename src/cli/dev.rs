@@ -284,10 +284,11 @@ pub fn check_outcomes(section: &str) -> BTreeMap<u32, Outcome> {
     outcomes
 }
 
-/// libtest's report of the first check that failed: from its `---- check_`
-/// line to the next `----` line or the list of failures.
-pub fn first_failure(section: &str) -> Option<&str> {
-    let start = section.find("\n---- check_")? + 1;
+/// libtest's report of check `n`: from its `---- check_<n>_` line to the
+/// next `----` line or the list of failures. (libtest prints the reports in
+/// the order the checks ended, not in their order.)
+pub fn failure_report(section: &str, n: u32) -> Option<&str> {
+    let start = section.find(&format!("\n---- check_{n}_"))? + 1;
     let rest = &section[start..];
     let body = rest.find('\n').map_or("", |i| &rest[i..]);
     let end = ["\n---- ", "\nfailures:"].iter().filter_map(|m| body.find(m)).min().unwrap_or(body.len());
@@ -340,9 +341,11 @@ pub fn exercise_problems(e: &Exercise, log: &str, passed: bool) -> Vec<String> {
         problems.push(format!("the grade did not reach the database (\"no database to measure\"): is {} right?", database::ENV));
     }
     problems.extend(outcome_problems(e, section, true));
-    match first_failure(section) {
-        Some(first) if first.contains(e.hint) => {}
-        Some(_) => problems.push(format!("the first failure does not name \"{}\"", e.hint)),
+    // The first failure: the lowest-numbered check that failed.
+    let first = check_outcomes(section).into_iter().find(|(_, o)| *o == Outcome::Failed).map(|(n, _)| n);
+    match first.and_then(|n| failure_report(section, n).map(|r| (n, r))) {
+        Some((_, report)) if report.contains(e.hint) => {}
+        Some((n, _)) => problems.push(format!("the first failure (check {n}) does not name \"{}\"", e.hint)),
         None => problems.push("no failure report (`---- check_...`) in the grade's output".into()),
     }
     if !section.contains(e.evidence) {
@@ -381,8 +384,8 @@ mod tests {
         exercises::find("pool").unwrap()
     }
 
-    /// A `cargo test` log of the grade with these outcomes, the first
-    /// failure's report holding `report`.
+    /// A `cargo test` log of the grade with these outcomes, the report of
+    /// the first check that failed holding `report`.
     fn log(outcomes: &[(&str, &str)], report: &str) -> String {
         let mut s = String::from(
             "   Compiling trap-exercise v0.1.0\n    Finished `release` profile\n     Running unittests src/main.rs (target/release/deps/trap-1)\n\nrunning 0 tests\n\n\
@@ -392,13 +395,11 @@ mod tests {
             s.push_str(&format!("test {name} ... {result}\n"));
         }
         s.push_str("\nfailures:\n\n");
-        let mut first = true;
-        for (name, result) in outcomes {
-            if *result == "FAILED" {
-                let text = if first { report } else { "some other failure" };
-                s.push_str(&format!("---- {name} stdout ----\n{text}\n\n"));
-                first = false;
-            }
+        // libtest prints the reports in the order the checks ended: here the last first.
+        let failed: Vec<&str> = outcomes.iter().filter(|(_, r)| *r == "FAILED").map(|(name, _)| *name).collect();
+        for (i, name) in failed.iter().enumerate().rev() {
+            let text = if i == 0 { report } else { "some other failure" };
+            s.push_str(&format!("---- {name} stdout ----\n{text}\n\n"));
         }
         s.push_str("\nfailures:\n    check_1\n\ntest result: FAILED. 1 passed; 4 failed\n\nerror: test failed, to rerun pass `--test grade`\n");
         s
@@ -473,12 +474,12 @@ mod tests {
     fn the_hint_must_be_in_the_first_failure_and_the_evidence_shown() {
         let results = ["FAILED", "FAILED", "FAILED", "FAILED", "ok"];
         let wrong_hint = trap_log(results, "  measured: peak_in_flight 4\n  next: read HINTS.md, hint 3");
-        assert_eq!(exercise_problems(trap(), &wrong_hint, false), vec!["the first failure does not name \"HINTS.md, hint 1\"".to_string()]);
+        assert_eq!(exercise_problems(trap(), &wrong_hint, false), vec!["the first failure (check 1) does not name \"HINTS.md, hint 1\"".to_string()]);
         let no_evidence = trap_log(results, "  measured: peak_in_flight 100\n  next: read HINTS.md, hint 1");
         assert_eq!(exercise_problems(trap(), &no_evidence, false), vec!["the failures do not show \"peak_in_flight 4\"".to_string()]);
         // The hint of a later failure is not the first failure's.
         let later = trap_log(results, "  measured: peak_in_flight 4").replace("some other failure", "HINTS.md, hint 1");
-        assert_eq!(exercise_problems(trap(), &later, false), vec!["the first failure does not name \"HINTS.md, hint 1\"".to_string()]);
+        assert_eq!(exercise_problems(trap(), &later, false), vec!["the first failure (check 1) does not name \"HINTS.md, hint 1\"".to_string()]);
     }
 
     const POOL_CHECKS: [&str; 3] = [
