@@ -50,7 +50,7 @@ const TIMEOUT: Duration = Duration::from_secs(600);
 const TAIL: usize = 40;
 
 /// How to get the database a grade needs, on a machine with PostgreSQL installed.
-const GET_A_DATABASE: &str = "from the repository root, `source .ci/postgres.sh && start_throwaway_postgres` starts a throwaway \
+const GET_A_DATABASE: &str = "From the repository root, `source .ci/postgres.sh && start_throwaway_postgres` starts a throwaway \
     PostgreSQL and exports KIT_DATABASE_URL (it is removed when that shell exits); then run `cargo run --release -- dev check` \
     in the same shell";
 
