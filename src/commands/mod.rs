@@ -21,6 +21,7 @@ pub mod attack;
 pub mod bench;
 pub mod capacity;
 pub mod demo;
+pub mod dev;
 pub mod doctor;
 pub mod health;
 pub mod images;
@@ -59,6 +60,9 @@ pub enum Command {
     Demo(demo::Args),
     /// Is this machine ready for the workshop? Toolchain, limits, OS readings, optional services.
     Doctor(doctor::Args),
+    /// For contributors: `kit dev check` proves every exercise fails as registered and every solution passes.
+    #[command(hide = true)]
+    Dev(dev::Args),
 }
 
 impl Command {
@@ -79,6 +83,7 @@ impl Command {
             Command::Selfcheck(args) => selfcheck::run(args),
             Command::Demo(args) => demo::run(args),
             Command::Doctor(args) => doctor::run(args),
+            Command::Dev(args) => dev::run(args),
         }
     }
 }

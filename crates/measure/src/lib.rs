@@ -35,6 +35,7 @@ pub mod burst;
 pub mod client;
 pub mod conformance;
 pub mod database;
+pub mod exercises;
 pub mod expect;
 pub mod grade;
 pub mod harness;
