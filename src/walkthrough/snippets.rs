@@ -23,10 +23,10 @@ macro_rules! source {
     };
 }
 
-pub const SYNC_APP: Source = source!("servers/sync-blocking/app.rs");
+pub const SYNC_APP: Source = source!("crates/blocking/src/app.rs");
 pub const SYNC_MAIN: Source = source!("servers/sync-blocking/main.rs");
 pub const TRAP_MAIN: Source = source!("servers/async-trap/main.rs");
-pub const WRAPPER_ADAPTER: Source = source!("servers/blocking-wrapper/bridge.rs");
+pub const WRAPPER_ADAPTER: Source = source!("crates/blocking/src/bridge.rs");
 pub const NATIVE_MAIN: Source = source!("servers/async-native/main.rs");
 
 /// A block of a source file, found by the text of its first line.

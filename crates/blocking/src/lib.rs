@@ -8,11 +8,7 @@
 //!   end, like `WsgiToAsgi`: blocking-wrapper, the wrapper exercise and its
 //!   solution.
 //!
-//! The files stay beside the servers whose lesson they are
-//! (servers/sync-blocking/app.rs, servers/blocking-wrapper/bridge.rs), where
-//! the README and `kit demo` show them.
+//! The README and `kit demo` show these two files as they are here.
 
-#[path = "../../../servers/sync-blocking/app.rs"]
 pub mod app;
-#[path = "../../../servers/blocking-wrapper/bridge.rs"]
 pub mod bridge;
