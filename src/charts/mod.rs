@@ -19,6 +19,7 @@ use std::sync::OnceLock;
 use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use kit_serve::contract::Endpoint;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -45,8 +46,10 @@ pub use timeseries::write_attack;
 
 pub(super) const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 pub(super) const FAMILY: &str = "sans-serif";
-pub(super) const HEADLINE: &str = "/parallel";
-pub(super) const KNOWN_ENDPOINTS: [&str; 4] = ["/parallel", "/multi-io", "/db-simulation", "/cpu-intensive"];
+pub(super) const HEADLINE: &str = Endpoint::Parallel.path();
+/// The endpoints the charts draw, in the contract's order.
+pub(super) const KNOWN_ENDPOINTS: [&str; 4] =
+    [Endpoint::Parallel.path(), Endpoint::MultiIo.path(), Endpoint::DbSimulation.path(), Endpoint::CpuIntensive.path()];
 pub(super) const SIZE: (u32, u32) = (1280, 720);
 pub(super) const SUMMARY_SIZE: (u32, u32) = (1920, 1080);
 pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);

@@ -16,6 +16,7 @@ use kit_measure::harness;
 use kit_measure::slots::{fill_speedups, Row, VARIANTS};
 use kit_measure::table;
 use kit_serve::config::cores;
+use kit_serve::contract::Endpoint;
 use kit_serve::net;
 
 use crate::error::{CliError, Result};
@@ -25,8 +26,8 @@ use crate::support::fleet::{self, Cell, Job, Outcome};
 use crate::support::servers::{self, Knobs, Started};
 
 /// The endpoints that only wait, measured four variants at a time.
-const SLEEP_BOUND: [&str; 3] = ["/parallel", "/multi-io", "/db-simulation"];
-const CPU: &str = "/cpu-intensive";
+const SLEEP_BOUND: [&str; 3] = [Endpoint::Parallel.path(), Endpoint::MultiIo.path(), Endpoint::DbSimulation.path()];
+const CPU: &str = Endpoint::CpuIntensive.path();
 /// Short waits: the same shape as the full run in a fraction of the time.
 const QUICK: Knobs = Knobs { io_ms: 100, db_ms: 60, cpu_rounds: 10_000_000 };
 /// The contract's defaults.

@@ -45,7 +45,7 @@ impl Endpoint {
     /// The extras only a server that really yields can afford to hold open.
     pub const NATIVE_ONLY: [Endpoint; 3] = [Endpoint::Slow, Endpoint::Sse, Endpoint::Ws];
 
-    pub fn path(self) -> &'static str {
+    pub const fn path(self) -> &'static str {
         match self {
             Endpoint::Health => "/health",
             Endpoint::Parallel => "/parallel",
