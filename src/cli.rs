@@ -50,8 +50,14 @@ pub fn command() -> clap::Command {
 }
 
 fn negative_numbers_are_values(cmd: clap::Command) -> clap::Command {
-    cmd.mut_args(|arg| if arg.get_action().takes_values() { arg.allow_negative_numbers(true) } else { arg })
-        .mut_subcommands(negative_numbers_are_values)
+    cmd.mut_args(|arg| {
+        if arg.get_action().takes_values() {
+            arg.allow_negative_numbers(true)
+        } else {
+            arg
+        }
+    })
+    .mut_subcommands(negative_numbers_are_values)
 }
 
 #[cfg(test)]
@@ -60,7 +66,9 @@ mod tests {
 
     /// The error clap prints for `kit ARGS`, and its exit code.
     fn refused(args: &[&str]) -> (String, i32) {
-        let e = command().try_get_matches_from(std::iter::once("kit").chain(args.iter().copied())).unwrap_err();
+        let e = command()
+            .try_get_matches_from(std::iter::once("kit").chain(args.iter().copied()))
+            .unwrap_err();
         (e.render().to_string(), e.exit_code())
     }
 
@@ -76,7 +84,10 @@ mod tests {
         }
         let (text, code) = refused(&["stress", "--io-ms", "-5"]);
         assert_eq!(code, 2, "{text}");
-        assert!(text.contains("invalid value '-5' for '--io-ms <IO_MS>'"), "{text}");
+        assert!(
+            text.contains("invalid value '-5' for '--io-ms <IO_MS>'"),
+            "{text}"
+        );
     }
 
     /// clap's own rule, which only a debug build asserts: a value-less flag
@@ -84,8 +95,16 @@ mod tests {
     #[test]
     fn only_arguments_with_values_take_negative_numbers() {
         fn walk(cmd: &clap::Command, seen: &mut u32) {
-            for arg in cmd.get_arguments().filter(|a| a.is_allow_negative_numbers_set()) {
-                assert!(arg.get_action().takes_values(), "{} {}: a flag that allows negative numbers", cmd.get_name(), arg.get_id());
+            for arg in cmd
+                .get_arguments()
+                .filter(|a| a.is_allow_negative_numbers_set())
+            {
+                assert!(
+                    arg.get_action().takes_values(),
+                    "{} {}: a flag that allows negative numbers",
+                    cmd.get_name(),
+                    arg.get_id()
+                );
                 *seen += 1;
             }
             cmd.get_subcommands().for_each(|sub| walk(sub, seen));
@@ -99,10 +118,19 @@ mod tests {
 
     #[test]
     fn a_malformed_url_is_a_bad_argument() {
-        for args in [&["bench", "htp://x"][..], &["attack", "htp://x", "--rate", "1", "-d", "1s"], &["health", "--urls", "htp://x"], &["capacity", "htp://x"]] {
+        for args in [
+            &["bench", "htp://x"][..],
+            &["attack", "htp://x", "--rate", "1", "-d", "1s"],
+            &["health", "--urls", "htp://x"],
+            &["capacity", "htp://x"],
+        ] {
             let (text, code) = refused(args);
             assert_eq!(code, 2, "{args:?}: {text}");
-            assert!(text.contains("invalid value 'htp://x'") && text.contains("unsupported scheme 'htp:'"), "{args:?}: {text}");
+            assert!(
+                text.contains("invalid value 'htp://x'")
+                    && text.contains("unsupported scheme 'htp:'"),
+                "{args:?}: {text}"
+            );
         }
     }
 }

@@ -19,7 +19,13 @@ use testcontainers::{
 /// Every binary that gets an image. Adding a binary here is the whole
 /// change for `kit images` (it is built with `-p kit-servers --bin NAME`);
 /// compose.yaml names its images by hand.
-pub const IMAGES: &[&str] = &["sync-blocking", "async-trap", "blocking-wrapper", "async-native", "upstream"];
+pub const IMAGES: &[&str] = &[
+    "sync-blocking",
+    "async-trap",
+    "blocking-wrapper",
+    "async-native",
+    "upstream",
+];
 
 /// The port every server listens on inside its container.
 pub const PORT: u16 = 8080;
@@ -42,7 +48,11 @@ pub fn hostname() -> String {
     // SAFETY: gethostname writes at most buf.len() bytes into buf.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
     let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    if ok { String::from_utf8_lossy(&buf[..end]).into_owned() } else { "unknown".into() }
+    if ok {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "unknown".into()
+    }
 }
 
 /// Removes the containers an earlier `kit up --containers` on this machine
@@ -52,7 +62,10 @@ pub fn hostname() -> String {
 pub fn remove_orphans() -> usize {
     let format = format!(r#"{{{{.ID}}}} {{{{.Label "{RUN_LABEL}"}}}}"#);
     let host = format!("label={HOST_LABEL}={}", hostname());
-    let Ok(out) = Command::new("docker").args(["ps", "-a", "--filter", &host, "--format", &format]).output() else {
+    let Ok(out) = Command::new("docker")
+        .args(["ps", "-a", "--filter", &host, "--format", &format])
+        .output()
+    else {
         return 0;
     };
     let orphans: Vec<String> = String::from_utf8_lossy(&out.stdout)
@@ -61,7 +74,12 @@ pub fn remove_orphans() -> usize {
         .filter(|(_, pid)| pid.parse::<u32>().is_ok_and(|pid| !running(pid)))
         .map(|(id, _)| id.to_string())
         .collect();
-    let removed = |id: &String| Command::new("docker").args(["rm", "-f", id]).output().is_ok_and(|o| o.status.success());
+    let removed = |id: &String| {
+        Command::new("docker")
+            .args(["rm", "-f", id])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     orphans.iter().filter(|id| removed(id)).count()
 }
 
@@ -81,13 +99,22 @@ pub fn image_name(binary: &str, tag: &str) -> String {
 /// `Ok` when `docker info` answers; otherwise one line on why not.
 /// The docker CLI honours `DOCKER_HOST`, as testcontainers does.
 pub fn docker_answers() -> Result<(), String> {
-    let out = Command::new("docker").arg("info").stdin(Stdio::null()).output().map_err(|e| format!("cannot run `docker info` ({e})"))?;
+    let out = Command::new("docker")
+        .arg("info")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `docker info` ({e})"))?;
     if out.status.success() {
         return Ok(());
     }
     let why = String::from_utf8_lossy(&out.stderr);
     // Docker's own explanation is several lines; its last one is the reason.
-    let last = why.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
+    let last = why
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .trim();
     Err(format!("`docker info` failed: {last}"))
 }
 
@@ -105,8 +132,13 @@ pub fn import(binary: &Path, name: &str, tag: &str) -> Result<bool, String> {
     let image = image_name(name, tag);
     let built_from = fingerprint(binary)?;
     let label_format = format!(r#"{{{{index .Config.Labels "{BUILT_FROM}"}}}} {{{{.Id}}}}"#);
-    let before = Command::new("docker").args(["image", "inspect", "-f", &label_format, &image]).output().ok();
-    let before = before.filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let before = Command::new("docker")
+        .args(["image", "inspect", "-f", &label_format, &image])
+        .output()
+        .ok();
+    let before = before
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     let old_id = match before.as_deref().and_then(|b| b.rsplit_once(' ')) {
         Some((label, _)) if label == built_from => return Ok(false),
         Some((_, id)) => Some(id.to_string()),
@@ -119,7 +151,11 @@ pub fn import(binary: &Path, name: &str, tag: &str) -> Result<bool, String> {
     let _ = std::fs::remove_dir_all(&rootfs);
     if let (Ok(()), Some(old)) = (&result, old_id) {
         // Fails harmlessly while a container still uses the old image.
-        let _ = Command::new("docker").args(["image", "rm", &old]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = Command::new("docker")
+            .args(["image", "rm", &old])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
     result.map(|()| true)
 }
@@ -127,44 +163,90 @@ pub fn import(binary: &Path, name: &str, tag: &str) -> Result<bool, String> {
 /// Which build a binary is: its size and modification time.
 fn fingerprint(binary: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
-    let modified = meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
     Ok(format!("{}-{}", meta.len(), modified.as_nanos()))
 }
 
-fn import_from(rootfs: &Path, binary: &Path, name: &str, image: &str, built_from: &str) -> Result<(), String> {
+fn import_from(
+    rootfs: &Path,
+    binary: &Path,
+    name: &str,
+    image: &str,
+    built_from: &str,
+) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(rootfs);
     copy_into(rootfs, binary, &Path::new("/bin").join(name))?;
     for lib in libraries(binary)? {
         copy_into(rootfs, &lib, &lib)?;
     }
-    let entrypoint = format!(r#"ENTRYPOINT ["/bin/{name}", "--host", "0.0.0.0", "--port", "{PORT}"]"#);
+    let entrypoint =
+        format!(r#"ENTRYPOINT ["/bin/{name}", "--host", "0.0.0.0", "--port", "{PORT}"]"#);
     let label = format!("LABEL {BUILT_FROM}={built_from}");
-    let tar = Command::new("tar").arg("-C").arg(rootfs).args(["-c", "."]).output().map_err(|e| format!("cannot run tar: {e}"))?;
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .args(["-c", "."])
+        .output()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
     if !tar.status.success() {
-        return Err(format!("tar failed for {name}: {}", String::from_utf8_lossy(&tar.stderr).trim()));
+        return Err(format!(
+            "tar failed for {name}: {}",
+            String::from_utf8_lossy(&tar.stderr).trim()
+        ));
     }
     let mut importer = Command::new("docker")
-        .args(["import", "--change", &entrypoint, "--change", &label, "-", image])
+        .args([
+            "import",
+            "--change",
+            &entrypoint,
+            "--change",
+            &label,
+            "-",
+            image,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run docker import: {e}"))?;
-    let written = std::io::Write::write_all(&mut importer.stdin.take().expect("stdin is piped"), &tar.stdout);
-    let out = importer.wait_with_output().map_err(|e| format!("docker import: {e}"))?;
+    let written = std::io::Write::write_all(
+        &mut importer.stdin.take().expect("stdin is piped"),
+        &tar.stdout,
+    );
+    let out = importer
+        .wait_with_output()
+        .map_err(|e| format!("docker import: {e}"))?;
     match (written, out.status.success()) {
         (Ok(()), true) => Ok(()),
-        _ => Err(format!("docker import failed for {image}: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        _ => Err(format!(
+            "docker import failed for {image}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
     }
 }
 
 /// The shared libraries `binary` links, from `ldd`.
 fn libraries(binary: &Path) -> Result<Vec<PathBuf>, String> {
-    let out = Command::new("ldd").arg(binary).output().map_err(|e| format!("cannot run ldd: {e}"))?;
+    let out = Command::new("ldd")
+        .arg(binary)
+        .output()
+        .map_err(|e| format!("cannot run ldd: {e}"))?;
     if !out.status.success() {
-        return Err(format!("ldd {} failed: {}", binary.display(), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "ldd {} failed: {}",
+            binary.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).lines().filter_map(library_path).map(PathBuf::from).collect())
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(library_path)
+        .map(PathBuf::from)
+        .collect())
 }
 
 /// `ldd` lines look like `libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)`
@@ -178,7 +260,9 @@ fn copy_into(rootfs: &Path, from: &Path, to: &Path) -> Result<(), String> {
     let dest = rootfs.join(to.strip_prefix("/").unwrap_or(to));
     let parent = dest.parent().expect("a file in the rootfs has a parent");
     std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    std::fs::copy(from, &dest).map(drop).map_err(|e| format!("copy {} -> {}: {e}", from.display(), dest.display()))
+    std::fs::copy(from, &dest)
+        .map(drop)
+        .map_err(|e| format!("copy {} -> {}: {e}", from.display(), dest.display()))
 }
 
 /// What a container may use: `cpus` cores (fractions allowed) and `memory` bytes.
@@ -193,7 +277,12 @@ pub struct Limits {
 /// `testcontainers::runners::SyncRunner::start`; the container is removed
 /// when the returned `Container` is dropped (also on a panic).
 #[cfg(feature = "containers")]
-pub fn request(name: &str, tag: &str, limits: Limits, args: &[String]) -> ContainerRequest<GenericImage> {
+pub fn request(
+    name: &str,
+    tag: &str,
+    limits: Limits,
+    args: &[String],
+) -> ContainerRequest<GenericImage> {
     let nano_cpus = (limits.cpus * 1e9).round() as i64;
     let memory = limits.memory as i64;
     GenericImage::new(format!("kit-{name}"), tag.to_string())
@@ -224,10 +313,18 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
         "k" | "kb" => 1 << 10,
         "m" | "mb" => 1 << 20,
         "g" | "gb" => 1 << 30,
-        _ => return Err(format!("'{text}' is not a size: write it as 256m, 1g or 512k")),
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size: write it as 256m, 1g or 512k"
+            ))
+        }
     };
-    let n: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size: write it as 256m, 1g or 512k"))?;
-    let bytes = n.checked_mul(scale).ok_or_else(|| format!("'{text}' is too large"))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size: write it as 256m, 1g or 512k"))?;
+    let bytes = n
+        .checked_mul(scale)
+        .ok_or_else(|| format!("'{text}' is too large"))?;
     // Docker refuses less than 6 MiB; say so before it does, in our words.
     if bytes < 6 << 20 {
         return Err(format!("'{text}' is below Docker's minimum of 6m"));
@@ -241,8 +338,12 @@ pub fn parse_cpus(text: &str) -> Result<f64, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     match text.trim().parse::<f64>() {
         Ok(c) if (0.01..=cores).contains(&c) => Ok(c),
-        Ok(_) => Err(format!("'{text}' cores: give between 0.01 and {cores} (this machine's cores)")),
-        Err(_) => Err(format!("'{text}' is not a number of cores: write it as 1 or 0.5")),
+        Ok(_) => Err(format!(
+            "'{text}' cores: give between 0.01 and {cores} (this machine's cores)"
+        )),
+        Err(_) => Err(format!(
+            "'{text}' is not a number of cores: write it as 1 or 0.5"
+        )),
     }
 }
 
@@ -279,8 +380,14 @@ mod tests {
 
     #[test]
     fn ldd_lines_give_library_paths() {
-        assert_eq!(library_path("\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)"), Some("/lib/x86_64-linux-gnu/libc.so.6"));
-        assert_eq!(library_path("\t/lib64/ld-linux-x86-64.so.2 (0x00007f)"), Some("/lib64/ld-linux-x86-64.so.2"));
+        assert_eq!(
+            library_path("\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)"),
+            Some("/lib/x86_64-linux-gnu/libc.so.6")
+        );
+        assert_eq!(
+            library_path("\t/lib64/ld-linux-x86-64.so.2 (0x00007f)"),
+            Some("/lib64/ld-linux-x86-64.so.2")
+        );
         assert_eq!(library_path("\tlinux-vdso.so.1 (0x00007ffd)"), None);
     }
 }

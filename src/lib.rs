@@ -56,19 +56,30 @@ mod tests {
     #[test]
     fn no_file_under_src_re_exports_a_library() {
         fn walk(dir: &Path, found: &mut Vec<String>) {
-            for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            {
                 let path = entry.expect("a readable entry").path();
                 if path.is_dir() {
                     walk(&path, found);
                 } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                    let lines = text.lines().filter(|l| l.trim_start().starts_with("pub use kit_"));
+                    let text = std::fs::read_to_string(&path)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    let lines = text
+                        .lines()
+                        .filter(|l| l.trim_start().starts_with("pub use kit_"));
                     found.extend(lines.map(|l| format!("{}: {}", path.display(), l.trim())));
                 }
             }
         }
         let mut found = Vec::new();
-        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
-        assert!(found.is_empty(), "re-exports of a library, name it in full instead:\n{}", found.join("\n"));
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.is_empty(),
+            "re-exports of a library, name it in full instead:\n{}",
+            found.join("\n")
+        );
     }
 }

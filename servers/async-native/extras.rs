@@ -43,8 +43,15 @@ async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
         let p = p.clone();
         async move {
             sleep(p.io_wait / 5).await;
-            let tick = Tick { seq, of: SSE_EVENTS, variant: p.variant.into() };
-            Ok(Event::default().event("tick").json_data(tick).expect("a Tick serializes"))
+            let tick = Tick {
+                seq,
+                of: SSE_EVENTS,
+                variant: p.variant.into(),
+            };
+            Ok(Event::default()
+                .event("tick")
+                .json_data(tick)
+                .expect("a Tick serializes"))
         }
     });
     Sse::new(ticks)
@@ -53,7 +60,9 @@ async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
 async fn ws(upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
     match upgrade {
         Ok(upgrade) => upgrade.on_upgrade(echo),
-        Err(e) => ApiError::bad_request(format!("/ws needs a WebSocket upgrade: {e}")).into_response(),
+        Err(e) => {
+            ApiError::bad_request(format!("/ws needs a WebSocket upgrade: {e}")).into_response()
+        }
     }
 }
 

@@ -32,12 +32,19 @@ const READ_POLL: Duration = Duration::from_millis(100);
 /// `header_timeout` to send its request head is closed: until then it holds
 /// this thread, one of the server's slots, whether it sends anything or not
 /// (slowloris).
-pub fn serve_connection(mut stream: TcpStream, handle: impl Fn(&str, &str) -> Reply, header_timeout: Duration) {
+pub fn serve_connection(
+    mut stream: TcpStream,
+    handle: impl Fn(&str, &str) -> Reply,
+    header_timeout: Duration,
+) {
     let _ = stream.set_read_timeout(Some(READ_POLL));
     let _ = stream.set_nodelay(true);
     match read_request(&mut stream, header_timeout) {
         // A client that hung up is its own problem, not the server's.
-        Incoming::Request(request) => drop(write_reply(&mut stream, &handle(&request.method, &request.url))),
+        Incoming::Request(request) => drop(write_reply(
+            &mut stream,
+            &handle(&request.method, &request.url),
+        )),
         Incoming::Closed => {}
         Incoming::Bad(e) => {
             let _ = write_reply(&mut stream, &Reply::error(e));
@@ -69,7 +76,14 @@ fn linger(stream: &mut TcpStream) {
 fn read_some(stream: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<Option<usize>> {
     match stream.read(buf) {
         Ok(n) => Ok(Some(n)),
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
 }
@@ -100,19 +114,26 @@ fn read_request(stream: &mut TcpStream, header_timeout: Duration) -> Incoming {
                 Ok(httparse::Status::Complete(len)) => {
                     let parsed = parse_head(&head);
                     return match parsed {
-                        Ok((request, body)) => match skip_body(stream, buf, len, body, waiting + header_timeout) {
-                            Ok(()) => Incoming::Request(request),
-                            Err(_) => Incoming::Closed,
-                        },
+                        Ok((request, body)) => {
+                            match skip_body(stream, buf, len, body, waiting + header_timeout) {
+                                Ok(()) => Incoming::Request(request),
+                                Err(_) => Incoming::Closed,
+                            }
+                        }
                         Err(e) => Incoming::Bad(e),
                     };
                 }
                 Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return too_long(),
                 Ok(httparse::Status::Partial) => {}
                 Err(httparse::Error::TooManyHeaders) => {
-                    return Incoming::Bad(error(431, format!("more than {MAX_HEADERS} request headers")))
+                    return Incoming::Bad(error(
+                        431,
+                        format!("more than {MAX_HEADERS} request headers"),
+                    ))
                 }
-                Err(e) => return Incoming::Bad(error(400, format!("not an HTTP/1.1 request: {e}"))),
+                Err(e) => {
+                    return Incoming::Bad(error(400, format!("not an HTTP/1.1 request: {e}")))
+                }
             }
         }
         let mut chunk = [0u8; 4096];
@@ -134,21 +155,42 @@ fn parse_head(head: &httparse::Request) -> Result<(Request, u64), ApiError> {
     for header in head.headers.iter() {
         let value = String::from_utf8_lossy(header.value);
         if header.name.eq_ignore_ascii_case("content-length") {
-            body = value.trim().parse().map_err(|_| error(400, format!("bad Content-Length: {value}")))?;
+            body = value
+                .trim()
+                .parse()
+                .map_err(|_| error(400, format!("bad Content-Length: {value}")))?;
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(error(501, "chunked request bodies are not supported here: send a Content-Length".into()));
+            return Err(error(
+                501,
+                "chunked request bodies are not supported here: send a Content-Length".into(),
+            ));
         }
     }
     if body > MAX_BODY {
-        return Err(error(413, format!("a request body of {body} bytes: at most {MAX_BODY} are accepted")));
+        return Err(error(
+            413,
+            format!("a request body of {body} bytes: at most {MAX_BODY} are accepted"),
+        ));
     }
-    Ok((Request { method: method.to_string(), url: url.to_string() }, body))
+    Ok((
+        Request {
+            method: method.to_string(),
+            url: url.to_string(),
+        },
+        body,
+    ))
 }
 
 /// Drops the head (`head_len` bytes) and a body of `body` bytes from the
 /// front of `buf`, reading what is not there yet, until `deadline` (a body
 /// sent a byte at a time must not hold the thread for ever either).
-fn skip_body(stream: &mut TcpStream, buf: &mut Vec<u8>, head_len: usize, body: u64, deadline: Instant) -> std::io::Result<()> {
+fn skip_body(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head_len: usize,
+    body: u64,
+    deadline: Instant,
+) -> std::io::Result<()> {
     let in_buf = (buf.len() - head_len).min(body as usize);
     buf.drain(..head_len + in_buf);
     let mut left = body - in_buf as u64;
@@ -177,7 +219,10 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
 }
 
 fn too_long() -> Incoming {
-    Incoming::Bad(error(431, format!("the request head is longer than {MAX_HEAD} bytes")))
+    Incoming::Bad(error(
+        431,
+        format!("the request head is longer than {MAX_HEAD} bytes"),
+    ))
 }
 
 fn error(status: u16, message: String) -> ApiError {

@@ -19,8 +19,8 @@ use axum::{routing::get, Json, Router};
 use clap::Parser;
 use kit_serve::config::{cores, CommonArgs};
 use kit_serve::contract::{decode, number, ApiError, Endpoint, Health, MAX_WAIT_MS};
-use kit_serve::serve::{Routes, Server, SharedCtx};
 use kit_serve::net;
+use kit_serve::serve::{Routes, Server, SharedCtx};
 use serde::Serialize;
 
 const VARIANT: &str = "upstream";
@@ -51,16 +51,23 @@ fn delay_ms(query: Option<&str>, default: Duration) -> Result<u64, ApiError> {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (key, value) = (decode(key)?, decode(value)?);
         if key != "ms" {
-            return Err(ApiError::bad_request("unknown query parameter: /delay takes only ms".into()));
+            return Err(ApiError::bad_request(
+                "unknown query parameter: /delay takes only ms".into(),
+            ));
         }
         if ms.replace(number("ms", &value, 0, MAX_WAIT_MS)?).is_some() {
-            return Err(ApiError::bad_request("query parameter ms is given more than once".into()));
+            return Err(ApiError::bad_request(
+                "query parameter ms is given more than once".into(),
+            ));
         }
     }
     Ok(ms.unwrap_or(default.as_millis() as u64))
 }
 
-async fn delay(State(ctx): State<SharedCtx>, RawQuery(query): RawQuery) -> Result<Json<Delayed>, ApiError> {
+async fn delay(
+    State(ctx): State<SharedCtx>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Delayed>, ApiError> {
     let ms = delay_ms(query.as_deref(), ctx.settings.defaults.io_wait)?;
     // A parked task, not a thread: this is why it holds 10,000 waits.
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -78,8 +85,15 @@ fn run(args: Args) -> Result<(), net::Error> {
         ("drain_timeout_s", args.common.drain_timeout),
         ("header_read_timeout_ms", args.common.header_read_timeout_ms),
     ];
-    let server = Server::new(VARIANT, &args.common).only_knobs(knobs).listen()?;
-    let routes = Routes::new().route(Endpoint::Health, get(health)).merge(Router::new().route("/delay", get(delay)));
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores()).enable_all().build()?;
+    let server = Server::new(VARIANT, &args.common)
+        .only_knobs(knobs)
+        .listen()?;
+    let routes = Routes::new()
+        .route(Endpoint::Health, get(health))
+        .merge(Router::new().route("/delay", get(delay)));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores())
+        .enable_all()
+        .build()?;
     runtime.block_on(server.serve(routes))
 }

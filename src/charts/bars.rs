@@ -2,7 +2,6 @@
 
 use super::*;
 
-
 /// One bar: `slot` of `slots` side by side inside x category `group`.
 pub(super) struct Bar {
     pub(super) group: usize,
@@ -209,4 +208,3 @@ impl Ranged for TickedAxis {
         self.range.clone()
     }
 }
-

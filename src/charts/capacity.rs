@@ -14,7 +14,11 @@ const DIAGONAL: RGBColor = RGBColor(110, 110, 110);
 
 /// Writes `capacity.png` and `capacity.svg` into `dir`.
 pub fn write_capacity(all: &[Capacity], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    let size = if all.iter().any(|c| c.predicted_rate.is_some()) { (1600, 1240) } else { (1600, 720) };
+    let size = if all.iter().any(|c| c.predicted_rate.is_some()) {
+        (1600, 1240)
+    } else {
+        (1600, 720)
+    };
     write_picture(dir, "capacity", size, &CapacityChart(all))
 }
 
@@ -29,16 +33,30 @@ impl Picture for CapacityChart<'_> {
         if points.clone().next().is_none() {
             return no_data(area, title, "no steps measured", th);
         }
-        let mut legend: Vec<Entry> = all.iter().map(|c| Entry { mark: Mark::Line, ..Entry::variant(&name(c)) }).collect();
+        let mut legend: Vec<Entry> = all
+            .iter()
+            .map(|c| Entry {
+                mark: Mark::Line,
+                ..Entry::variant(&name(c))
+            })
+            .collect();
         // Each server's s/t is dashed in its own colour, so each gets its own entry.
         for c in all {
             if let Some(p) = c.predicted_rate {
-                legend.push(Entry::new(&format!("{} s/t = {p:.1}/s", name(c)), variant_color(&name(c)), Mark::Dashed));
+                legend.push(Entry::new(
+                    &format!("{} s/t = {p:.1}/s", name(c)),
+                    variant_color(&name(c)),
+                    Mark::Dashed,
+                ));
             }
         }
         legend.push(Entry::new("achieved = offered", DIAGONAL, Mark::Dashed));
         let body = frame(area, title, &legend, th)?;
-        let bounded: Vec<Capacity> = all.iter().filter(|c| c.predicted_rate.is_some()).cloned().collect();
+        let bounded: Vec<Capacity> = all
+            .iter()
+            .filter(|c| c.predicted_rate.is_some())
+            .cloned()
+            .collect();
         let (top, bottom) = if bounded.is_empty() {
             (body, None)
         } else {
@@ -48,7 +66,10 @@ impl Picture for CapacityChart<'_> {
         let (left, right) = top.split_horizontally(top.dim_in_pixel().0 / 2);
         let offered: Vec<f64> = points.clone().map(|s| s.target_rate).collect();
         let x = span(offered.iter().copied());
-        let achieved = points.clone().map(|s| s.achieved_rate).chain(all.iter().filter_map(|c| c.predicted_rate));
+        let achieved = points
+            .clone()
+            .map(|s| s.achieved_rate)
+            .chain(all.iter().filter_map(|c| c.predicted_rate));
         let y = span(achieved.chain(offered.iter().copied()));
         throughput_panel(&left, all, x.clone(), y, th)?;
         // Only what is drawn sets the range (the p99 limits are not drawn).
@@ -64,32 +85,96 @@ impl Picture for CapacityChart<'_> {
 /// The bottom row: the rates of the servers with a slot limit, on linear
 /// axes, achieved and p99 against offered; the other servers' steps that
 /// fall in the same rates are drawn too, for contrast.
-fn zoom<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, all: &[Capacity], bounded: &[Capacity], th: Theme) -> Result<(), ChartError> {
+fn zoom<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    all: &[Capacity],
+    bounded: &[Capacity],
+    th: Theme,
+) -> Result<(), ChartError> {
     let (left, right) = area.split_horizontally(area.dim_in_pixel().0 / 2);
     let steps = || bounded.iter().flat_map(|c| &c.steps);
     let x_hi = steps().map(|s| s.target_rate).fold(0.0, f64::max) * 1.1;
     let x = 0.0..x_hi;
-    let y_hi = steps().map(|s| s.achieved_rate).chain(bounded.iter().filter_map(|c| c.predicted_rate)).fold(0.0, f64::max).max(x_hi) * 1.05;
-    let order = |c: &Capacity| all.iter().position(|a| a.variant == c.variant && a.url == c.url).unwrap_or(0);
-    let mut chart = linear_axes(&left, x.clone(), 0.0..y_hi, "achieved (2xx answers/s), near s/t", th)?;
+    let y_hi = steps()
+        .map(|s| s.achieved_rate)
+        .chain(bounded.iter().filter_map(|c| c.predicted_rate))
+        .fold(0.0, f64::max)
+        .max(x_hi)
+        * 1.05;
+    let order = |c: &Capacity| {
+        all.iter()
+            .position(|a| a.variant == c.variant && a.url == c.url)
+            .unwrap_or(0)
+    };
+    let mut chart = linear_axes(
+        &left,
+        x.clone(),
+        0.0..y_hi,
+        "achieved (2xx answers/s), near s/t",
+        th,
+    )?;
     let dash = th.px(12.0).max(2);
-    chart.draw_series(DashedLineSeries::new([(0.0, 0.0), (x_hi, x_hi)], dash, dash / 2, DIAGONAL.stroke_width(th.px(3.0).max(1) as u32)))?;
+    chart.draw_series(DashedLineSeries::new(
+        [(0.0, 0.0), (x_hi, x_hi)],
+        dash,
+        dash / 2,
+        DIAGONAL.stroke_width(th.px(3.0).max(1) as u32),
+    ))?;
     for c in bounded {
         if let Some(p) = c.predicted_rate {
             let width = th.px(2.0 + widen(all, order(c))).max(1) as u32;
-            chart.draw_series(DashedLineSeries::new([(0.0, p), (x_hi, p)], dash, dash * 2 / 3, variant_color(&name(c)).stroke_width(width)))?;
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, p), (x_hi, p)],
+                dash,
+                dash * 2 / 3,
+                variant_color(&name(c)).stroke_width(width),
+            ))?;
         }
     }
-    let inside = |c: &'_ Capacity| c.steps.iter().filter(|s| s.target_rate <= x_hi).cloned().collect::<Vec<Step>>();
+    let inside = |c: &'_ Capacity| {
+        c.steps
+            .iter()
+            .filter(|s| s.target_rate <= x_hi)
+            .cloned()
+            .collect::<Vec<Step>>()
+    };
     for c in all {
-        let pts: Vec<(f64, f64)> = inside(c).iter().map(|s| (s.target_rate, s.achieved_rate.min(y_hi))).collect();
-        chart.draw_series(curve_series(pts, variant_color(&name(c)), widen(all, order(c)), th))?;
+        let pts: Vec<(f64, f64)> = inside(c)
+            .iter()
+            .map(|s| (s.target_rate, s.achieved_rate.min(y_hi)))
+            .collect();
+        chart.draw_series(curve_series(
+            pts,
+            variant_color(&name(c)),
+            widen(all, order(c)),
+            th,
+        ))?;
     }
-    let p99_hi = all.iter().flat_map(inside).map(|s| s.p99_ms).fold(0.0, f64::max) * 1.1;
-    let mut chart = linear_axes(&right, x, 0.0..p99_hi.max(1.0), "p99 of the 2xx (ms), near s/t", th)?;
+    let p99_hi = all
+        .iter()
+        .flat_map(inside)
+        .map(|s| s.p99_ms)
+        .fold(0.0, f64::max)
+        * 1.1;
+    let mut chart = linear_axes(
+        &right,
+        x,
+        0.0..p99_hi.max(1.0),
+        "p99 of the 2xx (ms), near s/t",
+        th,
+    )?;
     for c in all {
-        let pts: Vec<(f64, f64)> = inside(c).iter().filter(|s| s.p99_ms > 0.0).map(|s| (s.target_rate, s.p99_ms)).collect();
-        chart.draw_series(curve_series(pts, variant_color(&name(c)), widen(all, order(c)), th))?;
+        let pts: Vec<(f64, f64)> = inside(c)
+            .iter()
+            .filter(|s| s.p99_ms > 0.0)
+            .map(|s| (s.target_rate, s.p99_ms))
+            .collect();
+        chart.draw_series(curve_series(
+            pts,
+            variant_color(&name(c)),
+            widen(all, order(c)),
+            th,
+        ))?;
     }
     Ok(())
 }
@@ -101,7 +186,14 @@ fn linear_axes<'a, DB: DrawingBackend>(
     y_desc: &str,
     th: Theme,
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError> {
-    panel(area, x, y, ("offered rate (requests/s)", y_desc), fmt_num, th)
+    panel(
+        area,
+        x,
+        y,
+        ("offered rate (requests/s)", y_desc),
+        fmt_num,
+        th,
+    )
 }
 
 fn name(c: &Capacity) -> String {
@@ -112,7 +204,11 @@ fn name(c: &Capacity) -> String {
 /// power of ten: plotters puts its first tick at the first power of ten
 /// inside the range, so a range from 335 ms had no tick below 1000 ms.
 fn span(values: impl Iterator<Item = f64>) -> Range<f64> {
-    let (lo, hi) = values.filter(|v| v.is_finite() && *v > 0.0).fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if lo.is_finite() {
         10f64.powf((lo / 1.2).log10().floor())..hi * 1.5
     } else {
@@ -143,7 +239,14 @@ fn axes<'a, DB: DrawingBackend>(
     y_desc: &str,
     th: Theme,
 ) -> Result<LogChart<'a, DB>, ChartError> {
-    panel(area, x.log_scale(), y.log_scale(), ("offered rate (requests/s, log scale)", y_desc), log_tick, th)
+    panel(
+        area,
+        x.log_scale(),
+        y.log_scale(),
+        ("offered rate (requests/s, log scale)", y_desc),
+        log_tick,
+        th,
+    )
 }
 
 fn throughput_panel<DB: DrawingBackend>(
@@ -153,13 +256,29 @@ fn throughput_panel<DB: DrawingBackend>(
     y: Range<f64>,
     th: Theme,
 ) -> Result<(), ChartError> {
-    let mut chart = axes(area, x.clone(), y, "achieved (2xx answers/s, log scale)", th)?;
+    let mut chart = axes(
+        area,
+        x.clone(),
+        y,
+        "achieved (2xx answers/s, log scale)",
+        th,
+    )?;
     let dash = th.px(12.0).max(2);
-    chart.draw_series(DashedLineSeries::new([(x.start, x.start), (x.end, x.end)], dash, dash / 2, DIAGONAL.stroke_width(th.px(3.0).max(1) as u32)))?;
+    chart.draw_series(DashedLineSeries::new(
+        [(x.start, x.start), (x.end, x.end)],
+        dash,
+        dash / 2,
+        DIAGONAL.stroke_width(th.px(3.0).max(1) as u32),
+    ))?;
     for (i, c) in all.iter().enumerate() {
         if let Some(p) = c.predicted_rate {
             let width = th.px(2.0 + widen(all, i)).max(1) as u32;
-            chart.draw_series(DashedLineSeries::new([(x.start, p), (x.end, p)], dash, dash * 2 / 3, variant_color(&name(c)).stroke_width(width)))?;
+            chart.draw_series(DashedLineSeries::new(
+                [(x.start, p), (x.end, p)],
+                dash,
+                dash * 2 / 3,
+                variant_color(&name(c)).stroke_width(width),
+            ))?;
         }
     }
     curves(&mut chart, all, |s| s.achieved_rate, th)
@@ -172,7 +291,13 @@ fn latency_panel<DB: DrawingBackend>(
     y: Range<f64>,
     th: Theme,
 ) -> Result<(), ChartError> {
-    let mut chart = axes(area, x, y, "p99 response time of the 2xx (ms, log scale)", th)?;
+    let mut chart = axes(
+        area,
+        x,
+        y,
+        "p99 response time of the 2xx (ms, log scale)",
+        th,
+    )?;
     curves(&mut chart, all, |s| s.p99_ms, th)
 }
 
@@ -183,21 +308,42 @@ fn widen(all: &[Capacity], i: usize) -> f64 {
 }
 
 /// One curve per ladder: `value` of each step against its offered rate.
-fn curves<DB: DrawingBackend>(chart: &mut LogChart<'_, DB>, all: &[Capacity], value: fn(&Step) -> f64, th: Theme) -> Result<(), ChartError> {
+fn curves<DB: DrawingBackend>(
+    chart: &mut LogChart<'_, DB>,
+    all: &[Capacity],
+    value: fn(&Step) -> f64,
+    th: Theme,
+) -> Result<(), ChartError> {
     for (i, c) in all.iter().enumerate() {
-        let pts: Vec<(f64, f64)> = c.steps.iter().map(|s| (s.target_rate, value(s))).filter(|(_, v)| *v > 0.0).collect();
+        let pts: Vec<(f64, f64)> = c
+            .steps
+            .iter()
+            .map(|s| (s.target_rate, value(s)))
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
         curve(chart, pts, variant_color(&name(c)), widen(all, i), th)?;
     }
     Ok(())
 }
 
-fn curve<DB: DrawingBackend>(chart: &mut LogChart<'_, DB>, pts: Vec<(f64, f64)>, color: RGBColor, widen: f64, th: Theme) -> Result<(), ChartError> {
+fn curve<DB: DrawingBackend>(
+    chart: &mut LogChart<'_, DB>,
+    pts: Vec<(f64, f64)>,
+    color: RGBColor,
+    widen: f64,
+    th: Theme,
+) -> Result<(), ChartError> {
     chart.draw_series(curve_series(pts, color, widen, th))?;
     Ok(())
 }
 
 /// One ladder's measured points, joined.
-fn curve_series<DB: DrawingBackend>(pts: Vec<(f64, f64)>, color: RGBColor, widen: f64, th: Theme) -> LineSeries<DB, (f64, f64)> {
+fn curve_series<DB: DrawingBackend>(
+    pts: Vec<(f64, f64)>,
+    color: RGBColor,
+    widen: f64,
+    th: Theme,
+) -> LineSeries<DB, (f64, f64)> {
     let width = th.px(3.0 + 2.0 * widen).max(1) as u32;
     let point = th.px(6.0 + 2.0 * widen).max(2) as u32;
     LineSeries::new(pts, color.stroke_width(width).filled()).point_size(point)
@@ -227,7 +373,9 @@ mod tests {
 
     fn png_size(bytes: &[u8]) -> (u32, u32) {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-        let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let be = |at: usize| {
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         (be(16), be(20))
     }
 
@@ -247,12 +395,30 @@ mod tests {
     #[test]
     fn the_slot_limited_get_a_zoomed_row_and_a_legend_of_their_own() {
         let dir = std::env::temp_dir().join(format!("kit-capacity-chart-{}", std::process::id()));
-        let four = capacity("sync-blocking", Some(4), &[(3.0, 3.0, 1000.0), (3.6, 3.6, 1000.0), (4.4, 4.0, 1280.0), (5.0, 4.1, 1600.0)]);
-        let native = capacity("async-native", None, &[(3.0, 3.0, 503.0), (6.0, 6.0, 503.0), (12.0, 12.0, 503.0)]);
+        let four = capacity(
+            "sync-blocking",
+            Some(4),
+            &[
+                (3.0, 3.0, 1000.0),
+                (3.6, 3.6, 1000.0),
+                (4.4, 4.0, 1280.0),
+                (5.0, 4.1, 1600.0),
+            ],
+        );
+        let native = capacity(
+            "async-native",
+            None,
+            &[(3.0, 3.0, 503.0), (6.0, 6.0, 503.0), (12.0, 12.0, 503.0)],
+        );
         let written = write_capacity(&[four, native.clone()], &dir).unwrap();
         assert_eq!(png_size(&std::fs::read(&written[0]).unwrap()), (1600, 1240));
         let svg = std::fs::read_to_string(&written[1]).unwrap();
-        assert!(svg.contains("sync-blocking s/t = 4.0/s") && svg.contains("near s/t") && !svg.contains("slot model s/t (dashed)"), "legend");
+        assert!(
+            svg.contains("sync-blocking s/t = 4.0/s")
+                && svg.contains("near s/t")
+                && !svg.contains("slot model s/t (dashed)"),
+            "legend"
+        );
         let written = write_capacity(&[native], &dir).unwrap();
         assert_eq!(png_size(&std::fs::read(&written[0]).unwrap()), (1600, 720));
         let _ = std::fs::remove_dir_all(&dir);

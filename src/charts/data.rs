@@ -2,7 +2,6 @@
 
 use super::*;
 
-
 /// The rows of `endpoint` (any endpoint if `None`) at the highest concurrency
 /// present, one per variant, in the kit's variant order.
 pub(super) fn at_top_n<'a>(rows: &'a [Row], endpoint: Option<&str>) -> Option<(u64, Vec<&'a Row>)> {
@@ -105,4 +104,3 @@ pub(super) fn fmt_value(v: f64) -> String {
         format!("{v:.2}")
     }
 }
-

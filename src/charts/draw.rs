@@ -2,7 +2,6 @@
 
 use super::*;
 
-
 pub(super) fn draw_concurrency<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     rows: &[Row],
@@ -28,10 +27,19 @@ pub(super) fn draw_concurrency<DB: DrawingBackend>(
         .map(|(i, r)| {
             // The total and the model as the race's table prints them
             // (25.05 s, not 25.0 s): one figure for one quantity.
-            let mut bar = Bar::single(i, &r.variant, finite(r.total_s), kit_measure::table::short_seconds);
+            let mut bar = Bar::single(
+                i,
+                &r.variant,
+                finite(r.total_s),
+                kit_measure::table::short_seconds,
+            );
             bar.marker = finite(r.model_s);
             if let (Some(_), Some(m)) = (bar.value, bar.marker) {
-                bar.label = format!("{} (model {})", bar.label, kit_measure::table::short_seconds(m));
+                bar.label = format!(
+                    "{} (model {})",
+                    bar.label,
+                    kit_measure::table::short_seconds(m)
+                );
             }
             bar
         })
@@ -79,7 +87,9 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
         for (s, r) in hl.iter().enumerate() {
             let value = finite(get(r) / div);
             // Labelled as the table prints a percentile (13.01 s, 503 ms).
-            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| kit_measure::table::ms_as_text(v * div)));
+            bars.push(Bar::grouped(g, s, hl.len(), &r.variant, value, |v| {
+                kit_measure::table::ms_as_text(v * div)
+            }));
         }
     }
     let spec = BarChart {
@@ -294,11 +304,17 @@ pub(super) fn draw_summary<DB: DrawingBackend>(
     // Up to four panels the rows fill, in this order of preference: a race
     // (one N, one endpoint) shows latency where a report shows scalability.
     // With three, the third takes the whole bottom row: no panel is left empty.
-    let charts: Vec<Chart> = [Chart::Concurrency, Chart::Speedup, Chart::Scalability, Chart::Endpoints, Chart::Latency]
-        .into_iter()
-        .filter(|c| c.filled(rows))
-        .take(4)
-        .collect();
+    let charts: Vec<Chart> = [
+        Chart::Concurrency,
+        Chart::Speedup,
+        Chart::Scalability,
+        Chart::Endpoints,
+        Chart::Latency,
+    ]
+    .into_iter()
+    .filter(|c| c.filled(rows))
+    .take(4)
+    .collect();
     let panels = if charts.len() == 3 {
         let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 as i32 / 2);
         let mut panels = top.split_evenly((1, 2));
@@ -313,4 +329,3 @@ pub(super) fn draw_summary<DB: DrawingBackend>(
     }
     Ok(())
 }
-

@@ -2,7 +2,6 @@
 
 use super::*;
 
-
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Mark {
     Box,
@@ -151,4 +150,3 @@ pub(super) fn no_data<DB: DrawingBackend>(
     ))?;
     Ok(())
 }
-

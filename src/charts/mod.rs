@@ -16,10 +16,10 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use kit_serve::contract::Endpoint;
 use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
-use kit_serve::contract::Endpoint;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -28,28 +28,32 @@ use kit_measure::slots::{Row, BASELINE, VARIANTS};
 
 mod bars;
 mod capacity;
-pub(super) mod timeline;
 mod data;
 mod draw;
 mod frame;
 #[cfg(test)]
 mod tests;
+pub(super) mod timeline;
 mod timeseries;
 
 use bars::*;
 pub use capacity::write_capacity;
-pub use timeline::write_timeline;
 use data::*;
 use draw::*;
 use frame::*;
+pub use timeline::write_timeline;
 pub use timeseries::write_attack;
 
 pub(super) const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 pub(super) const FAMILY: &str = "sans-serif";
 pub(super) const HEADLINE: &str = Endpoint::Parallel.path();
 /// The endpoints the charts draw, in the contract's order.
-pub(super) const KNOWN_ENDPOINTS: [&str; 4] =
-    [Endpoint::Parallel.path(), Endpoint::MultiIo.path(), Endpoint::DbSimulation.path(), Endpoint::CpuIntensive.path()];
+pub(super) const KNOWN_ENDPOINTS: [&str; 4] = [
+    Endpoint::Parallel.path(),
+    Endpoint::MultiIo.path(),
+    Endpoint::DbSimulation.path(),
+    Endpoint::CpuIntensive.path(),
+];
 pub(super) const SIZE: (u32, u32) = (1280, 720);
 pub(super) const SUMMARY_SIZE: (u32, u32) = (1920, 1080);
 pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);
@@ -81,7 +85,12 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
 pub fn write_all(rows: &[Row], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     let mut written = Vec::new();
     for chart in CHARTS.into_iter().filter(|c| c.filled(rows)) {
-        written.extend(write_picture(dir, chart.name(), chart.size(), &RowChart(chart, rows))?);
+        written.extend(write_picture(
+            dir,
+            chart.name(),
+            chart.size(),
+            &RowChart(chart, rows),
+        )?);
     }
     Ok(written)
 }
@@ -140,13 +149,27 @@ where
 }
 
 /// Writes `picture` as `<name>.png` and `<name>.svg` into `dir` (created if missing).
-pub(super) fn write_picture(dir: &Path, name: &str, size: (u32, u32), picture: &impl Picture) -> Result<Vec<PathBuf>, ChartError> {
+pub(super) fn write_picture(
+    dir: &Path,
+    name: &str,
+    size: (u32, u32),
+    picture: &impl Picture,
+) -> Result<Vec<PathBuf>, ChartError> {
     register_font()?;
-    std::fs::create_dir_all(dir).map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
     let png = dir.join(format!("{name}.png"));
-    render(BitMapBackend::new(&png, size).into_drawing_area(), picture, &png)?;
+    render(
+        BitMapBackend::new(&png, size).into_drawing_area(),
+        picture,
+        &png,
+    )?;
     let svg = dir.join(format!("{name}.svg"));
-    render(SVGBackend::new(&svg, size).into_drawing_area(), picture, &svg)?;
+    render(
+        SVGBackend::new(&svg, size).into_drawing_area(),
+        picture,
+        &svg,
+    )?;
     Ok(vec![png, svg])
 }
 
@@ -164,7 +187,11 @@ pub(super) fn register_font() -> Result<(), ChartError> {
         .map_err(ChartError)
 }
 
-pub(super) fn render<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, picture: &impl Picture, path: &Path) -> Result<(), ChartError> {
+pub(super) fn render<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    picture: &impl Picture,
+    path: &Path,
+) -> Result<(), ChartError> {
     present(root, path, |area| picture.draw(area))
 }
 
@@ -213,7 +240,12 @@ impl Chart {
             keys.len()
         };
         match self {
-            Chart::Scalability => distinct(|r| r.concurrency.to_string(), &mut rows.iter().filter(|r| r.endpoint == HEADLINE)) >= 2,
+            Chart::Scalability => {
+                distinct(
+                    |r| r.concurrency.to_string(),
+                    &mut rows.iter().filter(|r| r.endpoint == HEADLINE),
+                ) >= 2
+            }
             Chart::Endpoints => distinct(|r| r.endpoint.clone(), &mut rows.iter()) >= 2,
             _ => true,
         }
@@ -293,4 +325,3 @@ impl Theme {
         self.text(21.0)
     }
 }
-

@@ -83,9 +83,8 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert!(bytes.len() > 24, "too short for a PNG");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
     assert_eq!(&bytes[12..16], b"IHDR", "first chunk is IHDR");
-    let be = |at: usize| {
-        u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-    };
+    let be =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     (be(16), be(20))
 }
 
@@ -132,19 +131,35 @@ fn writes_every_chart_as_png_and_svg() {
     assert!(totals.contains("slot model"));
     assert!(totals.contains("N = 100"));
     // Each bar's label is the table's figure for that total, and the model's.
-    let native = fixture().into_iter().find(|r| r.variant == "async-native" && r.endpoint == "/parallel" && r.concurrency == 100).unwrap();
-    let label = format!("{} (model {})", kit_measure::table::short_seconds(native.total_s), kit_measure::table::short_seconds(native.model_s));
+    let native = fixture()
+        .into_iter()
+        .find(|r| r.variant == "async-native" && r.endpoint == "/parallel" && r.concurrency == 100)
+        .unwrap();
+    let label = format!(
+        "{} (model {})",
+        kit_measure::table::short_seconds(native.total_s),
+        kit_measure::table::short_seconds(native.model_s)
+    );
     assert!(totals.contains(&label), "no `{label}` on the chart");
     // The speedup and the percentiles, too, as the table prints them.
     let speedup = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
     let x = format!("{:.1}×", native.speedup.unwrap());
-    assert!(speedup.lines().any(|l| l == x), "no `{x}` on the speedup chart");
+    assert!(
+        speedup.lines().any(|l| l == x),
+        "no `{x}` on the speedup chart"
+    );
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
     let p99 = kit_measure::table::ms_as_text(native.p99_ms);
-    assert!(latency.lines().any(|l| l == p99), "no `{p99}` on the latency chart");
+    assert!(
+        latency.lines().any(|l| l == p99),
+        "no `{p99}` on the latency chart"
+    );
     // The bars wear the variants' colours: the legend names the variants, not one grey "total".
     for variant in VARIANTS {
-        assert!(totals.lines().any(|l| l == variant), "the legend lacks {variant}");
+        assert!(
+            totals.lines().any(|l| l == variant),
+            "the legend lacks {variant}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -175,7 +190,12 @@ fn single_empty_and_partial_rows_do_not_panic() {
         // Scalability needs two N, endpoints two endpoints; the rest always draw.
         let expected = 2 * (CHARTS.len() - 2);
         assert_eq!(written.len(), expected, "{name}: {:?}", names(&written));
-        assert!(!names(&written).iter().any(|n| n.starts_with("scalability") || n.starts_with("endpoints")), "{name}");
+        assert!(
+            !names(&written)
+                .iter()
+                .any(|n| n.starts_with("scalability") || n.starts_with("endpoints")),
+            "{name}"
+        );
         for path in written
             .iter()
             .filter(|p| p.extension().is_some_and(|e| e == "png"))
@@ -193,27 +213,62 @@ fn the_timeline_draws_one_panel_per_burst() {
         let spans = (0..100u64)
             .map(|i| {
                 let round = slots.map_or(1, |s| i / s + 1);
-                Span { sent_s: 0.0, answered_s: round as f64 * t * 1.01, ok: true }
+                Span {
+                    sent_s: 0.0,
+                    answered_s: round as f64 * t * 1.01,
+                    ok: true,
+                }
             })
             .collect();
-        Timeline { variant: variant.into(), endpoint: "/parallel".into(), slots, t_s: t, spans }
+        Timeline {
+            variant: variant.into(),
+            endpoint: "/parallel".into(),
+            slots,
+            t_s: t,
+            spans,
+        }
     };
-    let all = [timeline("sync-blocking", Some(4), 1.0), timeline("async-native", None, 0.5)];
+    let all = [
+        timeline("sync-blocking", Some(4), 1.0),
+        timeline("async-native", None, 0.5),
+    ];
     assert_eq!((all[0].rounds(), all[1].rounds()), (25, 1));
     let dir = temp_dir("timeline");
     let written = write_timeline(&all, &dir).expect("timeline is written");
     assert_eq!(names(&written), ["timeline.png", "timeline.svg"]);
-    assert_eq!(png_size(&std::fs::read(&written[0]).unwrap()), timeline::TIMELINE_SIZE);
+    assert_eq!(
+        png_size(&std::fs::read(&written[0]).unwrap()),
+        timeline::TIMELINE_SIZE
+    );
     let svg = std::fs::read_to_string(&written[1]).unwrap();
-    assert!(svg.contains("came back in 25 rounds of 1.00 s (the model: 25)"), "the staircase is named");
-    assert!(svg.contains("came back in 1 round of 0.50 s (the model: 1)"), "one round native");
+    assert!(
+        svg.contains("came back in 25 rounds of 1.00 s (the model: 25)"),
+        "the staircase is named"
+    );
+    assert!(
+        svg.contains("came back in 1 round of 0.50 s (the model: 1)"),
+        "one round native"
+    );
     // One bar per request in each panel.
-    assert!(svg.matches("<rect").count() >= 200, "{} rects", svg.matches("<rect").count());
+    assert!(
+        svg.matches("<rect").count() >= 200,
+        "{} rects",
+        svg.matches("<rect").count()
+    );
     // The legend names the rounds' colours.
-    assert!(svg.contains("round 1: answered at about 1 × t") && svg.contains("round 25: at about 25 × t"), "no legend");
-    assert!(!svg.contains("failed (no answer)"), "no failure, no failure legend");
+    assert!(
+        svg.contains("round 1: answered at about 1 × t")
+            && svg.contains("round 25: at about 25 × t"),
+        "no legend"
+    );
+    assert!(
+        !svg.contains("failed (no answer)"),
+        "no failure, no failure legend"
+    );
     write_timeline(&[], &dir).expect("no timelines: no data, no panic");
-    assert!(std::fs::read_to_string(dir.join("timeline.svg")).unwrap().contains("no data"));
+    assert!(std::fs::read_to_string(dir.join("timeline.svg"))
+        .unwrap()
+        .contains("no data"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -221,8 +276,20 @@ fn the_timeline_draws_one_panel_per_burst() {
 fn a_round_has_one_colour_in_every_timeline_panel() {
     use kit_measure::burst::{Span, Timeline};
     let timeline = |slots: u64| {
-        let spans = (0..100u64).map(|i| Span { sent_s: 0.0, answered_s: (i / slots + 1) as f64 * 1.01, ok: i != 0 }).collect();
-        Timeline { variant: format!("{slots} slots"), endpoint: "/parallel".into(), slots: Some(slots), t_s: 1.0, spans }
+        let spans = (0..100u64)
+            .map(|i| Span {
+                sent_s: 0.0,
+                answered_s: (i / slots + 1) as f64 * 1.01,
+                ok: i != 0,
+            })
+            .collect();
+        Timeline {
+            variant: format!("{slots} slots"),
+            endpoint: "/parallel".into(),
+            slots: Some(slots),
+            t_s: 1.0,
+            spans,
+        }
     };
     // 25 rounds on 4 slots, 13 on 8: round 13 is the middle of one and the end of the other.
     let all = [timeline(4), timeline(8)];
@@ -232,8 +299,15 @@ fn a_round_has_one_colour_in_every_timeline_panel() {
     let (r, g, b) = timeline::round_color(13, 25).rgb();
     let fill = format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
     // Round 13: 4 requests on 4 slots, the last 4 of 100 on 8 slots, and its legend swatch.
-    assert_eq!(svg.matches(&fill).count(), 4 + 4 + 1, "round 13 is not one colour ({fill})");
-    assert!(svg.contains("failed (no answer)"), "a failed request is black, and the legend says so");
+    assert_eq!(
+        svg.matches(&fill).count(),
+        4 + 4 + 1,
+        "round 13 is not one colour ({fill})"
+    );
+    assert!(
+        svg.contains("failed (no answer)"),
+        "a failed request is black, and the legend says so"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

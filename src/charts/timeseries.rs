@@ -43,7 +43,12 @@ enum AttackChart {
     Heatmap,
 }
 
-const ATTACK_CHARTS: [AttackChart; 4] = [AttackChart::Latency, AttackChart::Throughput, AttackChart::InFlight, AttackChart::Heatmap];
+const ATTACK_CHARTS: [AttackChart; 4] = [
+    AttackChart::Latency,
+    AttackChart::Throughput,
+    AttackChart::InFlight,
+    AttackChart::Heatmap,
+];
 
 impl AttackChart {
     fn name(self) -> &'static str {
@@ -55,10 +60,19 @@ impl AttackChart {
         }
     }
 
-    fn draw<DB: DrawingBackend>(self, area: &DrawingArea<DB, Shift>, r: &AttackResult) -> Result<(), ChartError> {
+    fn draw<DB: DrawingBackend>(
+        self,
+        area: &DrawingArea<DB, Shift>,
+        r: &AttackResult,
+    ) -> Result<(), ChartError> {
         let th = Theme::FULL;
         if r.series.intervals.is_empty() {
-            return no_data(area, &format!("{}: {}", self.name(), r.url), "no intervals", th);
+            return no_data(
+                area,
+                &format!("{}: {}", self.name(), r.url),
+                "no intervals",
+                th,
+            );
         }
         match self {
             AttackChart::Latency => draw_latency_points(area, r, th),
@@ -73,13 +87,20 @@ impl AttackChart {
 /// (created if missing) and returns the paths written.
 pub fn write_attack(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     register_font()?;
-    std::fs::create_dir_all(dir).map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
     let mut written = Vec::new();
     for chart in ATTACK_CHARTS {
         let png = dir.join(format!("{}.png", chart.name()));
-        present(BitMapBackend::new(&png, SIZE).into_drawing_area(), &png, |a| chart.draw(a, result))?;
+        present(
+            BitMapBackend::new(&png, SIZE).into_drawing_area(),
+            &png,
+            |a| chart.draw(a, result),
+        )?;
         let svg = dir.join(format!("{}.svg", chart.name()));
-        present(SVGBackend::new(&svg, SIZE).into_drawing_area(), &svg, |a| chart.draw(a, result))?;
+        present(SVGBackend::new(&svg, SIZE).into_drawing_area(), &svg, |a| {
+            chart.draw(a, result)
+        })?;
         written.extend([png, svg]);
     }
     Ok(written)
@@ -89,14 +110,27 @@ type Plot<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
 
 /// Time on x (seconds after the first due time), `y` on y (linear, or a
 /// log scale), the axes in the race's style.
-fn time_plot<'a, DB, Y>(body: &'a DrawingArea<DB, Shift>, s: &Series, y: Y, y_desc: &str, th: Theme) -> Result<Plot<'a, DB, Y::CoordDescType>, ChartError>
+fn time_plot<'a, DB, Y>(
+    body: &'a DrawingArea<DB, Shift>,
+    s: &Series,
+    y: Y,
+    y_desc: &str,
+    th: Theme,
+) -> Result<Plot<'a, DB, Y::CoordDescType>, ChartError>
 where
     DB: DrawingBackend,
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
     let x_max = s.intervals.last().map_or(1.0, |i| i.end_s).max(1e-3);
-    panel(body, 0.0..x_max, y, ("time since the first request was due (s)", y_desc), fmt_num, th)
+    panel(
+        body,
+        0.0..x_max,
+        y,
+        ("time since the first request was due (s)", y_desc),
+        fmt_num,
+        th,
+    )
 }
 
 fn title(r: &AttackResult, what: &str) -> String {
@@ -105,7 +139,9 @@ fn title(r: &AttackResult, what: &str) -> String {
 
 /// Each complete interval's value, at the interval's middle.
 fn per_interval(s: &Series, value: impl Fn(&Interval) -> Option<f64>) -> Vec<(f64, f64)> {
-    complete(s).filter_map(|i| Some(((i.start_s + i.end_s) / 2.0, value(i)?))).collect()
+    complete(s)
+        .filter_map(|i| Some(((i.start_s + i.end_s) / 2.0, value(i)?)))
+        .collect()
 }
 
 /// A measured line with its points marked; `width` in the theme's pixels.
@@ -117,7 +153,13 @@ fn line<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     th: Theme,
 ) -> Result<(), ChartError> {
     let point = th.px(width + 2.0).max(2) as u32;
-    chart.draw_series(LineSeries::new(points, color.stroke_width(th.px(width).max(1) as u32).filled()).point_size(point))?;
+    chart.draw_series(
+        LineSeries::new(
+            points,
+            color.stroke_width(th.px(width).max(1) as u32).filled(),
+        )
+        .point_size(point),
+    )?;
     Ok(())
 }
 
@@ -130,16 +172,32 @@ fn complete(s: &Series) -> impl Iterator<Item = &Interval> {
     s.intervals.iter().filter(move |i| !any || whole(i))
 }
 
-fn draw_latency_points<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+fn draw_latency_points<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &AttackResult,
+    th: Theme,
+) -> Result<(), ChartError> {
     let s = &r.series;
     let all = &s.points.points;
     // Drawn: an even 1 in `stride` of what was kept (itself 1 in `every`).
     let stride = all.len().div_ceil(DRAWN_POINTS).max(1);
     let shown_every = s.points.every * stride as u64;
-    let which = if shown_every == 1 { "each response".to_string() } else { format!("1 in {shown_every} responses") };
-    let p50 = per_interval(s, |i| (i.ok_response_time.count > 0).then_some(i.ok_response_time.p50_ms));
-    let p99 = per_interval(s, |i| (i.ok_response_time.count > 0).then_some(i.ok_response_time.p99_ms));
-    let values = || all.iter().map(|p| f64::from(p.ms)).chain(p99.iter().chain(&p50).map(|p| p.1));
+    let which = if shown_every == 1 {
+        "each response".to_string()
+    } else {
+        format!("1 in {shown_every} responses")
+    };
+    let p50 = per_interval(s, |i| {
+        (i.ok_response_time.count > 0).then_some(i.ok_response_time.p50_ms)
+    });
+    let p99 = per_interval(s, |i| {
+        (i.ok_response_time.count > 0).then_some(i.ok_response_time.p99_ms)
+    });
+    let values = || {
+        all.iter()
+            .map(|p| f64::from(p.ms))
+            .chain(p99.iter().chain(&p50).map(|p| p.1))
+    };
     let hi = values().fold(0.0, f64::max).max(1e-3);
     let lo = values().filter(|v| *v > 0.0).fold(hi, f64::min);
     // Only the kinds that happened, each with its count in the whole run.
@@ -149,7 +207,11 @@ fn draw_latency_points<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &At
     for (o, color, what) in [
         (Outcome::Other, OTHER, "other answer (4xx)"),
         (Outcome::ServerError, SERVER_ERROR, "5xx answer"),
-        (Outcome::Timeout, NO_ANSWER, "no answer: timed out (at the time it gave up)"),
+        (
+            Outcome::Timeout,
+            NO_ANSWER,
+            "no answer: timed out (at the time it gave up)",
+        ),
         (Outcome::Failed, NO_ANSWER, "no answer: failed"),
     ] {
         let n = count(o);
@@ -160,7 +222,11 @@ fn draw_latency_points<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &At
     }
     // The lines are per interval of *answer*, the points at their *due* time: said, so that
     // a queue's answers (due early, answered late) are not read as one moment.
-    legend.push(Entry::new("p50 of the 2xx answered in each whole interval (at its middle)", P50, Mark::Line));
+    legend.push(Entry::new(
+        "p50 of the 2xx answered in each whole interval (at its middle)",
+        P50,
+        Mark::Line,
+    ));
     legend.push(Entry::new("p99 of the same", P99, Mark::Line));
     let body = frame(area, &title(r, "Response time over time"), &legend, th)?;
     // A log axis as soon as the spread is wide: a queue's seconds would
@@ -168,12 +234,23 @@ fn draw_latency_points<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &At
     let log = wide_range(values());
     // A few points (a drowned server's handful of 2xx) are drawn larger, or they vanish.
     let dot = if all.len() / stride < 1000 { 4.0 } else { 2.0 };
-    let layers = Layers { points: all.iter().step_by(stride), p50, p99, dot };
+    let layers = Layers {
+        points: all.iter().step_by(stride),
+        p50,
+        p99,
+        dot,
+    };
     if log {
         let y = (lo * 0.8..hi * 1.5).log_scale();
-        layers.draw(time_plot(&body, s, y, "response time from due (ms, log scale)", th)?, th)
+        layers.draw(
+            time_plot(&body, s, y, "response time from due (ms, log scale)", th)?,
+            th,
+        )
     } else {
-        layers.draw(time_plot(&body, s, 0.0..hi * 1.1, "response time from due (ms)", th)?, th)
+        layers.draw(
+            time_plot(&body, s, 0.0..hi * 1.1, "response time from due (ms)", th)?,
+            th,
+        )
     }
 }
 
@@ -187,7 +264,11 @@ struct Layers<'a, I: Iterator<Item = &'a Point>> {
 }
 
 impl<'a, I: Iterator<Item = &'a Point>> Layers<'a, I> {
-    fn draw<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(self, mut chart: Plot<'_, DB, Y>, th: Theme) -> Result<(), ChartError> {
+    fn draw<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+        self,
+        mut chart: Plot<'_, DB, Y>,
+        th: Theme,
+    ) -> Result<(), ChartError> {
         let dot = th.px(self.dot).max(1);
         let mut failures = Vec::new();
         chart.draw_series(self.points.filter_map(|p| {
@@ -205,31 +286,61 @@ impl<'a, I: Iterator<Item = &'a Point>> Layers<'a, I> {
             Some(Circle::new(at, dot, color.mix(0.5).filled()))
         }))?;
         let arm = th.px(4.0).max(2);
-        chart.draw_series(failures.into_iter().map(|at| Cross::new(at, arm, NO_ANSWER.stroke_width(th.px(1.5).max(1) as u32))))?;
+        chart.draw_series(
+            failures
+                .into_iter()
+                .map(|at| Cross::new(at, arm, NO_ANSWER.stroke_width(th.px(1.5).max(1) as u32))),
+        )?;
         // p50 last and thinner: where the two agree, both colours still show.
         line(&mut chart, self.p99, P99, 5.0, th)?;
         line(&mut chart, self.p50, P50, 2.5, th)
     }
 }
 
-fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+fn draw_throughput<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &AttackResult,
+    th: Theme,
+) -> Result<(), ChartError> {
     let s = &r.series;
     let sent = per_interval(s, |i| Some(i.sent_rate()));
     let achieved = per_interval(s, |i| Some(i.ok_rate()));
     let refused = per_interval(s, |i| Some(i.server_error_rate()));
     let failed = per_interval(s, |i| Some(i.failed_rate()));
     let any = |v: &[(f64, f64)]| v.iter().any(|p| p.1 > 0.0);
-    let hi = sent.iter().chain(&achieved).chain(&refused).chain(&failed).map(|p| p.1).fold(r.target_rate, f64::max);
+    let hi = sent
+        .iter()
+        .chain(&achieved)
+        .chain(&refused)
+        .chain(&failed)
+        .map(|p| p.1)
+        .fold(r.target_rate, f64::max);
     let mut legend = vec![
-        Entry::new(&format!("target {}/s", fmt_num(r.target_rate)), GREY, Mark::Dashed),
+        Entry::new(
+            &format!("target {}/s", fmt_num(r.target_rate)),
+            GREY,
+            Mark::Dashed,
+        ),
         Entry::new("sent per second", SENT, Mark::Line),
-        Entry::new("achieved: 2xx answers per second (whole intervals)", ACHIEVED, Mark::Line),
+        Entry::new(
+            "achieved: 2xx answers per second (whole intervals)",
+            ACHIEVED,
+            Mark::Line,
+        ),
     ];
     if any(&refused) {
-        legend.push(Entry::new(&format!("5xx answers per second ({} in all)", r.server_errors()), SERVER_ERROR, Mark::Line));
+        legend.push(Entry::new(
+            &format!("5xx answers per second ({} in all)", r.server_errors()),
+            SERVER_ERROR,
+            Mark::Line,
+        ));
     }
     if any(&failed) {
-        legend.push(Entry::new(&format!("no answer (timeouts...) per second ({} in all)", r.failed()), NO_ANSWER, Mark::Line));
+        legend.push(Entry::new(
+            &format!("no answer (timeouts...) per second ({} in all)", r.failed()),
+            NO_ANSWER,
+            Mark::Line,
+        ));
     }
     let body = frame(area, &title(r, "Throughput per interval"), &legend, th)?;
     let mut chart = time_plot(&body, s, 0.0..hi * 1.15, "requests per second", th)?;
@@ -251,12 +362,27 @@ fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Attack
     line(&mut chart, achieved, ACHIEVED, 4.0, th)
 }
 
-fn draw_in_flight<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+fn draw_in_flight<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &AttackResult,
+    th: Theme,
+) -> Result<(), ChartError> {
     let s = &r.series;
     // Nothing is in flight before the first send.
-    let client: Vec<(f64, f64)> = [(0.0, 0.0)].into_iter().chain(s.intervals.iter().map(|i| (i.end_s, i.in_flight as f64))).collect();
-    let server: Vec<(f64, f64)> = s.server_samples.iter().map(|p| (p.t_s, p.in_flight as f64)).collect();
-    let hi = client.iter().chain(&server).map(|p| p.1).fold(1.0, f64::max);
+    let client: Vec<(f64, f64)> = [(0.0, 0.0)]
+        .into_iter()
+        .chain(s.intervals.iter().map(|i| (i.end_s, i.in_flight as f64)))
+        .collect();
+    let server: Vec<(f64, f64)> = s
+        .server_samples
+        .iter()
+        .map(|p| (p.t_s, p.in_flight as f64))
+        .collect();
+    let hi = client
+        .iter()
+        .chain(&server)
+        .map(|p| p.1)
+        .fold(1.0, f64::max);
     let every = match &s.server {
         kit_load::sampler::ServerWatch::Sampled { every_ms, .. } => format!("every {every_ms} ms"),
         _ => "when asked".into(),
@@ -269,7 +395,11 @@ fn draw_in_flight<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackR
     // Samples, drawn as points: neither count was measured between them,
     // and a line would say it held (or moved straight) in between.
     let most = |v: &[(f64, f64)]| v.iter().map(|p| p.1).fold(0.0, f64::max);
-    let server_label = if server.is_empty() { server_label } else { format!("{server_label}: at most {}", most(&server)) };
+    let server_label = if server.is_empty() {
+        server_label
+    } else {
+        format!("{server_label}: at most {}", most(&server))
+    };
     let legend = [
         Entry::new(
             &format!("client: sent - finished, exact at each interval's end (one point per {}): at most {}", secs(s.interval_s), most(&client)),
@@ -282,51 +412,111 @@ fn draw_in_flight<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackR
     let mut chart = time_plot(&body, s, 0.0..hi * 1.15, "requests in flight", th)?;
     // The client's few large points under the server's many small ones, both filled like their swatches.
     let (big, small) = (th.px(7.0).max(3), th.px(3.5).max(2));
-    chart.draw_series(client.into_iter().map(|p| Circle::new(p, big, SENT.filled())))?;
-    chart.draw_series(server.into_iter().map(|p| Circle::new(p, small, SERVER.filled())))?;
+    chart.draw_series(
+        client
+            .into_iter()
+            .map(|p| Circle::new(p, big, SENT.filled())),
+    )?;
+    chart.draw_series(
+        server
+            .into_iter()
+            .map(|p| Circle::new(p, small, SERVER.filled())),
+    )?;
     Ok(())
 }
 
-fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &AttackResult, th: Theme) -> Result<(), ChartError> {
+fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &AttackResult,
+    th: Theme,
+) -> Result<(), ChartError> {
     let s = &r.series;
     let edges = &s.bucket_edges_ms;
     // The 2xx alone: a full queue's fast 503s would draw a dark band of
     // "fast answers" at the bottom.
-    let max = s.intervals.iter().flat_map(|i| i.ok_buckets.iter().copied()).max().unwrap_or(0);
-    let used = |b: usize| s.intervals.iter().any(|i| i.ok_buckets.get(b).is_some_and(|&c| c > 0));
+    let max = s
+        .intervals
+        .iter()
+        .flat_map(|i| i.ok_buckets.iter().copied())
+        .max()
+        .unwrap_or(0);
+    let used = |b: usize| {
+        s.intervals
+            .iter()
+            .any(|i| i.ok_buckets.get(b).is_some_and(|&c| c > 0))
+    };
     let buckets = edges.len() + 1;
-    let found = ((0..buckets).find(|&b| used(b)), (0..buckets).rev().find(|&b| used(b)));
+    let found = (
+        (0..buckets).find(|&b| used(b)),
+        (0..buckets).rev().find(|&b| used(b)),
+    );
     let (Some(first), Some(last), false) = (found.0, found.1, edges.is_empty()) else {
-        return no_data(area, &title(r, "Latency heatmap of the 2xx"), "no 2xx answers", th);
+        return no_data(
+            area,
+            &title(r, "Latency heatmap of the 2xx"),
+            "no 2xx answers",
+            th,
+        );
     };
     // Bucket b spans [edge b-1, edge b); the open ends get one step (a
     // fifth of a decade) of height.
     let step = 10f64.powf(0.2);
     let span = |b: usize| -> (f64, f64) {
-        let top = edges.get(b).copied().unwrap_or(edges[edges.len() - 1] * step);
+        let top = edges
+            .get(b)
+            .copied()
+            .unwrap_or(edges[edges.len() - 1] * step);
         let bottom = if b == 0 { top / step } else { edges[b - 1] };
         (bottom, top)
     };
     let (y_lo, _) = span(first);
     let (_, y_hi) = span(last);
-    let mut legend = vec![Entry::new(&format!("2xx answers per cell: white = none, darkest = {max}"), HEAT, Mark::Box)];
+    let mut legend = vec![Entry::new(
+        &format!("2xx answers per cell: white = none, darkest = {max}"),
+        HEAT,
+        Mark::Box,
+    )];
     let (refused, failed) = (r.server_errors(), r.failed());
     if refused + failed > 0 {
-        legend.push(Entry::new(&format!("not in it: {refused} x 5xx, {failed} with no answer"), SERVER_ERROR, Mark::Box));
+        legend.push(Entry::new(
+            &format!("not in it: {refused} x 5xx, {failed} with no answer"),
+            SERVER_ERROR,
+            Mark::Box,
+        ));
     }
-    let body = frame(area, &title(r, "Latency heatmap of the 2xx (response time from due, per interval)"), &legend, th)?;
-    let mut chart = time_plot(&body, s, (y_lo..y_hi).log_scale(), "response time (ms, log scale)", th)?;
+    let body = frame(
+        area,
+        &title(
+            r,
+            "Latency heatmap of the 2xx (response time from due, per interval)",
+        ),
+        &legend,
+        th,
+    )?;
+    let mut chart = time_plot(
+        &body,
+        s,
+        (y_lo..y_hi).log_scale(),
+        "response time (ms, log scale)",
+        th,
+    )?;
     let shade = |count: u64| {
         // Log scale: one slow response in ten thousand must still show.
         let t = ((count as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0);
-        let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * (0.15 + 0.85 * t)).round() as u8;
+        let mix = |a: u8, b: u8| {
+            (f64::from(a) + (f64::from(b) - f64::from(a)) * (0.15 + 0.85 * t)).round() as u8
+        };
         RGBColor(mix(255, HEAT.0), mix(255, HEAT.1), mix(255, HEAT.2))
     };
     chart.draw_series(s.intervals.iter().flat_map(|i| {
-        i.ok_buckets.iter().enumerate().filter(|(_, &c)| c > 0).map(move |(b, &c)| {
-            let (bottom, top) = span(b);
-            Rectangle::new([(i.start_s, bottom), (i.end_s, top)], shade(c).filled())
-        })
+        i.ok_buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(move |(b, &c)| {
+                let (bottom, top) = span(b);
+                Rectangle::new([(i.start_s, bottom), (i.end_s, top)], shade(c).filled())
+            })
     }))?;
     Ok(())
 }
@@ -349,7 +539,15 @@ mod tests {
     /// 2.6 s on, timeouts at 5 s. Nothing of it may be drawn as achieved.
     fn drowned() -> AttackResult {
         let summary = serde_json::to_value(Summary::default()).unwrap();
-        let ok_time = serde_json::to_value(Summary { count: 1, min_ms: 1000.0, p50_ms: 1000.0, p99_ms: 1000.0, max_ms: 1000.0, ..Summary::default() }).unwrap();
+        let ok_time = serde_json::to_value(Summary {
+            count: 1,
+            min_ms: 1000.0,
+            p50_ms: 1000.0,
+            p99_ms: 1000.0,
+            max_ms: 1000.0,
+            ..Summary::default()
+        })
+        .unwrap();
         let intervals: Vec<_> = (0..6u32)
             .map(|i| {
                 let refused = if (2..5).contains(&i) { 100 } else { 0 };
@@ -373,7 +571,9 @@ mod tests {
         }))
         .unwrap();
         let point = |due_s: f32, ms: f32, outcome: Outcome| Point { due_s, ms, outcome };
-        let mut points: Vec<Point> = (1..5).map(|i| point(0.01 * i as f32, 1000.0 * i as f32, Outcome::Ok)).collect();
+        let mut points: Vec<Point> = (1..5)
+            .map(|i| point(0.01 * i as f32, 1000.0 * i as f32, Outcome::Ok))
+            .collect();
         points.extend((0..300).map(|i| point(2.6 + i as f32 / 100.0, 0.3, Outcome::ServerError)));
         points.extend((0..50).map(|i| point(0.05 + i as f32 / 100.0, 5000.0, Outcome::Timeout)));
         r.series.points.points = points;
@@ -390,21 +590,51 @@ mod tests {
         write_attack(&r, &dir).unwrap();
         let svg = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
         let latency = svg("attack-latency");
-        for needle in ["5xx answer: 300", "no answer: timed out (at the time it gave up): 50", "p50 of the 2xx"] {
+        for needle in [
+            "5xx answer: 300",
+            "no answer: timed out (at the time it gave up): 50",
+            "p50 of the 2xx",
+        ] {
             assert!(latency.contains(needle), "attack-latency: {needle}");
         }
         let throughput = svg("attack-throughput");
-        for needle in ["achieved: 2xx answers per second", "5xx answers per second (300 in all)", "(50 in all)"] {
+        for needle in [
+            "achieved: 2xx answers per second",
+            "5xx answers per second (300 in all)",
+            "(50 in all)",
+        ] {
             assert!(throughput.contains(needle), "attack-throughput: {needle}");
         }
         let in_flight = svg("attack-in-flight");
-        assert!(in_flight.contains("sampled") && in_flight.contains("at most 40") && in_flight.contains("at most 4"), "attack-in-flight");
+        assert!(
+            in_flight.contains("sampled")
+                && in_flight.contains("at most 40")
+                && in_flight.contains("at most 4"),
+            "attack-in-flight"
+        );
         // Points, not lines: no polyline joins the samples (the frame's own
         // lines are straight, two points each).
-        let joined = in_flight.split("<polyline").skip(1).filter(|p| p.split("points=\"").nth(1).is_some_and(|pts| pts.split('"').next().unwrap_or_default().split_whitespace().count() > 2)).count();
+        let joined = in_flight
+            .split("<polyline")
+            .skip(1)
+            .filter(|p| {
+                p.split("points=\"").nth(1).is_some_and(|pts| {
+                    pts.split('"')
+                        .next()
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .count()
+                        > 2
+                })
+            })
+            .count();
         assert_eq!(joined, 0, "attack-in-flight draws lines between samples");
         let heat = svg("attack-heatmap");
-        assert!(heat.contains("2xx answers per cell") && heat.contains("not in it: 300 x 5xx, 50 with no answer"), "attack-heatmap");
+        assert!(
+            heat.contains("2xx answers per cell")
+                && heat.contains("not in it: 300 x 5xx, 50 with no answer"),
+            "attack-heatmap"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -70,7 +70,12 @@ pub struct Finding {
 
 impl Finding {
     fn new(check: &'static str, level: Level, detail: impl Into<String>) -> Finding {
-        Finding { check, level, detail: detail.into(), fix: None }
+        Finding {
+            check,
+            level,
+            detail: detail.into(),
+            fix: None,
+        }
     }
 
     fn fix(mut self, fix: impl Into<String>) -> Finding {
@@ -87,7 +92,9 @@ pub fn run(_: Args) -> Result<()> {
     if is_ready(&findings) {
         Ok(())
     } else {
-        Err(CliError::Failed("this machine is not ready for the workshop: fix the FAIL lines above".into()))
+        Err(CliError::Failed(
+            "this machine is not ready for the workshop: fix the FAIL lines above".into(),
+        ))
     }
 }
 
@@ -131,7 +138,13 @@ pub fn verdict(findings: &[Finding]) -> String {
 pub fn render(findings: &[Finding], out: &mut impl Write) -> std::io::Result<()> {
     let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
     for f in findings {
-        writeln!(out, "{:<5} {:<width$}  {}", f.level.label(), f.check, f.detail)?;
+        writeln!(
+            out,
+            "{:<5} {:<width$}  {}",
+            f.level.label(),
+            f.check,
+            f.detail
+        )?;
         if let (Some(fix), false) = (&f.fix, f.level == Level::Ok) {
             writeln!(out, "{:<5} {:<width$}  fix: {fix}", "", "")?;
         }
@@ -144,26 +157,45 @@ fn system() -> Finding {
     let arch = std::env::consts::ARCH;
     match os::NAME {
         "linux" | "macos" => Finding::new("system", Level::Ok, format!("{} on {arch}", os::NAME)),
-        other => Finding::new("system", Level::Warn, format!("{other} on {arch}: the kit is verified on Linux and macOS only"))
-            .fix("use a Linux or macOS machine (on Windows: WSL 2)"),
+        other => Finding::new(
+            "system",
+            Level::Warn,
+            format!("{other} on {arch}: the kit is verified on Linux and macOS only"),
+        )
+        .fix("use a Linux or macOS machine (on Windows: WSL 2)"),
     }
 }
 
 fn toolchain() -> Finding {
     // Under `cargo run`, $CARGO is the cargo that built us; rustc sits beside it.
-    let cargo = std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| "cargo".into());
+    let cargo = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "cargo".into());
     let rustc = cargo.with_file_name("rustc");
-    let rustc = if rustc.is_file() { rustc } else { "rustc".into() };
-    let versions = (first_line(&rustc, &["--version"]), first_line(&cargo, &["--version"]));
+    let rustc = if rustc.is_file() {
+        rustc
+    } else {
+        "rustc".into()
+    };
+    let versions = (
+        first_line(&rustc, &["--version"]),
+        first_line(&cargo, &["--version"]),
+    );
     match versions {
-        (Some(rustc), Some(cargo)) => Finding::new("rust toolchain", Level::Ok, format!("{rustc}; {cargo}")),
+        (Some(rustc), Some(cargo)) => {
+            Finding::new("rust toolchain", Level::Ok, format!("{rustc}; {cargo}"))
+        }
         (rustc, cargo) => {
             let missing: Vec<&str> = [("rustc", rustc.is_none()), ("cargo", cargo.is_none())]
                 .iter()
                 .filter_map(|(name, gone)| gone.then_some(*name))
                 .collect();
-            Finding::new("rust toolchain", Level::Fail, format!("{} not found on PATH", missing.join(" and ")))
-                .fix("install Rust with rustup, then open a new terminal")
+            Finding::new(
+                "rust toolchain",
+                Level::Fail,
+                format!("{} not found on PATH", missing.join(" and ")),
+            )
+            .fix("install Rust with rustup, then open a new terminal")
         }
     }
 }
@@ -171,19 +203,38 @@ fn toolchain() -> Finding {
 fn open_files() -> Finding {
     const CHECK: &str = "open-file limit";
     let Some(before) = os::nofile_limit() else {
-        return Finding::new(CHECK, Level::Fail, "cannot read the open-file limit").fix(nofile_fix());
+        return Finding::new(CHECK, Level::Fail, "cannot read the open-file limit")
+            .fix(nofile_fix());
     };
-    let hard = before.hard.map_or("unlimited".to_string(), |h| h.to_string());
+    let hard = before
+        .hard
+        .map_or("unlimited".to_string(), |h| h.to_string());
     let raised = match os::raise_nofile_limit() {
         Ok(raised) => raised,
-        Err(e) => return Finding::new(CHECK, Level::Fail, format!("soft {}, hard {hard}; {e}", before.soft)).fix(nofile_fix()),
+        Err(e) => {
+            return Finding::new(
+                CHECK,
+                Level::Fail,
+                format!("soft {}, hard {hard}; {e}", before.soft),
+            )
+            .fix(nofile_fix())
+        }
     };
-    let detail = format!("soft {}, hard {hard}: the kit can raise it to {raised}", before.soft);
+    let detail = format!(
+        "soft {}, hard {hard}: the kit can raise it to {raised}",
+        before.soft
+    );
     if raised >= NOFILE_NEEDED {
         Finding::new(CHECK, Level::Ok, detail)
     } else {
-        Finding::new(CHECK, Level::Fail, format!("{detail}, below the {NOFILE_NEEDED} that bursts of 1000-2000 connections need"))
-            .fix(nofile_fix())
+        Finding::new(
+            CHECK,
+            Level::Fail,
+            format!(
+                "{detail}, below the {NOFILE_NEEDED} that bursts of 1000-2000 connections need"
+            ),
+        )
+        .fix(nofile_fix())
     }
 }
 
@@ -199,7 +250,11 @@ fn nofile_fix() -> String {
 
 fn listen_backlog() -> Finding {
     const CHECK: &str = "listen backlog";
-    let sysctl = if os::NAME == "macos" { "kern.ipc.somaxconn" } else { "net.core.somaxconn" };
+    let sysctl = if os::NAME == "macos" {
+        "kern.ipc.somaxconn"
+    } else {
+        "net.core.somaxconn"
+    };
     let fix = format!("sudo sysctl -w {sysctl}={BACKLOG}");
     match os::listen_backlog_cap() {
         Some(cap) if i64::from(cap) >= i64::from(BACKLOG) => {
@@ -219,17 +274,29 @@ fn readings() -> Finding {
     const CHECK: &str = "OS threads and RSS";
     let me = std::process::id();
     match (os::threads(me), os::rss_bytes(me)) {
-        (Some(threads), Some(rss)) => {
-            Finding::new(CHECK, Level::Ok, format!("readable here: threads {threads}, RSS {:.1} MB", rss as f64 / 1e6))
-        }
+        (Some(threads), Some(rss)) => Finding::new(
+            CHECK,
+            Level::Ok,
+            format!(
+                "readable here: threads {threads}, RSS {:.1} MB",
+                rss as f64 / 1e6
+            ),
+        ),
         (threads, rss) => {
             let missing = [("threads", threads.is_none()), ("RSS", rss.is_none())]
                 .iter()
                 .filter_map(|(what, gone)| gone.then_some(*what))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            Finding::new(CHECK, Level::Fail, format!("cannot read {missing} on {}: the grade's thread checks would fail", os::NAME))
-                .fix("run the kit on Linux or macOS (on Windows: inside WSL 2)")
+            Finding::new(
+                CHECK,
+                Level::Fail,
+                format!(
+                    "cannot read {missing} on {}: the grade's thread checks would fail",
+                    os::NAME
+                ),
+            )
+            .fix("run the kit on Linux or macOS (on Windows: inside WSL 2)")
         }
     }
 }
@@ -241,8 +308,18 @@ fn docker() -> Finding {
     cmd.arg("info");
     match run_briefly(&mut cmd) {
         Ran::Done(true, _) => Finding::new(CHECK, Level::Ok, "the Docker daemon answers"),
-        Ran::Done(false, _) => Finding::new(CHECK, Level::Warn, "installed, but the daemon does not answer").fix(fix),
-        Ran::TimedOut => Finding::new(CHECK, Level::Warn, format!("no answer within {COMMAND_TIMEOUT:?}")).fix(fix),
+        Ran::Done(false, _) => Finding::new(
+            CHECK,
+            Level::Warn,
+            "installed, but the daemon does not answer",
+        )
+        .fix(fix),
+        Ran::TimedOut => Finding::new(
+            CHECK,
+            Level::Warn,
+            format!("no answer within {COMMAND_TIMEOUT:?}"),
+        )
+        .fix(fix),
         Ran::Missing => Finding::new(CHECK, Level::Warn, "not installed").fix(fix),
     }
 }
@@ -252,17 +329,33 @@ fn postgres() -> Finding {
         return postgres_unset(pg_ctl().as_deref());
     };
     let Some((host, port)) = database_address(&url) else {
-        return Finding::new(POSTGRES, Level::Warn, format!("{DATABASE_URL_ENV} is not a postgres:// URL"))
-            .fix(format!("export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB"));
+        return Finding::new(
+            POSTGRES,
+            Level::Warn,
+            format!("{DATABASE_URL_ENV} is not a postgres:// URL"),
+        )
+        .fix(format!(
+            "export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB"
+        ));
     };
     let answers = (host.as_str(), port)
         .to_socket_addrs()
         .ok()
-        .and_then(|mut addrs| addrs.find(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok()));
+        .and_then(|mut addrs| {
+            addrs.find(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok())
+        });
     match answers {
-        Some(addr) => Finding::new(POSTGRES, Level::Ok, format!("{host}:{port} accepts connections ({addr})")),
-        None => Finding::new(POSTGRES, Level::Warn, format!("nothing answers at {host}:{port}"))
-            .fix("start PostgreSQL (or the kit's container), or correct the URL"),
+        Some(addr) => Finding::new(
+            POSTGRES,
+            Level::Ok,
+            format!("{host}:{port} accepts connections ({addr})"),
+        ),
+        None => Finding::new(
+            POSTGRES,
+            Level::Warn,
+            format!("nothing answers at {host}:{port}"),
+        )
+        .fix("start PostgreSQL (or the kit's container), or correct the URL"),
     }
 }
 
@@ -294,18 +387,28 @@ pub fn postgres_unset(pg_ctl: Option<&Path>) -> Finding {
 /// PostgreSQL's `pg_ctl`, where `.ci/postgres.sh` looks for it: under
 /// /usr/lib/postgresql/*/bin (Debian, Ubuntu), then on PATH.
 fn pg_ctl() -> Option<PathBuf> {
-    let versions = std::fs::read_dir("/usr/lib/postgresql").into_iter().flatten().flatten();
-    let mut found: Vec<PathBuf> = versions.map(|v| v.path().join("bin/pg_ctl")).filter(|p| p.is_file()).collect();
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten();
+    let mut found: Vec<PathBuf> = versions
+        .map(|v| v.path().join("bin/pg_ctl"))
+        .filter(|p| p.is_file())
+        .collect();
     found.sort();
     found.into_iter().next().or_else(|| {
         let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path).map(|dir| dir.join("pg_ctl")).find(|p| p.is_file())
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("pg_ctl"))
+            .find(|p| p.is_file())
     })
 }
 
 /// HOST and PORT of `postgres://[USER[:PASSWORD]@]HOST[:PORT][/DB][?...]`.
 pub fn database_address(url: &str) -> Option<(String, u16)> {
-    let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"))?;
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))?;
     let authority = rest.split(['/', '?']).next()?;
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
     // [::1]:5432: the port follows the bracket, not the last colon inside it.
@@ -328,7 +431,10 @@ pub fn database_address(url: &str) -> Option<(String, u16)> {
 
 fn builds() -> Finding {
     const CHECK: &str = "builds";
-    let Some(target) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf())) else {
+    let Some(target) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+    else {
         return Finding::new(CHECK, Level::Warn, "cannot tell where this kit runs from");
     };
     // The race and the tests share the release profile; the servers'
@@ -341,7 +447,11 @@ fn builds() -> Finding {
         .collect();
     let dir = target.display();
     if missing.is_empty() {
-        Finding::new(CHECK, Level::Ok, format!("the race's and the tests' builds (release) are compiled in {dir}"))
+        Finding::new(
+            CHECK,
+            Level::Ok,
+            format!("the race's and the tests' builds (release) are compiled in {dir}"),
+        )
     } else {
         Finding::new(CHECK, Level::Warn, format!("not compiled yet in {dir}: {}", missing.join(", ")))
             .fix("cargo test --release --no-run (builds the race's kit and servers too; before the workshop's network gets busy)")
@@ -350,11 +460,21 @@ fn builds() -> Finding {
 
 fn insta() -> Finding {
     const CHECK: &str = "cargo insta";
-    let cargo = std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| "cargo".into());
+    let cargo = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "cargo".into());
     match first_line(&cargo, &["insta", "--version"]) {
-        Some(version) => Finding::new(CHECK, Level::Ok, format!("{version}: `cargo insta review` works")),
-        None => Finding::new(CHECK, Level::Warn, "missing: `cargo insta review` will not work")
-            .fix("install with `cargo install cargo-insta`"),
+        Some(version) => Finding::new(
+            CHECK,
+            Level::Ok,
+            format!("{version}: `cargo insta review` works"),
+        ),
+        None => Finding::new(
+            CHECK,
+            Level::Warn,
+            "missing: `cargo insta review` will not work",
+        )
+        .fix("install with `cargo install cargo-insta`"),
     }
 }
 
@@ -380,7 +500,12 @@ enum Ran {
 /// hangs must not hang the doctor. Its stdout is read after it exits, which
 /// is enough for version lines and `docker info` (far below a pipe's buffer).
 fn run_briefly(cmd: &mut Command) -> Ran {
-    let Ok(mut child) = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn() else {
+    let Ok(mut child) = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
         return Ran::Missing;
     };
     let started = Instant::now();
@@ -410,9 +535,18 @@ mod tests {
     #[test]
     fn reads_host_and_port_from_a_database_url() {
         let addr = |url| database_address(url);
-        assert_eq!(addr("postgres://kit:secret@db.local:6543/kit"), Some(("db.local".into(), 6543)));
-        assert_eq!(addr("postgresql://localhost/kit?sslmode=disable"), Some(("localhost".into(), POSTGRES_PORT)));
-        assert_eq!(addr("postgres://u@[::1]:5433/x"), Some(("::1".into(), 5433)));
+        assert_eq!(
+            addr("postgres://kit:secret@db.local:6543/kit"),
+            Some(("db.local".into(), 6543))
+        );
+        assert_eq!(
+            addr("postgresql://localhost/kit?sslmode=disable"),
+            Some(("localhost".into(), POSTGRES_PORT))
+        );
+        assert_eq!(
+            addr("postgres://u@[::1]:5433/x"),
+            Some(("::1".into(), 5433))
+        );
         assert_eq!(addr("mysql://localhost/kit"), None);
         assert_eq!(addr("postgres://u@:5432/x"), None);
         assert_eq!(addr("postgres://h:port/x"), None);

@@ -7,8 +7,8 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use kit_measure::harness;
 use kit_measure::client::url::validate_url;
+use kit_measure::harness;
 use kit_serve::contract::Health;
 
 use crate::error::{CliError, Result};
@@ -26,7 +26,9 @@ pub struct Args {
 }
 
 fn default_urls() -> Vec<String> {
-    (5001..=5004).map(|p| format!("http://127.0.0.1:{p}")).collect()
+    (5001..=5004)
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect()
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -43,7 +45,10 @@ pub fn run(args: Args) -> Result<()> {
     if down == 0 {
         Ok(())
     } else {
-        Err(CliError::Failed(format!("{down} of {} server(s) down", args.urls.len())))
+        Err(CliError::Failed(format!(
+            "{down} of {} server(s) down",
+            args.urls.len()
+        )))
     }
 }
 
@@ -55,8 +60,15 @@ fn check(url: &str) -> std::result::Result<String, String> {
             .map(|h| h.variant)
             .map_err(|_| format!("answered 200, but not the kit's /health: {body:.80}")),
         Ok((status, _)) => Err(format!("/health answered {status}")),
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err("connection refused (nothing listens there)".into()),
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err("connection refused (nothing listens there)".into())
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
             Err(format!("no answer within {TIMEOUT:?} (busy, or stopped)"))
         }
         Err(e) => Err(e.to_string()),

@@ -97,15 +97,27 @@ mod tests {
     /// file here, named as it is typed, and every file here is a subcommand.
     #[test]
     fn every_subcommand_is_one_file_named_as_it_is_typed() {
-        let typed: BTreeSet<String> = crate::cli::command().get_subcommands().map(|c| c.get_name().to_string()).filter(|n| n != "help").collect();
+        let typed: BTreeSet<String> = crate::cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .filter(|n| n != "help")
+            .collect();
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands");
         let files: BTreeSet<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|entry| entry.expect("a readable entry").path())
             .filter(|path| path.file_name().is_some_and(|n| n != "mod.rs"))
-            .map(|path| path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string())
+            .map(|path| {
+                path.file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect();
         assert!(typed.len() >= 13, "{typed:?}");
-        assert_eq!(files, typed, "src/commands/ holds one file per subcommand, named as it is typed");
+        assert_eq!(
+            files, typed,
+            "src/commands/ holds one file per subcommand, named as it is typed"
+        );
     }
 }

@@ -41,14 +41,24 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let stop = net::stop_flag();
     let bins = servers::locate_all(stop)?;
-    let knobs = Knobs { io_ms: args.io_ms, db_ms: DB_MS, cpu_rounds: DEFAULT_CPU_ROUNDS };
+    let knobs = Knobs {
+        io_ms: args.io_ms,
+        db_ms: DB_MS,
+        cpu_rounds: DEFAULT_CPU_ROUNDS,
+    };
     // Started here, on the main thread, which outlives every burst.
     let mut started = Vec::with_capacity(VARIANTS.len());
     for (bin, variant) in bins.iter().zip(VARIANTS) {
         started.push(servers::start(bin, variant, &knobs.args(), stop)?);
     }
-    eprintln!("racing {} x {PATH} at the four servers (io {} ms)...", args.n, args.io_ms);
-    let jobs: Vec<Job> = started.iter().map(|s| job(s, args.n, Duration::from_millis(args.io_ms))).collect();
+    eprintln!(
+        "racing {} x {PATH} at the four servers (io {} ms)...",
+        args.n, args.io_ms
+    );
+    let jobs: Vec<Job> = started
+        .iter()
+        .map(|s| job(s, args.n, Duration::from_millis(args.io_ms)))
+        .collect();
     let outcome = fleet::run(&jobs, stop);
     drop(jobs);
     drop(started);
@@ -69,7 +79,12 @@ fn job(started: &Started, n: u64, io: Duration) -> Job<'_> {
     let t = if started.slots.is_none() { io } else { io * 2 };
     Job {
         started,
-        cells: vec![Cell { path: PATH.into(), n, t, slots: started.slots }],
+        cells: vec![Cell {
+            path: PATH.into(),
+            n,
+            t,
+            slots: started.slots,
+        }],
         label: started.variant.clone(),
     }
 }
@@ -82,10 +97,25 @@ fn publish(args: &Args, knobs: Knobs, rows: &[Row], timelines: &[Timeline]) -> R
     let conclusion = explain::in_slots(rows);
     // A terminal gets the table that fits a projector; a pipe or a file
     // gets the full one, as report.md does.
-    let shown = if std::io::stdout().is_terminal() { table::to_narrow_string(rows) } else { table::to_string(rows) };
+    let shown = if std::io::stdout().is_terminal() {
+        table::to_narrow_string(rows)
+    } else {
+        table::to_string(rows)
+    };
     println!("{shown}\n{conclusion}");
     let settings = json!({ "endpoint": PATH, "n": args.n, "knobs": knobs });
-    let written = files::write(&args.out.out, "race", settings, rows, timelines, &conclusion)?;
-    eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
+    let written = files::write(
+        &args.out.out,
+        "race",
+        settings,
+        rows,
+        timelines,
+        &conclusion,
+    )?;
+    eprintln!(
+        "wrote {} files to {}",
+        written.len(),
+        args.out.out.display()
+    );
     Ok(())
 }

@@ -41,9 +41,16 @@ pub fn run(args: Args) -> Result<()> {
         (None, Some(server)) => format!("{}/health", server.url),
         (None, None) => unreachable!("a server was started when no URL was given"),
     };
-    eprintln!("selfcheck {url}: kit bench, then wrk, {} connections for {:?} each...", args.connections, args.duration);
-    let (ours, wrk) = client::block_on(self_check_vs_wrk(&url, args.connections as usize, args.duration))?
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+    eprintln!(
+        "selfcheck {url}: kit bench, then wrk, {} connections for {:?} each...",
+        args.connections, args.duration
+    );
+    let (ours, wrk) = client::block_on(self_check_vs_wrk(
+        &url,
+        args.connections as usize,
+        args.duration,
+    ))?
+    .map_err(|e| CliError::Failed(e.to_string()))?;
     println!("kit bench  {ours:>10.0} requests/s");
     match wrk {
         Some(wrk) if wrk > 0.0 => {
@@ -54,7 +61,9 @@ pub fn run(args: Args) -> Result<()> {
                 println!("our client is the slower one here: numbers near this rate measure the client, not the server");
             }
         }
-        _ => println!("wrk        not installed: nothing to compare with (install wrk and run again)"),
+        _ => println!(
+            "wrk        not installed: nothing to compare with (install wrk and run again)"
+        ),
     }
     Ok(())
 }

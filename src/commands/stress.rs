@@ -94,14 +94,20 @@ pub struct Args {
 fn parse_factor(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
-        _ => Err(format!("'{text}' is not a factor of at least 1 (times the slot model's time, e.g. 1.5)")),
+        _ => Err(format!(
+            "'{text}' is not a factor of at least 1 (times the slot model's time, e.g. 1.5)"
+        )),
     }
 }
 
 /// The time goal as a band around the slot model: not under it (less
 /// `GOAL_BELOW`), at most `factor` times it.
 fn goal_band(factor: f64) -> Band {
-    Band { below: GOAL_BELOW, above: factor - 1.0, slack: Duration::ZERO }
+    Band {
+        below: GOAL_BELOW,
+        above: factor - 1.0,
+        slack: Duration::ZERO,
+    }
 }
 
 /// What happens to a connection once its request is answered.
@@ -129,8 +135,12 @@ impl Connections {
 
     fn describe(self) -> &'static str {
         match self {
-            Connections::KeepAlive => "kept alive; all closed by the client after the last answer, outside the clock",
-            Connections::Close | Connections::Auto => "Connection: close; the server closes each after its answer, inside the clock",
+            Connections::KeepAlive => {
+                "kept alive; all closed by the client after the last answer, outside the clock"
+            }
+            Connections::Close | Connections::Auto => {
+                "Connection: close; the server closes each after its answer, inside the clock"
+            }
         }
     }
 }
@@ -204,7 +214,12 @@ pub struct ListenQueueCounts {
 
 impl From<ListenQueueDrops> for ListenQueueCounts {
     fn from(d: ListenQueueDrops) -> ListenQueueCounts {
-        ListenQueueCounts { overflows: d.overflows, drops: d.drops, syn_cookies: d.syn_cookies, syn_drops: d.syn_drops }
+        ListenQueueCounts {
+            overflows: d.overflows,
+            drops: d.drops,
+            syn_cookies: d.syn_cookies,
+            syn_drops: d.syn_drops,
+        }
     }
 }
 
@@ -228,14 +243,24 @@ pub fn run(args: Args) -> Result<()> {
 /// Exit 1 for what really failed (a check), or for a goal the user said to
 /// expect; a missed goal alone is a figure of this run, not a failure.
 pub fn verdict(r: &StressReport) -> Result<()> {
-    let names = |list: &[Check]| list.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+    let names = |list: &[Check]| {
+        list.iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let failed = names(&r.checks);
     if !failed.is_empty() {
-        return Err(CliError::Failed(format!("stress: {failed} did not hold (see above)")));
+        return Err(CliError::Failed(format!(
+            "stress: {failed} did not hold (see above)"
+        )));
     }
     let missed = names(&r.goals);
     match r.expect {
-        Some(factor) if !missed.is_empty() => Err(CliError::Failed(format!("stress: --expect {factor}: {missed} missed (see above)"))),
+        Some(factor) if !missed.is_empty() => Err(CliError::Failed(format!(
+            "stress: --expect {factor}: {missed} missed (see above)"
+        ))),
         _ => Ok(()),
     }
 }
@@ -245,8 +270,16 @@ pub fn measure(args: &Args) -> Result<StressReport> {
     let open_files = open_files_for(args.n)?;
     let stop = net::stop_flag();
     let bins = servers::locate_all(stop)?;
-    let bin = VARIANTS.iter().position(|v| *v == args.variant).map(|i| bins[i].clone()).expect("clap checked the name");
-    let knobs = Knobs { io_ms: args.io_ms, db_ms: 300, cpu_rounds: kit_serve::contract::DEFAULT_CPU_ROUNDS };
+    let bin = VARIANTS
+        .iter()
+        .position(|v| *v == args.variant)
+        .map(|i| bins[i].clone())
+        .expect("clap checked the name");
+    let knobs = Knobs {
+        io_ms: args.io_ms,
+        db_ms: 300,
+        cpu_rounds: kit_serve::contract::DEFAULT_CPU_ROUNDS,
+    };
     let started = servers::start(&bin, &args.variant, &knobs.args(), stop)?;
     let io = Duration::from_millis(args.io_ms);
     let floor = if started.slots.is_none() { io } else { io * 2 };
@@ -278,7 +311,16 @@ pub fn measure(args: &Args) -> Result<StressReport> {
     let progress = |done: u64| bar.set_position(done);
     let path = format!("{PATH}?io_ms={}", args.io_ms);
     let burst = std::thread::scope(|s| {
-        let burst = s.spawn(|| burst::burst_with(&started.server, &path, args.n, deadline, connections == Connections::KeepAlive, Some(&progress)));
+        let burst = s.spawn(|| {
+            burst::burst_with(
+                &started.server,
+                &path,
+                args.n,
+                deadline,
+                connections == Connections::KeepAlive,
+                Some(&progress),
+            )
+        });
         // Ctrl-C or SIGTERM: stop the server and leave at once, without
         // waiting for a burst that may have seconds to go.
         while !burst.is_finished() {
@@ -289,18 +331,25 @@ pub fn measure(args: &Args) -> Result<StressReport> {
             }
             std::thread::sleep(WATCH_EVERY);
         }
-        burst.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        burst
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
     bar.finish_and_clear();
     let burst = burst.map_err(|e| CliError::Failed(died(&started.server, &e.0)))?;
-    let queue = os::listen_queue_drops().zip(queue_before).map(|(after, before)| after.since(&before).into());
+    let queue = os::listen_queue_drops()
+        .zip(queue_before)
+        .map(|(after, before)| after.since(&before).into());
     Ok(judge(args, &burst, model, connections, open_files, queue))
 }
 
 /// The server's own last words when the burst failed because it died.
 fn died(server: &Server, error: &str) -> String {
     match server.exited() {
-        Some(status) => format!("{error}\nthe server exited ({status}); its last output:\n{}", server.output_tail(10)),
+        Some(status) => format!(
+            "{error}\nthe server exited ({status}); its last output:\n{}",
+            server.output_tail(10)
+        ),
         None => error.to_string(),
     }
 }
@@ -313,7 +362,9 @@ fn open_files_for(n: u64) -> Result<u64> {
     if soft >= needed {
         return Ok(soft);
     }
-    let hard = os::nofile_limit().and_then(|l| l.hard).map_or("unlimited".into(), |h| h.to_string());
+    let hard = os::nofile_limit()
+        .and_then(|l| l.hard)
+        .map_or("unlimited".into(), |h| h.to_string());
     Err(CliError::Failed(format!(
         "{n} connections need about {needed} open files on each side, but this process may only have {soft} \
          (hard limit {hard}): raise the hard limit (`ulimit -Hn`, /etc/security/limits.conf, or \
@@ -321,7 +372,14 @@ fn open_files_for(n: u64) -> Result<u64> {
     )))
 }
 
-fn judge(args: &Args, burst: &Burst, model: SlotModel, connections: Connections, open_files: u64, queue: Option<ListenQueueCounts>) -> StressReport {
+fn judge(
+    args: &Args,
+    burst: &Burst,
+    model: SlotModel,
+    connections: Connections,
+    open_files: u64,
+    queue: Option<ListenQueueCounts>,
+) -> StressReport {
     let client_rss = os::peak_rss_bytes_self();
     let total = burst.total.as_secs_f64();
     let floor = model.t.as_secs_f64();
@@ -331,12 +389,20 @@ fn judge(args: &Args, burst: &Burst, model: SlotModel, connections: Connections,
         None => check(
             "all in flight at once",
             burst.peak_in_flight() == burst.n,
-            format!("peak_in_flight {} of {} (the server's own count){}", burst.peak_in_flight(), burst.n, short_of_n(burst)),
+            format!(
+                "peak_in_flight {} of {} (the server's own count){}",
+                burst.peak_in_flight(),
+                burst.n,
+                short_of_n(burst)
+            ),
         ),
         Some(s) => check(
             "slots held",
             burst.peak_in_flight() == s.min(burst.n),
-            format!("peak_in_flight {} with {s} slots (the server's own count)", burst.peak_in_flight()),
+            format!(
+                "peak_in_flight {} with {s} slots (the server's own count)",
+                burst.peak_in_flight()
+            ),
         ),
     });
     let factor = args.expect.unwrap_or(GOAL_FACTOR);
@@ -345,7 +411,10 @@ fn judge(args: &Args, burst: &Burst, model: SlotModel, connections: Connections,
         None => check(
             "time near the I/O floor",
             band.contains(model.predicted(), burst.total),
-            format!("{total:.3} s = {:.2} x the floor of {floor:.3} s (goal: at most {factor} x)", total / floor),
+            format!(
+                "{total:.3} s = {:.2} x the floor of {floor:.3} s (goal: at most {factor} x)",
+                total / floor
+            ),
         ),
         Some(_) => check(
             "time as the slot model predicts",
@@ -362,9 +431,17 @@ fn judge(args: &Args, burst: &Burst, model: SlotModel, connections: Connections,
         Some(b) => check(
             "client memory bounded",
             b <= CLIENT_RSS_BUDGET,
-            format!("client peak RSS {} MB (budget {} MB)", b >> 20, CLIENT_RSS_BUDGET >> 20),
+            format!(
+                "client peak RSS {} MB (budget {} MB)",
+                b >> 20,
+                CLIENT_RSS_BUDGET >> 20
+            ),
         ),
-        None => check("client memory bounded", false, "this system gives no peak RSS reading".into()),
+        None => check(
+            "client memory bounded",
+            false,
+            "this system gives no peak RSS reading".into(),
+        ),
     });
     StressReport {
         variant: args.variant.clone(),
@@ -410,23 +487,44 @@ fn short_of_n(burst: &Burst) -> String {
 }
 
 fn check(name: &str, passed: bool, detail: String) -> Check {
-    Check { name: name.into(), passed, detail }
+    Check {
+        name: name.into(),
+        passed,
+        detail,
+    }
 }
 
 /// Every request answered 2xx, or each failure by name.
 fn answered(burst: &Burst) -> Check {
-    let mut failures: Vec<String> = burst.error_kinds.iter().map(|(k, n)| format!("{k} x {n}")).collect();
-    failures.extend(burst.status_counts.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, n)| format!("status {s} x {n}")));
+    let mut failures: Vec<String> = burst
+        .error_kinds
+        .iter()
+        .map(|(k, n)| format!("{k} x {n}"))
+        .collect();
+    failures.extend(
+        burst
+            .status_counts
+            .iter()
+            .filter(|(s, _)| !(200..300).contains(*s))
+            .map(|(s, n)| format!("status {s} x {n}")),
+    );
     let detail = if failures.is_empty() {
         format!("{} of {} answered 2xx", burst.ok, burst.n)
     } else {
-        format!("{} of {} answered 2xx; failed: {}", burst.ok, burst.n, failures.join(", "))
+        format!(
+            "{} of {} answered 2xx; failed: {}",
+            burst.ok,
+            burst.n,
+            failures.join(", ")
+        )
     };
     check("every request answered", burst.errors == 0, detail)
 }
 
 fn mb(bytes: Option<u64>) -> String {
-    bytes.map_or("not available on this system".into(), |b| format!("{} MB", b >> 20))
+    bytes.map_or("not available on this system".into(), |b| {
+        format!("{} MB", b >> 20)
+    })
 }
 
 /// The report as a person reads it.
@@ -472,7 +570,12 @@ fn human(r: &StressReport) -> String {
         lat = client::percentiles(&r.latency),
     );
     for c in &r.checks {
-        out.push_str(&format!("  [{}] {}: {}\n", if c.passed { "ok" } else { "FAILED" }, c.name, c.detail));
+        out.push_str(&format!(
+            "  [{}] {}: {}\n",
+            if c.passed { "ok" } else { "FAILED" },
+            c.name,
+            c.detail
+        ));
     }
     for g in &r.goals {
         let label = match (g.passed, r.expect.is_some()) {
@@ -521,9 +624,16 @@ mod tests {
             listen_backlog: None,
             listen_queue: None,
             latency: Summary::default(),
-            checks: vec![goal("every request answered", ok), goal("all in flight at once", true)],
+            checks: vec![
+                goal("every request answered", ok),
+                goal("all in flight at once", true),
+            ],
             goals: vec![
-                goal("time near the I/O floor", goal_band(expect.unwrap_or(GOAL_FACTOR)).contains(Duration::from_millis(500), Duration::from_secs_f64(total))),
+                goal(
+                    "time near the I/O floor",
+                    goal_band(expect.unwrap_or(GOAL_FACTOR))
+                        .contains(Duration::from_millis(500), Duration::from_secs_f64(total)),
+                ),
                 goal("client memory bounded", true),
             ],
             expect,
@@ -544,21 +654,34 @@ mod tests {
         assert!(!r.goals[0].passed, "1.54 x misses the 1.5 x goal");
         assert_eq!(failure(&r), "exit 0");
         let text = human(&r);
-        assert!(text.contains("[goal missed] time near the I/O floor"), "{text}");
-        assert!(text.contains("`--expect` makes the goals the exit code"), "{text}");
+        assert!(
+            text.contains("[goal missed] time near the I/O floor"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`--expect` makes the goals the exit code"),
+            "{text}"
+        );
         // Met: no note.
         assert!(!human(&report(0.70, true, None)).contains("a missed goal"));
     }
 
     #[test]
     fn errors_fail_the_run_whatever_the_time() {
-        assert_eq!(failure(&report(0.70, false, None)), "stress: every request answered did not hold (see above)");
+        assert_eq!(
+            failure(&report(0.70, false, None)),
+            "stress: every request answered did not hold (see above)"
+        );
     }
 
     #[test]
     fn expect_makes_the_goals_the_exit_code() {
-        assert_eq!(failure(&report(0.771, true, Some(1.5))), "stress: --expect 1.5: time near the I/O floor missed (see above)");
-        assert!(human(&report(0.771, true, Some(1.5))).contains("[FAILED, expected] time near the I/O floor"));
+        assert_eq!(
+            failure(&report(0.771, true, Some(1.5))),
+            "stress: --expect 1.5: time near the I/O floor missed (see above)"
+        );
+        assert!(human(&report(0.771, true, Some(1.5)))
+            .contains("[FAILED, expected] time near the I/O floor"));
         // A looser expectation the same run meets.
         assert_eq!(failure(&report(0.771, true, Some(1.6))), "exit 0");
         assert_eq!(failure(&report(0.70, true, Some(1.5))), "exit 0");
@@ -572,6 +695,8 @@ mod tests {
         assert!(!band.contains(model, Duration::from_millis(751)));
         // Under the model by more than rounding: the model is wrong for this server.
         assert!(!band.contains(model, Duration::from_millis(440)));
-        assert!(parse_factor("1").is_ok() && parse_factor("0.9").is_err() && parse_factor("x").is_err());
+        assert!(
+            parse_factor("1").is_ok() && parse_factor("0.9").is_err() && parse_factor("x").is_err()
+        );
     }
 }

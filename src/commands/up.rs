@@ -83,7 +83,11 @@ impl Args {
     }
 
     fn knobs(&self) -> Knobs {
-        Knobs { io_ms: self.io_ms, db_ms: self.db_ms, cpu_rounds: self.cpu_rounds }
+        Knobs {
+            io_ms: self.io_ms,
+            db_ms: self.db_ms,
+            cpu_rounds: self.cpu_rounds,
+        }
     }
 }
 
@@ -114,7 +118,12 @@ pub fn run(args: Args) -> Result<()> {
     let mut started = Vec::with_capacity(names.len());
     if args.io_backend == Backend::Http {
         // First, so the servers' first waits have somewhere to go.
-        let upstream = servers::start(&bins[VARIANTS.len()], UPSTREAM, &port_flags(ports[VARIANTS.len()]), stop)?;
+        let upstream = servers::start(
+            &bins[VARIANTS.len()],
+            UPSTREAM,
+            &port_flags(ports[VARIANTS.len()]),
+            stop,
+        )?;
         flags.extend(http_backend(&upstream.server.url));
         started.push(upstream);
     }
@@ -152,7 +161,8 @@ fn free_ports(base: u16, names: &[&str]) -> Result<Vec<u16>> {
         // std's listener, not `net::bind`: only the error's kind is wanted,
         // and the servers' own message points at their `--port`, which
         // `kit up` does not have.
-        std::net::TcpListener::bind(("127.0.0.1", *port)).map_err(|e| CliError::Failed(port_taken(name, *port, base, names.len(), &e)))?;
+        std::net::TcpListener::bind(("127.0.0.1", *port))
+            .map_err(|e| CliError::Failed(port_taken(name, *port, base, names.len(), &e)))?;
     }
     Ok(ports)
 }
@@ -192,16 +202,24 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
         // The servers reach it container to container, on Docker's bridge
         // network, by address: the images have no resolver configuration to
         // rely on, and the host's mapped port is not the container's.
-        let ip = upstream.get_bridge_ip_address().map_err(|e| CliError::Failed(format!("the upstream's container has no address: {e}")))?;
+        let ip = upstream.get_bridge_ip_address().map_err(|e| {
+            CliError::Failed(format!("the upstream's container has no address: {e}"))
+        })?;
         flags.extend(http_backend(&format!("http://{ip}:{}", containers::PORT)));
         started.push((UPSTREAM, upstream));
     }
     for (variant, port) in VARIANTS.iter().zip(ports) {
-        started.push((*variant, start_container(args, variant, *port, &flags, stop)?));
+        started.push((
+            *variant,
+            start_container(args, variant, *port, &flags, stop)?,
+        ));
         print_row(variant, &format!("http://127.0.0.1:{port}"));
     }
     if args.io_backend == Backend::Http {
-        print_row(UPSTREAM, &format!("http://127.0.0.1:{}", ports[VARIANTS.len()]));
+        print_row(
+            UPSTREAM,
+            &format!("http://127.0.0.1:{}", ports[VARIANTS.len()]),
+        );
     }
     eprintln!(
         "{}, each in a container with {} CPU and {} MiB; Ctrl-C removes them",
@@ -217,10 +235,16 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
         if checks.is_multiple_of(10) {
             for (name, container) in &started {
                 if !container.is_running().unwrap_or(false) {
-                    let said = container.stdout_to_vec().map(|o| String::from_utf8_lossy(&o).into_owned()).unwrap_or_default();
+                    let said = container
+                        .stdout_to_vec()
+                        .map(|o| String::from_utf8_lossy(&o).into_owned())
+                        .unwrap_or_default();
                     let tail: Vec<&str> = said.lines().rev().take(15).collect();
                     let tail: Vec<&str> = tail.into_iter().rev().collect();
-                    return Err(CliError::Failed(format!("{name}'s container stopped; its last lines:\n{}", tail.join("\n"))));
+                    return Err(CliError::Failed(format!(
+                        "{name}'s container stopped; its last lines:\n{}",
+                        tail.join("\n")
+                    )));
                 }
             }
         }
@@ -233,12 +257,21 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
 /// `kit-<name>:<tag>` in a container named `kit-<name>-<kit's pid>`, with
 /// the run's labels, its port mapped to `port` on the host.
 #[cfg(feature = "containers")]
-fn start_container(args: &Args, name: &str, port: u16, flags: &[String], stop: &AtomicBool) -> Result<testcontainers::Container<testcontainers::GenericImage>> {
+fn start_container(
+    args: &Args,
+    name: &str,
+    port: u16,
+    flags: &[String],
+    stop: &AtomicBool,
+) -> Result<testcontainers::Container<testcontainers::GenericImage>> {
     if stop.load(Ordering::SeqCst) {
         return Err(CliError::Interrupted);
     }
     let pid = std::process::id().to_string();
-    let limits = containers::Limits { cpus: args.cpus, memory: args.memory };
+    let limits = containers::Limits {
+        cpus: args.cpus,
+        memory: args.memory,
+    };
     containers::request(name, &args.tag, limits, flags)
         .with_mapped_port(port, containers::PORT.tcp())
         .with_container_name(format!("kit-{name}-{pid}"))
@@ -269,7 +302,12 @@ fn stop_on_hangup() {
         unsafe { libc::raise(libc::SIGINT) };
     }
     // SAFETY: the handler only calls raise.
-    unsafe { libc::signal(libc::SIGHUP, on_hangup as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+    unsafe {
+        libc::signal(
+            libc::SIGHUP,
+            on_hangup as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        )
+    };
 }
 
 /// Waits for Ctrl-C; a server that dies meanwhile ends the run with its output.

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use kit_measure::latency::Summary;
 use kit_measure::client::url::validate_url;
 use kit_measure::client::LoadError;
+use kit_measure::latency::Summary;
 use kit_serve::net;
 
 use crate::error::{CliError, Result};
@@ -43,7 +43,11 @@ pub fn counter(total: Option<u64>, what: &str) -> ProgressBar {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::no_length(),
     };
-    let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr_with_hz(REDRAW_HZ) } else { ProgressDrawTarget::hidden() };
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr_with_hz(REDRAW_HZ)
+    } else {
+        ProgressDrawTarget::hidden()
+    };
     bar.set_draw_target(target);
     let template = if total.is_some() {
         "{prefix} [{bar:32}] {pos}/{len} {elapsed_precise}"
@@ -51,7 +55,11 @@ pub fn counter(total: Option<u64>, what: &str) -> ProgressBar {
         "{prefix} {pos} requests done {elapsed_precise}"
     };
     // Both templates are constants known to parse.
-    bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
     bar.set_prefix(what.to_string());
     bar
 }
@@ -64,7 +72,9 @@ pub fn parse_url(text: &str) -> std::result::Result<String, String> {
     match validate_url(text) {
         Ok(_) => Ok(text.trim().to_string()),
         // clap already says "invalid value 'URL'": only the reason is new.
-        Err(LoadError::InvalidUrl { reason, .. }) => Err(format!("{reason} (expected something like http://127.0.0.1:3000/health)")),
+        Err(LoadError::InvalidUrl { reason, .. }) => Err(format!(
+            "{reason} (expected something like http://127.0.0.1:3000/health)"
+        )),
         Err(other) => Err(other.to_string()),
     }
 }
@@ -76,12 +86,18 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let value: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration (try 10s, 500ms or 2m)"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (try 10s, 500ms or 2m)"))?;
     let secs = match unit {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
-        other => return Err(format!("unknown unit '{other}' in '{text}' (use ms, s or m)")),
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}' (use ms, s or m)"
+            ))
+        }
     };
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("'{text}' must be more than 0"));
@@ -91,7 +107,13 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
 
 /// "p50 1.2 ms  p90 ...  max ..." for one summary.
 pub fn percentiles(s: &Summary) -> String {
-    let ms = |v: f64| if v >= 1000.0 { format!("{:.2} s", v / 1000.0) } else { format!("{v:.2} ms") };
+    let ms = |v: f64| {
+        if v >= 1000.0 {
+            format!("{:.2} s", v / 1000.0)
+        } else {
+            format!("{v:.2} ms")
+        }
+    };
     format!(
         "p50 {}  p90 {}  p95 {}  p99 {}  max {}  (n = {})",
         ms(s.p50_ms),
@@ -108,12 +130,16 @@ pub fn counts<K: std::fmt::Display>(map: &std::collections::BTreeMap<K, u64>) ->
     if map.is_empty() {
         return "none".into();
     }
-    map.iter().map(|(k, n)| format!("{k} x {n}")).collect::<Vec<_>>().join(", ")
+    map.iter()
+        .map(|(k, n)| format!("{k} x {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A result as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }
@@ -125,10 +151,19 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(parse_url(" http://127.0.0.1:5004/health "), Ok("http://127.0.0.1:5004/health".to_string()));
+        assert_eq!(
+            parse_url(" http://127.0.0.1:5004/health "),
+            Ok("http://127.0.0.1:5004/health".to_string())
+        );
         let err = parse_url("htp://x").unwrap_err();
-        assert!(err.starts_with("unsupported scheme 'htp:'") && err.contains("http://127.0.0.1:3000/health"), "{err}");
-        assert!(parse_url("http://127.0.0.1:99999/").unwrap_err().contains("bad port '99999'"));
+        assert!(
+            err.starts_with("unsupported scheme 'htp:'")
+                && err.contains("http://127.0.0.1:3000/health"),
+            "{err}"
+        );
+        assert!(parse_url("http://127.0.0.1:99999/")
+            .unwrap_err()
+            .contains("bad port '99999'"));
     }
 
     #[test]

@@ -27,8 +27,8 @@ use kit_load::attack::{self, AttackOptions, AttackResult};
 use kit_load::intervals::Interval;
 use kit_load::live::{Live, LiveView};
 
-use crate::error::{CliError, Result};
 use super::client;
+use crate::error::{CliError, Result};
 
 /// Between redraws, and the longest a key waits to be seen: several
 /// redraws a second, as the attack publishes its view ten times a second.
@@ -46,7 +46,9 @@ pub fn attack(opts: &AttackOptions) -> Result<AttackResult> {
     // first, most demanding second (every connection is opened then).
     let mut terminal = ratatui::try_init().map_err(|e| {
         ratatui::restore();
-        CliError::Failed(format!("cannot set up the live dashboard ({e}); --no-tui runs without it"))
+        CliError::Failed(format!(
+            "cannot set up the live dashboard ({e}); --no-tui runs without it"
+        ))
     })?;
     let live = Live::new();
     let worker = {
@@ -59,20 +61,33 @@ pub fn attack(opts: &AttackOptions) -> Result<AttackResult> {
         // No screen to show it on: do not keep loading a server unseen.
         live.stop();
     }
-    let result = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    shown.map_err(|e| CliError::Failed(format!("the live dashboard failed ({e}); --no-tui runs without it")))?;
+    let result = worker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    shown.map_err(|e| {
+        CliError::Failed(format!(
+            "the live dashboard failed ({e}); --no-tui runs without it"
+        ))
+    })?;
     result.map_err(|e| CliError::Failed(e.to_string()))
 }
 
 /// Draws until the attack's thread ends; a key stops the sending.
-fn watch(terminal: &mut DefaultTerminal, live: &Live, worker: &std::thread::JoinHandle<impl Sized>) -> std::io::Result<()> {
+fn watch(
+    terminal: &mut DefaultTerminal,
+    live: &Live,
+    worker: &std::thread::JoinHandle<impl Sized>,
+) -> std::io::Result<()> {
     while !worker.is_finished() {
         let view = live.view();
         terminal.draw(|f| draw(f, &view, live.stopped()))?;
         if event::poll(REDRAW)? {
             if let Event::Key(key) = event::read()? {
-                let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-                if key.kind == KeyEventKind::Press && (ctrl_c || matches!(key.code, KeyCode::Char('q') | KeyCode::Esc)) {
+                let ctrl_c =
+                    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+                if key.kind == KeyEventKind::Press
+                    && (ctrl_c || matches!(key.code, KeyCode::Char('q') | KeyCode::Esc))
+                {
                     live.stop();
                 }
             }
@@ -83,7 +98,12 @@ fn watch(terminal: &mut DefaultTerminal, live: &Live, worker: &std::thread::Join
 
 /// The whole dashboard for one view. `asked_to_stop`: a key was pressed.
 pub fn draw(frame: &mut Frame, view: &LiveView, asked_to_stop: bool) {
-    let [head, top, bottom] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1), Constraint::Fill(1)]).areas(frame.area());
+    let [head, top, bottom] = Layout::vertical([
+        Constraint::Length(5),
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+    ])
+    .areas(frame.area());
     frame.render_widget(header(view, asked_to_stop), head);
     let [throughput, latency] = Layout::horizontal([Constraint::Fill(1); 2]).areas(top);
     let [in_flight, errors] = Layout::horizontal([Constraint::Fill(1); 2]).areas(bottom);
@@ -92,16 +112,51 @@ pub fn draw(frame: &mut Frame, view: &LiveView, asked_to_stop: bool) {
     // Achieved is the 2xx alone, and so are the latencies: a full queue's
     // fast 503s are errors (their own panel), not fast answers.
     let (sent, achieved) = (rate(Interval::sent_rate), rate(Interval::ok_rate));
-    line_chart(frame, throughput, "throughput per interval (req/s)", &[("sent", SENT, &sent), ("achieved (2xx)", ACHIEVED, &achieved)], view);
-    let (p50, p99) = (points(iv, |i| i.ok_response_time.p50_ms), points(iv, |i| i.ok_response_time.p99_ms));
-    line_chart(frame, latency, "response time of the 2xx, from due (ms)", &[("p50", P50, &p50), ("p99", P99, &p99)], view);
+    line_chart(
+        frame,
+        throughput,
+        "throughput per interval (req/s)",
+        &[
+            ("sent", SENT, &sent),
+            ("achieved (2xx)", ACHIEVED, &achieved),
+        ],
+        view,
+    );
+    let (p50, p99) = (
+        points(iv, |i| i.ok_response_time.p50_ms),
+        points(iv, |i| i.ok_response_time.p99_ms),
+    );
+    line_chart(
+        frame,
+        latency,
+        "response time of the 2xx, from due (ms)",
+        &[("p50", P50, &p50), ("p99", P99, &p99)],
+        view,
+    );
     let client = points(iv, |i| i.in_flight as f64);
-    let server: Vec<(f64, f64)> =
-        iv.iter().filter_map(|i| Some((i.end_s, i.server.as_ref()?.mean_in_flight))).collect();
-    line_chart(frame, in_flight, "in flight at interval end", &[("client", SENT, &client), ("server (mean)", SERVER, &server)], view);
+    let server: Vec<(f64, f64)> = iv
+        .iter()
+        .filter_map(|i| Some((i.end_s, i.server.as_ref()?.mean_in_flight)))
+        .collect();
+    line_chart(
+        frame,
+        in_flight,
+        "in flight at interval end",
+        &[
+            ("client", SENT, &client),
+            ("server (mean)", SERVER, &server),
+        ],
+        view,
+    );
     let counts: Vec<u64> = iv.iter().map(|i| i.errors).collect();
-    let title = format!("errors per interval (failures, 5xx): {} so far", view.errors);
-    let sparkline = Sparkline::default().block(Block::bordered().title(title)).data(counts).style(Style::new().fg(P99));
+    let title = format!(
+        "errors per interval (failures, 5xx): {} so far",
+        view.errors
+    );
+    let sparkline = Sparkline::default()
+        .block(Block::bordered().title(title))
+        .data(counts)
+        .style(Style::new().fg(P99));
     frame.render_widget(sparkline, errors);
 }
 
@@ -116,11 +171,20 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
     } else {
         "q or Ctrl-C: stop sending (the summary still prints)".to_string()
     };
-    let sent_rate = if view.elapsed_s > 0.0 { view.sent as f64 / view.elapsed_s.min(view.duration_s).max(1e-9) } else { 0.0 };
+    let sent_rate = if view.elapsed_s > 0.0 {
+        view.sent as f64 / view.elapsed_s.min(view.duration_s).max(1e-9)
+    } else {
+        0.0
+    };
     let server = match &view.server_now {
         Some(s) => {
-            let lag = s.executor_lag_ms.map_or("no runtime".to_string(), |l| format!("{l:.1} ms"));
-            format!("server: in flight {}, executor lag {lag} ({})", s.in_flight, view.server)
+            let lag = s
+                .executor_lag_ms
+                .map_or("no runtime".to_string(), |l| format!("{l:.1} ms"));
+            format!(
+                "server: in flight {}, executor lag {lag} ({})",
+                s.in_flight, view.server
+            )
         }
         None => format!("server: {}", view.server),
     };
@@ -134,22 +198,39 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
     ];
     let title = format!(
         " kit attack {} at {}/s: {:.1} s of {:.1} s ",
-        view.url, view.target_rate, view.elapsed_s.min(view.duration_s), view.duration_s
+        view.url,
+        view.target_rate,
+        view.elapsed_s.min(view.duration_s),
+        view.duration_s
     );
     Paragraph::new(lines).block(Block::bordered().title(title))
 }
 
 /// Lines over time, the axes from 0 to the largest value (and to the duration).
-fn line_chart(frame: &mut Frame, area: Rect, title: &str, lines: &[(&str, Color, &[(f64, f64)])], view: &LiveView) {
+fn line_chart(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: &[(&str, Color, &[(f64, f64)])],
+    view: &LiveView,
+) {
     let x_max = view.duration_s.max(view.elapsed_s).max(1e-9);
     // The view holds a window of the latest intervals: start where it starts.
     let x_min = view.intervals.first().map_or(0.0, |i| i.start_s).min(x_max);
-    let y_max = lines.iter().flat_map(|(_, _, p)| p.iter().map(|p| p.1)).fold(0.0, f64::max);
+    let y_max = lines
+        .iter()
+        .flat_map(|(_, _, p)| p.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
     let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
     let datasets = lines
         .iter()
         .map(|(name, color, data)| {
-            Dataset::default().name(*name).marker(Marker::Braille).graph_type(GraphType::Line).style(Style::new().fg(*color)).data(data)
+            Dataset::default()
+                .name(*name)
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(*color))
+                .data(data)
         })
         .collect();
     let labels = |lo: f64, hi: f64| [lo, (lo + hi) / 2.0, hi].map(fmt_axis);
@@ -157,8 +238,17 @@ fn line_chart(frame: &mut Frame, area: Rect, title: &str, lines: &[(&str, Color,
         .block(Block::bordered().title(title.to_string()))
         // The legend names the lines; the default hides it in a panel this small.
         .hidden_legend_constraints((Constraint::Percentage(50), Constraint::Percentage(50)))
-        .x_axis(Axis::default().title("s").bounds([x_min, x_max]).labels(labels(x_min, x_max)))
-        .y_axis(Axis::default().bounds([0.0, y_max]).labels(labels(0.0, y_max)));
+        .x_axis(
+            Axis::default()
+                .title("s")
+                .bounds([x_min, x_max])
+                .labels(labels(x_min, x_max)),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, y_max])
+                .labels(labels(0.0, y_max)),
+        );
     frame.render_widget(chart, area);
 }
 
@@ -176,8 +266,8 @@ mod tests {
     use ratatui::Terminal;
 
     use super::*;
-    use kit_measure::latency::Summary;
     use kit_load::sampler::{ServerInterval, ServerSample};
+    use kit_measure::latency::Summary;
 
     /// An attack at 200/s against a server that keeps up for 3 s, then falls
     /// behind: fixed numbers, so the picture is a pure function of them.
@@ -186,8 +276,17 @@ mod tests {
             .map(|i| {
                 let slow = i >= 3;
                 let answered = if slow { 120 } else { 200 };
-                let p50 = if slow { 40.0 + 30.0 * f64::from(i) } else { 1.5 };
-                let times = Summary { count: answered, p50_ms: p50, p99_ms: p50 * 4.0, ..Summary::default() };
+                let p50 = if slow {
+                    40.0 + 30.0 * f64::from(i)
+                } else {
+                    1.5
+                };
+                let times = Summary {
+                    count: answered,
+                    p50_ms: p50,
+                    p99_ms: p50 * 4.0,
+                    ..Summary::default()
+                };
                 // Every answer a 2xx; the 3 errors of the last interval got no answer.
                 let failed = u64::from(i == 4) * 3;
                 Interval {
@@ -228,7 +327,11 @@ mod tests {
             in_flight: 160,
             intervals,
             server: "/metrics sampled every 200 ms".into(),
-            server_now: Some(ServerSample { t_s: 4.9, in_flight: 4, executor_lag_ms: Some(0.2) }),
+            server_now: Some(ServerSample {
+                t_s: 4.9,
+                in_flight: 4,
+                executor_lag_ms: Some(0.2),
+            }),
             stopping: false,
         }
     }
@@ -244,7 +347,15 @@ mod tests {
         let terminal = render(&view(), false);
         let text = terminal.backend().to_string();
         // The invariants the picture must show, whatever the snapshot says.
-        for needle in ["sent 1000 (200.0/s)", "answered 840", "(2xx 840)", "in flight 160", "errors 3", "q or Ctrl-C", "executor lag 0.2 ms"] {
+        for needle in [
+            "sent 1000 (200.0/s)",
+            "answered 840",
+            "(2xx 840)",
+            "in flight 160",
+            "errors 3",
+            "q or Ctrl-C",
+            "executor lag 0.2 ms",
+        ] {
             assert!(text.contains(needle), "{needle} missing:\n{text}");
         }
         insta::assert_snapshot!(terminal.backend());
@@ -253,9 +364,18 @@ mod tests {
     #[test]
     fn dashboard_says_when_the_sending_is_over() {
         let text = render(&view(), true).backend().to_string();
-        assert!(text.contains("waiting for 160 in flight") && !text.contains("q or Ctrl-C"), "{text}");
-        let empty = LiveView { server: "not sampled".into(), ..LiveView::default() };
+        assert!(
+            text.contains("waiting for 160 in flight") && !text.contains("q or Ctrl-C"),
+            "{text}"
+        );
+        let empty = LiveView {
+            server: "not sampled".into(),
+            ..LiveView::default()
+        };
         let text = render(&empty, false).backend().to_string();
-        assert!(text.contains("sent 0 (0.0/s)") && text.contains("server: not sampled"), "{text}");
+        assert!(
+            text.contains("sent 0 (0.0/s)") && text.contains("server: not sampled"),
+            "{text}"
+        );
     }
 }

@@ -54,15 +54,27 @@ pub struct Machine {
 impl Machine {
     /// The machine this runs on.
     pub fn here() -> Machine {
-        Machine { cores: cores(), os: std::env::consts::OS, arch: std::env::consts::ARCH }
+        Machine {
+            cores: cores(),
+            os: std::env::consts::OS,
+            arch: std::env::consts::ARCH,
+        }
     }
 }
 
 /// Writes report.md, report.json and the charts into `dir`; returns every
 /// path written. `timelines` (one per burst, may be empty) adds the
 /// timeline chart.
-pub fn write(dir: &Path, kind: &str, settings: serde_json::Value, rows: &[Row], timelines: &[Timeline], conclusion: &str) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+pub fn write(
+    dir: &Path,
+    kind: &str,
+    settings: serde_json::Value,
+    rows: &[Row],
+    timelines: &[Timeline],
+    conclusion: &str,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
     let mut charts = charts::write_all(rows, dir)?;
     if !timelines.is_empty() {
         charts.extend(charts::write_timeline(timelines, dir)?);
@@ -79,18 +91,29 @@ pub fn write(dir: &Path, kind: &str, settings: serde_json::Value, rows: &[Row], 
         timelines,
     };
     // Rows and plain values always serialize.
-    write_file(&json, &serde_json::to_string_pretty(&report).expect("serializable report"))?;
+    write_file(
+        &json,
+        &serde_json::to_string_pretty(&report).expect("serializable report"),
+    )?;
     Ok([md, json].into_iter().chain(charts).collect())
 }
 
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
 }
 
 fn markdown(kind: &str, rows: &[Row], conclusion: &str, charts: &[PathBuf]) -> String {
-    let mut md = format!("# async-await-kit: {kind}\n\n{}\n## What it means\n\n{conclusion}\n## Charts\n\n", table::to_string(rows));
+    let mut md = format!(
+        "# async-await-kit: {kind}\n\n{}\n## What it means\n\n{conclusion}\n## Charts\n\n",
+        table::to_string(rows)
+    );
     // Link the PNGs (the SVGs sit next to them, same names).
-    for name in charts.iter().filter(|p| p.extension().is_some_and(|e| e == "png")).filter_map(|p| p.file_name()) {
+    for name in charts
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .filter_map(|p| p.file_name())
+    {
         let name = name.to_string_lossy();
         let title = name.trim_end_matches(".png");
         md.push_str(&format!("![{title}]({name})\n\n"));
@@ -100,10 +123,17 @@ fn markdown(kind: &str, rows: &[Row], conclusion: &str, charts: &[PathBuf]) -> S
 
 /// Now, as `YYYY-MM-DDTHH:MM:SSZ`, without a date crate.
 pub fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's algorithm.

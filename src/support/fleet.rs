@@ -6,8 +6,8 @@
 //! server that died, and on Ctrl-C / SIGTERM stops every server and exits
 //! 130 at once, without waiting for bursts that may have seconds to go.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
@@ -15,9 +15,9 @@ use kit_measure::burst::{burst_with_progress, Burst, Timeline};
 use kit_measure::harness;
 use kit_measure::slots::{Row, SlotModel};
 
-use crate::error::EXIT_INTERRUPTED;
 use super::progress::Bars;
 use super::servers::Started;
+use crate::error::EXIT_INTERRUPTED;
 
 /// How often the main thread redraws and checks for Ctrl-C and dead servers.
 const WATCH_EVERY: Duration = Duration::from_millis(50);
@@ -90,12 +90,25 @@ struct Live {
 pub fn run(jobs: &[Job], stop: &AtomicBool) -> Outcome {
     let live: Vec<Live> = jobs.iter().map(|_| Live::default()).collect();
     let labels: Vec<String> = jobs.iter().map(|j| j.label.clone()).collect();
-    let lens: Vec<u64> = jobs.iter().map(|j| j.cells.iter().map(|c| c.n).sum()).collect();
+    let lens: Vec<u64> = jobs
+        .iter()
+        .map(|j| j.cells.iter().map(|c| c.n).sum())
+        .collect();
     let bars = Bars::new(&labels, &lens);
     let results = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs.iter().zip(&live).map(|(job, live)| s.spawn(move || measure(job, live))).collect();
+        let handles: Vec<_> = jobs
+            .iter()
+            .zip(&live)
+            .map(|(job, live)| s.spawn(move || measure(job, live)))
+            .collect();
         watch(jobs, &live, &handles, &bars, stop);
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("the measuring thread panicked".into()))).collect::<Vec<_>>()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("the measuring thread panicked".into()))
+            })
+            .collect::<Vec<_>>()
     });
     let mut outcome = Outcome::default();
     for (job, result) in jobs.iter().zip(results) {
@@ -123,16 +136,31 @@ fn measure(job: &Job, live: &Live) -> Measured {
         // The burst counts from 0; the bar spans the job's cells.
         let before = live.done.load(Ordering::Relaxed);
         let hook = |n: u64| live.done.store(before + n, Ordering::Relaxed);
-        let burst = burst_with_progress(&job.started.server, &cell.path, cell.n, cell.deadline(), Some(&hook))
-            .map_err(|e| format!("{} x {}: {e}", cell.n, cell.path))?;
-        live.totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(burst.total);
+        let burst = burst_with_progress(
+            &job.started.server,
+            &cell.path,
+            cell.n,
+            cell.deadline(),
+            Some(&hook),
+        )
+        .map_err(|e| format!("{} x {}: {e}", cell.n, cell.path))?;
+        live.totals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(burst.total);
         rows.push(cell.measured(&burst));
     }
     Ok(rows)
 }
 
 /// The main thread's loop while the jobs run.
-fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Measured>], bars: &Bars, stop: &AtomicBool) {
+fn watch(
+    jobs: &[Job],
+    live: &[Live],
+    handles: &[ScopedJoinHandle<'_, Measured>],
+    bars: &Bars,
+    stop: &AtomicBool,
+) {
     let mut open: Vec<bool> = vec![true; jobs.len()];
     while open.iter().any(|o| *o) {
         if stop.load(Ordering::SeqCst) {
@@ -147,7 +175,11 @@ fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Measured>]
                 bars.fail(i, "the server died");
                 open[i] = false;
             } else if handles[i].is_finished() {
-                let totals = live[i].totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                let totals = live[i]
+                    .totals
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
                 if totals.len() < job.cells.len() {
                     // A burst that failed: its message follows the bars.
                     bars.fail(i, "stopped, see below");
@@ -156,7 +188,10 @@ fn watch(jobs: &[Job], live: &[Live], handles: &[ScopedJoinHandle<'_, Measured>]
                 }
                 open[i] = false;
             } else {
-                let cell = &job.cells[live[i].cell.load(Ordering::Relaxed).min(job.cells.len() - 1)];
+                let cell = &job.cells[live[i]
+                    .cell
+                    .load(Ordering::Relaxed)
+                    .min(job.cells.len() - 1)];
                 bars.tick(i, done, &format!("{} x {}", cell.n, cell.path));
             }
         }
@@ -180,7 +215,11 @@ fn abort(jobs: &[Job]) -> ! {
 
 /// A failed job, told with the server's name and its last words.
 fn failure(started: &Started, why: &str) -> String {
-    let state = if started.server.exited().is_none() { "is still running" } else { "died" };
+    let state = if started.server.exited().is_none() {
+        "is still running"
+    } else {
+        "died"
+    };
     format!(
         "{variant} failed: {why}\n  the server {state}; the last lines of its output:\n{tail}",
         variant = started.variant,
@@ -189,5 +228,8 @@ fn failure(started: &Started, why: &str) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

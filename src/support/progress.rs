@@ -36,10 +36,16 @@ impl Bars {
     /// `labels[i]` names bar i, which counts to `lens[i]`.
     pub fn new(labels: &[String], lens: &[u64]) -> Bars {
         let visible = std::io::stderr().is_terminal();
-        let target = if visible { ProgressDrawTarget::stderr_with_hz(REDRAW_HZ) } else { ProgressDrawTarget::hidden() };
+        let target = if visible {
+            ProgressDrawTarget::stderr_with_hz(REDRAW_HZ)
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         let multi = MultiProgress::with_draw_target(target);
         // The template is built to a shape known to parse (see the test).
-        let style = ProgressStyle::with_template(&template(labels)).expect("valid template").progress_chars("=> ");
+        let style = ProgressStyle::with_template(&template(labels))
+            .expect("valid template")
+            .progress_chars("=> ");
         let bars = labels
             .iter()
             .zip(lens)
@@ -49,7 +55,12 @@ impl Bars {
                 bar
             })
             .collect();
-        Bars { _multi: multi, bars, started: Instant::now(), visible }
+        Bars {
+            _multi: multi,
+            bars,
+            started: Instant::now(),
+            visible,
+        }
     }
 
     /// Moves bar `i` to `done`, with the elapsed time and `what` it is doing.
@@ -71,7 +82,10 @@ impl Bars {
             many => format!("{} bursts", many.len()),
         };
         bar.finish_with_message(format!("{what}, done"));
-        self.plain(i, &format!("done, {done}/{}, {what}", bar.length().unwrap_or(0)));
+        self.plain(
+            i,
+            &format!("done, {done}/{}, {what}", bar.length().unwrap_or(0)),
+        );
     }
 
     /// Bar `i` failed: it stops with `why`.
@@ -96,7 +110,9 @@ impl Bars {
 fn template(labels: &[String]) -> String {
     let prefix = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     // " [" + "] " + "1000/1000" + " " around the bar.
-    let bar = LINE.saturating_sub(prefix + 4 + 9 + 1 + MESSAGE).clamp(10, 32);
+    let bar = LINE
+        .saturating_sub(prefix + 4 + 9 + 1 + MESSAGE)
+        .clamp(10, 32);
     format!("{{prefix:<{prefix}}} [{{bar:{bar}}}] {{pos:>4}}/{{len:<4}} {{msg}}")
 }
 
@@ -106,11 +122,22 @@ mod tests {
 
     #[test]
     fn a_bar_line_fits_the_projector() {
-        for labels in [vec!["blocking-wrapper".to_string()], vec!["blocking-wrapper /db-simulation".to_string()]] {
+        for labels in [
+            vec!["blocking-wrapper".to_string()],
+            vec!["blocking-wrapper /db-simulation".to_string()],
+        ] {
             let t = template(&labels);
-            let bar: usize = t.split("{bar:").nth(1).and_then(|r| r.split('}').next()).and_then(|w| w.parse().ok()).expect("a bar width");
+            let bar: usize = t
+                .split("{bar:")
+                .nth(1)
+                .and_then(|r| r.split('}').next())
+                .and_then(|w| w.parse().ok())
+                .expect("a bar width");
             let width = labels[0].chars().count() + 4 + bar + 9 + 1 + MESSAGE;
-            assert!(width <= kit_measure::table::SCREEN_WIDTH, "{t}: {width} columns");
+            assert!(
+                width <= kit_measure::table::SCREEN_WIDTH,
+                "{t}: {width} columns"
+            );
             assert!(ProgressStyle::with_template(&t).is_ok(), "{t}");
         }
     }

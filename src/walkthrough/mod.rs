@@ -108,11 +108,20 @@ impl DemoOptions {
 #[derive(Debug)]
 pub enum DemoError {
     /// Server binaries that are not in `bin_dir`.
-    MissingBinaries { dir: PathBuf, names: Vec<&'static str> },
+    MissingBinaries {
+        dir: PathBuf,
+        names: Vec<&'static str>,
+    },
     /// A server that would not start, with what it printed.
-    ServerStart { server: &'static str, detail: String },
+    ServerStart {
+        server: &'static str,
+        detail: String,
+    },
     /// A measurement that could not be taken (not one that came out badly).
-    Measure { server: &'static str, detail: String },
+    Measure {
+        server: &'static str,
+        detail: String,
+    },
     /// Writing to the screen or reading the presenter's input failed.
     Io(std::io::Error),
 }
@@ -142,7 +151,11 @@ impl From<std::io::Error> for DemoError {
 }
 
 /// Runs the demo: every step in order, or until the input ends.
-pub fn run(opts: &DemoOptions, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<(), DemoError> {
+pub fn run(
+    opts: &DemoOptions,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<(), DemoError> {
     check_binaries(opts)?;
     let mut screen = Screen::new(input, out, opts);
     steps::all(opts, &mut screen, &mut steps::LiveLab(opts))
@@ -150,11 +163,17 @@ pub fn run(opts: &DemoOptions, input: &mut dyn BufRead, out: &mut dyn Write) -> 
 
 /// Fails before step 1, not halfway through a workshop, when a server is missing.
 fn check_binaries(opts: &DemoOptions) -> Result<(), DemoError> {
-    let names: Vec<&'static str> = VARIANTS.into_iter().filter(|name| !opts.binary(name).is_file()).collect();
+    let names: Vec<&'static str> = VARIANTS
+        .into_iter()
+        .filter(|name| !opts.binary(name).is_file())
+        .collect();
     if names.is_empty() {
         Ok(())
     } else {
-        Err(DemoError::MissingBinaries { dir: opts.bin_dir.clone(), names })
+        Err(DemoError::MissingBinaries {
+            dir: opts.bin_dir.clone(),
+            names,
+        })
     }
 }
 
@@ -165,10 +184,15 @@ fn start(opts: &DemoOptions, server: &'static str) -> Result<Server, DemoError> 
 }
 
 /// `start` with more flags for the server.
-fn start_with(opts: &DemoOptions, server: &'static str, more: &[String]) -> Result<Server, DemoError> {
+fn start_with(
+    opts: &DemoOptions,
+    server: &'static str,
+    more: &[String],
+) -> Result<Server, DemoError> {
     let mut args = vec!["--io-ms".to_string(), opts.io_ms.to_string()];
     args.extend_from_slice(more);
-    Server::start(opts.binary(server), &args).map_err(|HarnessError(detail)| DemoError::ServerStart { server, detail })
+    Server::start(opts.binary(server), &args)
+        .map_err(|HarnessError(detail)| DemoError::ServerStart { server, detail })
 }
 
 /// Whether the presenter said go, or the input ended.
@@ -192,7 +216,14 @@ struct Screen<'a> {
 
 impl<'a> Screen<'a> {
     fn new(input: &'a mut dyn BufRead, out: &'a mut dyn Write, opts: &DemoOptions) -> Screen<'a> {
-        Screen { input, out, yes: opts.yes, color: opts.color, echo: opts.echo, rows: 0 }
+        Screen {
+            input,
+            out,
+            yes: opts.yes,
+            color: opts.color,
+            echo: opts.echo,
+            rows: 0,
+        }
     }
 
     /// One or more whole lines (`text` may hold newlines; none may be wider
@@ -219,7 +250,10 @@ impl<'a> Screen<'a> {
     /// The step's last words, as a block: should they not fit under the
     /// result, the demo waits before them rather than scroll it away.
     fn takeaway(&mut self, text: &str) -> Result<Go, DemoError> {
-        let lines: Vec<String> = wrap(&format!("Takeaway: {text}"), COLUMNS - 2).iter().map(|l| self.style("1", l)).collect();
+        let lines: Vec<String> = wrap(&format!("Takeaway: {text}"), COLUMNS - 2)
+            .iter()
+            .map(|l| self.style("1", l))
+            .collect();
         self.block(&format!("\n{}", lines.join("\n")))
     }
 
@@ -262,7 +296,10 @@ impl<'a> Screen<'a> {
         self.out.flush()?;
         let mut answer = String::new();
         if self.input.read_line(&mut answer)? == 0 {
-            writeln!(self.out, "\n\nNo more input: the demo stops here. (kit demo --yes runs it without pauses.)")?;
+            writeln!(
+                self.out,
+                "\n\nNo more input: the demo stops here. (kit demo --yes runs it without pauses.)"
+            )?;
             return Ok(Go::Stop);
         }
         if !self.echo {
@@ -284,7 +321,11 @@ impl<'a> Screen<'a> {
         measure: impl FnOnce() -> T + Send,
     ) -> std::io::Result<T> {
         let started = Instant::now();
-        let every = if self.color { PROGRESS_EVERY } else { LOG_PROGRESS_EVERY };
+        let every = if self.color {
+            PROGRESS_EVERY
+        } else {
+            LOG_PROGRESS_EVERY
+        };
         let result = std::thread::scope(|scope| {
             let task = scope.spawn(measure);
             let mut printed = Instant::now();
@@ -298,7 +339,10 @@ impl<'a> Screen<'a> {
                 }
             }
             // A panic in the measurement is a bug: pass it on, not a half result.
-            Ok::<_, std::io::Error>(task.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            Ok::<_, std::io::Error>(
+                task.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            )
         })?;
         let count = done.load(std::sync::atomic::Ordering::Relaxed);
         self.finished(count, n)?;
@@ -335,7 +379,10 @@ const UNITS: [&str; 4] = ["s", "ms", "%", "x"];
 /// `text` wrapped at word boundaries to [`WIDTH`], each line indented by two
 /// spaces and ended by a newline: a note under a table or a paragraph.
 pub(crate) fn indented(text: &str) -> String {
-    wrap(text, WIDTH).iter().map(|line| format!("  {line}\n")).collect()
+    wrap(text, WIDTH)
+        .iter()
+        .map(|line| format!("  {line}\n"))
+        .collect()
 }
 
 /// Greedy word wrap; a word longer than `width` gets a line of its own. A
@@ -343,7 +390,9 @@ pub(crate) fn indented(text: &str) -> String {
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in text.split_whitespace() {
-        let unit = UNITS.iter().any(|u| word.trim_end_matches(['.', ',', ';', ':', ')']) == *u);
+        let unit = UNITS
+            .iter()
+            .any(|u| word.trim_end_matches(['.', ',', ';', ':', ')']) == *u);
         match words.last_mut() {
             Some(last) if unit => {
                 last.push(' ');

@@ -19,7 +19,10 @@ pub struct Source {
 
 macro_rules! source {
     ($path:literal) => {
-        Source { path: $path, text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)) }
+        Source {
+            path: $path,
+            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)),
+        }
     };
 }
 
@@ -40,21 +43,42 @@ pub struct Snippet {
 }
 
 /// The blocking waits of /parallel in the app both blocking servers run.
-pub const SYNC_PARALLEL: Snippet =
-    Snippet { source: SYNC_APP, marker: "Endpoint::Parallel => {", highlight: "wait_blocking" };
+pub const SYNC_PARALLEL: Snippet = Snippet {
+    source: SYNC_APP,
+    marker: "Endpoint::Parallel => {",
+    highlight: "wait_blocking",
+};
 /// One handler thread: one slot.
-pub const SYNC_HANDLER_LOOP: Snippet =
-    Snippet { source: SYNC_MAIN, marker: "fn serve_connections(", highlight: "app.handle(" };
-pub const TRAP_PARALLEL: Snippet =
-    Snippet { source: TRAP_MAIN, marker: "async fn parallel(", highlight: "wait_blocking" };
-pub const TRAP_CPU: Snippet =
-    Snippet { source: TRAP_MAIN, marker: "async fn cpu_intensive(", highlight: "cpu_work(" };
-pub const WRAPPER_BRIDGE: Snippet =
-    Snippet { source: WRAPPER_ADAPTER, marker: "pub async fn forward(", highlight: "answer.await" };
-pub const NATIVE_PARALLEL: Snippet =
-    Snippet { source: NATIVE_MAIN, marker: "async fn parallel(", highlight: "tokio::join!" };
-pub const NATIVE_CPU: Snippet =
-    Snippet { source: NATIVE_MAIN, marker: "async fn cpu_intensive(", highlight: "spawn_blocking" };
+pub const SYNC_HANDLER_LOOP: Snippet = Snippet {
+    source: SYNC_MAIN,
+    marker: "fn serve_connections(",
+    highlight: "app.handle(",
+};
+pub const TRAP_PARALLEL: Snippet = Snippet {
+    source: TRAP_MAIN,
+    marker: "async fn parallel(",
+    highlight: "wait_blocking",
+};
+pub const TRAP_CPU: Snippet = Snippet {
+    source: TRAP_MAIN,
+    marker: "async fn cpu_intensive(",
+    highlight: "cpu_work(",
+};
+pub const WRAPPER_BRIDGE: Snippet = Snippet {
+    source: WRAPPER_ADAPTER,
+    marker: "pub async fn forward(",
+    highlight: "answer.await",
+};
+pub const NATIVE_PARALLEL: Snippet = Snippet {
+    source: NATIVE_MAIN,
+    marker: "async fn parallel(",
+    highlight: "tokio::join!",
+};
+pub const NATIVE_CPU: Snippet = Snippet {
+    source: NATIVE_MAIN,
+    marker: "async fn cpu_intensive(",
+    highlight: "spawn_blocking",
+};
 
 /// Every snippet the demo shows, with a name for test failures.
 pub const ALL: [(&str, Snippet); 7] = [
@@ -81,21 +105,48 @@ impl Snippet {
     /// The block starting at the marker's line, or why it cannot be cut.
     pub fn find(&self) -> Result<Block, String> {
         let all: Vec<&'static str> = self.source.text.lines().collect();
-        let hits: Vec<usize> = (0..all.len()).filter(|&i| all[i].contains(self.marker)).collect();
+        let hits: Vec<usize> = (0..all.len())
+            .filter(|&i| all[i].contains(self.marker))
+            .collect();
         let start = match hits.as_slice() {
             [one] => *one,
-            [] => return Err(format!("marker `{}` not found in {}", self.marker, self.source.path)),
-            many => return Err(format!("marker `{}` is on {} lines of {}", self.marker, many.len(), self.source.path)),
+            [] => {
+                return Err(format!(
+                    "marker `{}` not found in {}",
+                    self.marker, self.source.path
+                ))
+            }
+            many => {
+                return Err(format!(
+                    "marker `{}` is on {} lines of {}",
+                    self.marker,
+                    many.len(),
+                    self.source.path
+                ))
+            }
         };
         let end = block_end(&all[start..])
             .map(|len| start + len)
-            .ok_or_else(|| format!("the block at `{}` in {} never closes", self.marker, self.source.path))?;
+            .ok_or_else(|| {
+                format!(
+                    "the block at `{}` in {} never closes",
+                    self.marker, self.source.path
+                )
+            })?;
         let lines: Vec<_> = (start..end).map(|i| (i + 1, all[i])).collect();
         if lines.len() > MAX_LINES {
-            return Err(format!("the block at `{}` in {} is {} lines long", self.marker, self.source.path, lines.len()));
+            return Err(format!(
+                "the block at `{}` in {} is {} lines long",
+                self.marker,
+                self.source.path,
+                lines.len()
+            ));
         }
         if !lines.iter().any(|(_, l)| l.contains(self.highlight)) {
-            return Err(format!("`{}` is not inside the block at `{}` in {}", self.highlight, self.marker, self.source.path));
+            return Err(format!(
+                "`{}` is not inside the block at `{}` in {}",
+                self.highlight, self.marker, self.source.path
+            ));
         }
         Ok(Block { lines })
     }
@@ -109,12 +160,19 @@ impl Snippet {
         let mut out = format!("  {}\n", self.source.path);
         for (number, line) in block.lines {
             let key = line.contains(self.highlight);
-            for (i, part) in fit_code(line, super::COLUMNS - GUTTER).into_iter().enumerate() {
+            for (i, part) in fit_code(line, super::COLUMNS - GUTTER)
+                .into_iter()
+                .enumerate()
+            {
                 let text = match i {
                     0 => format!("{} {number:>4} | {part}", if key { ">" } else { " " }),
                     _ => format!("       | {part}"),
                 };
-                let text = if key && color { format!("\x1b[1;33m{text}\x1b[0m") } else { text };
+                let text = if key && color {
+                    format!("\x1b[1;33m{text}\x1b[0m")
+                } else {
+                    text
+                };
                 // Writing to a String cannot fail.
                 let _ = writeln!(out, "  {text}");
             }
@@ -144,7 +202,9 @@ fn fit_code(line: &str, width: usize) -> Vec<String> {
     let mut lead = String::new();
     while lead.chars().count() + rest.chars().count() > width {
         let room = width - lead.chars().count();
-        let Some(cut) = break_at(&rest, room) else { break };
+        let Some(cut) = break_at(&rest, room) else {
+            break;
+        };
         pieces.push(format!("{lead}{}", rest[..cut].trim_end()));
         rest = rest[cut..].trim_start().to_string();
         lead = more.clone();
@@ -164,7 +224,9 @@ fn break_at(code: &str, room: usize) -> Option<usize> {
         if code[..i].chars().count() > room {
             break;
         }
-        let breaks = c == ' ' || (bytes[i - usize::from(i > 0)] == b'(' && c != ')') || (c == '.' && i > 0 && bytes[i - 1] == b')');
+        let breaks = c == ' '
+            || (bytes[i - usize::from(i > 0)] == b'(' && c != ')')
+            || (c == '.' && i > 0 && bytes[i - 1] == b')');
         if i > start && !in_string && breaks {
             best = Some(i);
         }
@@ -225,9 +287,15 @@ mod tests {
 
     #[test]
     fn every_snippet_the_demo_shows_is_found_in_the_current_sources() {
-        let broken: Vec<String> =
-            ALL.iter().filter_map(|(name, s)| s.find().err().map(|e| format!("{name}: {e}"))).collect();
-        assert!(broken.is_empty(), "snippets the demo can no longer show:\n{}", broken.join("\n"));
+        let broken: Vec<String> = ALL
+            .iter()
+            .filter_map(|(name, s)| s.find().err().map(|e| format!("{name}: {e}")))
+            .collect();
+        assert!(
+            broken.is_empty(),
+            "snippets the demo can no longer show:\n{}",
+            broken.join("\n")
+        );
     }
 
     #[test]
@@ -235,11 +303,24 @@ mod tests {
         for (name, s) in ALL {
             let block = s.find().unwrap_or_else(|e| panic!("{name}: {e}"));
             let (first, last) = (block.lines[0], block.lines[block.lines.len() - 1]);
-            assert!(first.1.contains(s.marker), "{name}: starts at `{}`", first.1);
-            assert!(last.1.trim_end().ends_with('}'), "{name}: ends at `{}`, not a closing brace", last.1);
+            assert!(
+                first.1.contains(s.marker),
+                "{name}: starts at `{}`",
+                first.1
+            );
+            assert!(
+                last.1.trim_end().ends_with('}'),
+                "{name}: ends at `{}`, not a closing brace",
+                last.1
+            );
             let file: Vec<&str> = s.source.text.lines().collect();
             for (number, line) in &block.lines {
-                assert_eq!(file[number - 1], *line, "{name}: line {number} of {} is numbered wrong", s.source.path);
+                assert_eq!(
+                    file[number - 1],
+                    *line,
+                    "{name}: line {number} of {} is numbered wrong",
+                    s.source.path
+                );
             }
         }
     }
@@ -247,18 +328,31 @@ mod tests {
     #[test]
     fn the_lesson_lines_are_the_ones_the_steps_talk_about() {
         let text = |s: Snippet| s.render(false).unwrap_or_else(|e| panic!("{e}"));
-        let marked = |s: Snippet| text(s).lines().filter(|l| l.trim_start().starts_with("> ")).count();
+        let marked = |s: Snippet| {
+            text(s)
+                .lines()
+                .filter(|l| l.trim_start().starts_with("> "))
+                .count()
+        };
         assert_eq!(marked(SYNC_PARALLEL), 2, "two blocking waits in /parallel");
         assert_eq!(marked(TRAP_PARALLEL), 2, "two blocking waits in the trap");
-        assert!(text(NATIVE_PARALLEL).contains("tokio::join!(p.backend.wait(p.io_wait), p.backend.wait("));
+        assert!(text(NATIVE_PARALLEL)
+            .contains("tokio::join!(p.backend.wait(p.io_wait), p.backend.wait("));
         assert!(text(NATIVE_CPU).contains("spawn_blocking"));
     }
 
     #[test]
     fn a_missing_marker_is_named() {
-        let gone = Snippet { source: NATIVE_MAIN, marker: "fn no_such_handler(", highlight: "x" };
+        let gone = Snippet {
+            source: NATIVE_MAIN,
+            marker: "fn no_such_handler(",
+            highlight: "x",
+        };
         let err = gone.find().unwrap_err();
-        assert!(err.contains("fn no_such_handler(") && err.contains("servers/async-native/main.rs"), "{err}");
+        assert!(
+            err.contains("fn no_such_handler(") && err.contains("servers/async-native/main.rs"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -267,23 +361,59 @@ mod tests {
         for (name, s) in ALL {
             let text = s.render(false).unwrap_or_else(|e| panic!("{name}: {e}"));
             for line in text.lines() {
-                assert!(line.chars().count() <= super::super::COLUMNS, "{name}: {} columns: {line}", line.chars().count());
+                assert!(
+                    line.chars().count() <= super::super::COLUMNS,
+                    "{name}: {} columns: {line}",
+                    line.chars().count()
+                );
             }
             // Every character of the source is shown, in order.
-            let code = |l: &str| l.split_once(" | ").map_or(String::new(), |(_, c)| c.to_string());
-            let source: String = s.find().unwrap().lines.iter().flat_map(|(_, l)| l.chars()).filter(|c| !c.is_whitespace()).collect();
-            let shown: String = text.lines().skip(1).flat_map(|l| code(l).chars().collect::<Vec<_>>()).filter(|c| !c.is_whitespace()).collect();
+            let code = |l: &str| {
+                l.split_once(" | ")
+                    .map_or(String::new(), |(_, c)| c.to_string())
+            };
+            let source: String = s
+                .find()
+                .unwrap()
+                .lines
+                .iter()
+                .flat_map(|(_, l)| l.chars())
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let shown: String = text
+                .lines()
+                .skip(1)
+                .flat_map(|l| code(l).chars().collect::<Vec<_>>())
+                .filter(|c| !c.is_whitespace())
+                .collect();
             assert_eq!(shown, source, "{name}");
             // A continuation ("       | ") never starts in the middle of a
             // word, nor inside a string.
             let lines: Vec<&str> = text.lines().skip(1).collect();
             let mut so_far = String::new();
             for pair in lines.windows(2) {
-                so_far = if pair[0].trim_start().starts_with("| ") { so_far + &code(pair[0]) } else { code(pair[0]) };
+                so_far = if pair[0].trim_start().starts_with("| ") {
+                    so_far + &code(pair[0])
+                } else {
+                    code(pair[0])
+                };
                 if pair[1].trim_start().starts_with("| ") {
-                    let (end, start) = (code(pair[0]).chars().last(), code(pair[1]).trim_start().chars().next());
-                    assert!(!(end.is_some_and(word) && start.is_some_and(word)), "{name}: broken inside a word:\n{}\n{}", pair[0], pair[1]);
-                    assert!(so_far.matches('"').count() % 2 == 0, "{name}: broken inside a string:\n{}\n{}", pair[0], pair[1]);
+                    let (end, start) = (
+                        code(pair[0]).chars().last(),
+                        code(pair[1]).trim_start().chars().next(),
+                    );
+                    assert!(
+                        !(end.is_some_and(word) && start.is_some_and(word)),
+                        "{name}: broken inside a word:\n{}\n{}",
+                        pair[0],
+                        pair[1]
+                    );
+                    assert!(
+                        so_far.matches('"').count() % 2 == 0,
+                        "{name}: broken inside a string:\n{}\n{}",
+                        pair[0],
+                        pair[1]
+                    );
                 }
             }
         }
@@ -293,23 +423,46 @@ mod tests {
     fn a_long_line_breaks_at_a_space_under_its_own_indentation() {
         let line = "        let answer = handle_the_request(first_argument, second_argument, third_argument);";
         let pieces = fit_code(line, 50);
-        assert_eq!(pieces, [
-            "        let answer = handle_the_request(",
-            "            first_argument, second_argument,",
-            "            third_argument);",
-        ]);
+        assert_eq!(
+            pieces,
+            [
+                "        let answer = handle_the_request(",
+                "            first_argument, second_argument,",
+                "            third_argument);",
+            ]
+        );
         assert_eq!(fit_code("    short();", 50), ["    short();"]);
         // No space to break at: after a `(`, or before a chained `.`.
-        let chain = "    StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);";
-        assert_eq!(fit_code(chain, 50), ["    StatusCode::from_u16(reply.status).unwrap_or(", "        StatusCode::INTERNAL_SERVER_ERROR);"]);
+        let chain =
+            "    StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);";
+        assert_eq!(
+            fit_code(chain, 50),
+            [
+                "    StatusCode::from_u16(reply.status).unwrap_or(",
+                "        StatusCode::INTERNAL_SERVER_ERROR);"
+            ]
+        );
         // Never inside a string literal, even at a space.
         let text = r#"    let core = acquire().await.expect("the semaphore is never closed");"#;
-        assert_eq!(fit_code(text, 50), ["    let core = acquire().await.expect(", r#"        "the semaphore is never closed");"#]);
+        assert_eq!(
+            fit_code(text, 50),
+            [
+                "    let core = acquire().await.expect(",
+                r#"        "the semaphore is never closed");"#
+            ]
+        );
     }
 
     #[test]
     fn braces_in_strings_chars_and_comments_do_not_close_a_block() {
-        let lines = ["fn f() {", r#"    let s = "}}";"#, "    let c = '}'; // }", "    g(|x: &'a str| x);", "}", "after"];
+        let lines = [
+            "fn f() {",
+            r#"    let s = "}}";"#,
+            "    let c = '}'; // }",
+            "    g(|x: &'a str| x);",
+            "}",
+            "after",
+        ];
         assert_eq!(block_end(&lines), Some(5));
     }
 }

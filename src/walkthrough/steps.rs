@@ -143,7 +143,12 @@ pub(super) struct CpuFigures {
 /// Where the steps' figures come from.
 pub(super) trait Lab {
     /// N x /parallel against `server`, judged by `model`; may show progress on `screen`.
-    fn burst(&mut self, screen: &mut Screen, server: &'static str, model: &SlotModel) -> Result<BurstFigures, DemoError>;
+    fn burst(
+        &mut self,
+        screen: &mut Screen,
+        server: &'static str,
+        model: &SlotModel,
+    ) -> Result<BurstFigures, DemoError>;
     /// `server`'s /health while CPU_CLIENTS keep /cpu-intensive busy.
     fn cpu(&mut self, server: &'static str) -> Result<CpuFigures, DemoError>;
     /// How long /health took on `server` beside idle connections.
@@ -154,17 +159,26 @@ pub(super) trait Lab {
 pub(super) struct LiveLab<'a>(pub(super) &'a DemoOptions);
 
 impl Lab for LiveLab<'_> {
-    fn burst(&mut self, screen: &mut Screen, server: &'static str, model: &SlotModel) -> Result<BurstFigures, DemoError> {
+    fn burst(
+        &mut self,
+        screen: &mut Screen,
+        server: &'static str,
+        model: &SlotModel,
+    ) -> Result<BurstFigures, DemoError> {
         let opts = self.0;
         let guard = start(opts, server)?;
         // Twice the prediction plus slack: a late burst still gets reported.
         let deadline = model.predicted() * 2 + Duration::from_secs(10);
         let done = AtomicU64::new(0);
         let hook = |n: u64| done.store(n, Ordering::Relaxed);
-        let burst =
-            screen.with_progress(opts.n, &done, || burst_with_progress(&guard, "/parallel", opts.n, deadline, Some(&hook)))?;
+        let burst = screen.with_progress(opts.n, &done, || {
+            burst_with_progress(&guard, "/parallel", opts.n, deadline, Some(&hook))
+        })?;
         drop(guard);
-        let burst = burst.map_err(|e| DemoError::Measure { server, detail: e.0 })?;
+        let burst = burst.map_err(|e| DemoError::Measure {
+            server,
+            detail: e.0,
+        })?;
         Ok(BurstFigures {
             row: burst.row_under(*model),
             handler: burst.handler_time(),
@@ -175,8 +189,15 @@ impl Lab for LiveLab<'_> {
 
     fn cpu(&mut self, server: &'static str) -> Result<CpuFigures, DemoError> {
         let guard = start(self.0, server)?;
-        let p = health_under_cpu_load(&guard, CPU_CLIENTS, Duration::from_millis(self.0.cpu_probe_ms))
-            .map_err(|e| DemoError::Measure { server, detail: e.0 })?;
+        let p = health_under_cpu_load(
+            &guard,
+            CPU_CLIENTS,
+            Duration::from_millis(self.0.cpu_probe_ms),
+        )
+        .map_err(|e| DemoError::Measure {
+            server,
+            detail: e.0,
+        })?;
         Ok(CpuFigures {
             health_p50_ms: p.health.p50_ms,
             health_p99_ms: p.health.p99_ms,
@@ -186,12 +207,20 @@ impl Lab for LiveLab<'_> {
     }
 
     fn idle(&mut self, server: &'static str) -> Result<Duration, DemoError> {
-        health_beside_idle_clients(self.0, server, Duration::from_millis(self.0.idle_timeout_ms))
+        health_beside_idle_clients(
+            self.0,
+            server,
+            Duration::from_millis(self.0.idle_timeout_ms),
+        )
     }
 }
 
 /// Every step in order; stops early, cleanly, when the input ends.
-pub(super) fn all(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<(), DemoError> {
+pub(super) fn all(
+    opts: &DemoOptions,
+    screen: &mut Screen,
+    lab: &mut dyn Lab,
+) -> Result<(), DemoError> {
     if slot_model(opts, screen)? == Go::Stop {
         return Ok(());
     }
@@ -231,8 +260,12 @@ fn begin(screen: &mut Screen, number: usize) -> Result<Go, DemoError> {
 fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<Go, DemoError> {
     screen.title(1, TITLES[0])?;
     screen.line("  1. A server can only wait on as many requests at once as it has slots.")?;
-    screen.line("  2. N requests that each wait t seconds, on s slots, take about ceil(N / s) x t.")?;
-    screen.line("  3. A blocking wait holds its slot (a thread) throughout; only an .await gives it back.")?;
+    screen.line(
+        "  2. N requests that each wait t seconds, on s slots, take about ceil(N / s) x t.",
+    )?;
+    screen.line(
+        "  3. A blocking wait holds its slot (a thread) throughout; only an .await gives it back.",
+    )?;
     screen.line("")?;
     screen.paragraph(&format!(
         "Next: {} concurrent GET /parallel (two independent waits of {} ms each) against four servers, \
@@ -243,7 +276,12 @@ fn slot_model(opts: &DemoOptions, screen: &mut Screen) -> Result<Go, DemoError> 
 }
 
 /// Steps 2-5: predict, show the lines, burst, compare.
-fn burst_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab, step: &BurstStep) -> Result<Option<Row>, DemoError> {
+fn burst_step(
+    opts: &DemoOptions,
+    screen: &mut Screen,
+    lab: &mut dyn Lab,
+    step: &BurstStep,
+) -> Result<Option<Row>, DemoError> {
     let t = opts.io() * step.waits;
     let model = SlotModel::new(opts.n, t, step.slots);
     screen.paragraph(step.intro)?;
@@ -251,7 +289,11 @@ fn burst_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab, step: 
     if show(screen, step.shows)? == Go::Stop {
         return Ok(None);
     }
-    if screen.wait_for_enter(&format!("run {} x /parallel against {}", opts.n, step.server))? == Go::Stop {
+    if screen.wait_for_enter(&format!(
+        "run {} x /parallel against {}",
+        opts.n, step.server
+    ))? == Go::Stop
+    {
         return Ok(None);
     }
     screen.line(&format!("  This takes about {}.", duration_words(&model)))?;
@@ -266,7 +308,9 @@ fn burst_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab, step: 
 }
 
 fn prediction(model: &SlotModel) -> String {
-    let slots = model.slots.map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
+    let slots = model
+        .slots
+        .map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
     format!(
         "{} requests of {} on {slots} -> {} = {}, peak_in_flight {}",
         model.n,
@@ -279,7 +323,12 @@ fn prediction(model: &SlotModel) -> String {
 
 /// "25 s: 25 rounds of 1.0 s", so the room knows how long to watch.
 fn duration_words(model: &SlotModel) -> String {
-    format!("{}: {} of {}", about(model.predicted()), rounds(model.rounds()), about(model.t))
+    format!(
+        "{}: {} of {}",
+        about(model.predicted()),
+        rounds(model.rounds()),
+        about(model.t)
+    )
 }
 
 /// Seconds as a person says them: "25 s", "1.0 s", "0.50 s".
@@ -299,28 +348,73 @@ fn predicted_peak(model: &SlotModel) -> u64 {
 /// The measured burst next to the model, one quantity per line and one
 /// figure per quantity: the same figures as the summary's table, formatted
 /// the same way, and not repeated in other words below it.
-fn compare(screen: &mut Screen, model: &SlotModel, f: &BurstFigures, step: &BurstStep, io: Duration) -> Result<Go, DemoError> {
+fn compare(
+    screen: &mut Screen,
+    model: &SlotModel,
+    f: &BurstFigures,
+    step: &BurstStep,
+    io: Duration,
+) -> Result<Go, DemoError> {
     let row = &f.row;
-    let slots = model.slots.map_or("unbounded".to_string(), |s| s.to_string());
-    let how = if step.waits == 1 { "at once" } else { "in a row" };
+    let slots = model
+        .slots
+        .map_or("unbounded".to_string(), |s| s.to_string());
+    let how = if step.waits == 1 {
+        "at once"
+    } else {
+        "in a row"
+    };
     let per_request = f
         .handler
-        .map_or("- (the server reported none)".to_string(), |h| format!("{} ms (the server's own p50 in its handler)", whole_ms(h)));
+        .map_or("- (the server reported none)".to_string(), |h| {
+            format!("{} ms (the server's own p50 in its handler)", whole_ms(h))
+        });
     // Rounds as the table's slots are measured: with the server's own time per request.
     let t_seen = f.handler.unwrap_or(model.t).as_secs_f64();
-    let rounds_seen = if t_seen > 0.0 { row.total_s / t_seen } else { 0.0 };
+    let rounds_seen = if t_seen > 0.0 {
+        row.total_s / t_seen
+    } else {
+        0.0
+    };
     let mut lines: Vec<(&str, String, String)> = vec![
         ("", "predicted".into(), "measured".into()),
-        ("total", short_seconds(row.model_s), short_seconds(row.total_s)),
-        ("time per request", format!("{} ms (2 x {} ms {how})", whole_ms(model.t), io.as_millis()), per_request),
-        ("rounds", format!("{} x {}", model.rounds(), short_seconds(model.t.as_secs_f64())), format!("{rounds_seen:.1} (total / time per request)")),
-        ("slots", slots, format!("{:.1} (N x time per request / total)", row.measured_slots)),
-        ("peak_in_flight", predicted_peak(model).to_string(), row.peak_in_flight.to_string()),
+        (
+            "total",
+            short_seconds(row.model_s),
+            short_seconds(row.total_s),
+        ),
+        (
+            "time per request",
+            format!("{} ms (2 x {} ms {how})", whole_ms(model.t), io.as_millis()),
+            per_request,
+        ),
+        (
+            "rounds",
+            format!(
+                "{} x {}",
+                model.rounds(),
+                short_seconds(model.t.as_secs_f64())
+            ),
+            format!("{rounds_seen:.1} (total / time per request)"),
+        ),
+        (
+            "slots",
+            slots,
+            format!("{:.1} (N x time per request / total)", row.measured_slots),
+        ),
+        (
+            "peak_in_flight",
+            predicted_peak(model).to_string(),
+            row.peak_in_flight.to_string(),
+        ),
     ];
     if let Some(lag_line) = lag_line(step.lag, f, io) {
         lines.push(lag_line);
     }
-    let threads = f.peak_threads.map_or_else(|| format!("unavailable on {}", kit_serve::os::NAME), |t| t.to_string());
+    let threads = f.peak_threads.map_or_else(
+        || format!("unavailable on {}", kit_serve::os::NAME),
+        |t| t.to_string(),
+    );
     lines.push(("OS threads (peak)", "-".into(), threads));
     lines.push(("errors", "0".into(), row.errors.to_string()));
     let mut text = String::from("\n");
@@ -342,7 +436,10 @@ fn compare(screen: &mut Screen, model: &SlotModel, f: &BurstFigures, step: &Burs
             HEARTBEAT.as_millis()
         )),
     }
-    notes.push(format!("In slot language: {}", in_slot_language(model, row)));
+    notes.push(format!(
+        "In slot language: {}",
+        in_slot_language(model, row)
+    ));
     notes.push(format!("Verdict: {verdict}."));
     if matches!(step.lag, Lag::Stalls) && verdict == "slower than the model" {
         // Seen on the trap with small bursts: a request queued on a worker
@@ -403,7 +500,9 @@ fn show(screen: &mut Screen, shows: &[Snippet]) -> Result<Go, DemoError> {
     for snippet in shows {
         // The unit tests prove every snippet is found; should one still go
         // missing, say so on screen rather than stop a live workshop.
-        let text = snippet.render(screen.color).unwrap_or_else(|e| format!("  (source not shown: {e})\n"));
+        let text = snippet
+            .render(screen.color)
+            .unwrap_or_else(|e| format!("  (source not shown: {e})\n"));
         if screen.block(&format!("\n{text}"))? == Go::Stop {
             return Ok(Go::Stop);
         }
@@ -413,7 +512,11 @@ fn show(screen: &mut Screen, shows: &[Snippet]) -> Result<Go, DemoError> {
 
 /// Step 6: CPU work is not a wait. async-trap computes on its workers,
 /// async-native moves it to spawn_blocking; /health tells the difference.
-fn cpu_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<Option<()>, DemoError> {
+fn cpu_step(
+    opts: &DemoOptions,
+    screen: &mut Screen,
+    lab: &mut dyn Lab,
+) -> Result<Option<()>, DemoError> {
     let probe = Duration::from_millis(opts.cpu_probe_ms);
     screen.paragraph(&format!(
         "{CPU_CLIENTS} clients keep /cpu-intensive busy while we ask /health every 25 ms. async-trap \
@@ -430,9 +533,26 @@ fn cpu_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resul
     let trap = lab.cpu("async-trap")?;
     let native = lab.cpu("async-native")?;
     let mut text = String::from("\n");
-    text.push_str(&cpu_line("", "/health p50", "/health p99", "CPU jobs done", "at once", "predicted /health"));
-    text.push_str(&cpu_row("async-trap", &trap, probe, "queued behind CPU jobs"));
-    text.push_str(&cpu_row("async-native", &native, probe, &format!("fast (p99 < {FAST_HEALTH_MS:.0} ms)")));
+    text.push_str(&cpu_line(
+        "",
+        "/health p50",
+        "/health p99",
+        "CPU jobs done",
+        "at once",
+        "predicted /health",
+    ));
+    text.push_str(&cpu_row(
+        "async-trap",
+        &trap,
+        probe,
+        "queued behind CPU jobs",
+    ));
+    text.push_str(&cpu_row(
+        "async-native",
+        &native,
+        probe,
+        &format!("fast (p99 < {FAST_HEALTH_MS:.0} ms)"),
+    ));
     text.push('\n');
     let note = format!(
         "CPU jobs done: the /cpu-intensive requests answered in the {} of load, a total. At once: the most \
@@ -443,7 +563,10 @@ fn cpu_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resul
     if screen.block(&text)? == Go::Stop {
         return Ok(None);
     }
-    if screen.takeaway("CPU work needs a core, not a wait: keep it off the threads that answer requests.")? == Go::Stop {
+    if screen.takeaway(
+        "CPU work needs a core, not a wait: keep it off the threads that answer requests.",
+    )? == Go::Stop
+    {
         return Ok(None);
     }
     Ok(Some(()))
@@ -454,9 +577,19 @@ fn cpu_line(server: &str, p50: &str, p99: &str, done: &str, peak: &str, predicte
 }
 
 fn cpu_row(server: &str, f: &CpuFigures, probe: Duration, predicted: &str) -> String {
-    let (p50, p99) = (format!("{:.1} ms", f.health_p50_ms), format!("{:.1} ms", f.health_p99_ms));
+    let (p50, p99) = (
+        format!("{:.1} ms", f.health_p50_ms),
+        format!("{:.1} ms", f.health_p99_ms),
+    );
     let done = format!("{} in {}", f.done, about(probe));
-    cpu_line(server, &p50, &p99, &done, &f.peak_at_once.to_string(), predicted)
+    cpu_line(
+        server,
+        &p50,
+        &p99,
+        &done,
+        &f.peak_at_once.to_string(),
+        predicted,
+    )
 }
 
 /// Step 7's idle clients: as many as sync-blocking has slots.
@@ -469,7 +602,11 @@ const IDLE_HEAD_START: Duration = Duration::from_millis(100);
 /// from the moment it takes it, so clients that connect and send nothing
 /// hold its slots (slowloris) until the header-read timeout closes them; a
 /// tokio server parks such a connection as a task and serves on.
-fn idle_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Result<Option<()>, DemoError> {
+fn idle_step(
+    opts: &DemoOptions,
+    screen: &mut Screen,
+    lab: &mut dyn Lab,
+) -> Result<Option<()>, DemoError> {
     let timeout = Duration::from_millis(opts.idle_timeout_ms);
     screen.paragraph(&format!(
         "{IDLE_CLIENTS} clients connect and send nothing; then one client asks /health. sync-blocking \
@@ -477,21 +614,34 @@ fn idle_step(opts: &DemoOptions, screen: &mut Screen, lab: &mut dyn Lab) -> Resu
          {BLOCKING_SLOTS}. Its header-read timeout ({}) closes them; a tokio server parks each one as a task.",
         secs(timeout)
     ))?;
-    if screen.wait_for_enter("connect the idle clients to sync-blocking, then to async-native")? == Go::Stop {
+    if screen.wait_for_enter("connect the idle clients to sync-blocking, then to async-native")?
+        == Go::Stop
+    {
         return Ok(None);
     }
     let freed = timeout.saturating_sub(IDLE_HEAD_START);
     let mut text = String::from("\n");
-    text.push_str(&format!("  {:<14} {:>22}   predicted\n", "", "/health answered after"));
+    text.push_str(&format!(
+        "  {:<14} {:>22}   predicted\n",
+        "", "/health answered after"
+    ));
     for (server, predicted) in [
         (
             "sync-blocking",
-            format!("{}: the {} timeout less the {} head start", secs(freed), secs(timeout), secs(IDLE_HEAD_START)),
+            format!(
+                "{}: the {} timeout less the {} head start",
+                secs(freed),
+                secs(timeout),
+                secs(IDLE_HEAD_START)
+            ),
         ),
         ("async-native", "at once".to_string()),
     ] {
         let waited = lab.idle(server)?;
-        text.push_str(&format!("  {server:<14} {:>22}   {predicted}\n", millis(waited.as_secs_f64() * 1000.0)));
+        text.push_str(&format!(
+            "  {server:<14} {:>22}   {predicted}\n",
+            millis(waited.as_secs_f64() * 1000.0)
+        ));
     }
     text.push('\n');
     let note = format!(
@@ -514,11 +664,27 @@ fn secs(d: Duration) -> String {
 }
 
 /// How long /health took while `IDLE_CLIENTS` connections sat idle.
-fn health_beside_idle_clients(opts: &DemoOptions, server: &'static str, timeout: Duration) -> Result<Duration, DemoError> {
-    let guard = start_with(opts, server, &["--header-read-timeout-ms".to_string(), timeout.as_millis().to_string()])?;
-    let measure = |e: std::io::Error| DemoError::Measure { server, detail: e.to_string() };
-    let idle: Vec<std::net::TcpStream> =
-        (0..IDLE_CLIENTS).map(|_| std::net::TcpStream::connect(guard.addr)).collect::<Result<_, _>>().map_err(measure)?;
+fn health_beside_idle_clients(
+    opts: &DemoOptions,
+    server: &'static str,
+    timeout: Duration,
+) -> Result<Duration, DemoError> {
+    let guard = start_with(
+        opts,
+        server,
+        &[
+            "--header-read-timeout-ms".to_string(),
+            timeout.as_millis().to_string(),
+        ],
+    )?;
+    let measure = |e: std::io::Error| DemoError::Measure {
+        server,
+        detail: e.to_string(),
+    };
+    let idle: Vec<std::net::TcpStream> = (0..IDLE_CLIENTS)
+        .map(|_| std::net::TcpStream::connect(guard.addr))
+        .collect::<Result<_, _>>()
+        .map_err(measure)?;
     std::thread::sleep(IDLE_HEAD_START);
     let started = std::time::Instant::now();
     kit_measure::harness::get(guard.addr, "/health", timeout * 4).map_err(measure)?;

@@ -18,7 +18,13 @@ use predicates::prelude::*;
 const QUICK: Duration = Duration::from_secs(10);
 /// The charts a race fills: one N and one endpoint leave out scalability
 /// and endpoints, and the timeline joins.
-const RACE_CHARTS: [&str; 5] = ["total-vs-model", "latency", "speedup", "summary", "timeline"];
+const RACE_CHARTS: [&str; 5] = [
+    "total-vs-model",
+    "latency",
+    "speedup",
+    "summary",
+    "timeline",
+];
 
 fn kit() -> Command {
     let mut cmd = Command::cargo_bin("kit").expect("cargo builds the kit binary for tests");
@@ -56,13 +62,25 @@ fn demo_runs_every_step_without_pauses() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .success()
-        .stdout(predicate::str::contains("Step 8 of 8").and(predicate::str::contains("peak_in_flight")).and(predicate::str::contains("| rounds x t ")));
+        .stdout(
+            predicate::str::contains("Step 8 of 8")
+                .and(predicate::str::contains("peak_in_flight"))
+                .and(predicate::str::contains("| rounds x t ")),
+        );
 }
 
 #[test]
 fn a_bad_flag_exits_2() {
-    kit().arg("--no-such-flag").assert().code(2).stderr(predicate::str::contains("--no-such-flag"));
-    kit().args(["race", "--n", "many"]).assert().code(2).stderr(predicate::str::contains("invalid value"));
+    kit()
+        .arg("--no-such-flag")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
+    kit()
+        .args(["race", "--n", "many"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value"));
 }
 
 #[test]
@@ -74,31 +92,51 @@ fn race_writes_the_report_files() {
         .timeout(Duration::from_secs(30))
         .assert()
         .success()
-        .stdout(predicate::str::contains("async-native").and(predicate::str::contains("slot model")));
-    assert!(std::fs::read_to_string(dir.join("report.md")).unwrap().contains("| sync-blocking"));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+        .stdout(
+            predicate::str::contains("async-native").and(predicate::str::contains("slot model")),
+        );
+    assert!(std::fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains("| sync-blocking"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 4, "{json}");
     for row in rows {
         assert_eq!(row["errors"], 0, "{row}");
         let p = |k: &str| row[k].as_f64().unwrap();
-        assert!(p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"), "{row}");
+        assert!(
+            p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"),
+            "{row}"
+        );
     }
     assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
     for chart in RACE_CHARTS {
         assert_png(&dir.join(format!("{chart}.png")));
-        assert!(std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap().contains("<svg"));
+        assert!(std::fs::read_to_string(dir.join(format!("{chart}.svg")))
+            .unwrap()
+            .contains("<svg"));
     }
-    assert!(!dir.join("scalability.png").exists(), "one N: a scalability chart would be one point");
+    assert!(
+        !dir.join("scalability.png").exists(),
+        "one N: a scalability chart would be one point"
+    );
     // The timeline's data: every request of every variant, sent before answered.
     let timelines = json["timelines"].as_array().expect("timelines");
     assert_eq!(timelines.len(), 4, "{json}");
     for t in timelines {
         let spans = t["spans"].as_array().unwrap();
         assert_eq!(spans.len(), 8, "{t}");
-        assert!(spans.iter().all(|s| s["sent_s"].as_f64() <= s["answered_s"].as_f64() && s["ok"] == true), "{t}");
+        assert!(
+            spans
+                .iter()
+                .all(|s| s["sent_s"].as_f64() <= s["answered_s"].as_f64() && s["ok"] == true),
+            "{t}"
+        );
     }
-    assert!(std::fs::read_to_string(dir.join("report.md")).unwrap().contains("![timeline](timeline.png)"));
+    assert!(std::fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains("![timeline](timeline.png)"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -106,22 +144,51 @@ fn race_writes_the_report_files() {
 fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(bytes.len() > 24, "{} is too short", path.display());
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} has no PNG signature", path.display());
-    assert_eq!(&bytes[12..16], b"IHDR", "{}: the first chunk is not IHDR", path.display());
-    let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-    assert!(be(16) > 0 && be(20) > 0, "{}: {}x{}", path.display(), be(16), be(20));
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} has no PNG signature",
+        path.display()
+    );
+    assert_eq!(
+        &bytes[12..16],
+        b"IHDR",
+        "{}: the first chunk is not IHDR",
+        path.display()
+    );
+    let be =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    assert!(
+        be(16) > 0 && be(20) > 0,
+        "{}: {}x{}",
+        path.display(),
+        be(16),
+        be(20)
+    );
 }
 
 #[test]
 fn a_small_report_measures_every_cell() {
     let dir = out_dir("report");
     kit()
-        .args(["report", "--concurrency", "1,4", "--io-ms", "20", "--db-ms", "10", "--cpu-rounds", "1000000", "--out"])
+        .args([
+            "report",
+            "--concurrency",
+            "1,4",
+            "--io-ms",
+            "20",
+            "--db-ms",
+            "10",
+            "--cpu-rounds",
+            "1000000",
+            "--out",
+        ])
         .arg(&dir)
         .timeout(Duration::from_secs(30))
         .assert()
         .success();
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().expect("rows");
     // 4 variants x 4 endpoints x 2 concurrency levels.
     assert_eq!(rows.len(), 32, "{json}");
@@ -135,7 +202,9 @@ fn health_reports_a_server_that_is_down() {
         .args(["health", "--urls", "http://127.0.0.1:1"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("down  http://127.0.0.1:1  connection refused"));
+        .stdout(predicate::str::contains(
+            "down  http://127.0.0.1:1  connection refused",
+        ));
 }
 
 #[test]
@@ -151,7 +220,10 @@ fn up_names_a_taken_port() {
             predicate::str::contains(format!("port {port}"))
                 .and(predicate::str::contains("already in use"))
                 // `kit up` moves its servers with --base-port; it has no --port.
-                .and(predicate::str::contains(format!("--base-port (now {port}, so {port}-{})", port + 3)))
+                .and(predicate::str::contains(format!(
+                    "--base-port (now {port}, so {port}-{})",
+                    port + 3
+                )))
                 .and(predicate::str::contains("--port 0").not()),
         );
 }
@@ -161,17 +233,46 @@ fn up_names_a_taken_port() {
 /// Docker is needed: DOCKER_HOST points at a socket that does not exist.
 #[test]
 fn up_containers_without_docker_says_so_in_one_line() {
-    let out = kit().args(["up", "--containers"]).env("DOCKER_HOST", "unix:///nonexistent.sock").assert().code(1);
+    let out = kit()
+        .args(["up", "--containers"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .assert()
+        .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
-    assert!(stderr.starts_with("error: Docker does not answer: "), "{stderr}");
-    assert!(stderr.contains("`kit up` without --containers runs the same servers as processes"), "{stderr}");
-    kit().args(["images"]).env("DOCKER_HOST", "unix:///nonexistent.sock").assert().code(1).stderr(predicate::str::contains("Docker does not answer"));
-    for (flag, bad) in [("--memory", "12x"), ("--memory", "1m"), ("--cpus", "0"), ("--cpus", "many"), ("--tag", "no/slash")] {
-        kit().args(["up", "--containers", flag, bad]).assert().code(2).stderr(predicate::str::contains(format!("'{bad}'")));
+    assert!(
+        stderr.starts_with("error: Docker does not answer: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`kit up` without --containers runs the same servers as processes"),
+        "{stderr}"
+    );
+    kit()
+        .args(["images"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Docker does not answer"));
+    for (flag, bad) in [
+        ("--memory", "12x"),
+        ("--memory", "1m"),
+        ("--cpus", "0"),
+        ("--cpus", "many"),
+        ("--tag", "no/slash"),
+    ] {
+        kit()
+            .args(["up", "--containers", flag, bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("'{bad}'")));
     }
     // The limits belong to the containers: without --containers they are a mistake.
-    kit().args(["up", "--cpus", "1"]).assert().code(2).stderr(predicate::str::contains("--containers"));
+    kit()
+        .args(["up", "--cpus", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--containers"));
 }
 
 /// `kit up ARGS` on `n` free ports, once it said `ready`: the base port and the run.
@@ -197,14 +298,18 @@ fn up_on_free_ports(args: &[&str], n: u16, ready: &str) -> (u16, Spawned) {
 #[test]
 fn up_serves_until_ctrl_c_and_health_sees_all_four() {
     let (base, mut up) = up_on_free_ports(&[], 4, "the four servers are up");
-    let urls: Vec<String> = (0..4).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
+    let urls: Vec<String> = (0..4)
+        .map(|i| format!("http://127.0.0.1:{}", base + i))
+        .collect();
     kit()
         .arg("health")
         .arg("--urls")
         .args(&urls)
         .assert()
         .success()
-        .stdout(predicate::str::contains("async-native").and(predicate::str::contains("sync-blocking")));
+        .stdout(
+            predicate::str::contains("async-native").and(predicate::str::contains("sync-blocking")),
+        );
     let servers = up.children();
     assert_eq!(servers.len(), 4, "{servers:?}");
     signal(up.pid(), libc::SIGINT);
@@ -217,11 +322,18 @@ fn up_serves_until_ctrl_c_and_health_sees_all_four() {
 /// both waits of a /parallel). Ctrl-C stops all five.
 #[test]
 fn up_on_the_upstream_runs_five_and_each_server_waits_on_it() {
-    let (base, mut up) = up_on_free_ports(&["--io-backend", "http", "--io-ms", "50"], 5, "waiting on the upstream");
+    let (base, mut up) = up_on_free_ports(
+        &["--io-backend", "http", "--io-ms", "50"],
+        5,
+        "waiting on the upstream",
+    );
     let remote = |i: u16| Remote::new(&format!("http://127.0.0.1:{}", base + i)).unwrap();
     let upstream = remote(4);
     let (status, health) = get(upstream.addr(), "/health", QUICK).unwrap();
-    assert!(status == 200 && health.contains("upstream"), "the fifth port: {health}");
+    assert!(
+        status == 200 && health.contains("upstream"),
+        "the fifth port: {health}"
+    );
     for i in 0..4 {
         let server = remote(i);
         let before = upstream.metrics().unwrap();
@@ -231,7 +343,12 @@ fn up_on_the_upstream_runs_five_and_each_server_waits_on_it() {
         assert_eq!(metrics.io_backend, "http", "port {}: {metrics:?}", base + i);
         // /metrics is not counted: the difference is the two waits.
         let after = upstream.metrics().unwrap();
-        assert_eq!(after.requests_total - before.requests_total, 2, "port {}: both waits of a /parallel reach the upstream", base + i);
+        assert_eq!(
+            after.requests_total - before.requests_total,
+            2,
+            "port {}: both waits of a /parallel reach the upstream",
+            base + i
+        );
     }
     let processes = up.children();
     assert_eq!(processes.len(), 5, "{processes:?}");
@@ -252,7 +369,11 @@ fn ctrl_c_stops_every_server_at_once(args: &[&str], started: &str, servers: usiz
     let sent = Instant::now();
     signal(kit.pid(), libc::SIGINT);
     assert_eq!(kit.wait(QUICK).code(), Some(130), "{}", kit.stderr());
-    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
     assert_all_gone(&pids);
 }
 
@@ -260,86 +381,240 @@ fn ctrl_c_stops_every_server_at_once(args: &[&str], started: &str, servers: usiz
 fn ctrl_c_during_a_race_stops_every_server_at_once() {
     // 2 rounds of 4 s on the blocking servers: far longer than the test waits.
     let out = out_dir("ctrl-c");
-    ctrl_c_stops_every_server_at_once(&["race", "--n", "8", "--io-ms", "2000", "--out", out.to_str().unwrap()], "racing", 4);
+    ctrl_c_stops_every_server_at_once(
+        &[
+            "race",
+            "--n",
+            "8",
+            "--io-ms",
+            "2000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "racing",
+        4,
+    );
 }
 
 #[test]
 fn ctrl_c_during_a_stress_run_stops_its_server_at_once() {
     // 100 rounds of 100 ms on 4 slots: far longer than the test waits.
-    ctrl_c_stops_every_server_at_once(&["stress", "--variant", "async-trap", "--n", "400", "--io-ms", "50"], "the slot model says", 1);
+    ctrl_c_stops_every_server_at_once(
+        &[
+            "stress",
+            "--variant",
+            "async-trap",
+            "--n",
+            "400",
+            "--io-ms",
+            "50",
+        ],
+        "the slot model says",
+        1,
+    );
 }
 
 #[test]
 fn a_server_that_dies_mid_race_is_reported() {
     let dir = out_dir("death");
-    let mut race = Spawned::kit(&["race", "--n", "8", "--io-ms", "1000", "--out", dir.to_str().unwrap()]);
+    let mut race = Spawned::kit(&[
+        "race",
+        "--n",
+        "8",
+        "--io-ms",
+        "1000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     race.wait_for_stderr("racing", QUICK);
-    let victim = race.children().into_iter().find(|pid| os::name(*pid).as_deref() == Some("sync-blocking")).expect("a sync-blocking child");
+    let victim = race
+        .children()
+        .into_iter()
+        .find(|pid| os::name(*pid).as_deref() == Some("sync-blocking"))
+        .expect("a sync-blocking child");
     signal(victim, libc::SIGKILL);
     let status = race.wait(Duration::from_secs(30));
     assert_eq!(status.code(), Some(1), "{}", race.stderr());
     let stderr = race.stderr();
-    assert!(stderr.contains("sync-blocking failed") && stderr.contains("died"), "{stderr}");
+    assert!(
+        stderr.contains("sync-blocking failed") && stderr.contains("died"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bench_and_attack_print_json_results() {
-    let server = kit_measure::harness::Server::start(kit_measure::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
+    let server = kit_measure::harness::Server::start(
+        kit_measure::harness::sibling_binary("async-native").unwrap(),
+        &[],
+    )
+    .expect("async-native starts");
     let url = format!("{}/health", server.url);
-    let out = kit().args(["bench", &url, "-c", "4", "-n", "200", "--json"]).assert().success().get_output().stdout.clone();
+    let out = kit()
+        .args(["bench", &url, "-c", "4", "-n", "200", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let bench: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!((bench["requests"].as_u64(), bench["errors"].as_u64()), (Some(200), Some(0)), "{bench}");
-    let out = kit().args(["attack", &url, "--rate", "50", "--duration", "1s", "--json"]).assert().success().get_output().stdout.clone();
+    assert_eq!(
+        (bench["requests"].as_u64(), bench["errors"].as_u64()),
+        (Some(200), Some(0)),
+        "{bench}"
+    );
+    let out = kit()
+        .args(["attack", &url, "--rate", "50", "--duration", "1s", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let attack: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(attack["target_rate"].as_f64(), Some(50.0), "{attack}");
-    assert_eq!((attack["requests"].as_u64(), attack["errors"].as_u64()), (Some(50), Some(0)), "{attack}");
-    kit().args(["attack", &url, "--rate", "50", "--duration", "1s"]).assert().success().stdout(
-        predicate::str::contains("target 50.0/s").and(predicate::str::contains("response time")),
+    assert_eq!(
+        (attack["requests"].as_u64(), attack["errors"].as_u64()),
+        (Some(50), Some(0)),
+        "{attack}"
     );
+    kit()
+        .args(["attack", &url, "--rate", "50", "--duration", "1s"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("target 50.0/s")
+                .and(predicate::str::contains("response time")),
+        );
 }
 
 /// The time series over a kit server: its /metrics sampled alongside, the
 /// intervals adding up to the totals, and every chart written and valid.
 #[test]
 fn attack_writes_its_series_and_charts_with_the_servers_view() {
-    let server = kit_measure::harness::Server::start(kit_measure::harness::sibling_binary("async-native").unwrap(), &[]).expect("async-native starts");
+    let server = kit_measure::harness::Server::start(
+        kit_measure::harness::sibling_binary("async-native").unwrap(),
+        &[],
+    )
+    .expect("async-native starts");
     let url = format!("{}/health", server.url);
     let dir = out_dir("attack-series");
-    let args = ["attack", &url, "--rate", "100", "--duration", "1s", "--interval", "250ms", "--json", "--out", dir.to_str().unwrap()];
-    let out = kit().args(args).assert().success().get_output().stdout.clone();
+    let args = [
+        "attack",
+        &url,
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+        "--interval",
+        "250ms",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    let out = kit()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let attack: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let series = &attack["series"];
     let intervals = series["intervals"].as_array().expect("intervals");
-    let sum = |key: &str| intervals.iter().map(|i| i[key].as_u64().unwrap()).sum::<u64>();
-    assert_eq!((sum("sent"), sum("answered")), (100, attack["completed"].as_u64().unwrap()), "{series}");
+    let sum = |key: &str| {
+        intervals
+            .iter()
+            .map(|i| i[key].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (sum("sent"), sum("answered")),
+        (100, attack["completed"].as_u64().unwrap()),
+        "{series}"
+    );
     assert_eq!(attack["completed"].as_u64(), Some(100), "{attack}");
     assert_eq!(series["interval_s"].as_f64(), Some(0.25));
     assert!(intervals.len() >= 4, "1 s in 250 ms intervals: {series}");
-    assert_eq!((series["server"]["status"].as_str(), series["server"]["variant"].as_str()), (Some("sampled"), Some("async-native")), "{series}");
+    assert_eq!(
+        (
+            series["server"]["status"].as_str(),
+            series["server"]["variant"].as_str()
+        ),
+        (Some("sampled"), Some("async-native")),
+        "{series}"
+    );
     // 200 ms apart for about a second: a few samples, and intervals that hold them.
     let samples = series["server_samples"].as_array().unwrap();
-    assert!(samples.len() >= 3 && samples.iter().all(|s| s["executor_lag_ms"].is_number()), "{series}");
-    assert!(intervals.iter().any(|i| i["server"]["samples"].as_u64() >= Some(1)), "{series}");
+    assert!(
+        samples.len() >= 3 && samples.iter().all(|s| s["executor_lag_ms"].is_number()),
+        "{series}"
+    );
+    assert!(
+        intervals
+            .iter()
+            .any(|i| i["server"]["samples"].as_u64() >= Some(1)),
+        "{series}"
+    );
     // series.json is the same result, and every chart is a real PNG and SVG.
-    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("series.json")).unwrap()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("series.json")).unwrap()).unwrap();
     assert_eq!(written["series"]["intervals"], series["intervals"]);
-    for chart in ["attack-latency", "attack-throughput", "attack-in-flight", "attack-heatmap"] {
+    for chart in [
+        "attack-latency",
+        "attack-throughput",
+        "attack-in-flight",
+        "attack-heatmap",
+    ] {
         let png = std::fs::read(dir.join(format!("{chart}.png"))).unwrap();
-        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "{chart}.png: {} bytes", png.len());
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+            "{chart}.png: {} bytes",
+            png.len()
+        );
         let svg = std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap();
-        assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>") && svg.len() > 5_000, "{chart}.svg: {} bytes", svg.len());
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>") && svg.len() > 5_000,
+            "{chart}.svg: {} bytes",
+            svg.len()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn attack_explains_a_bad_interval() {
-    let run = |interval: &str| kit().args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "1s", "--interval", interval]).assert();
-    run("10ms").code(2).stderr(predicate::str::contains("shorter than the shortest interval, 100 ms"));
-    run("soon").code(2).stderr(predicate::str::contains("is not a duration"));
+    let run = |interval: &str| {
+        kit()
+            .args([
+                "attack",
+                "http://127.0.0.1:1/",
+                "--rate",
+                "10",
+                "--duration",
+                "1s",
+                "--interval",
+                interval,
+            ])
+            .assert()
+    };
+    run("10ms").code(2).stderr(predicate::str::contains(
+        "shorter than the shortest interval, 100 ms",
+    ));
+    run("soon")
+        .code(2)
+        .stderr(predicate::str::contains("is not a duration"));
     kit()
-        .args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "10m", "--interval", "100ms"])
+        .args([
+            "attack",
+            "http://127.0.0.1:1/",
+            "--rate",
+            "10",
+            "--duration",
+            "10m",
+            "--interval",
+            "100ms",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("at most 3600 intervals"));
@@ -347,9 +622,33 @@ fn attack_explains_a_bad_interval() {
 
 #[test]
 fn bench_and_attack_explain_bad_input() {
-    kit().args(["bench", "http://127.0.0.1:1/health", "-n", "3"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
-    kit().args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "soon"]).assert().code(2);
-    kit().args(["attack", "http://127.0.0.1:1/", "--rate", "-1", "--duration", "1s"]).assert().code(2);
+    kit()
+        .args(["bench", "http://127.0.0.1:1/health", "-n", "3"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot connect"));
+    kit()
+        .args([
+            "attack",
+            "http://127.0.0.1:1/",
+            "--rate",
+            "10",
+            "--duration",
+            "soon",
+        ])
+        .assert()
+        .code(2);
+    kit()
+        .args([
+            "attack",
+            "http://127.0.0.1:1/",
+            "--rate",
+            "-1",
+            "--duration",
+            "1s",
+        ])
+        .assert()
+        .code(2);
 }
 
 /// A malformed URL is a bad argument like any other (exit 2, with the
@@ -365,15 +664,41 @@ fn a_malformed_url_exits_2_and_a_refused_port_exits_1() {
     ];
     for args in malformed {
         kit().args(args).assert().code(2).stderr(
-            predicate::str::contains("invalid value 'htp://x'").and(predicate::str::contains("unsupported scheme 'htp:' (only http:// is supported)")),
+            predicate::str::contains("invalid value 'htp://x'").and(predicate::str::contains(
+                "unsupported scheme 'htp:' (only http:// is supported)",
+            )),
         );
     }
-    kit().args(["bench", "http://127.0.0.1:99999/", "-n", "3"]).assert().code(2).stderr(predicate::str::contains("bad port '99999'"));
+    kit()
+        .args(["bench", "http://127.0.0.1:99999/", "-n", "3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad port '99999'"));
     // Nothing listens there: the run fails, and says so.
     let refused = closed_port_url();
-    kit().args(["bench", &refused, "-n", "3"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
-    kit().args(["attack", &refused, "--rate", "10", "--duration", "1s", "--no-tui"]).assert().code(1).stderr(predicate::str::contains("cannot connect"));
-    kit().args(["health", "--urls", &refused]).assert().code(1).stdout(predicate::str::contains("connection refused"));
+    kit()
+        .args(["bench", &refused, "-n", "3"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot connect"));
+    kit()
+        .args([
+            "attack",
+            &refused,
+            "--rate",
+            "10",
+            "--duration",
+            "1s",
+            "--no-tui",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot connect"));
+    kit()
+        .args(["health", "--urls", &refused])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("connection refused"));
 }
 
 /// clap's own tip for `--rate -5` ("use '-- -5'") does not work for an
@@ -381,13 +706,29 @@ fn a_malformed_url_exits_2_and_a_refused_port_exits_1() {
 #[test]
 fn a_negative_rate_is_explained_the_same_in_both_forms() {
     for rate in [&["--rate", "-5"][..], &["--rate=-5"]] {
-        let out = kit().args(["attack", "http://127.0.0.1:1/", "--duration", "1s"]).args(rate).assert().code(2);
+        let out = kit()
+            .args(["attack", "http://127.0.0.1:1/", "--duration", "1s"])
+            .args(rate)
+            .assert()
+            .code(2);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-        assert!(stderr.contains("invalid value '-5' for '--rate <RATE>': '-5' is not a rate above 0"), "{rate:?}: {stderr}");
-        assert!(!stderr.contains("-- -5"), "{rate:?}: a tip that does not work: {stderr}");
+        assert!(
+            stderr.contains("invalid value '-5' for '--rate <RATE>': '-5' is not a rate above 0"),
+            "{rate:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("-- -5"),
+            "{rate:?}: a tip that does not work: {stderr}"
+        );
     }
     // The same for any number: its own range, not a tip.
-    kit().args(["bench", "http://127.0.0.1:1/", "-c", "-5"]).assert().code(2).stderr(predicate::str::contains("invalid value '-5' for '--connections <CONNECTIONS>'"));
+    kit()
+        .args(["bench", "http://127.0.0.1:1/", "-c", "-5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid value '-5' for '--connections <CONNECTIONS>'",
+        ));
 }
 
 /// A loopback URL where nothing listens: a port bound, then released.
@@ -405,7 +746,10 @@ fn free_ports(count: u16) -> u16 {
 fn assert_all_gone(pids: &[u32]) {
     let started = Instant::now();
     while pids.iter().any(|p| is_alive(*p)) {
-        assert!(started.elapsed() < Duration::from_secs(5), "servers left behind: {pids:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "servers left behind: {pids:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -461,7 +805,11 @@ impl Spawned {
                 std::thread::sleep(Duration::from_millis(300));
                 return Err(format!("kit exited early ({status}):\n{}", self.stderr()));
             }
-            assert!(started.elapsed() < timeout, "no '{text}' within {timeout:?}:\n{}", self.stderr());
+            assert!(
+                started.elapsed() < timeout,
+                "no '{text}' within {timeout:?}:\n{}",
+                self.stderr()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
@@ -478,7 +826,11 @@ impl Spawned {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(started.elapsed() < timeout, "kit did not exit within {timeout:?}:\n{}", self.stderr());
+            assert!(
+                started.elapsed() < timeout,
+                "kit did not exit within {timeout:?}:\n{}",
+                self.stderr()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

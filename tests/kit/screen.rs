@@ -32,7 +32,11 @@ fn the_race_table_fits_100_columns() {
     fill_speedups(&mut extreme);
     for rows in [&headline, &extreme] {
         let narrow = table::to_narrow_string(rows);
-        assert!(widest(&narrow) <= SCREEN_WIDTH, "{} columns:\n{narrow}", widest(&narrow));
+        assert!(
+            widest(&narrow) <= SCREEN_WIDTH,
+            "{} columns:\n{narrow}",
+            widest(&narrow)
+        );
         // Every variant, the model and the measured total are still there.
         for r in rows.iter() {
             assert!(narrow.contains(&r.variant), "{narrow}");
@@ -40,7 +44,12 @@ fn the_race_table_fits_100_columns() {
         }
     }
     let narrow = table::to_narrow_string(&headline);
-    assert!(narrow.contains("| 25 x 1.00 s ") && narrow.contains("| 26.02 s ") && narrow.contains("| 0.51 s "), "{narrow}");
+    assert!(
+        narrow.contains("| 25 x 1.00 s ")
+            && narrow.contains("| 26.02 s ")
+            && narrow.contains("| 0.51 s "),
+        "{narrow}"
+    );
     // The full table does not fit: that is why the narrow one exists.
     assert!(widest(&table::to_string(&headline)) > SCREEN_WIDTH);
     insta::assert_snapshot!(table::to_narrow_string(&headline));

@@ -83,7 +83,9 @@ impl App {
                 p.backend.query_blocking(p.db_wait)?;
                 Work::waited(p, endpoint, &[p.db_wait], started)
             }
-            Endpoint::CpuIntensive => Work::computed(p, p.cpu_rounds, cpu_work(p.cpu_rounds), started),
+            Endpoint::CpuIntensive => {
+                Work::computed(p, p.cpu_rounds, cpu_work(p.cpu_rounds), started)
+            }
             other => return Err(ApiError::not_found(other.path())),
         })
     }
@@ -100,6 +102,9 @@ impl Reply {
     pub fn error(e: ApiError) -> Reply {
         // An ErrorBody is one string field: serializing it cannot fail.
         let body = serde_json::to_string(&e.body()).expect("error body serializes");
-        Reply { status: e.status, body }
+        Reply {
+            status: e.status,
+            body,
+        }
     }
 }

@@ -155,7 +155,11 @@ pub struct AttackResult {
 impl AttackResult {
     /// Answers with a status of 500 or more (a full queue's 503 among them).
     pub fn server_errors(&self) -> u64 {
-        self.status_counts.iter().filter(|(s, _)| is_server_error(**s)).map(|(_, n)| n).sum()
+        self.status_counts
+            .iter()
+            .filter(|(s, _)| is_server_error(**s))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// Requests that ended without an answer (timeouts, refused or reset connections).
@@ -170,7 +174,8 @@ impl AttackResult {
 
     /// Answers that were neither 2xx nor 5xx (a 404, a 429...).
     pub fn other_answers(&self) -> u64 {
-        self.completed.saturating_sub(self.ok + self.server_errors())
+        self.completed
+            .saturating_sub(self.ok + self.server_errors())
     }
 
     /// Every request sent ended exactly one way: 2xx, another answer, a
@@ -188,7 +193,10 @@ impl AttackResult {
 ///
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
-pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result<AttackResult, LoadError> {
+pub async fn run(
+    opts: &AttackOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<AttackResult, LoadError> {
     run_with(opts, progress, None).await
 }
 
@@ -196,10 +204,18 @@ pub async fn run(opts: &AttackOptions, progress: Option<Progress<'_>>) -> Result
 /// second) with the intervals that have ended, and [`Live::stop`] ends the
 /// sending early; the requests in flight then finish and the result covers
 /// the time until the stop.
-pub async fn run_with(opts: &AttackOptions, progress: Option<Progress<'_>>, live: Option<&Live>) -> Result<AttackResult, LoadError> {
+pub async fn run_with(
+    opts: &AttackOptions,
+    progress: Option<Progress<'_>>,
+    live: Option<&Live>,
+) -> Result<AttackResult, LoadError> {
     let target = hyper_conn::locate(&check(opts)?, true, opts.timeout).await?;
     let addr = target.addr;
-    let pool = Arc::new(Pool { target, timeout: opts.timeout, idle: Mutex::default() });
+    let pool = Arc::new(Pool {
+        target,
+        timeout: opts.timeout,
+        idle: Mutex::default(),
+    });
 
     // Each request task sends its outcome here; one aggregator task records
     // them, so the totals' histograms are never shared or locked (the
@@ -211,18 +227,32 @@ pub async fn run_with(opts: &AttackOptions, progress: Option<Progress<'_>>, live
     let aggregator = tokio::spawn(aggregate(rx, finished.clone(), recorder.clone()));
     let sent_log = Arc::new(SentLog::new(t0, opts.interval));
 
-    let plan = Plan { rate: opts.rate, count: planned(opts.rate, opts.duration), max_in_flight: opts.max_in_flight };
+    let plan = Plan {
+        rate: opts.rate,
+        count: planned(opts.rate, opts.duration),
+        max_in_flight: opts.max_in_flight,
+    };
     let runtime = tokio::runtime::Handle::current();
     // One flag for both ways to stop: the watcher's stop, and dropping this future.
     let cancel = CancelOnDrop(live.map(|l| l.stop.clone()).unwrap_or_default());
     let cancelled = cancel.0.clone();
     let log = sent_log.clone();
-    let scheduler = tokio::task::spawn_blocking(move || schedule(plan, t0, &runtime, &pool, tx, &cancelled, &log));
+    let scheduler = tokio::task::spawn_blocking(move || {
+        schedule(plan, t0, &runtime, &pool, tx, &cancelled, &log)
+    });
     // After the scheduler: starting a thread must not delay the first send.
     let sampler = opts.sample_server.then(|| Sampler::start(addr, t0));
 
     let sending_over = AtomicBool::new(false);
-    let watcher = Watcher { opts, t0, live, recorder: &recorder, sent_log: &sent_log, sampler: sampler.as_ref(), sending_over: &sending_over };
+    let watcher = Watcher {
+        opts,
+        t0,
+        live,
+        recorder: &recorder,
+        sent_log: &sent_log,
+        sampler: sampler.as_ref(),
+        sending_over: &sending_over,
+    };
     let hook = |n: u64| {
         if let Some(p) = progress {
             p(n);
@@ -282,7 +312,9 @@ impl Watcher<'_> {
             late: totals.late,
             in_flight: sent.saturating_sub(totals.finished),
             intervals,
-            server: self.sampler.map_or_else(|| ServerWatch::Off.describe(), Sampler::describe),
+            server: self
+                .sampler
+                .map_or_else(|| ServerWatch::Off.describe(), Sampler::describe),
             server_now: samples.last().cloned(),
             stopping: self.sending_over.load(Ordering::Relaxed) || live.stopped(),
         });
@@ -313,7 +345,10 @@ fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
         return invalid("max_in_flight must be at least 1");
     }
     if opts.interval < intervals::MIN_INTERVAL {
-        return invalid(&format!("the interval must be at least {} ms", intervals::MIN_INTERVAL.as_millis()));
+        return invalid(&format!(
+            "the interval must be at least {} ms",
+            intervals::MIN_INTERVAL.as_millis()
+        ));
     }
     if opts.duration.as_secs_f64() / opts.interval.as_secs_f64() > intervals::MAX_INTERVALS as f64 {
         return invalid(&format!(
@@ -392,7 +427,12 @@ fn schedule(
     log: &SentLog,
 ) -> Sent {
     let slots = Arc::new(Semaphore::new(plan.max_in_flight));
-    let mut sent = Sent { requests: 0, dropped: 0, window: Duration::ZERO, stopped: false };
+    let mut sent = Sent {
+        requests: 0,
+        dropped: 0,
+        window: Duration::ZERO,
+        stopped: false,
+    };
     for i in 0..plan.count {
         let due_at = due(t0, i, plan.rate);
         loop {
@@ -430,10 +470,20 @@ struct Outcome {
 
 /// One request: send, read the body to the end, report. `_slot` is held
 /// until the task ends, so it counts against `max_in_flight` the whole time.
-async fn one_request(pool: Arc<Pool>, due_at: Instant, _slot: OwnedSemaphorePermit, tx: mpsc::UnboundedSender<Outcome>) {
+async fn one_request(
+    pool: Arc<Pool>,
+    due_at: Instant,
+    _slot: OwnedSemaphorePermit,
+    tx: mpsc::UnboundedSender<Outcome>,
+) {
     let sent_at = Instant::now();
     let result = pool.send().await;
-    let outcome = Outcome { due_at, sent_at, done: Instant::now(), result };
+    let outcome = Outcome {
+        due_at,
+        sent_at,
+        done: Instant::now(),
+        result,
+    };
     // The aggregator outlives every task (it ends when the last sender drops).
     let _ = tx.send(outcome);
 }
@@ -478,7 +528,9 @@ impl Pool {
     async fn checkout(&self) -> Result<Sender, &'static str> {
         loop {
             // The guard is a temporary of this statement: never held across the await.
-            let Some(mut sender) = self.idle().pop() else { break };
+            let Some(mut sender) = self.idle().pop() else {
+                break;
+            };
             if sender.ready().await.is_ok() {
                 return Ok(sender);
             }
@@ -488,7 +540,9 @@ impl Pool {
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
         // Nothing panics while holding it; if something did, the Vec is still whole.
-        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -515,19 +569,29 @@ const EARLIEST_KEPT: usize = 64;
 impl AggregatorCounts {
     /// See [`AttackResult::first_ok_round`].
     fn first_ok_round(&self) -> u64 {
-        let (Some(first), Some(last)) = (self.first_ok, self.last_ok) else { return 0 };
+        let (Some(first), Some(last)) = (self.first_ok, self.last_ok) else {
+            return 0;
+        };
         if self.ok < 2 {
             return self.ok;
         }
         let gap = (last - first).as_secs_f64() / (self.ok - 1) as f64;
-        self.earliest_ok.iter().filter(|t| (**t - first).as_secs_f64() < gap / 2.0).count().max(1) as u64
+        self.earliest_ok
+            .iter()
+            .filter(|t| (**t - first).as_secs_f64() < gap / 2.0)
+            .count()
+            .max(1) as u64
     }
 }
 
 /// Records every outcome until all senders (the scheduler's and every
 /// task's) are gone, i.e. until the last request has finished. Takes them
 /// in batches, so the series' recorder is locked once per batch.
-async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<AtomicU64>, recorder: Arc<Mutex<Recorder>>) -> AggregatorCounts {
+async fn aggregate(
+    mut rx: mpsc::UnboundedReceiver<Outcome>,
+    finished: Arc<AtomicU64>,
+    recorder: Arc<Mutex<Recorder>>,
+) -> AggregatorCounts {
     const BATCH: usize = 256;
     let mut t = AggregatorCounts::default();
     let mut batch = Vec::with_capacity(BATCH);
@@ -553,15 +617,34 @@ async fn aggregate(mut rx: mpsc::UnboundedReceiver<Outcome>, finished: Arc<Atomi
                     t.earliest_ok.truncate(EARLIEST_KEPT);
                 }
             }
-            rec.record(&Finished { due: o.due_at, sent: o.sent_at, done: o.done, late, outcome });
+            rec.record(&Finished {
+                due: o.due_at,
+                sent: o.sent_at,
+                done: o.done,
+                late,
+                outcome,
+            });
             finished.fetch_add(1, Ordering::Relaxed);
         }
     }
     t
 }
 
-fn summarise(opts: &AttackOptions, sent: Sent, t: AggregatorCounts, (t0, elapsed): (Instant, Duration), stopped: bool, series: Series) -> AttackResult {
-    let per_s = |n: u64, d: Duration| if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() };
+fn summarise(
+    opts: &AttackOptions,
+    sent: Sent,
+    t: AggregatorCounts,
+    (t0, elapsed): (Instant, Duration),
+    stopped: bool,
+    series: Series,
+) -> AttackResult {
+    let per_s = |n: u64, d: Duration| {
+        if d.is_zero() {
+            0.0
+        } else {
+            n as f64 / d.as_secs_f64()
+        }
+    };
     let since = |at: Instant| at.saturating_duration_since(t0).as_secs_f64();
     let first_ok_round = t.first_ok_round();
     AttackResult {
@@ -569,7 +652,14 @@ fn summarise(opts: &AttackOptions, sent: Sent, t: AggregatorCounts, (t0, elapsed
         target_rate: opts.rate,
         achieved_rate: per_s(t.ok, elapsed),
         // Stopped early, the window is the time until the stop.
-        sent_rate: per_s(sent.requests, if stopped { sent.window } else { sent.window.max(opts.duration) }),
+        sent_rate: per_s(
+            sent.requests,
+            if stopped {
+                sent.window
+            } else {
+                sent.window.max(opts.duration)
+            },
+        ),
         requests: sent.requests,
         completed: t.counts.responses,
         ok: t.ok,
@@ -596,7 +686,10 @@ mod tests {
     use crate::testing as test_server;
 
     fn opts(url: String, rate: f64, duration_ms: u64) -> AttackOptions {
-        AttackOptions { timeout: Duration::from_secs(3), ..AttackOptions::new(url, rate, Duration::from_millis(duration_ms)) }
+        AttackOptions {
+            timeout: Duration::from_secs(3),
+            ..AttackOptions::new(url, rate, Duration::from_millis(duration_ms))
+        }
     }
 
     #[test]
@@ -611,7 +704,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_at_200_per_second_for_1_s_sends_200_on_time() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/fast"), 200.0, 1000), None).await.unwrap();
+        let r = run(&opts(format!("{base}/fast"), 200.0, 1000), None)
+            .await
+            .unwrap();
         assert_eq!((r.requests, r.dropped), (200, 0), "{r:?}");
         assert_eq!((r.completed, r.errors), (200, 0), "{r:?}");
         // Rates are time: generous bands (shared, noisy machines); the
@@ -619,7 +714,10 @@ mod tests {
         assert!((r.achieved_rate - 200.0).abs() < 50.0, "{r:?}");
         assert!((r.sent_rate - 200.0).abs() < 25.0, "{r:?}");
         assert!(r.elapsed_s < 1.5, "{r:?}");
-        assert!(r.service_time.is_ordered() && r.response_time.is_ordered(), "{r:?}");
+        assert!(
+            r.service_time.is_ordered() && r.response_time.is_ordered(),
+            "{r:?}"
+        );
         // Late sends measure the client's timer on a busy machine (50 of
         // 200 seen during a parallel build): bounded, not tight.
         assert!(r.late < r.requests / 2, "{r:?}");
@@ -631,7 +729,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_over_capacity_shows_the_queue() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/gated"), 20.0, 1000), None).await.unwrap();
+        let r = run(&opts(format!("{base}/gated"), 20.0, 1000), None)
+            .await
+            .unwrap();
         assert_eq!((r.requests, r.completed, r.errors), (20, 20, 0), "{r:?}");
         assert!(r.response_time.p99_ms >= r.service_time.p99_ms, "{r:?}");
         // The last of 20 requests in 2 slots waits ~9 x 200 ms; due at 0.95 s, done at ~2 s.
@@ -654,12 +754,17 @@ mod tests {
             // Blocks the only runtime thread, the scheduler's too: on purpose.
             std::thread::sleep(Duration::from_millis(300));
         });
-        let r = run(&opts(format!("{base}/fast"), 100.0, 800), None).await.unwrap();
+        let r = run(&opts(format!("{base}/fast"), 100.0, 800), None)
+            .await
+            .unwrap();
         assert_eq!((r.requests, r.completed), (80, 80), "{r:?}");
         assert!(r.late >= 20, "{r:?}");
         assert!(r.response_time.max_ms >= 250.0, "{r:?}");
         assert!(r.service_time.p95_ms < 150.0, "{r:?}");
-        assert!(r.response_time.p90_ms >= r.service_time.p90_ms + 100.0, "{r:?}");
+        assert!(
+            r.response_time.p90_ms >= r.service_time.p90_ms + 100.0,
+            "{r:?}"
+        );
     }
 
     /// Keep-alive: at 100/s to a fast server, about one request is in
@@ -669,10 +774,15 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_reuses_idle_connections() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/fast"), 100.0, 2000), None).await.unwrap();
+        let r = run(&opts(format!("{base}/fast"), 100.0, 2000), None)
+            .await
+            .unwrap();
         assert_eq!((r.requests, r.completed, r.errors), (200, 200, 0), "{r:?}");
         let connections = base.peers();
-        assert!((1..=50).contains(&connections), "{connections} connections for 200 requests");
+        assert!(
+            (1..=50).contains(&connections),
+            "{connections} connections for 200 requests"
+        );
     }
 
     /// A 5xx and a 404 are answers, and a timeout is none: none of them is
@@ -680,26 +790,69 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn achieved_counts_only_2xx_and_the_outcomes_add_up() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
-        assert_eq!((r.requests, r.completed, r.ok, r.server_errors(), r.failed()), (10, 10, 0, 10, 0), "{r:?}");
-        assert_eq!((r.achieved_rate, r.ok_response_time.count, r.response_time.count), (0.0, 0, 10), "{r:?}");
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.requests, r.completed, r.ok, r.server_errors(), r.failed()),
+            (10, 10, 0, 10, 0),
+            "{r:?}"
+        );
+        assert_eq!(
+            (
+                r.achieved_rate,
+                r.ok_response_time.count,
+                r.response_time.count
+            ),
+            (0.0, 0, 10),
+            "{r:?}"
+        );
         assert!(r.outcomes_add_up(), "{r:?}");
-        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
-        assert_eq!((r.ok, r.other_answers(), r.achieved_rate), (0, 10, 0.0), "{r:?}");
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.ok, r.other_answers(), r.achieved_rate),
+            (0, 10, 0.0),
+            "{r:?}"
+        );
         assert!(r.outcomes_add_up(), "{r:?}");
         // A timeout of 100 ms on a 200 ms endpoint: no answer at all.
-        let o = AttackOptions { timeout: Duration::from_millis(100), ..opts(format!("{base}/sleep200"), 50.0, 200) };
+        let o = AttackOptions {
+            timeout: Duration::from_millis(100),
+            ..opts(format!("{base}/sleep200"), 50.0, 200)
+        };
         let r = run(&o, None).await.unwrap();
-        assert_eq!((r.requests, r.completed, r.timeouts(), r.errors, r.achieved_rate), (10, 0, 10, 10, 0.0), "{r:?}");
+        assert_eq!(
+            (
+                r.requests,
+                r.completed,
+                r.timeouts(),
+                r.errors,
+                r.achieved_rate
+            ),
+            (10, 0, 10, 10, 0.0),
+            "{r:?}"
+        );
         assert!(r.outcomes_add_up() && r.first_ok_s.is_none(), "{r:?}");
         let s = &r.series;
         let sum = |f: fn(&intervals::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
-        assert_eq!((sum(|i| i.ok), sum(|i| i.failed), sum(|i| i.timeouts)), (0, 10, 10), "{s:?}");
+        assert_eq!(
+            (sum(|i| i.ok), sum(|i| i.failed), sum(|i| i.timeouts)),
+            (0, 10, 10),
+            "{s:?}"
+        );
         // And the 2xx: achieved, with their times.
-        let r = run(&opts(format!("{base}/fast"), 50.0, 200), None).await.unwrap();
+        let r = run(&opts(format!("{base}/fast"), 50.0, 200), None)
+            .await
+            .unwrap();
         assert_eq!((r.ok, r.ok_response_time.count), (10, 10), "{r:?}");
         assert!(r.achieved_rate > 0.0 && r.outcomes_add_up(), "{r:?}");
-        assert!(r.first_ok_s.unwrap() <= r.last_ok_s.unwrap() && r.last_ok_s.unwrap() <= r.elapsed_s + 1e-9, "{r:?}");
+        assert!(
+            r.first_ok_s.unwrap() <= r.last_ok_s.unwrap()
+                && r.last_ok_s.unwrap() <= r.elapsed_s + 1e-9,
+            "{r:?}"
+        );
     }
 
     /// Ten requests due within 90 ms on 2 slots of 200 ms: answered in
@@ -709,7 +862,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_flooded_server_answers_in_rounds_and_the_first_is_not_counted_twice() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/gated"), 100.0, 100), None).await.unwrap();
+        let r = run(&opts(format!("{base}/gated"), 100.0, 100), None)
+            .await
+            .unwrap();
         assert_eq!((r.requests, r.ok), (10, 10), "{r:?}");
         assert_eq!(r.first_ok_round, 2, "{r:?}");
         let rate = crate::capacity::steady_rate(&r);
@@ -720,10 +875,14 @@ mod tests {
     #[tokio::test]
     async fn attack_counts_5xx_as_errors_and_4xx_as_answers() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None)
+            .await
+            .unwrap();
         assert_eq!((r.completed, r.errors), (10, 10), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(500, 10)]));
-        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None)
+            .await
+            .unwrap();
         assert_eq!((r.completed, r.errors), (10, 0), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(404, 10)]));
     }
@@ -732,7 +891,10 @@ mod tests {
     async fn attack_counts_what_max_in_flight_drops() {
         let base = test_server::start();
         // 100/s x 200 ms = 20 in flight wanted; 5 allowed.
-        let o = AttackOptions { max_in_flight: 5, ..opts(format!("{base}/sleep200"), 100.0, 500) };
+        let o = AttackOptions {
+            max_in_flight: 5,
+            ..opts(format!("{base}/sleep200"), 100.0, 500)
+        };
         let r = run(&o, None).await.unwrap();
         assert_eq!(r.requests + r.dropped, 50, "{r:?}");
         assert!(r.dropped >= 20, "{r:?}");
@@ -744,7 +906,9 @@ mod tests {
         let base = test_server::start();
         let calls = std::sync::Mutex::new(Vec::new());
         let hook = |n: u64| calls.lock().unwrap().push(n);
-        let r = run(&opts(format!("{base}/fast"), 50.0, 500), Some(&hook)).await.unwrap();
+        let r = run(&opts(format!("{base}/fast"), 50.0, 500), Some(&hook))
+            .await
+            .unwrap();
         let calls = calls.into_inner().unwrap();
         assert!((3..=10).contains(&calls.len()), "{calls:?}");
         assert_eq!(calls.last(), Some(&r.completed));
@@ -756,29 +920,55 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_series_adds_up_to_the_totals_and_covers_the_run() {
         let base = test_server::start();
-        let o = AttackOptions { interval: Duration::from_millis(200), ..opts(format!("{base}/slow"), 100.0, 1000) };
+        let o = AttackOptions {
+            interval: Duration::from_millis(200),
+            ..opts(format!("{base}/slow"), 100.0, 1000)
+        };
         let r = run(&o, None).await.unwrap();
         let s = &r.series;
         let sum = |f: fn(&intervals::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
         assert_eq!((sum(|i| i.sent), r.requests), (100, 100), "{r:?}");
         assert_eq!(sum(|i| i.answered), r.completed, "{r:?}");
         assert_eq!((sum(|i| i.ok), r.ok), (r.completed, r.completed), "{r:?}");
-        assert_eq!((sum(|i| i.errors), sum(|i| i.late)), (r.errors, r.late), "{r:?}");
+        assert_eq!(
+            (sum(|i| i.errors), sum(|i| i.late)),
+            (r.errors, r.late),
+            "{r:?}"
+        );
         assert_eq!(sum(|i| i.response_time.count), r.completed);
         assert_eq!(s.points.points.len() as u64, r.completed);
         // Tiled: from 0, each interval where the last ended, to the end of the run.
         assert_eq!(s.intervals[0].start_s, 0.0);
         for pair in s.intervals.windows(2) {
-            assert!((pair[0].end_s - pair[1].start_s).abs() < 1e-9 && (pair[0].seconds() - 0.2).abs() < 1e-9, "{pair:?}");
+            assert!(
+                (pair[0].end_s - pair[1].start_s).abs() < 1e-9
+                    && (pair[0].seconds() - 0.2).abs() < 1e-9,
+                "{pair:?}"
+            );
         }
         let last = s.intervals.last().unwrap();
-        assert!((last.end_s - r.elapsed_s).abs() < 1e-9, "{last:?} vs {}", r.elapsed_s);
-        assert_eq!(s.intervals.len(), (r.elapsed_s / 0.2 - 1e-9).ceil() as usize);
+        assert!(
+            (last.end_s - r.elapsed_s).abs() < 1e-9,
+            "{last:?} vs {}",
+            r.elapsed_s
+        );
+        assert_eq!(
+            s.intervals.len(),
+            (r.elapsed_s / 0.2 - 1e-9).ceil() as usize
+        );
         // 100/s for 1 s: every 200 ms interval of the duration sent some, and nothing is left in flight.
-        assert!(r.elapsed_s >= 1.0 && s.intervals[..5].iter().all(|i| i.sent > 0), "{s:?}");
+        assert!(
+            r.elapsed_s >= 1.0 && s.intervals[..5].iter().all(|i| i.sent > 0),
+            "{s:?}"
+        );
         assert_eq!(last.in_flight, 0);
         // A 50 ms server: the requests in flight at an interval's end are about 100/s x 50 ms = 5.
-        assert!(s.intervals[..4].iter().all(|i| (1..=40).contains(&i.in_flight)), "{s:?}");
+        assert!(
+            s.intervals[..4]
+                .iter()
+                .all(|i| (1..=40).contains(&i.in_flight)),
+            "{s:?}"
+        );
         match &s.server {
             ServerWatch::NotAKitServer { why } => assert!(why.contains("404"), "{why}"),
             other => panic!("not a kit server, yet {other:?}"),
@@ -792,7 +982,10 @@ mod tests {
     async fn a_live_attack_publishes_intervals_and_stops_on_request() {
         let base = test_server::start();
         let live = Live::new();
-        let o = AttackOptions { interval: Duration::from_millis(100), ..opts(format!("{base}/fast"), 100.0, 10_000) };
+        let o = AttackOptions {
+            interval: Duration::from_millis(100),
+            ..opts(format!("{base}/fast"), 100.0, 10_000)
+        };
         let watcher = {
             let live = live.clone();
             tokio::spawn(async move {
@@ -807,21 +1000,46 @@ mod tests {
         assert!(r.stopped && (20..1000).contains(&r.requests), "{r:?}");
         assert_eq!((r.completed, r.errors), (r.requests, 0), "{r:?}");
         assert!(r.elapsed_s < 5.0, "{r:?}");
-        assert_eq!(r.series.intervals.iter().map(|i| i.sent).sum::<u64>(), r.requests);
+        assert_eq!(
+            r.series.intervals.iter().map(|i| i.sent).sum::<u64>(),
+            r.requests
+        );
         assert_eq!(seen.url, o.url);
-        assert!(!seen.intervals.is_empty() && seen.sent > 0 && seen.sent <= r.requests, "{seen:?}");
-        assert!(seen.intervals.iter().all(|i| i.end_s <= seen.elapsed_s + 1e-9), "{seen:?}");
+        assert!(
+            !seen.intervals.is_empty() && seen.sent > 0 && seen.sent <= r.requests,
+            "{seen:?}"
+        );
+        assert!(
+            seen.intervals
+                .iter()
+                .all(|i| i.end_s <= seen.elapsed_s + 1e-9),
+            "{seen:?}"
+        );
     }
 
     #[tokio::test]
     async fn attack_rejects_intervals_too_short_or_too_many() {
         let url = "http://127.0.0.1:1/".to_string();
-        let short = AttackOptions { interval: Duration::from_millis(50), ..opts(url.clone(), 10.0, 1000) };
+        let short = AttackOptions {
+            interval: Duration::from_millis(50),
+            ..opts(url.clone(), 10.0, 1000)
+        };
         let err = run(&short, None).await.unwrap_err();
-        assert!(matches!(err, LoadError::InvalidOptions(_)) && err.to_string().contains("at least 100 ms"), "{err}");
-        let many = AttackOptions { interval: Duration::from_millis(100), ..opts(url, 10.0, 3_600_000) };
+        assert!(
+            matches!(err, LoadError::InvalidOptions(_))
+                && err.to_string().contains("at least 100 ms"),
+            "{err}"
+        );
+        let many = AttackOptions {
+            interval: Duration::from_millis(100),
+            ..opts(url, 10.0, 3_600_000)
+        };
         let err = validate(&many).unwrap_err();
-        assert!(err.to_string().contains("at most 3600 intervals") && err.to_string().contains("at least 1.0 s"), "{err}");
+        assert!(
+            err.to_string().contains("at most 3600 intervals")
+                && err.to_string().contains("at least 1.0 s"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -831,14 +1049,24 @@ mod tests {
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
         }
         // The two a person most often types: https, and a URL with no host.
-        for (url, needle) in [("https://127.0.0.1:1/", "https is not supported"), ("http:///health", "missing host")] {
+        for (url, needle) in [
+            ("https://127.0.0.1:1/", "https is not supported"),
+            ("http:///health", "missing host"),
+        ] {
             let err = run(&opts(url.into(), 10.0, 100), None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
             let text = err.to_string();
-            assert!(text.contains(url) && text.contains(needle) && text.contains("http://127.0.0.1:3000/health"), "{text}");
+            assert!(
+                text.contains(url)
+                    && text.contains(needle)
+                    && text.contains("http://127.0.0.1:3000/health"),
+                "{text}"
+            );
         }
         for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None).await.unwrap_err();
+            let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None)
+                .await
+                .unwrap_err();
             assert!(matches!(err, LoadError::InvalidOptions(_)), "{rate}: {err}");
         }
     }
@@ -847,9 +1075,16 @@ mod tests {
     async fn attack_against_a_closed_port_fails_fast_and_says_why() {
         let url = test_server::closed_port_url();
         let started = Instant::now();
-        let err = run(&opts(url.clone(), 100.0, 30_000), None).await.unwrap_err();
+        let err = run(&opts(url.clone(), 100.0, 30_000), None)
+            .await
+            .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(1));
         let text = err.to_string();
-        assert!(text.contains(&url) && text.contains("connect refused") && text.contains("is the server running?"), "{text}");
+        assert!(
+            text.contains(&url)
+                && text.contains("connect refused")
+                && text.contains("is the server running?"),
+            "{text}"
+        );
     }
 }

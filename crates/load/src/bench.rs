@@ -100,9 +100,14 @@ pub struct BenchResult {
 ///
 /// Fails before sending anything if the URL or options are invalid, or if
 /// nothing accepts a connection at the URL's host and port.
-pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<BenchResult, LoadError> {
+pub async fn run(
+    opts: &BenchOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<BenchResult, LoadError> {
     let target = Arc::new(hyper_conn::locate(&check(opts)?, opts.keep_alive, opts.timeout).await?);
-    let workers = opts.total.map_or(opts.connections, |n| opts.connections.min(n as usize));
+    let workers = opts
+        .total
+        .map_or(opts.connections, |n| opts.connections.min(n as usize));
 
     let t0 = Instant::now();
     let stop = Arc::new(Stop {
@@ -113,7 +118,14 @@ pub async fn run(opts: &BenchOptions, progress: Option<Progress<'_>>) -> Result<
     });
     let latencies = Arc::new(Mutex::new(Latencies::default()));
     let handles: Vec<_> = (0..workers)
-        .map(|_| tokio::spawn(worker(target.clone(), opts.timeout, stop.clone(), Batch::new(latencies.clone()))))
+        .map(|_| {
+            tokio::spawn(worker(
+                target.clone(),
+                opts.timeout,
+                stop.clone(),
+                Batch::new(latencies.clone()),
+            ))
+        })
         .collect();
     let joined = with_progress(futures::future::join_all(handles), &stop.done, progress).await;
     let tallies: Vec<WorkerCounts> = joined.into_iter().map(unwrap_join).collect();
@@ -180,7 +192,12 @@ struct WorkerCounts {
 const REFUSED_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The closed loop of one connection.
-async fn worker(target: Arc<Get>, timeout: Duration, stop: Arc<Stop>, mut latency: Batch) -> WorkerCounts {
+async fn worker(
+    target: Arc<Get>,
+    timeout: Duration,
+    stop: Arc<Stop>,
+    mut latency: Batch,
+) -> WorkerCounts {
     let mut tally = WorkerCounts::default();
     let mut conn = None;
     while stop.may_send() {
@@ -221,7 +238,13 @@ async fn exchange(conn: &mut Option<Sender>, target: &Get) -> Result<u16, &'stat
 }
 
 /// Merges the workers' tallies into the result.
-fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<WorkerCounts>, latency: Latencies, elapsed: Duration) -> BenchResult {
+fn summarise(
+    opts: &BenchOptions,
+    workers: usize,
+    tallies: Vec<WorkerCounts>,
+    latency: Latencies,
+    elapsed: Duration,
+) -> BenchResult {
     let mut all = WorkerCounts::default();
     for t in &tallies {
         all.requests += t.requests;
@@ -237,7 +260,11 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<WorkerCounts>, la
         error_kinds: all.counts.error_kinds(),
         status_counts: all.counts.status_counts,
         elapsed_s,
-        rps: if elapsed_s > 0.0 { all.counts.responses as f64 / elapsed_s } else { 0.0 },
+        rps: if elapsed_s > 0.0 {
+            all.counts.responses as f64 / elapsed_s
+        } else {
+            0.0
+        },
         latency: latency.summary(),
     }
 }
@@ -251,20 +278,37 @@ fn summarise(opts: &BenchOptions, workers: usize, tallies: Vec<WorkerCounts>, la
 /// client leaves the server more CPU: the comparison measures exactly that.
 /// The two runs are sequential, so anything else busy on the machine can
 /// favour either one: on a shared machine, run it more than once.
-pub async fn self_check_vs_wrk(url: &str, connections: usize, duration: Duration) -> Result<(f64, Option<f64>), LoadError> {
-    let opts = BenchOptions { duration: Some(duration), ..BenchOptions::new(url, connections) };
+pub async fn self_check_vs_wrk(
+    url: &str,
+    connections: usize,
+    duration: Duration,
+) -> Result<(f64, Option<f64>), LoadError> {
+    let opts = BenchOptions {
+        duration: Some(duration),
+        ..BenchOptions::new(url, connections)
+    };
     let ours = run(&opts, None).await?.rps;
     let wrk = run_wrk(url, connections, duration).await?;
     Ok((ours, wrk))
 }
 
 /// `wrk -t2 -c{connections} -d{secs}s --latency URL`; `None` if wrk is missing.
-async fn run_wrk(url: &str, connections: usize, duration: Duration) -> Result<Option<f64>, LoadError> {
+async fn run_wrk(
+    url: &str,
+    connections: usize,
+    duration: Duration,
+) -> Result<Option<f64>, LoadError> {
     // wrk needs at least one connection per thread.
     let threads = connections.clamp(1, 2);
     let secs = duration.as_secs().max(1);
     let output = tokio::process::Command::new("wrk")
-        .args([format!("-t{threads}"), format!("-c{connections}"), format!("-d{secs}s"), "--latency".into(), url.into()])
+        .args([
+            format!("-t{threads}"),
+            format!("-c{connections}"),
+            format!("-d{secs}s"),
+            "--latency".into(),
+            url.into(),
+        ])
         .kill_on_drop(true)
         .output()
         .await;
@@ -276,11 +320,18 @@ async fn run_wrk(url: &str, connections: usize, duration: Duration) -> Result<Op
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(LoadError::Wrk(format!("wrk exited with {}: {}{}", output.status, stdout.trim(), stderr.trim())));
+        return Err(LoadError::Wrk(format!(
+            "wrk exited with {}: {}{}",
+            output.status,
+            stdout.trim(),
+            stderr.trim()
+        )));
     }
-    parse_wrk_rps(&stdout)
-        .map(Some)
-        .ok_or_else(|| LoadError::Wrk(format!("no 'Requests/sec:' line in wrk's output:\n{stdout}")))
+    parse_wrk_rps(&stdout).map(Some).ok_or_else(|| {
+        LoadError::Wrk(format!(
+            "no 'Requests/sec:' line in wrk's output:\n{stdout}"
+        ))
+    })
 }
 
 /// The number on wrk's `Requests/sec:  12345.67` line.
@@ -297,13 +348,19 @@ mod tests {
     use crate::testing as test_server;
 
     fn opts(url: String, connections: usize) -> BenchOptions {
-        BenchOptions { timeout: Duration::from_secs(2), ..BenchOptions::new(url, connections) }
+        BenchOptions {
+            timeout: Duration::from_secs(2),
+            ..BenchOptions::new(url, connections)
+        }
     }
 
     #[tokio::test]
     async fn bench_sends_exactly_n_requests_on_n_connections() {
         let base = test_server::start();
-        let o = BenchOptions { total: Some(300), ..opts(format!("{base}/fast"), 4) };
+        let o = BenchOptions {
+            total: Some(300),
+            ..opts(format!("{base}/fast"), 4)
+        };
         let r = run(&o, None).await.unwrap();
         assert_eq!(r.requests, 300, "{r:?}");
         assert_eq!(r.errors, 0, "{r:?}");
@@ -318,7 +375,11 @@ mod tests {
     #[tokio::test]
     async fn bench_without_keep_alive_opens_a_connection_per_request() {
         let base = test_server::start();
-        let o = BenchOptions { total: Some(20), keep_alive: false, ..opts(format!("{base}/fast"), 2) };
+        let o = BenchOptions {
+            total: Some(20),
+            keep_alive: false,
+            ..opts(format!("{base}/fast"), 2)
+        };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (20, 0), "{r:?}");
         assert_eq!(base.peers(), 20);
@@ -327,7 +388,10 @@ mod tests {
     #[tokio::test]
     async fn bench_stops_at_the_duration_and_reports_progress() {
         let base = test_server::start();
-        let o = BenchOptions { duration: Some(Duration::from_millis(500)), ..opts(format!("{base}/slow"), 4) };
+        let o = BenchOptions {
+            duration: Some(Duration::from_millis(500)),
+            ..opts(format!("{base}/slow"), 4)
+        };
         let calls = std::sync::Mutex::new(Vec::new());
         let hook = |n: u64| calls.lock().unwrap().push(n);
         let started = Instant::now();
@@ -346,13 +410,19 @@ mod tests {
     #[tokio::test]
     async fn bench_counts_5xx_as_errors_and_lists_every_status() {
         let base = test_server::start();
-        let o = BenchOptions { total: Some(10), ..opts(format!("{base}/error"), 2) };
+        let o = BenchOptions {
+            total: Some(10),
+            ..opts(format!("{base}/error"), 2)
+        };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (10, 10), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(500, 10)]));
         assert!(r.error_kinds.is_empty(), "{r:?}");
         // A 404 is an answer, not an error.
-        let o = BenchOptions { total: Some(5), ..opts(format!("{base}/missing"), 1) };
+        let o = BenchOptions {
+            total: Some(5),
+            ..opts(format!("{base}/missing"), 1)
+        };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (5, 0), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(404, 5)]));
@@ -361,12 +431,21 @@ mod tests {
     #[tokio::test]
     async fn bench_rejects_bad_urls_and_options_before_sending() {
         for url in ["notaurl", "ftp://x", "http://"] {
-            let o = BenchOptions { total: Some(1), ..opts(url.into(), 1) };
+            let o = BenchOptions {
+                total: Some(1),
+                ..opts(url.into(), 1)
+            };
             let err = run(&o, None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
         }
-        let o = BenchOptions { total: Some(1), ..opts("http://127.0.0.1:1/".into(), 0) };
-        assert!(matches!(run(&o, None).await, Err(LoadError::InvalidOptions(_))));
+        let o = BenchOptions {
+            total: Some(1),
+            ..opts("http://127.0.0.1:1/".into(), 0)
+        };
+        assert!(matches!(
+            run(&o, None).await,
+            Err(LoadError::InvalidOptions(_))
+        ));
         let o = opts("http://127.0.0.1:1/".into(), 1);
         let err = run(&o, None).await.unwrap_err().to_string();
         assert!(err.contains("number of requests or a duration"), "{err}");
@@ -375,13 +454,21 @@ mod tests {
     #[tokio::test]
     async fn bench_against_a_closed_port_fails_fast_and_says_why() {
         let url = test_server::closed_port_url();
-        let o = BenchOptions { duration: Some(Duration::from_secs(30)), ..opts(url.clone(), 8) };
+        let o = BenchOptions {
+            duration: Some(Duration::from_secs(30)),
+            ..opts(url.clone(), 8)
+        };
         let started = Instant::now();
         let err = run(&o, None).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(1));
         let text = err.to_string();
         assert!(matches!(err, LoadError::Connect { .. }), "{text}");
-        assert!(text.contains(&url) && text.contains("connect refused") && text.contains("is the server running?"), "{text}");
+        assert!(
+            text.contains(&url)
+                && text.contains("connect refused")
+                && text.contains("is the server running?"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -395,9 +482,14 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn self_check_runs_ours_and_wrk_if_installed() {
         let base = test_server::start();
-        let (ours, wrk) = self_check_vs_wrk(&format!("{base}/fast"), 4, Duration::from_secs(1)).await.unwrap();
+        let (ours, wrk) = self_check_vs_wrk(&format!("{base}/fast"), 4, Duration::from_secs(1))
+            .await
+            .unwrap();
         assert!(ours > 0.0);
-        let installed = std::process::Command::new("wrk").arg("--version").output().is_ok();
+        let installed = std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok();
         assert_eq!(wrk.is_some(), installed, "{wrk:?}");
         if let Some(w) = wrk {
             assert!(w > 0.0);

@@ -91,7 +91,9 @@ impl LadderOptions {
     /// step has measured anything ([`LadderOptions::near_model`] may put
     /// finer ones in between, [`LadderOptions::past_knee`] end it early).
     pub fn rates(&self) -> Vec<f64> {
-        (0..self.max_steps).map(|i| self.start * self.factor.powi(i as i32)).collect()
+        (0..self.max_steps)
+            .map(|i| self.start * self.factor.powi(i as i32))
+            .collect()
     }
 
     /// The rate after `last`: `factor` times it, or with
@@ -117,7 +119,9 @@ impl LadderOptions {
             return bad("at least one step");
         }
         if self.step < Duration::from_millis(200) {
-            return bad("a step must last at least 200 ms (its second half is the measured window)");
+            return bad(
+                "a step must last at least 200 ms (its second half is the measured window)",
+            );
         }
         Ok(())
     }
@@ -180,7 +184,11 @@ pub struct Capacity {
 impl Capacity {
     /// The highest offered rate that was kept up.
     pub fn last_held(&self) -> Option<f64> {
-        self.steps.iter().filter(|s| s.kept_up()).map(|s| s.target_rate).reduce(f64::max)
+        self.steps
+            .iter()
+            .filter(|s| s.kept_up())
+            .map(|s| s.target_rate)
+            .reduce(f64::max)
     }
 
     /// The first offered rate that was not.
@@ -191,7 +199,10 @@ impl Capacity {
     /// The most answers per second any step achieved: the measured capacity
     /// when the ladder saturated, a lower bound when it did not.
     pub fn best_achieved(&self) -> f64 {
-        self.steps.iter().map(|s| s.achieved_rate).fold(0.0, f64::max)
+        self.steps
+            .iter()
+            .map(|s| s.achieved_rate)
+            .fold(0.0, f64::max)
     }
 
     /// One paragraph in slot language: the prediction next to the knee.
@@ -267,7 +278,9 @@ pub fn ms_text(s: f64) -> String {
 pub fn steady_rate(r: &AttackResult) -> f64 {
     let round = r.first_ok_round.max(1);
     match (r.first_ok_s, r.last_ok_s) {
-        (Some(first), Some(last)) if r.ok > round && last > first => (r.ok - round) as f64 / (last - first),
+        (Some(first), Some(last)) if r.ok > round && last > first => {
+            (r.ok - round) as f64 / (last - first)
+        }
         _ => r.achieved_rate,
     }
 }
@@ -279,7 +292,10 @@ pub fn kit_server(url: &str) -> Result<(SocketAddr, Option<MetricsSnapshot>), Lo
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next())
-        .ok_or_else(|| LoadError::Connect { url: url.to_string(), reason: "cannot resolve the host".into() })?;
+        .ok_or_else(|| LoadError::Connect {
+            url: url.to_string(),
+            reason: "cannot resolve the host".into(),
+        })?;
     let metrics = harness::request(addr, "GET", "/metrics", Duration::from_secs(5))
         .ok()
         .filter(|(status, _)| *status == 200)
@@ -289,10 +305,19 @@ pub fn kit_server(url: &str) -> Result<(SocketAddr, Option<MetricsSnapshot>), Lo
 
 /// One step: `rate` requests per second for `step`, with the server's
 /// in_flight sampled over the second half when `metrics_at` is given.
-pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Duration, timeout: Duration) -> Result<Step, LoadError> {
+pub async fn step(
+    url: &str,
+    metrics_at: Option<SocketAddr>,
+    rate: f64,
+    step: Duration,
+    timeout: Duration,
+) -> Result<Step, LoadError> {
     let path = validate_url(url)?.target().to_string();
     let sampler = metrics_at.map(|addr| WindowSampler::start(addr, &path, step / 2, step));
-    let opts = AttackOptions { timeout, ..AttackOptions::new(url, rate, step) };
+    let opts = AttackOptions {
+        timeout,
+        ..AttackOptions::new(url, rate, step)
+    };
     let attack = attack::run(&opts, None).await;
     // The window ended with the send, before the last answers came in: this
     // join waits for one final /metrics read at most.
@@ -302,7 +327,11 @@ pub async fn step(url: &str, metrics_at: Option<SocketAddr>, rate: f64, step: Du
     // come late (the client opening its connections at thousands per
     // second), the span from the first 2xx to the last is short, and the
     // ratio alone said 6598/s for 6144/s sent.
-    let achieved = if attack.sent_rate > 0.0 { steady_rate(&attack).min(attack.sent_rate) } else { steady_rate(&attack) };
+    let achieved = if attack.sent_rate > 0.0 {
+        steady_rate(&attack).min(attack.sent_rate)
+    } else {
+        steady_rate(&attack)
+    };
     let (little, little_missing) = match window {
         None => (None, Some("not a kit server (no /metrics)".to_string())),
         Some(Ok(w)) if w.handler_count > 0 => (Some(Little::of(w)), None),
@@ -327,17 +356,30 @@ fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
     let why = if a.errors > 0 || a.dropped > 0 {
         failures(a)
     } else if a.ok < a.completed {
-        format!("{} of {} answers were not 2xx", a.completed - a.ok, a.completed)
+        format!(
+            "{} of {} answers were not 2xx",
+            a.completed - a.ok,
+            a.completed
+        )
     } else if s.achieved_rate < KEEP_UP * s.target_rate {
-        format!("achieved {:.0} % of the target", 100.0 * s.achieved_rate / s.target_rate)
+        format!(
+            "achieved {:.0} % of the target",
+            100.0 * s.achieved_rate / s.target_rate
+        )
     } else if s.p99_ms > p99_limit_ms {
-        format!("p99 {:.0} ms past the limit of {:.0} ms", s.p99_ms, p99_limit_ms)
+        format!(
+            "p99 {:.0} ms past the limit of {:.0} ms",
+            s.p99_ms, p99_limit_ms
+        )
     } else {
         return None;
     };
     // At least three: one late send in a short step is a timer's hiccup.
     if a.late >= 3 && a.late as f64 > LATE_SHARE * a.requests.max(1) as f64 {
-        Some(format!("{why}; the client itself sent {} of {} late, so it may be what gave out", a.late, a.requests))
+        Some(format!(
+            "{why}; the client itself sent {} of {} late, so it may be what gave out",
+            a.late, a.requests
+        ))
     } else {
         Some(why)
     }
@@ -346,9 +388,18 @@ fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
 /// What went wrong in a step, each kind by its name, so that the counts add
 /// up to what failed: "164 x 503, 1024 timeouts, 3 dropped".
 pub fn failures(a: &AttackResult) -> String {
-    let mut parts: Vec<String> = a.status_counts.iter().filter(|(s, _)| is_server_error(**s)).map(|(s, n)| format!("{n} x {s}")).collect();
+    let mut parts: Vec<String> = a
+        .status_counts
+        .iter()
+        .filter(|(s, _)| is_server_error(**s))
+        .map(|(s, n)| format!("{n} x {s}"))
+        .collect();
     for (kind, n) in &a.error_kinds {
-        parts.push(if kind == TIMEOUT_KIND { format!("{n} timeouts") } else { format!("{n} {kind}") });
+        parts.push(if kind == TIMEOUT_KIND {
+            format!("{n} timeouts")
+        } else {
+            format!("{n} {kind}")
+        });
     }
     if a.dropped > 0 {
         parts.push(format!("{} dropped", a.dropped));
@@ -374,11 +425,16 @@ fn model_t(first: &Step) -> f64 {
 /// s / t, where the slots are what limits: `None` without slots, or with
 /// a t under [`MIN_MODEL_T`].
 fn model_rate(slots: Option<u64>, t_s: f64) -> Option<f64> {
-    slots.filter(|_| t_s >= MIN_MODEL_T.as_secs_f64()).map(|s| s as f64 / t_s)
+    slots
+        .filter(|_| t_s >= MIN_MODEL_T.as_secs_f64())
+        .map(|s| s as f64 / t_s)
 }
 
 /// Climbs the ladder; `on_step` sees each step as soon as it is judged.
-pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> Result<Capacity, LoadError> {
+pub async fn ladder(
+    opts: &LadderOptions,
+    on_step: &(dyn Fn(&Step) + Sync),
+) -> Result<Capacity, LoadError> {
     opts.check()?;
     let (addr, metrics) = kit_server(&opts.url)?;
     let path = validate_url(&opts.url)?.target().to_string();
@@ -389,7 +445,9 @@ pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> R
     let (mut rate, mut behind) = (opts.start, 0);
     while steps.len() < opts.max_steps {
         let mut s = step(&opts.url, metrics_at, rate, opts.step, opts.timeout).await?;
-        let limit = *limit_ms.get_or_insert_with(|| (s.p50_ms * P99_LIMIT_FACTOR).max(P99_LIMIT_FLOOR.as_secs_f64() * 1000.0));
+        let limit = *limit_ms.get_or_insert_with(|| {
+            (s.p50_ms * P99_LIMIT_FACTOR).max(P99_LIMIT_FLOOR.as_secs_f64() * 1000.0)
+        });
         s.saturated = judge(&s, limit);
         on_step(&s);
         behind += usize::from(!s.kept_up() || behind > 0);
@@ -400,7 +458,10 @@ pub async fn ladder(opts: &LadderOptions, on_step: &(dyn Fn(&Step) + Sync)) -> R
         rate = opts.next_rate(rate, model_rate(slots, model_t(&steps[0])));
     }
     let t_s = model_t(&steps[0]);
-    let queue = metrics.as_ref().and_then(|m| m.knobs.get("queue")).and_then(serde_json::Value::as_u64);
+    let queue = metrics
+        .as_ref()
+        .and_then(|m| m.knobs.get("queue"))
+        .and_then(serde_json::Value::as_u64);
     Ok(Capacity {
         url: opts.url.clone(),
         path,
@@ -423,7 +484,10 @@ mod tests {
     fn result(completed: u64, elapsed_s: f64, min_ms: f64) -> AttackResult {
         AttackResult {
             ok: completed,
-            ok_response_time: Summary { min_ms, ..Summary::default() },
+            ok_response_time: Summary {
+                min_ms,
+                ..Summary::default()
+            },
             first_ok_s: Some(min_ms / 1000.0),
             last_ok_s: Some(elapsed_s),
             first_ok_round: 1,
@@ -440,7 +504,10 @@ mod tests {
             error_kinds: Default::default(),
             elapsed_s,
             service_time: Summary::default(),
-            response_time: Summary { min_ms, ..Summary::default() },
+            response_time: Summary {
+                min_ms,
+                ..Summary::default()
+            },
             stopped: false,
             series: Default::default(),
         }
@@ -450,11 +517,19 @@ mod tests {
     fn the_steady_rate_leaves_out_the_last_requests_own_time() {
         // 3/s for 2 s, 1 s each, kept up: due at 0, 1/3, ..., 5/3; last answer at 8/3 s.
         let kept = result(6, 5.0 / 3.0 + 1.0, 1000.0);
-        assert!((steady_rate(&kept) - 3.0).abs() < 1e-9, "{}", steady_rate(&kept));
+        assert!(
+            (steady_rate(&kept) - 3.0).abs() < 1e-9,
+            "{}",
+            steady_rate(&kept)
+        );
         assert!(kept.achieved_rate < 2.5);
         // The formula itself: 12 answers, the first after 1 s, the last at 3 s: 11 in 2 s.
         let queued = result(12, 3.0, 1000.0);
-        assert!((steady_rate(&queued) - 5.5).abs() < 1e-9, "{}", steady_rate(&queued));
+        assert!(
+            (steady_rate(&queued) - 5.5).abs() < 1e-9,
+            "{}",
+            steady_rate(&queued)
+        );
     }
 
     #[test]
@@ -472,9 +547,24 @@ mod tests {
         };
         assert_eq!(o.rates(), vec![3.0, 6.0, 12.0, 24.0]);
         assert!(o.check().is_ok());
-        assert!(LadderOptions { factor: 1.0, ..o.clone() }.check().is_err());
-        assert!(LadderOptions { max_steps: 0, ..o.clone() }.check().is_err());
-        assert!(LadderOptions { step: Duration::from_millis(10), ..o }.check().is_err());
+        assert!(LadderOptions {
+            factor: 1.0,
+            ..o.clone()
+        }
+        .check()
+        .is_err());
+        assert!(LadderOptions {
+            max_steps: 0,
+            ..o.clone()
+        }
+        .check()
+        .is_err());
+        assert!(LadderOptions {
+            step: Duration::from_millis(10),
+            ..o
+        }
+        .check()
+        .is_err());
     }
 
     /// The wrapper's seed run: 12 answers of 2xx over 3 s, 164 fast 503s
@@ -490,15 +580,34 @@ mod tests {
         r.errors = 1188;
         r.elapsed_s = 10.0;
         assert!(r.outcomes_add_up(), "{r:?}");
-        assert_eq!((r.server_errors(), r.timeouts(), r.other_answers()), (164, 1024, 0));
+        assert_eq!(
+            (r.server_errors(), r.timeouts(), r.other_answers()),
+            (164, 1024, 0)
+        );
         assert!((steady_rate(&r) - 4.0).abs() < 1e-9, "{}", steady_rate(&r));
         assert_eq!(failures(&r), "164 x 503, 1024 timeouts");
         // Flooded at once, it answers in rounds of its 4 slots: 20 answers from 1 s to 5 s
         // are 16 after the first round, in 4 s: 4/s, not the 4.75/s of 19 in 4 s.
-        let rounds = AttackResult { ok: 20, first_ok_s: Some(1.0), last_ok_s: Some(5.0), first_ok_round: 4, ..r.clone() };
-        assert!((steady_rate(&rounds) - 4.0).abs() < 1e-9, "{}", steady_rate(&rounds));
+        let rounds = AttackResult {
+            ok: 20,
+            first_ok_s: Some(1.0),
+            last_ok_s: Some(5.0),
+            first_ok_round: 4,
+            ..r.clone()
+        };
+        assert!(
+            (steady_rate(&rounds) - 4.0).abs() < 1e-9,
+            "{}",
+            steady_rate(&rounds)
+        );
         // A step with no 2xx at all achieved nothing.
-        let none = AttackResult { ok: 0, first_ok_s: None, last_ok_s: None, achieved_rate: 0.0, ..r };
+        let none = AttackResult {
+            ok: 0,
+            first_ok_s: None,
+            last_ok_s: None,
+            achieved_rate: 0.0,
+            ..r
+        };
         assert_eq!(steady_rate(&none), 0.0);
     }
 
@@ -520,14 +629,29 @@ mod tests {
             while rates.len() < 9 {
                 rates.push(o.next_rate(*rates.last().unwrap(), model));
             }
-            rates.iter().map(|r| (r * 100.0).round() / 100.0).collect::<Vec<_>>()
+            rates
+                .iter()
+                .map(|r| (r * 100.0).round() / 100.0)
+                .collect::<Vec<_>>()
         };
         // 4 slots of 1 s: around 4/s in steps of 10 to 25 %, then doubling again.
-        assert_eq!(climb(Some(4.0)), [3.0, 3.6, 4.4, 5.0, 6.0, 8.0, 12.0, 24.0, 48.0]);
+        assert_eq!(
+            climb(Some(4.0)),
+            [3.0, 3.6, 4.4, 5.0, 6.0, 8.0, 12.0, 24.0, 48.0]
+        );
         // s/t far above the start: doubling until the model is near.
-        assert_eq!(climb(Some(40.0)), [3.0, 6.0, 12.0, 20.0, 30.0, 36.0, 44.0, 50.0, 60.0]);
-        assert_eq!(climb(None), [3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0, 768.0]);
-        let plain = LadderOptions { near_model: false, ..o };
+        assert_eq!(
+            climb(Some(40.0)),
+            [3.0, 6.0, 12.0, 20.0, 30.0, 36.0, 44.0, 50.0, 60.0]
+        );
+        assert_eq!(
+            climb(None),
+            [3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0, 768.0]
+        );
+        let plain = LadderOptions {
+            near_model: false,
+            ..o
+        };
         assert_eq!(plain.next_rate(3.0, Some(4.0)), 6.0);
     }
 
@@ -561,8 +685,14 @@ mod tests {
             steps: vec![step],
         };
         let text = c.explain(2);
-        assert!(text.contains("CPU is the limit") && !text.contains("= 2000000"), "{text}");
+        assert!(
+            text.contains("CPU is the limit") && !text.contains("= 2000000"),
+            "{text}"
+        );
         // One rate is not a ladder.
-        assert!(text.contains("the one rate offered, 400.0/s") && !text.contains("ladder"), "{text}");
+        assert!(
+            text.contains("the one rate offered, 400.0/s") && !text.contains("ladder"),
+            "{text}"
+        );
     }
 }

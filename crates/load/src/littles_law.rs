@@ -94,7 +94,11 @@ pub struct Little {
 impl Little {
     /// The law over one window, λ from the window's own count.
     pub fn of(window: Window) -> Little {
-        let throughput = if window.window_s > 0.0 { window.handler_count as f64 / window.window_s } else { 0.0 };
+        let throughput = if window.window_s > 0.0 {
+            window.handler_count as f64 / window.window_s
+        } else {
+            0.0
+        };
         Little::new(throughput, window)
     }
 
@@ -142,7 +146,8 @@ impl Little {
     /// Whether the window held enough requests to judge the two sides
     /// ([`MIN_REQUESTS_TO_JUDGE`]), and enough of them at once ([`MIN_IN_FLIGHT_TO_JUDGE`]).
     pub fn judgeable(&self) -> bool {
-        self.window.handler_count >= MIN_REQUESTS_TO_JUDGE && self.predicted_in_flight >= MIN_IN_FLIGHT_TO_JUDGE
+        self.window.handler_count >= MIN_REQUESTS_TO_JUDGE
+            && self.predicted_in_flight >= MIN_IN_FLIGHT_TO_JUDGE
     }
 
     /// What the two sides say, judged only where the window held enough
@@ -166,7 +171,10 @@ impl Little {
         }
         let band = AGREEMENT_BAND * 100.0;
         if self.agrees(AGREEMENT_BAND) {
-            format!("the two sides agree within {band:.0} % (measured / law = {:.2}, {n} requests)", self.ratio())
+            format!(
+                "the two sides agree within {band:.0} % (measured / law = {:.2}, {n} requests)",
+                self.ratio()
+            )
         } else {
             format!("the two sides differ by more than {band:.0} % (measured / law = {:.2}, {n} requests)", self.ratio())
         }
@@ -204,18 +212,27 @@ impl WindowSampler {
         let flag = stop.clone();
         let label = path.split('?').next().unwrap_or_default().to_string();
         let t0 = Instant::now();
-        let handle = std::thread::spawn(move || sample_window(addr, &label, t0 + from, t0 + until, &flag));
+        let handle =
+            std::thread::spawn(move || sample_window(addr, &label, t0 + from, t0 + until, &flag));
         WindowSampler { stop, handle }
     }
 
     /// Ends the window now if it has not ended, and returns it.
     pub fn finish(self) -> Result<Window, String> {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().unwrap_or_else(|_| Err("the /metrics sampler panicked".into()))
+        self.handle
+            .join()
+            .unwrap_or_else(|_| Err("the /metrics sampler panicked".into()))
     }
 }
 
-fn sample_window(addr: SocketAddr, label: &str, from: Instant, until: Instant, stop: &AtomicBool) -> Result<Window, String> {
+fn sample_window(
+    addr: SocketAddr,
+    label: &str,
+    from: Instant,
+    until: Instant,
+    stop: &AtomicBool,
+) -> Result<Window, String> {
     while Instant::now() < from {
         if stop.load(Ordering::Relaxed) {
             return Err("the load ended before the window began".into());
@@ -241,7 +258,9 @@ fn sample_window(addr: SocketAddr, label: &str, from: Instant, until: Instant, s
     let window = started.elapsed();
     let last = control(addr, "GET", "/metrics")?;
     if samples < MIN_SAMPLES {
-        return Err(format!("only {samples} /metrics samples in the window ({missed} missed): too few for a mean"));
+        return Err(format!(
+            "only {samples} /metrics samples in the window ({missed} missed): too few for a mean"
+        ));
     }
     let stats = last.endpoints.get(label);
     Ok(Window {
@@ -257,11 +276,15 @@ fn sample_window(addr: SocketAddr, label: &str, from: Instant, until: Instant, s
 
 /// One control request with a short timeout, parsed.
 fn control(addr: SocketAddr, method: &str, path: &str) -> Result<MetricsSnapshot, String> {
-    let (status, body) = harness::request(addr, method, path, SAMPLE_TIMEOUT).map_err(|e| format!("{method} {path}: {e}"))?;
+    let (status, body) = harness::request(addr, method, path, SAMPLE_TIMEOUT)
+        .map_err(|e| format!("{method} {path}: {e}"))?;
     if status != 200 {
-        return Err(format!("{method} {path} answered {status} (is this a kit server?)"));
+        return Err(format!(
+            "{method} {path} answered {status} (is this a kit server?)"
+        ));
     }
-    serde_json::from_str(&body).map_err(|e| format!("{path} is not a kit server's metrics JSON: {e}"))
+    serde_json::from_str(&body)
+        .map_err(|e| format!("{path} is not a kit server's metrics JSON: {e}"))
 }
 
 #[cfg(test)]
@@ -269,7 +292,15 @@ mod tests {
     use super::*;
 
     fn window(l: f64, w_ms: f64) -> Window {
-        Window { window_s: 1.0, samples: 50, missed: 0, mean_in_flight: l, max_in_flight: 4, handler_mean_ms: w_ms, handler_count: 20 }
+        Window {
+            window_s: 1.0,
+            samples: 50,
+            missed: 0,
+            mean_in_flight: l,
+            max_in_flight: 4,
+            handler_mean_ms: w_ms,
+            handler_count: 20,
+        }
     }
 
     #[test]
@@ -280,7 +311,10 @@ mod tests {
         assert!((little.ratio() - 1.05).abs() < 1e-9);
         assert!(little.agrees(0.10) && !little.agrees(0.01));
         let text = little.explain();
-        assert!(text.contains("2.10 requests") && text.contains("20.00/s x 100.0 ms = 2.00"), "{text}");
+        assert!(
+            text.contains("2.10 requests") && text.contains("20.00/s x 100.0 ms = 2.00"),
+            "{text}"
+        );
         // λ from the window's own count: 20 requests in 1 s.
         assert!((Little::of(window(2.1, 100.0)).throughput - 20.0).abs() < 1e-9);
     }
@@ -295,14 +329,37 @@ mod tests {
         let little = Little::of(w);
         assert!(!little.judgeable());
         let verdict = little.verdict();
-        assert!(verdict.contains("too few requests to judge") && verdict.contains("5 finished") && !verdict.contains("agree"), "{verdict}");
-        assert!(little.explain().contains("5 requests in 0.75 s"), "{}", little.explain());
+        assert!(
+            verdict.contains("too few requests to judge")
+                && verdict.contains("5 finished")
+                && !verdict.contains("agree"),
+            "{verdict}"
+        );
+        assert!(
+            little.explain().contains("5 requests in 0.75 s"),
+            "{}",
+            little.explain()
+        );
         // 20 requests: judged, either way.
-        assert!(Little::new(20.0, window(2.1, 100.0)).verdict().contains("agree within 25 %"));
-        assert!(Little::new(20.0, window(3.0, 100.0)).verdict().contains("differ by more than 25 %"));
+        assert!(Little::new(20.0, window(2.1, 100.0))
+            .verdict()
+            .contains("agree within 25 %"));
+        assert!(Little::new(20.0, window(3.0, 100.0))
+            .verdict()
+            .contains("differ by more than 25 %"));
         // /health: 400/s x 0.003 ms is 0.0012 inside on average; the samples read 0.
-        let health = Little::new(400.0, Window { handler_count: 1000, ..window(0.0, 0.003) });
-        assert!(!health.judgeable() && health.verdict().contains("too little inside to judge"), "{}", health.verdict());
+        let health = Little::new(
+            400.0,
+            Window {
+                handler_count: 1000,
+                ..window(0.0, 0.003)
+            },
+        );
+        assert!(
+            !health.judgeable() && health.verdict().contains("too little inside to judge"),
+            "{}",
+            health.verdict()
+        );
     }
 
     #[test]
@@ -320,6 +377,8 @@ mod tests {
         let note = little.observer_note(Some(4)).expect("a note");
         assert!(note.contains("more than 3 of 4 slots"), "{note}");
         assert!(little.observer_note(None).is_none());
-        assert!(Little::new(20.0, window(2.0, 100.0)).observer_note(Some(4)).is_none());
+        assert!(Little::new(20.0, window(2.0, 100.0))
+            .observer_note(Some(4))
+            .is_none());
     }
 }

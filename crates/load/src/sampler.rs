@@ -48,7 +48,12 @@ pub enum ServerWatch {
     #[default]
     Off,
     /// A kit server: its /metrics was read every `every_ms`.
-    Sampled { variant: String, every_ms: u64, samples: u64, failed: u64 },
+    Sampled {
+        variant: String,
+        every_ms: u64,
+        samples: u64,
+        failed: u64,
+    },
     /// Its /metrics did not answer with the kit's JSON: no samples.
     NotAKitServer { why: String },
 }
@@ -58,18 +63,36 @@ impl ServerWatch {
     pub fn describe(&self) -> String {
         match self {
             ServerWatch::Off => "not sampled".into(),
-            ServerWatch::Sampled { variant, every_ms, samples, failed } => {
-                let failed = if *failed > 0 { format!(", {failed} failed") } else { String::new() };
+            ServerWatch::Sampled {
+                variant,
+                every_ms,
+                samples,
+                failed,
+            } => {
+                let failed = if *failed > 0 {
+                    format!(", {failed} failed")
+                } else {
+                    String::new()
+                };
                 format!("{variant}: /metrics read every {every_ms} ms ({samples} samples{failed})")
             }
-            ServerWatch::NotAKitServer { why } => format!("not a kit server ({why}): no server-side samples"),
+            ServerWatch::NotAKitServer { why } => {
+                format!("not a kit server ({why}): no server-side samples")
+            }
         }
     }
 }
 
 /// The samples that fell inside `start_s..end_s`, summed up; `None` when none did.
-pub(crate) fn server_interval(samples: &[ServerSample], start_s: f64, end_s: f64) -> Option<ServerInterval> {
-    let mine: Vec<&ServerSample> = samples.iter().filter(|s| s.t_s >= start_s && s.t_s < end_s).collect();
+pub(crate) fn server_interval(
+    samples: &[ServerSample],
+    start_s: f64,
+    end_s: f64,
+) -> Option<ServerInterval> {
+    let mine: Vec<&ServerSample> = samples
+        .iter()
+        .filter(|s| s.t_s >= start_s && s.t_s < end_s)
+        .collect();
     if mine.is_empty() {
         return None;
     }
@@ -79,7 +102,8 @@ pub(crate) fn server_interval(samples: &[ServerSample], start_s: f64, end_s: f64
         samples: mine.len() as u64,
         mean_in_flight: mine.iter().map(|s| s.in_flight as f64).sum::<f64>() / n,
         max_in_flight: mine.iter().map(|s| s.in_flight).max().unwrap_or(0),
-        mean_executor_lag_ms: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
+        mean_executor_lag_ms: (!lags.is_empty())
+            .then(|| lags.iter().sum::<f64>() / lags.len() as f64),
     })
 }
 
@@ -109,7 +133,12 @@ impl Sampler {
         let watch = Arc::new(Mutex::new(ServerWatch::Off));
         let (flag, into, found) = (stop.clone(), samples.clone(), watch.clone());
         let handle = std::thread::spawn(move || sample(addr, t0, &flag, &into, &found));
-        Sampler { stop, samples, watch, handle: Some(handle) }
+        Sampler {
+            stop,
+            samples,
+            watch,
+            handle: Some(handle),
+        }
     }
 
     /// What sampling has found so far, for a person.
@@ -128,7 +157,9 @@ impl Sampler {
     pub fn finish(mut self) -> (ServerWatch, Vec<ServerSample>) {
         self.stop.store(true, Ordering::Relaxed);
         let handle = self.handle.take().expect("finished once");
-        handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        handle
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         let samples = std::mem::take(&mut *lock(&self.samples));
         (lock(&self.watch).clone(), samples)
     }
@@ -140,17 +171,25 @@ impl Sampler {
 /// whose every slot is taken queues /metrics too): counted as failed once
 /// sampling has begun, and if no sample ever came, the last such failure is
 /// the reason given.
-fn sample(addr: SocketAddr, t0: Instant, stop: &AtomicBool, into: &Mutex<Vec<ServerSample>>, found: &Mutex<ServerWatch>) {
+fn sample(
+    addr: SocketAddr,
+    t0: Instant,
+    stop: &AtomicBool,
+    into: &Mutex<Vec<ServerSample>>,
+    found: &Mutex<ServerWatch>,
+) {
     let path = Endpoint::Metrics.path();
     // Err((why, whether the server answered at all)).
     let read = || -> Result<(f64, MetricsSnapshot), (String, bool)> {
         let asked = Instant::now();
-        let (status, body) = harness::get(addr, path, SAMPLE_EVERY * 5).map_err(|e| (format!("GET {path}: {e}"), false))?;
+        let (status, body) = harness::get(addr, path, SAMPLE_EVERY * 5)
+            .map_err(|e| (format!("GET {path}: {e}"), false))?;
         let at = asked + (Instant::now() - asked) / 2;
         if status != 200 {
             return Err((format!("GET {path} answered {status}"), true));
         }
-        let snap = serde_json::from_str(&body).map_err(|_| (format!("GET {path} is not the kit's metrics JSON"), true))?;
+        let snap = serde_json::from_str(&body)
+            .map_err(|_| (format!("GET {path} is not the kit's metrics JSON"), true))?;
         Ok((at.saturating_duration_since(t0).as_secs_f64(), snap))
     };
     let mut unanswered = None;
@@ -162,10 +201,21 @@ fn sample(addr: SocketAddr, t0: Instant, stop: &AtomicBool, into: &Mutex<Vec<Ser
         match (result, &mut *watch) {
             (Ok((t_s, snap)), watch) => {
                 let lag = snap.executor_lag_ms.map(|l| l.recent);
-                lock(into).push(ServerSample { t_s, in_flight: snap.in_flight, executor_lag_ms: lag });
+                lock(into).push(ServerSample {
+                    t_s,
+                    in_flight: snap.in_flight,
+                    executor_lag_ms: lag,
+                });
                 match watch {
                     ServerWatch::Sampled { samples, .. } => *samples += 1,
-                    other => *other = ServerWatch::Sampled { variant: snap.variant, every_ms, samples: 1, failed: 0 },
+                    other => {
+                        *other = ServerWatch::Sampled {
+                            variant: snap.variant,
+                            every_ms,
+                            samples: 1,
+                            failed: 0,
+                        }
+                    }
                 }
             }
             (Err(_), ServerWatch::Sampled { failed, .. }) => *failed += 1,

@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Barrier;
 
-use crate::harness::{HarnessError, Result, Target};
-use crate::latency::{Latencies, Summary};
-use kit_serve::contract::MetricsSnapshot;
-use crate::process_watch::{Peaks, ProcessWatcher};
 use crate::client::progress::{with_progress, Progress};
 use crate::client::{hyper_conn, outcome, raw};
-use kit_serve::net;
+use crate::harness::{HarnessError, Result, Target};
+use crate::latency::{Latencies, Summary};
+use crate::process_watch::{Peaks, ProcessWatcher};
 use crate::slots::{Row, SlotModel};
+use kit_serve::contract::MetricsSnapshot;
+use kit_serve::net;
 
 /// What happened to one burst.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -165,7 +165,11 @@ impl Burst {
             // Requests that waited at once, from the server's own time per
             // request where it has one. CPU cells keep the model's t: their
             // handler time includes the queue for a core.
-            measured_slots: SlotModel { t: self.measured_t(&model), ..model }.measured_slots(self.total),
+            measured_slots: SlotModel {
+                t: self.measured_t(&model),
+                ..model
+            }
+            .measured_slots(self.total),
             peak_in_flight: self.peak_in_flight(),
             speedup: None,
         }
@@ -217,13 +221,20 @@ pub fn burst_with(
     net::raise_open_files_limit();
     let before = server.reset_metrics()?;
     let watcher = server.pid().map(ProcessWatcher::start);
-    let outcome = runtime()?.block_on(fire(server.url(), path, n, deadline, keep_alive, progress))?;
+    let outcome =
+        runtime()?.block_on(fire(server.url(), path, n, deadline, keep_alive, progress))?;
     let watched = watcher.map(ProcessWatcher::stop);
     let after = server.metrics().map_err(|e| {
-        HarnessError(format!("{e}\n(the server stopped answering during the burst: {})", outcome.summary()))
+        HarnessError(format!(
+            "{e}\n(the server stopped answering during the burst: {})",
+            outcome.summary()
+        ))
     })?;
     // A server that is not ours reports its own threads and memory.
-    let peaks = watched.unwrap_or(Peaks { threads: after.os_threads, rss_bytes: after.rss_bytes });
+    let peaks = watched.unwrap_or(Peaks {
+        threads: after.os_threads,
+        rss_bytes: after.rss_bytes,
+    });
     Ok(outcome.into_burst(path, n, before, after, peaks))
 }
 
@@ -250,7 +261,12 @@ struct Outcome {
 
 /// One request: when it was sent, when it came back, its status or failure
 /// kind, and its socket, still open (closed after the last answer).
-type Answer = (Instant, Instant, std::result::Result<u16, &'static str>, Option<tokio::net::TcpStream>);
+type Answer = (
+    Instant,
+    Instant,
+    std::result::Result<u16, &'static str>,
+    Option<tokio::net::TcpStream>,
+);
 
 /// Opens all `n` connections, then sends all `n` requests at once. Opening
 /// a connection costs the client more than writing a request (1000 connects
@@ -259,7 +275,14 @@ type Answer = (Instant, Instant, std::result::Result<u16, &'static str>, Option<
 /// `peak_in_flight` measures the server's slots, not the client's pace.
 /// One task per request (connection, request and answer), through the
 /// lean client of [`raw`].
-async fn fire(base: &str, path: &str, n: u64, deadline: Duration, keep_alive: bool, progress: Option<Progress<'_>>) -> Result<Outcome> {
+async fn fire(
+    base: &str,
+    path: &str,
+    n: u64,
+    deadline: Duration,
+    keep_alive: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<Outcome> {
     let get = hyper_conn::resolve(&format!("{base}{path}"), keep_alive, deadline)
         .await
         .map_err(|e| HarnessError(e.to_string()))?;
@@ -277,7 +300,9 @@ async fn fire(base: &str, path: &str, n: u64, deadline: Duration, keep_alive: bo
                 let (result, socket) = match connected {
                     Ok(Ok(mut socket)) => {
                         let exchange = raw::exchange(&mut socket, &request);
-                        let result = tokio::time::timeout_at(until, exchange).await.unwrap_or(Err(outcome::TIMEOUT_KIND));
+                        let result = tokio::time::timeout_at(until, exchange)
+                            .await
+                            .unwrap_or(Err(outcome::TIMEOUT_KIND));
                         (result, Some(socket))
                     }
                     Ok(Err(kind)) => (Err(kind), None),
@@ -312,7 +337,9 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
     let mut answers = Vec::with_capacity(tasks.len());
     let mut sockets = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let (sent, back, result, socket) = task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?;
+        let (sent, back, result, socket) = task
+            .await
+            .map_err(|e| HarnessError(format!("request task failed: {e}")))?;
         answers.push((sent, back, result));
         sockets.extend(socket);
     }
@@ -320,11 +347,19 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
     drop(sockets);
     // The burst's clock starts at its first send (every task sends right
     // after the same barrier, within a few ms of each other).
-    let first = answers.iter().map(|(sent, _, _)| *sent).min().unwrap_or(started);
+    let first = answers
+        .iter()
+        .map(|(sent, _, _)| *sent)
+        .min()
+        .unwrap_or(started);
     for (sent, back, result) in answers {
         let ok = matches!(result, Ok(status) if outcome::is_contract_answer(status));
         let since = |at: Instant| at.saturating_duration_since(first).as_secs_f64();
-        outcome.spans.push(Span { sent_s: since(sent), answered_s: since(back), ok });
+        outcome.spans.push(Span {
+            sent_s: since(sent),
+            answered_s: since(back),
+            ok,
+        });
         match result {
             Ok(status) => {
                 outcome.latencies.record(back - sent);
@@ -341,7 +376,12 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
 
 impl Outcome {
     fn summary(&self) -> String {
-        format!("{} answered, errors {:?}, after {:.2} s", self.latencies.len(), self.error_kinds, self.total.as_secs_f64())
+        format!(
+            "{} answered, errors {:?}, after {:.2} s",
+            self.latencies.len(),
+            self.error_kinds,
+            self.total.as_secs_f64()
+        )
     }
 
     fn into_burst(
@@ -352,7 +392,12 @@ impl Outcome {
         after: MetricsSnapshot,
         peaks: Peaks,
     ) -> Burst {
-        let ok: u64 = self.status_counts.iter().filter(|(s, _)| outcome::is_contract_answer(**s)).map(|(_, c)| c).sum();
+        let ok: u64 = self
+            .status_counts
+            .iter()
+            .filter(|(s, _)| outcome::is_contract_answer(**s))
+            .map(|(_, c)| c)
+            .sum();
         let secs = self.total.as_secs_f64().max(1e-9);
         Burst {
             path: path.to_string(),
@@ -380,8 +425,21 @@ mod tests {
     use super::*;
 
     fn timeline(slots: Option<u64>, answers: &[f64]) -> Timeline {
-        let spans = answers.iter().map(|&a| Span { sent_s: 0.0, answered_s: a, ok: true }).collect();
-        Timeline { variant: "v".into(), endpoint: "/parallel".into(), slots, t_s: 1.0, spans }
+        let spans = answers
+            .iter()
+            .map(|&a| Span {
+                sent_s: 0.0,
+                answered_s: a,
+                ok: true,
+            })
+            .collect();
+        Timeline {
+            variant: "v".into(),
+            endpoint: "/parallel".into(),
+            slots,
+            t_s: 1.0,
+            spans,
+        }
     }
 
     #[test]

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use kit_serve::contract::{checksum as cpu_work, Endpoint, ErrorBody, Health, Work};
 use crate::harness::{request, Server};
 use kit_serve::contract::MetricsSnapshot;
+use kit_serve::contract::{checksum as cpu_work, Endpoint, ErrorBody, Health, Work};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -23,19 +23,27 @@ pub fn check(server: &Server) -> Result<(), String> {
     let health_path = Endpoint::Health.path();
     let health = call(server, "GET", health_path, 200)?;
     same_keys(&health, &Health::ok("x"), health_path)?;
-    for (endpoint, waits) in Endpoint::SHARED.into_iter().filter_map(|e| Some((e, waits_of(e, io, db)?))) {
+    for (endpoint, waits) in Endpoint::SHARED
+        .into_iter()
+        .filter_map(|e| Some((e, waits_of(e, io, db)?)))
+    {
         let path = endpoint.path();
         let json = call(server, "GET", path, 200)?;
         let work: Work = parse(&json, path)?;
         same_keys(&json, &work, path)?;
         if work.waits_ms != waits || work.endpoint != path {
-            return Err(format!("{path}: expected endpoint {path} and waits_ms {waits:?}, got {json}"));
+            return Err(format!(
+                "{path}: expected endpoint {path} and waits_ms {waits:?}, got {json}"
+            ));
         }
     }
     let json = call(server, "GET", "/cpu-intensive?cpu_rounds=1000", 200)?;
     let work: Work = parse(&json, "/cpu-intensive")?;
     if work.checksum != cpu_work(1000) || work.cpu_rounds != 1000 {
-        return Err(format!("/cpu-intensive?cpu_rounds=1000: checksum should be {}, got {json}", cpu_work(1000)));
+        return Err(format!(
+            "/cpu-intensive?cpu_rounds=1000: checksum should be {}, got {json}",
+            cpu_work(1000)
+        ));
     }
     expect_error(server, "GET", "/no-such-path", 404)?;
     // Every shared path answers a wrong method with a JSON 405, and every
@@ -72,29 +80,45 @@ fn waits_of(e: Endpoint, io: u64, db: u64) -> Option<Vec<u64>> {
 
 fn expect_error(server: &Server, method: &str, path: &str, status: u16) -> Result<(), String> {
     let json = call(server, method, path, status)?;
-    same_keys(&json, &ErrorBody { error: String::new() }, &format!("{method} {path}"))
+    same_keys(
+        &json,
+        &ErrorBody {
+            error: String::new(),
+        },
+        &format!("{method} {path}"),
+    )
 }
 
 fn call(server: &Server, method: &str, path: &str, want: u16) -> Result<Value, String> {
-    let (status, body) =
-        request(server.addr, method, path, TIMEOUT).map_err(|e| format!("{method} {path}: no answer: {e}"))?;
+    let (status, body) = request(server.addr, method, path, TIMEOUT)
+        .map_err(|e| format!("{method} {path}: no answer: {e}"))?;
     if status != want {
-        return Err(format!("{method} {path}: status {status}, expected {want}: {body}"));
+        return Err(format!(
+            "{method} {path}: status {status}, expected {want}: {body}"
+        ));
     }
-    serde_json::from_str(&body).map_err(|e| format!("{method} {path}: the body is not JSON ({e}): {body}"))
+    serde_json::from_str(&body)
+        .map_err(|e| format!("{method} {path}: the body is not JSON ({e}): {body}"))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(json: &Value, path: &str) -> Result<T, String> {
-    serde_json::from_value(json.clone()).map_err(|e| format!("{path}: unexpected JSON ({e}): {json}"))
+    serde_json::from_value(json.clone())
+        .map_err(|e| format!("{path}: unexpected JSON ({e}): {json}"))
 }
 
 fn same_keys(json: &Value, reference: &impl Serialize, path: &str) -> Result<(), String> {
-    let keys = |v: &Value| -> Vec<String> { v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default() };
+    let keys = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
     let want = keys(&serde_json::to_value(reference).map_err(|e| e.to_string())?);
     let got = keys(json);
     if got == want {
         Ok(())
     } else {
-        Err(format!("{path}: JSON keys {got:?}, the contract says {want:?}"))
+        Err(format!(
+            "{path}: JSON keys {got:?}, the contract says {want:?}"
+        ))
     }
 }

@@ -18,7 +18,9 @@ pub fn url() -> Option<String> {
 pub fn url_or_skip(test: &str) -> Option<String> {
     let url = url();
     if url.is_none() {
-        println!("{test}: skipped: {ENV} is not set (see the README: Backends: PostgreSQL and the pool)");
+        println!(
+            "{test}: skipped: {ENV} is not set (see the README: Backends: PostgreSQL and the pool)"
+        );
     }
     url
 }

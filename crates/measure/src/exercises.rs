@@ -106,7 +106,9 @@ pub fn find(name: &str) -> Option<&'static Exercise> {
 impl Exercise {
     /// The checks that must pass as given: all but [`Exercise::fail_as_given`].
     pub fn pass_as_given(&self) -> Vec<u32> {
-        (1..=self.checks).filter(|n| !self.fail_as_given.contains(n)).collect()
+        (1..=self.checks)
+            .filter(|n| !self.fail_as_given.contains(n))
+            .collect()
     }
 
     /// The README table's first cell: the folder, and what it needs.
@@ -126,9 +128,16 @@ pub const SOLUTION_FILES: [&str; 3] = ["Cargo.toml", "README.md", "tests/grade.r
 
 /// The README's exercise table, rendered from [`EXERCISES`].
 pub fn readme_table() -> String {
-    let mut out = String::from("| exercise | starts as | Python twin | the fix |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| exercise | starts as | Python twin | the fix |\n|---|---|---|---|\n");
     for e in EXERCISES {
-        out.push_str(&format!("| {} | {} | {} | {} |\n", e.folder_cell(), e.starts_as, e.python_twin, e.fix));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            e.folder_cell(),
+            e.starts_as,
+            e.python_twin,
+            e.fix
+        ));
     }
     out
 }
@@ -138,7 +147,11 @@ pub fn readme_table() -> String {
 pub fn table_in(readme: &str) -> Option<String> {
     let header = "| exercise | starts as |";
     let start = readme.lines().position(|l| l.starts_with(header))?;
-    let rows: Vec<&str> = readme.lines().skip(start).take_while(|l| l.starts_with('|')).collect();
+    let rows: Vec<&str> = readme
+        .lines()
+        .skip(start)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
     Some(rows.iter().map(|l| format!("{l}\n")).collect())
 }
 
@@ -148,28 +161,48 @@ pub fn table_in(readme: &str) -> Option<String> {
 pub fn layout_problems(root: &Path, registry: &[Exercise]) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, e) in registry.iter().enumerate() {
-        if registry[..i].iter().any(|o| o.name == e.name || o.folder == e.folder || o.solution == e.solution) {
-            problems.push(format!("the registry lists `{}` (or its folders) twice", e.name));
+        if registry[..i]
+            .iter()
+            .any(|o| o.name == e.name || o.folder == e.folder || o.solution == e.solution)
+        {
+            problems.push(format!(
+                "the registry lists `{}` (or its folders) twice",
+                e.name
+            ));
         }
-        if e.folder != format!("exercises/{}", e.name) || e.solution != format!("solutions/{}", e.name) {
+        if e.folder != format!("exercises/{}", e.name)
+            || e.solution != format!("solutions/{}", e.name)
+        {
             problems.push(format!(
                 "the registry's `{}`: its folders must be exercises/{0} and solutions/{0}, not {} and {}",
                 e.name, e.folder, e.solution
             ));
         }
-        if e.checks == 0 || e.fail_as_given.is_empty() || e.fail_as_given.iter().any(|&n| n == 0 || n > e.checks) {
+        if e.checks == 0
+            || e.fail_as_given.is_empty()
+            || e.fail_as_given.iter().any(|&n| n == 0 || n > e.checks)
+        {
             problems.push(format!(
                 "the registry's `{}`: fail_as_given {:?} must name at least one of its checks 1-{}",
                 e.name, e.fail_as_given, e.checks
             ));
         }
         if !root.join("servers").join(e.server).is_dir() {
-            problems.push(format!("the registry's `{}` starts from servers/{}, which is not there", e.name, e.server));
+            problems.push(format!(
+                "the registry's `{}` starts from servers/{}, which is not there",
+                e.name, e.server
+            ));
         }
         if !e.starts_as.contains(e.server) {
-            problems.push(format!("the registry's `{}`: its \"starts as\" cell does not name its server {}", e.name, e.server));
+            problems.push(format!(
+                "the registry's `{}`: its \"starts as\" cell does not name its server {}",
+                e.name, e.server
+            ));
         }
-        for (folder, files) in [(e.folder, &EXERCISE_FILES[..]), (e.solution, &SOLUTION_FILES[..])] {
+        for (folder, files) in [
+            (e.folder, &EXERCISE_FILES[..]),
+            (e.solution, &SOLUTION_FILES[..]),
+        ] {
             if !root.join(folder).is_dir() {
                 problems.push(format!("the registry lists {folder}, which is not there"));
                 continue;
@@ -182,7 +215,10 @@ pub fn layout_problems(root: &Path, registry: &[Exercise]) -> Vec<String> {
         }
     }
     for (parent, registered) in [
-        ("exercises", registry.iter().map(|e| e.folder).collect::<Vec<_>>()),
+        (
+            "exercises",
+            registry.iter().map(|e| e.folder).collect::<Vec<_>>(),
+        ),
         ("solutions", registry.iter().map(|e| e.solution).collect()),
     ] {
         for folder in folders_under(&root.join(parent)) {
@@ -216,13 +252,20 @@ fn folders_under(dir: &Path) -> Vec<String> {
 /// in its folder builds in the shared target; every solution is a default
 /// member, so that the root `cargo test --release` grades it; no exercise
 /// is, since a pristine exercise fails its grade.
-pub fn membership_problems(root: &Path, registry: &[Exercise], members: &[PathBuf], default_members: &[PathBuf]) -> Vec<String> {
+pub fn membership_problems(
+    root: &Path,
+    registry: &[Exercise],
+    members: &[PathBuf],
+    default_members: &[PathBuf],
+) -> Vec<String> {
     let mut problems = Vec::new();
     for e in registry {
         for (folder, default) in [(e.folder, false), (e.solution, true)] {
             let dir = root.join(folder);
             if !members.contains(&dir) {
-                problems.push(format!("{folder} is not a member of the workspace (Cargo.toml's `members`)"));
+                problems.push(format!(
+                    "{folder} is not a member of the workspace (Cargo.toml's `members`)"
+                ));
             }
             match (default, default_members.contains(&dir)) {
                 (true, false) => problems.push(format!(
@@ -244,14 +287,18 @@ mod tests {
 
     /// The repository root: this crate is crates/measure.
     fn root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root")
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .expect("the repository root")
     }
 
     #[test]
     fn the_readme_table_is_the_registry() {
         let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
         let expected = readme_table();
-        let found = table_in(&readme).expect("README.md has an exercise table (a line starting `| exercise | starts as |`)");
+        let found = table_in(&readme)
+            .expect("README.md has an exercise table (a line starting `| exercise | starts as |`)");
         assert!(
             found == expected,
             "README.md's exercise table differs from the registry (crates/measure/src/exercises.rs). Expected:\n\n{expected}\nfound:\n\n{found}"
@@ -269,20 +316,46 @@ mod tests {
     fn the_workspace_builds_every_exercise_and_grades_every_solution() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = std::process::Command::new(cargo)
-            .args(["metadata", "--no-deps", "--offline", "--format-version", "1", "--manifest-path"])
+            .args([
+                "metadata",
+                "--no-deps",
+                "--offline",
+                "--format-version",
+                "1",
+                "--manifest-path",
+            ])
             .arg(root().join("Cargo.toml"))
             .output()
             .expect("cargo metadata runs");
-        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
-        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+        assert!(
+            out.status.success(),
+            "cargo metadata: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
         let dir_of = |id: &serde_json::Value| -> PathBuf {
-            let package = meta["packages"].as_array().unwrap().iter().find(|p| &p["id"] == id).expect("a member is a package");
-            Path::new(package["manifest_path"].as_str().unwrap()).parent().unwrap().to_path_buf()
+            let package = meta["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| &p["id"] == id)
+                .expect("a member is a package");
+            Path::new(package["manifest_path"].as_str().unwrap())
+                .parent()
+                .unwrap()
+                .to_path_buf()
         };
         let list = |key: &str| -> Vec<PathBuf> {
-            meta[key].as_array().unwrap_or_else(|| panic!("cargo metadata has no {key}")).iter().map(dir_of).collect()
+            meta[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("cargo metadata has no {key}"))
+                .iter()
+                .map(dir_of)
+                .collect()
         };
-        let (members, default_members) = (list("workspace_members"), list("workspace_default_members"));
+        let (members, default_members) =
+            (list("workspace_members"), list("workspace_default_members"));
         let problems = membership_problems(&root(), EXERCISES, &members, &default_members);
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
@@ -299,8 +372,16 @@ mod tests {
     fn the_table_renders_a_row_per_exercise_and_what_it_needs() {
         let table = readme_table();
         assert_eq!(table.lines().count(), 2 + EXERCISES.len());
-        assert!(table.contains("| `exercises/pool` (needs `KIT_DATABASE_URL`) | async-native on PostgreSQL"), "{table}");
-        assert!(table.contains("| `exercises/trap` | `async-trap` |"), "{table}");
+        assert!(
+            table.contains(
+                "| `exercises/pool` (needs `KIT_DATABASE_URL`) | async-native on PostgreSQL"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| `exercises/trap` | `async-trap` |"),
+            "{table}"
+        );
         let readme = format!("intro\n\n{table}\nThe grade\n| other | table |\n");
         assert_eq!(table_in(&readme).as_deref(), Some(table.as_str()));
         assert_eq!(table_in("| other | table |\n"), None);
@@ -311,7 +392,8 @@ mod tests {
 
     impl Fixture {
         fn new(test: &str, files: &[&str]) -> Fixture {
-            let dir = std::env::temp_dir().join(format!("kit-registry-{}-{test}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("kit-registry-{}-{test}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             for file in files {
                 let path = dir.join(file);
@@ -332,7 +414,10 @@ mod tests {
 
     /// The files of the registry's first exercise (the trap), all there.
     fn complete() -> Vec<String> {
-        let mut files: Vec<String> = EXERCISE_FILES.iter().map(|f| format!("exercises/trap/{f}")).collect();
+        let mut files: Vec<String> = EXERCISE_FILES
+            .iter()
+            .map(|f| format!("exercises/trap/{f}"))
+            .collect();
         files.extend(SOLUTION_FILES.iter().map(|f| format!("solutions/trap/{f}")));
         files.push("servers/async-trap/main.rs".into());
         files
@@ -357,32 +442,71 @@ mod tests {
             let problems = problems_with("unregistered", &files);
             let folder = extra.trim_end_matches("/Cargo.toml");
             assert_eq!(problems.len(), 1, "{problems:?}");
-            assert!(problems[0].starts_with(&format!("{folder} is not in the exercise registry")), "{problems:?}");
+            assert!(
+                problems[0].starts_with(&format!("{folder} is not in the exercise registry")),
+                "{problems:?}"
+            );
         }
     }
 
     #[test]
     fn a_missing_file_or_solution_is_a_problem() {
-        for (folder, file) in [("exercises/trap", "HINTS.md"), ("exercises/trap", "tests/grade.rs"), ("solutions/trap", "README.md"), ("solutions/trap", "Cargo.toml")] {
+        for (folder, file) in [
+            ("exercises/trap", "HINTS.md"),
+            ("exercises/trap", "tests/grade.rs"),
+            ("solutions/trap", "README.md"),
+            ("solutions/trap", "Cargo.toml"),
+        ] {
             let missing = format!("{folder}/{file}");
             let files: Vec<String> = complete().into_iter().filter(|f| *f != missing).collect();
-            assert_eq!(problems_with("missing", &files), vec![format!("{folder} has no {file}")], "{missing}");
+            assert_eq!(
+                problems_with("missing", &files),
+                vec![format!("{folder} has no {file}")],
+                "{missing}"
+            );
         }
-        let files: Vec<String> = complete().into_iter().filter(|f| !f.starts_with("solutions/")).collect();
-        assert_eq!(problems_with("no-solution", &files), vec!["the registry lists solutions/trap, which is not there".to_string()]);
+        let files: Vec<String> = complete()
+            .into_iter()
+            .filter(|f| !f.starts_with("solutions/"))
+            .collect();
+        assert_eq!(
+            problems_with("no-solution", &files),
+            vec!["the registry lists solutions/trap, which is not there".to_string()]
+        );
     }
 
     #[test]
     fn a_bad_entry_is_a_problem() {
-        let fixture = Fixture::new("bad-entry", &complete().iter().map(String::as_str).collect::<Vec<_>>());
+        let fixture = Fixture::new(
+            "bad-entry",
+            &complete().iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         let twice = [EXERCISES[0], EXERCISES[0]];
-        assert!(layout_problems(&fixture.0, &twice).iter().any(|p| p.contains("twice")));
-        let none_fail = [Exercise { fail_as_given: &[], ..EXERCISES[0] }];
-        assert!(layout_problems(&fixture.0, &none_fail).iter().any(|p| p.contains("fail_as_given")));
-        let out_of_range = [Exercise { fail_as_given: &[6], ..EXERCISES[0] }];
-        assert!(layout_problems(&fixture.0, &out_of_range).iter().any(|p| p.contains("fail_as_given")));
-        let no_server = [Exercise { server: "async-nowhere", starts_as: "`async-nowhere`", ..EXERCISES[0] }];
-        assert!(layout_problems(&fixture.0, &no_server).iter().any(|p| p.contains("servers/async-nowhere")));
+        assert!(layout_problems(&fixture.0, &twice)
+            .iter()
+            .any(|p| p.contains("twice")));
+        let none_fail = [Exercise {
+            fail_as_given: &[],
+            ..EXERCISES[0]
+        }];
+        assert!(layout_problems(&fixture.0, &none_fail)
+            .iter()
+            .any(|p| p.contains("fail_as_given")));
+        let out_of_range = [Exercise {
+            fail_as_given: &[6],
+            ..EXERCISES[0]
+        }];
+        assert!(layout_problems(&fixture.0, &out_of_range)
+            .iter()
+            .any(|p| p.contains("fail_as_given")));
+        let no_server = [Exercise {
+            server: "async-nowhere",
+            starts_as: "`async-nowhere`",
+            ..EXERCISES[0]
+        }];
+        assert!(layout_problems(&fixture.0, &no_server)
+            .iter()
+            .any(|p| p.contains("servers/async-nowhere")));
     }
 
     #[test]
@@ -391,11 +515,27 @@ mod tests {
         let at = |f: &str| root.join(f);
         let members = vec![at("exercises/trap"), at("solutions/trap")];
         assert!(membership_problems(root, ONE, &members, &[at("solutions/trap")]).is_empty());
-        let problems = membership_problems(root, ONE, &[at("solutions/trap")], &[at("solutions/trap")]);
-        assert_eq!(problems, vec!["exercises/trap is not a member of the workspace (Cargo.toml's `members`)".to_string()]);
+        let problems =
+            membership_problems(root, ONE, &[at("solutions/trap")], &[at("solutions/trap")]);
+        assert_eq!(
+            problems,
+            vec![
+                "exercises/trap is not a member of the workspace (Cargo.toml's `members`)"
+                    .to_string()
+            ]
+        );
         let problems = membership_problems(root, ONE, &members, &[]);
-        assert!(problems.len() == 1 && problems[0].starts_with("solutions/trap is not in Cargo.toml's `default-members`"), "{problems:?}");
+        assert!(
+            problems.len() == 1
+                && problems[0]
+                    .starts_with("solutions/trap is not in Cargo.toml's `default-members`"),
+            "{problems:?}"
+        );
         let problems = membership_problems(root, ONE, &members, &members);
-        assert!(problems.len() == 1 && problems[0].starts_with("exercises/trap is in Cargo.toml's `default-members`"), "{problems:?}");
+        assert!(
+            problems.len() == 1
+                && problems[0].starts_with("exercises/trap is in Cargo.toml's `default-members`"),
+            "{problems:?}"
+        );
     }
 }

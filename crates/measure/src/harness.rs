@@ -17,8 +17,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -75,17 +75,26 @@ impl Server {
     }
 
     /// `start`, with extra environment variables for the server.
-    pub fn start_with_env(bin: impl AsRef<Path>, args: &[String], envs: &[(&str, &str)]) -> Result<Server> {
+    pub fn start_with_env(
+        bin: impl AsRef<Path>,
+        args: &[String],
+        envs: &[(&str, &str)],
+    ) -> Result<Server> {
         let bin = bin.as_ref();
-        let name = bin.file_name().map_or("server".into(), |n| n.to_string_lossy().into_owned());
+        let name = bin
+            .file_name()
+            .map_or("server".into(), |n| n.to_string_lossy().into_owned());
         let mut cmd = Command::new(bin);
         cmd.args(args).envs(envs.iter().copied());
         if !args.iter().any(|a| a == "--port") {
             cmd.args(["--port", "0"]);
         }
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd.env(net::EXIT_WITH_PARENT_ENV, "1");
-        let mut child = spawn(&mut cmd).map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
+        let mut child = spawn(&mut cmd)
+            .map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
         // Cannot fail: stdin was set to a pipe just above.
         let lifeline = child.stdin.take().expect("stdin is piped");
         let output = Arc::new(Output::default());
@@ -97,7 +106,10 @@ impl Server {
                 // A closed stdout means it is exiting: give it a moment.
                 let mut exited = child.try_wait().ok().flatten();
                 let closing = Instant::now();
-                while exited.is_none() && e == mpsc::RecvTimeoutError::Disconnected && closing.elapsed() < Duration::from_secs(2) {
+                while exited.is_none()
+                    && e == mpsc::RecvTimeoutError::Disconnected
+                    && closing.elapsed() < Duration::from_secs(2)
+                {
                     std::thread::sleep(Duration::from_millis(10));
                     exited = child.try_wait().ok().flatten();
                 }
@@ -127,7 +139,9 @@ impl Server {
         let Some(url) = line.trim().strip_prefix("listening on ") else {
             let _ = child.kill();
             let _ = child.wait();
-            return err(format!("{name}: expected 'listening on http://HOST:PORT' first, got '{line}'"));
+            return err(format!(
+                "{name}: expected 'listening on http://HOST:PORT' first, got '{line}'"
+            ));
         };
         let addr = url
             .trim_start_matches("http://")
@@ -136,7 +150,15 @@ impl Server {
             .and_then(|mut a| a.next())
             .ok_or_else(|| HarnessError(format!("{name}: bad address in '{line}'")))?;
         let pid = child.id();
-        Ok(Server { child: Mutex::new(child), pid, name, url: url.to_string(), addr, output, _lifeline: lifeline })
+        Ok(Server {
+            child: Mutex::new(child),
+            pid,
+            name,
+            url: url.to_string(),
+            addr,
+            output,
+            _lifeline: lifeline,
+        })
     }
 
     /// Waits for /health to answer 200; a server that dies meanwhile is
@@ -154,7 +176,10 @@ impl Server {
             match get(self.addr, "/health", Duration::from_secs(5)) {
                 Ok((200, _)) => return Ok(()),
                 _ if started.elapsed() > START_TIMEOUT => {
-                    return err(format!("{} listens but /health never answered 200 within {START_TIMEOUT:?}", self.name))
+                    return err(format!(
+                        "{} listens but /health never answered 200 within {START_TIMEOUT:?}",
+                        self.name
+                    ))
                 }
                 _ => std::thread::sleep(Duration::from_millis(20)),
             }
@@ -191,7 +216,9 @@ impl Server {
     /// A poisoned lock only means a thread panicked between two calls on the
     /// child; the child itself is still there to wait on or kill.
     fn child(&self) -> std::sync::MutexGuard<'_, Child> {
-        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.child
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sends SIGTERM and waits for the process to exit on its own.
@@ -203,7 +230,10 @@ impl Server {
                 return Ok(status);
             }
             if started.elapsed() > STOP_TIMEOUT {
-                return err(format!("{} did not exit within {STOP_TIMEOUT:?} of SIGTERM", self.name));
+                return err(format!(
+                    "{} did not exit within {STOP_TIMEOUT:?} of SIGTERM",
+                    self.name
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -225,7 +255,11 @@ fn control(name: &str, addr: SocketAddr, method: &str, path: &str) -> Result<Met
     if status != 200 {
         return err(format!("{name}: {method} {path} answered {status}: {body}"));
     }
-    serde_json::from_str(&body).map_err(|e| HarnessError(format!("{name}: {path} is not the metrics JSON ({e}): {body}")))
+    serde_json::from_str(&body).map_err(|e| {
+        HarnessError(format!(
+            "{name}: {path} is not the metrics JSON ({e}): {body}"
+        ))
+    })
 }
 
 /// What the burst and the probes measure: a server that speaks the
@@ -301,9 +335,9 @@ impl Remote {
     /// `url` is `http://HOST:PORT` (a trailing slash is fine).
     pub fn new(url: &str) -> Result<Remote> {
         let url = url.trim_end_matches('/').to_string();
-        let hostport = url
-            .strip_prefix("http://")
-            .ok_or_else(|| HarnessError(format!("'{url}': only http://HOST:PORT URLs are supported")))?;
+        let hostport = url.strip_prefix("http://").ok_or_else(|| {
+            HarnessError(format!("'{url}': only http://HOST:PORT URLs are supported"))
+        })?;
         let addr = hostport
             .to_socket_addrs()
             .ok()
@@ -382,7 +416,11 @@ fn drain_output(child: &mut Child, output: &Arc<Output>) -> mpsc::Receiver<Strin
         let output = Arc::clone(output);
         output.open.fetch_add(1, Ordering::SeqCst);
         std::thread::spawn(move || {
-            for (i, line) in BufReader::new(stdout).lines().map_while(|l| l.ok()).enumerate() {
+            for (i, line) in BufReader::new(stdout)
+                .lines()
+                .map_while(|l| l.ok())
+                .enumerate()
+            {
                 if i == 0 {
                     let _ = first_tx.send(line.clone());
                 }
@@ -412,7 +450,12 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(
 
 /// A minimal HTTP/1.1 request with `Connection: close`, read to the end.
 /// Enough for the servers' JSON control endpoints, not a general client.
-pub fn request(addr: SocketAddr, method: &str, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    timeout: Duration,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
@@ -420,9 +463,18 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, timeout: Duration) ->
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not an HTTP response: {text:.200}"));
+    let bad = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not an HTTP response: {text:.200}"),
+        )
+    };
     let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
     Ok((status, body.to_string()))
 }
 
@@ -432,20 +484,31 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, timeout: Duration) ->
 /// no client socket of a test running beside this one can take one of them
 /// between this check and the bind.
 pub fn free_ports(count: u16) -> Result<u16> {
-    let seed = u64::from(std::process::id()) ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    let seed = u64::from(std::process::id())
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64;
     for attempt in 0..200u64 {
-        let base = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000) as u16;
+        let base = 20_000
+            + ((seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(attempt * 7919))
+                % 10_000) as u16;
         if (0..count).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
             return Ok(base);
         }
     }
-    err(format!("no {count} free consecutive ports between 20000 and 30000"))
+    err(format!(
+        "no {count} free consecutive ports between 20000 and 30000"
+    ))
 }
 
 /// A server binary that sits next to the running executable (the same
 /// `target/<profile>` folder), as `cargo build -p kit-servers` leaves them.
 pub fn sibling_binary(name: &str) -> Result<PathBuf> {
-    let exe = std::env::current_exe().map_err(|e| HarnessError(format!("cannot find own executable: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| HarnessError(format!("cannot find own executable: {e}")))?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     // Test executables live one level down, in target/<profile>/deps.
     if dir.ends_with("deps") {
@@ -455,7 +518,10 @@ pub fn sibling_binary(name: &str) -> Result<PathBuf> {
     if bin.is_file() {
         Ok(bin)
     } else {
-        err(format!("{} not found: build the servers first (cargo build --release -p kit-servers)", bin.display()))
+        err(format!(
+            "{} not found: build the servers first (cargo build --release -p kit-servers)",
+            bin.display()
+        ))
     }
 }
 
@@ -468,7 +534,10 @@ fn spawn(cmd: &mut Command) -> std::io::Result<Child> {
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         match cmd.spawn() {
-            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && Instant::now() < deadline => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && Instant::now() < deadline =>
+            {
                 std::thread::sleep(Duration::from_millis(10));
             }
             result => return result,

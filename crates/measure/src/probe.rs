@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::burst::runtime;
-use crate::harness::{HarnessError, Result, Target};
 use crate::client::hyper_conn::{self, Get};
-use crate::latency::{Latencies, Summary};
 use crate::client::outcome::is_contract_answer;
 use crate::client::url::validate_url;
 use crate::client::LoadError;
-use kit_serve::contract::MetricsSnapshot;
+use crate::harness::{HarnessError, Result, Target};
+use crate::latency::{Latencies, Summary};
 use crate::process_watch::ProcessWatcher;
+use kit_serve::contract::MetricsSnapshot;
 
 /// The pace of the /health probe.
 const PROBE_EVERY: Duration = Duration::from_millis(25);
@@ -41,22 +41,32 @@ pub struct CpuProbe {
 
 /// Runs `clients` closed-loop /cpu-intensive clients for `duration` while
 /// probing /health every `PROBE_EVERY`.
-pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Duration) -> Result<CpuProbe> {
+pub fn health_under_cpu_load(
+    server: &impl Target,
+    clients: usize,
+    duration: Duration,
+) -> Result<CpuProbe> {
     server.reset_metrics()?;
     let watcher = server.pid().map(ProcessWatcher::start);
     let base = server.url().to_string();
     let (health, health_errors, cpu_done, cpu_errors) = runtime()?.block_on(async move {
         let harness = |e: LoadError| HarnessError(e.to_string());
         // One probe settles the address; both paths go to it.
-        let health = hyper_conn::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT).await.map_err(harness)?;
+        let health = hyper_conn::resolve(&format!("{base}/health"), false, REQUEST_TIMEOUT)
+            .await
+            .map_err(harness)?;
         let cpu_url = validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
         let cpu = Arc::new(Get::new(&cpu_url, health.addr, false));
         let stop_at = Instant::now() + duration;
-        let load: Vec<_> = (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
+        let load: Vec<_> = (0..clients)
+            .map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at)))
+            .collect();
         let (health, health_errors) = health_loop(&health, stop_at).await;
         let (mut done, mut errors) = (0, 0);
         for task in load {
-            let (d, e) = task.await.map_err(|e| HarnessError(format!("cpu load task failed: {e}")))?;
+            let (d, e) = task
+                .await
+                .map_err(|e| HarnessError(format!("cpu load task failed: {e}")))?;
             done += d;
             errors += e;
         }
@@ -66,7 +76,14 @@ pub fn health_under_cpu_load(server: &impl Target, clients: usize, duration: Dur
     let after = server.metrics()?;
     // A server that is not ours reports its own threads.
     let peak_threads = watched.map_or(after.os_threads, |peaks| peaks.threads);
-    Ok(CpuProbe { health: health.summary(), health_errors, cpu_done, cpu_errors, peak_threads, after })
+    Ok(CpuProbe {
+        health: health.summary(),
+        health_errors,
+        cpu_done,
+        cpu_errors,
+        peak_threads,
+        after,
+    })
 }
 
 async fn cpu_loop(cpu: Arc<Get>, stop_at: Instant) -> (u64, u64) {
@@ -136,7 +153,9 @@ pub fn cancelled_cpu_jobs(server: &impl Target, clients: usize) -> Result<Cancel
             let request = request.clone();
             tokio::spawn(async move {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else { return };
+                let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+                    return;
+                };
                 if stream.write_all(request.as_bytes()).await.is_err() {
                     return;
                 }
@@ -166,5 +185,9 @@ pub fn cancelled_cpu_jobs(server: &impl Target, clients: usize) -> Result<Cancel
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Ok(Cancelled { clients, gave_up_after: GIVE_UP_AFTER, cpu_jobs_peak: after.cpu_jobs_peak })
+    Ok(Cancelled {
+        clients,
+        gave_up_after: GIVE_UP_AFTER,
+        cpu_jobs_peak: after.cpu_jobs_peak,
+    })
 }

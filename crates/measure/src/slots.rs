@@ -10,7 +10,12 @@ use kit_serve::contract::PoolStats;
 use serde::{Deserialize, Serialize};
 
 /// The four servers, in the order every table, chart and demo lists them.
-pub const VARIANTS: [&str; 4] = ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"];
+pub const VARIANTS: [&str; 4] = [
+    "sync-blocking",
+    "async-trap",
+    "blocking-wrapper",
+    "async-native",
+];
 /// The variant every speedup is measured against.
 pub const BASELINE: &str = "sync-blocking";
 
@@ -70,11 +75,21 @@ impl SlotModel {
         };
         let t = whole_ms(self.t);
         let (ht, whose) = match handler {
-            Some(h) => (whole_ms(h), "the server's own time per request inside its handler"),
-            None => (t, "the lesson's time per request (the server reported none)"),
+            Some(h) => (
+                whole_ms(h),
+                "the server's own time per request inside its handler",
+            ),
+            None => (
+                t,
+                "the lesson's time per request (the server reported none)",
+            ),
         };
         let total_s = round3(total.as_secs_f64());
-        let seen = if total_s > 0.0 { self.n as f64 * ht as f64 / 1000.0 / total_s } else { 0.0 };
+        let seen = if total_s > 0.0 {
+            self.n as f64 * ht as f64 / 1000.0 / total_s
+        } else {
+            0.0
+        };
         format!(
             "{n} requests of {t} ms on {slots}: the model predicts {r} x {t} ms = {p:.3} s; \
              measured {total_s:.3} s; with {ht} ms per request ({whose}), \
@@ -90,7 +105,12 @@ impl SlotModel {
 /// database pool when that is smaller (a pool is a slot limit too). With
 /// the pool binding, the sentence that says so: "pool of 10 connections:
 /// 100 x 300 ms / 10 = 10 rounds". `server`: None is unbounded.
-pub fn db_binding(n: u64, t: Duration, server: Option<u64>, pool: Option<&PoolStats>) -> (SlotModel, Option<String>) {
+pub fn db_binding(
+    n: u64,
+    t: Duration,
+    server: Option<u64>,
+    pool: Option<&PoolStats>,
+) -> (SlotModel, Option<String>) {
     match pool {
         Some(pool) if server.is_none_or(|s| pool.size < s) => {
             let model = SlotModel::new(n, t, Some(pool.size));
@@ -176,7 +196,13 @@ impl Row {
     /// A row for fixed-row tests and fixtures: `model`'s prediction next to
     /// a given total, the percentiles spread under it (p50 at half the
     /// total, p95, p99 and max at 95, 99 and 100 %), no errors.
-    pub fn fixed(variant: &str, endpoint: &str, model: SlotModel, total_s: f64, peak_in_flight: u64) -> Row {
+    pub fn fixed(
+        variant: &str,
+        endpoint: &str,
+        model: SlotModel,
+        total_s: f64,
+        peak_in_flight: u64,
+    ) -> Row {
         Row {
             variant: variant.into(),
             endpoint: endpoint.into(),
@@ -223,15 +249,26 @@ mod tests {
     #[test]
     fn a_pool_smaller_than_the_slots_binds_and_is_named() {
         let t = Duration::from_millis(300);
-        let pool = |size| PoolStats { size, in_use: 0, peak_in_use: 0, timeouts: 0 };
+        let pool = |size| PoolStats {
+            size,
+            in_use: 0,
+            peak_in_use: 0,
+            timeouts: 0,
+        };
         let (model, why) = db_binding(100, t, None, Some(&pool(10)));
         assert_eq!(model.rounds(), 10);
-        assert_eq!(why.as_deref(), Some("the binding limit is the pool of 10 connections: 100 x 300 ms / 10 = 10 rounds"));
+        assert_eq!(
+            why.as_deref(),
+            Some("the binding limit is the pool of 10 connections: 100 x 300 ms / 10 = 10 rounds")
+        );
         // Four threads bind before a pool of 10 does: the pool is not named.
         let (model, why) = db_binding(100, t, Some(4), Some(&pool(10)));
         assert_eq!((model.rounds(), why), (25, None));
         // No pool: the server's own slots.
-        assert_eq!(db_binding(100, t, None, None), (SlotModel::new(100, t, None), None));
+        assert_eq!(
+            db_binding(100, t, None, None),
+            (SlotModel::new(100, t, None), None)
+        );
     }
 
     #[test]
@@ -240,12 +277,22 @@ mod tests {
         assert_eq!(SlotModel::new(100, t, Some(4)).rounds(), 25);
         assert_eq!(SlotModel::new(101, t, Some(4)).rounds(), 26);
         assert_eq!(SlotModel::new(100, t, None).rounds(), 1);
-        assert_eq!(SlotModel::new(100, t, Some(4)).predicted(), Duration::from_secs(25));
+        assert_eq!(
+            SlotModel::new(100, t, Some(4)).predicted(),
+            Duration::from_secs(25)
+        );
     }
 
     #[test]
     fn one_round_is_singular() {
-        assert_eq!((rounds(1), rounds(25), rounds(0)), ("1 round".to_string(), "25 rounds".to_string(), "0 rounds".to_string()));
+        assert_eq!(
+            (rounds(1), rounds(25), rounds(0)),
+            (
+                "1 round".to_string(),
+                "25 rounds".to_string(),
+                "0 rounds".to_string()
+            )
+        );
     }
 
     #[test]
@@ -254,7 +301,10 @@ mod tests {
         assert!((m.measured_slots(Duration::from_secs(25)) - 4.0).abs() < 1e-9);
         assert!((m.measured_rounds(Duration::from_secs(25)) - 25.0).abs() < 1e-9);
         let sentence = m.explain(Duration::from_secs(25), None);
-        assert!(sentence.contains("25 rounds x 1000 ms = 25.000 s"), "{sentence}");
+        assert!(
+            sentence.contains("25 rounds x 1000 ms = 25.000 s"),
+            "{sentence}"
+        );
         assert!(sentence.contains("about 4.0 requests"), "{sentence}");
     }
 
@@ -263,8 +313,17 @@ mod tests {
         // The lesson expected 0.5 s and unbounded slots; the server spent
         // 1.0 s per request in its handler and took 25.02 s.
         let m = SlotModel::new(100, Duration::from_millis(500), None);
-        let sentence = m.explain(Duration::from_millis(25_020), Some(Duration::from_micros(1_000_400)));
-        assert!(sentence.contains("1 round x 500 ms = 0.500 s"), "{sentence}");
-        assert!(sentence.contains("100 x 1000 ms / 25.020 s = about 4.0 requests"), "{sentence}");
+        let sentence = m.explain(
+            Duration::from_millis(25_020),
+            Some(Duration::from_micros(1_000_400)),
+        );
+        assert!(
+            sentence.contains("1 round x 500 ms = 0.500 s"),
+            "{sentence}"
+        );
+        assert!(
+            sentence.contains("100 x 1000 ms / 25.020 s = about 4.0 requests"),
+            "{sentence}"
+        );
     }
 }

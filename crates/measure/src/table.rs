@@ -10,8 +10,19 @@ use crate::slots::Row;
 pub const VERDICT_TOLERANCE: f64 = 0.30;
 
 const HEADERS: [&str; 13] = [
-    "variant", "endpoint", "N", "total", "rps", "p50", "p95", "p99", "errors", "slot model", "measured slots",
-    "peak in flight", "speedup",
+    "variant",
+    "endpoint",
+    "N",
+    "total",
+    "rps",
+    "p50",
+    "p95",
+    "p99",
+    "errors",
+    "slot model",
+    "measured slots",
+    "peak in flight",
+    "speedup",
 ];
 
 /// Writes `rows` as a Markdown table with a verdict column.
@@ -32,8 +43,15 @@ pub fn to_string(rows: &[Row]) -> String {
 pub fn write_grid(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> io::Result<()> {
     let mut cells: Vec<Vec<String>> = vec![headers.iter().map(|h| h.to_string()).collect()];
     cells.extend(rows.iter().cloned());
-    let widths: Vec<usize> =
-        (0..cells[0].len()).map(|c| cells.iter().map(|r| r.get(c).map_or(0, |x| x.chars().count())).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cells[0].len())
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     for (i, row) in cells.iter().enumerate() {
         write_line(out, row, &widths)?;
         if i == 0 {
@@ -57,7 +75,11 @@ fn grid_of(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
 }
 
 fn write_line(out: &mut impl Write, cells: &[String], widths: &[usize]) -> io::Result<()> {
-    let padded: Vec<String> = widths.iter().enumerate().map(|(i, w)| format!("{:<w$}", cells.get(i).map_or("", String::as_str))).collect();
+    let padded: Vec<String> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("{:<w$}", cells.get(i).map_or("", String::as_str)))
+        .collect();
     writeln!(out, "| {} |", padded.join(" | "))
 }
 
@@ -65,7 +87,15 @@ fn write_line(out: &mut impl Write, cells: &[String], widths: &[usize]) -> io::R
 /// often about 100 columns.
 pub const SCREEN_WIDTH: usize = 100;
 
-const NARROW_HEADERS: [&str; 7] = ["variant", "slots", "rounds x t", "model", "measured", "peak", "verdict"];
+const NARROW_HEADERS: [&str; 7] = [
+    "variant",
+    "slots",
+    "rounds x t",
+    "model",
+    "measured",
+    "peak",
+    "verdict",
+];
 
 /// The race's table for a terminal: the slot model's prediction next to
 /// the measured total and the exact count, in at most [`SCREEN_WIDTH`]
@@ -108,7 +138,13 @@ fn cells_of(r: &Row) -> Vec<String> {
         ms_as_text(r.p95_ms),
         ms_as_text(r.p99_ms),
         r.errors.to_string(),
-        format!("{} ({} x {} on {})", seconds(r.model_s), r.rounds, seconds(r.t_s), slots(r.slots)),
+        format!(
+            "{} ({} x {} on {})",
+            seconds(r.model_s),
+            r.rounds,
+            seconds(r.t_s),
+            slots(r.slots)
+        ),
         format!("{:.1}", r.measured_slots),
         r.peak_in_flight.to_string(),
         r.speedup.map_or("-".into(), |s| format!("{s:.1}x")),

@@ -155,7 +155,9 @@ impl Query {
                 }
             };
             if std::mem::replace(&mut seen[slot], true) {
-                return Err(ApiError::bad_request(format!("query parameter {key} is given more than once")));
+                return Err(ApiError::bad_request(format!(
+                    "query parameter {key} is given more than once"
+                )));
             }
             match slot {
                 0 => p.io_wait = Duration::from_millis(number(&key, &value, 0, MAX_WAIT_MS)?),
@@ -199,7 +201,10 @@ pub fn decode(raw: &str) -> Result<String, ApiError> {
         }
     }
     String::from_utf8(out).map_err(|_| {
-        ApiError::bad_request(format!("the query value {} does not decode to UTF-8 text", quote(raw)))
+        ApiError::bad_request(format!(
+            "the query value {} does not decode to UTF-8 text",
+            quote(raw)
+        ))
     })
 }
 
@@ -263,7 +268,10 @@ pub struct Health {
 
 impl Health {
     pub fn ok(variant: &str) -> Health {
-        Health { status: "ok".into(), variant: variant.into() }
+        Health {
+            status: "ok".into(),
+            variant: variant.into(),
+        }
     }
 }
 
@@ -361,41 +369,65 @@ pub struct ErrorBody {
 impl ApiError {
     pub fn not_found(path: &str) -> ApiError {
         // The path is the client's: shown escaped and short.
-        ApiError { status: 404, message: format!("no such endpoint: {}", shown(path)) }
+        ApiError {
+            status: 404,
+            message: format!("no such endpoint: {}", shown(path)),
+        }
     }
 
     pub fn method_not_allowed(method: &str, e: Endpoint) -> ApiError {
         ApiError {
             status: 405,
-            message: format!("{method} is not allowed on {}: use {}", e.path(), e.method()),
+            message: format!(
+                "{method} is not allowed on {}: use {}",
+                e.path(),
+                e.method()
+            ),
         }
     }
 
     pub fn bad_request(message: String) -> ApiError {
-        ApiError { status: 400, message }
+        ApiError {
+            status: 400,
+            message,
+        }
     }
 
     /// The upstream could not be reached or answered nonsense.
     pub fn bad_gateway(message: String) -> ApiError {
-        ApiError { status: 502, message }
+        ApiError {
+            status: 502,
+            message,
+        }
     }
 
     /// The upstream did not answer within `--io-timeout-ms`.
     pub fn gateway_timeout(message: String) -> ApiError {
-        ApiError { status: 504, message }
+        ApiError {
+            status: 504,
+            message,
+        }
     }
 
     /// The database is down, or no pool connection came free in time.
     pub fn unavailable(message: String) -> ApiError {
-        ApiError { status: 503, message }
+        ApiError {
+            status: 503,
+            message,
+        }
     }
 
     pub fn internal(message: String) -> ApiError {
-        ApiError { status: 500, message }
+        ApiError {
+            status: 500,
+            message,
+        }
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: self.message.clone() }
+        ErrorBody {
+            error: self.message.clone(),
+        }
     }
 }
 
@@ -485,7 +517,12 @@ mod tests {
     use super::*;
 
     fn settings() -> Query {
-        Query { variant: "test", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 }
+        Query {
+            variant: "test",
+            io_wait: Duration::from_millis(500),
+            db_wait: Duration::from_millis(300),
+            cpu_rounds: 10,
+        }
     }
 
     #[test]
@@ -495,18 +532,36 @@ mod tests {
         assert_eq!(route("GET", "/nope", offered).unwrap_err().status, 404);
         assert_eq!(route("GET", "/sse", offered).unwrap_err().status, 404);
         assert_eq!(route("POST", "/parallel", offered).unwrap_err().status, 405);
-        assert_eq!(route("GET", "/metrics/reset", offered).unwrap_err().status, 405);
+        assert_eq!(
+            route("GET", "/metrics/reset", offered).unwrap_err().status,
+            405
+        );
     }
 
     #[test]
     fn query_overrides_defaults_and_rejects_bad_values() {
         let p = Query::parse(Some("io_ms=20&db_ms=5&cpu_rounds=7"), &settings()).unwrap();
-        assert_eq!((p.io_wait.as_millis(), p.db_wait.as_millis(), p.cpu_rounds), (20, 5, 7));
+        assert_eq!(
+            (p.io_wait.as_millis(), p.db_wait.as_millis(), p.cpu_rounds),
+            (20, 5, 7)
+        );
         let p = Query::parse(None, &settings()).unwrap();
         assert_eq!(p.io_wait.as_millis(), 500);
         for bad in [
-            "io_ms=abc", "io_ms=-1", "io_ms=60001", "cpu_rounds=0", "color=red", "io_ms", "io_ms=+5",
-            "io_ms=1.5", "io_ms=1e3", "io_ms=%zz", "io_ms=%4", "io_ms=%ff", "io_ms=5&io_ms=5", "io_ms=%205",
+            "io_ms=abc",
+            "io_ms=-1",
+            "io_ms=60001",
+            "cpu_rounds=0",
+            "color=red",
+            "io_ms",
+            "io_ms=+5",
+            "io_ms=1.5",
+            "io_ms=1e3",
+            "io_ms=%zz",
+            "io_ms=%4",
+            "io_ms=%ff",
+            "io_ms=5&io_ms=5",
+            "io_ms=%205",
         ] {
             let err = Query::parse(Some(bad), &settings()).unwrap_err();
             assert_eq!(err.status, 400, "{bad} should be rejected");
@@ -520,9 +575,17 @@ mod tests {
         let long = format!("x{}=1", "a".repeat(100_000));
         let err = Query::parse(Some(&long), &settings()).unwrap_err();
         assert!(err.message.len() < 200, "{}", err.message);
-        assert!(err.message.contains("100001 bytes in all"), "{}", err.message);
+        assert!(
+            err.message.contains("100001 bytes in all"),
+            "{}",
+            err.message
+        );
         let err = Query::parse(Some("io_ms=%0a%1b"), &settings()).unwrap_err();
-        assert!(!err.message.contains('\n') && err.message.contains("\\n"), "{}", err.message);
+        assert!(
+            !err.message.contains('\n') && err.message.contains("\\n"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ impl Params {
     /// Reads one request's query string over `settings` (the rules:
     /// `contract::Query::parse`).
     pub fn parse(query: Option<&str>, settings: &Settings) -> Result<Params, ApiError> {
-        Ok(Params { query: Query::parse(query, &settings.defaults)?, backend: settings.backend.clone() })
+        Ok(Params {
+            query: Query::parse(query, &settings.defaults)?,
+            backend: settings.backend.clone(),
+        })
     }
 }
 
@@ -61,13 +64,28 @@ mod tests {
 
     #[test]
     fn params_are_the_query_over_the_defaults_with_the_backend() {
-        let defaults =
-            Query { variant: "test", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 };
-        let settings = Settings { defaults, backend: IoBackend::timer() };
+        let defaults = Query {
+            variant: "test",
+            io_wait: Duration::from_millis(500),
+            db_wait: Duration::from_millis(300),
+            cpu_rounds: 10,
+        };
+        let settings = Settings {
+            defaults,
+            backend: IoBackend::timer(),
+        };
         let p = Params::parse(Some("io_ms=20"), &settings).unwrap();
-        assert_eq!((p.variant, p.io_wait.as_millis(), p.db_wait.as_millis()), ("test", 20, 300));
+        assert_eq!(
+            (p.variant, p.io_wait.as_millis(), p.db_wait.as_millis()),
+            ("test", 20, 300)
+        );
         assert_eq!(p.backend.name(), "timer");
-        assert_eq!(Params::parse(Some("io_ms=x"), &settings).unwrap_err().status, 400);
+        assert_eq!(
+            Params::parse(Some("io_ms=x"), &settings)
+                .unwrap_err()
+                .status,
+            400
+        );
     }
 
     #[test]

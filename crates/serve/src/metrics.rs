@@ -134,7 +134,10 @@ impl Metrics {
     ) -> Arc<Metrics> {
         Arc::new(Metrics {
             variant,
-            knobs: knobs.into_iter().map(|(k, v)| (k.to_string(), v.into())).collect(),
+            knobs: knobs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into()))
+                .collect(),
             slots,
             started: Instant::now(),
             requests_total: AtomicU64::new(0),
@@ -166,7 +169,11 @@ impl Metrics {
         self.requests_total.fetch_add(1, Ordering::Relaxed);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight { metrics: Arc::clone(self), label, started: Instant::now() }
+        InFlight {
+            metrics: Arc::clone(self),
+            label,
+            started: Instant::now(),
+        }
     }
 
     /// Reports `pool` in /metrics from now on (a backend with a pool).
@@ -191,7 +198,8 @@ impl Metrics {
     /// flight right now, so it stays a true high-water mark.
     pub fn reset(&self) {
         self.requests_total.store(0, Ordering::SeqCst);
-        self.peak_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.peak_in_flight
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
         CPU_JOBS_PEAK.store(CPU_JOBS.load(Ordering::SeqCst), Ordering::SeqCst);
         lock(&self.endpoints).clear();
         if let Some(pool) = self.pool.get() {
@@ -207,7 +215,12 @@ impl Metrics {
         MetricsSnapshot {
             variant: self.variant.to_string(),
             knobs: self.knobs.clone(),
-            io_backend: self.io_backend.get().copied().unwrap_or("timer").to_string(),
+            io_backend: self
+                .io_backend
+                .get()
+                .copied()
+                .unwrap_or("timer")
+                .to_string(),
             slots: self.slots.declared(),
             requests_total: self.requests_total.load(Ordering::SeqCst),
             in_flight: self.in_flight.load(Ordering::SeqCst),
@@ -222,7 +235,9 @@ impl Metrics {
                 let lag = lock(lag);
                 LagStats {
                     max: round3(lag.max_us as f64 / 1000.0),
-                    recent: round3(lag.recent_us.iter().copied().max().unwrap_or(0) as f64 / 1000.0),
+                    recent: round3(
+                        lag.recent_us.iter().copied().max().unwrap_or(0) as f64 / 1000.0,
+                    ),
                 }
             }),
             os_threads: process.threads,
@@ -293,14 +308,21 @@ impl ProcessStats {
     /// This process, with its peak RSS.
     pub fn read() -> ProcessStats {
         let me = ProcessStats::of_pid(std::process::id());
-        ProcessStats { peak_rss_bytes: os::peak_rss_bytes_self(), ..me }
+        ProcessStats {
+            peak_rss_bytes: os::peak_rss_bytes_self(),
+            ..me
+        }
     }
 
     /// Another process (the harness watches servers from outside). The OS
     /// tells only a process's own peak RSS, so `peak_rss_bytes` is `None`
     /// here: kit-measure's `ProcessWatcher` samples it instead.
     pub fn of_pid(pid: u32) -> ProcessStats {
-        ProcessStats { threads: os::threads(pid), rss_bytes: os::rss_bytes(pid), peak_rss_bytes: None }
+        ProcessStats {
+            threads: os::threads(pid),
+            rss_bytes: os::rss_bytes(pid),
+            peak_rss_bytes: None,
+        }
     }
 }
 
@@ -310,19 +332,31 @@ mod tests {
 
     #[test]
     fn peak_is_the_exact_high_water_mark() {
-        let m = Metrics::new("test", [("threads", 4)], Slots::Threads(4), Runtime::Threads);
+        let m = Metrics::new(
+            "test",
+            [("threads", 4)],
+            Slots::Threads(4),
+            Runtime::Threads,
+        );
         let a = m.enter("/a");
         let b = m.enter("/a");
         let c = m.enter("/b");
         drop(a);
         let d = m.enter("/b");
         let snap = m.snapshot();
-        assert_eq!((snap.in_flight, snap.peak_in_flight, snap.requests_total), (3, 3, 4));
+        assert_eq!(
+            (snap.in_flight, snap.peak_in_flight, snap.requests_total),
+            (3, 3, 4)
+        );
         drop((b, c, d));
         let snap = m.snapshot();
         assert_eq!((snap.in_flight, snap.peak_in_flight), (0, 3));
         assert_eq!(snap.endpoints["/a"].count, 2);
-        assert!(snap.endpoints["/a"].mean_ms > 0.0, "{:?}", snap.endpoints["/a"]);
+        assert!(
+            snap.endpoints["/a"].mean_ms > 0.0,
+            "{:?}",
+            snap.endpoints["/a"]
+        );
         m.reset();
         assert_eq!(m.snapshot().peak_in_flight, 0);
         assert!(snap.executor_lag_ms.is_none());

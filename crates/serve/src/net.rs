@@ -117,17 +117,22 @@ pub fn exit_with_parent() {
     if std::env::var_os(EXIT_WITH_PARENT_ENV).is_none_or(|v| v != "1") {
         return;
     }
-    let watch = std::thread::Builder::new().name("exit-with-parent".into()).spawn(|| {
-        // Returns at end-of-file (or a broken stdin): either way the parent is gone.
-        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
-        // Not eprintln!: stderr is usually a pipe to the same dead parent,
-        // and eprintln! panics on a broken pipe instead of exiting.
-        let note = "stdin closed: the process that started this server is gone, so it exits too\n";
-        let _ = std::io::stderr().write_all(note.as_bytes());
-        std::process::exit(EXIT_PARENT_GONE);
-    });
+    let watch = std::thread::Builder::new()
+        .name("exit-with-parent".into())
+        .spawn(|| {
+            // Returns at end-of-file (or a broken stdin): either way the parent is gone.
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            // Not eprintln!: stderr is usually a pipe to the same dead parent,
+            // and eprintln! panics on a broken pipe instead of exiting.
+            let note =
+                "stdin closed: the process that started this server is gone, so it exits too\n";
+            let _ = std::io::stderr().write_all(note.as_bytes());
+            std::process::exit(EXIT_PARENT_GONE);
+        });
     if let Err(e) = watch {
-        eprintln!("warning: cannot watch stdin for the parent's exit ({e}); this server may outlive it");
+        eprintln!(
+            "warning: cannot watch stdin for the parent's exit ({e}); this server may outlive it"
+        );
     }
 }
 
@@ -159,7 +164,10 @@ impl AcceptErrors {
     /// Records a failed accept; returns how long to pause before the next.
     pub fn failed(&mut self, e: &std::io::Error) -> Option<Duration> {
         use std::io::ErrorKind::*;
-        if matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock) {
+        if matches!(
+            e.kind(),
+            ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+        ) {
             return None;
         }
         // The first error of a run is logged; then one line per 100, so a
@@ -168,7 +176,11 @@ impl AcceptErrors {
             say(&format!(
                 "accept failed: {e}; still listening, retrying every {} ms{}",
                 ACCEPT_BACKOFF.as_millis(),
-                if self.failing == 0 { String::new() } else { format!(" ({} failures so far)", self.failing) }
+                if self.failing == 0 {
+                    String::new()
+                } else {
+                    format!(" ({} failures so far)", self.failing)
+                }
             ));
         }
         self.failing += 1;
@@ -178,7 +190,10 @@ impl AcceptErrors {
     /// Records a successful accept, and says so if it ends a run of errors.
     pub fn accepted(&mut self) {
         if self.failing > 0 {
-            say(&format!("accepting again after {} failed accepts", self.failing));
+            say(&format!(
+                "accepting again after {} failed accepts",
+                self.failing
+            ));
             self.failing = 0;
         }
     }
@@ -191,9 +206,15 @@ const STOP_POLL: Duration = Duration::from_millis(50);
 /// until `stop` turns true, then takes what is already in the backlog
 /// (`accept_pending`) and returns. The caller then drops the listener, and
 /// new connections are refused. Errors are survived (`AcceptErrors`).
-pub fn accept_until_stopped(listener: &TcpListener, stop: &AtomicBool, mut take: impl FnMut(TcpStream)) {
+pub fn accept_until_stopped(
+    listener: &TcpListener,
+    stop: &AtomicBool,
+    mut take: impl FnMut(TcpStream),
+) {
     if let Err(e) = listener.set_nonblocking(true) {
-        say(&format!("error: cannot make the listener non-blocking ({e}); not accepting"));
+        say(&format!(
+            "error: cannot make the listener non-blocking ({e}); not accepting"
+        ));
         return;
     }
     let mut errors = AcceptErrors::default();
@@ -252,7 +273,14 @@ pub fn accept_pending(listener: &TcpListener) -> Option<TcpStream> {
                 Ok(()) => return Some(stream),
                 Err(_) => continue,
             },
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::Interrupted) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return None,
             Err(e) => {
                 say(&format!("accept failed while draining the backlog: {e}; clients still in it will be reset"));
@@ -267,7 +295,10 @@ pub fn accept_pending(listener: &TcpListener) -> Option<TcpStream> {
 /// Tests read this line: keep its shape.
 pub fn report_drain(unanswered: usize, took: Duration, deadline: Duration) {
     if unanswered == 0 {
-        say(&format!("drained: every accepted client was answered, in {:.2} s; exiting", took.as_secs_f64()));
+        say(&format!(
+            "drained: every accepted client was answered, in {:.2} s; exiting",
+            took.as_secs_f64()
+        ));
     } else {
         say(&format!(
             "drain timeout: {unanswered} accepted clients unanswered after {:.2} s (--drain-timeout {} s); exiting anyway",
@@ -289,8 +320,14 @@ extern "C" fn on_stop_signal(_: libc::c_int) {
 pub fn stop_flag() -> &'static AtomicBool {
     // SAFETY: the handler is async-signal-safe (one atomic store).
     unsafe {
-        libc::signal(libc::SIGINT, on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        libc::signal(
+            libc::SIGINT,
+            on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGTERM,
+            on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
     }
     &STOP
 }
@@ -317,14 +354,18 @@ impl Shutdown {
     pub fn install() -> Shutdown {
         let stop = stop_flag();
         let (tell, heard) = tokio::sync::oneshot::channel();
-        let watch = std::thread::Builder::new().name("signal-watch".into()).spawn(move || {
-            while !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(SIGNAL_POLL);
-            }
-            let _ = tell.send(());
-        });
+        let watch = std::thread::Builder::new()
+            .name("signal-watch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(SIGNAL_POLL);
+                }
+                let _ = tell.send(());
+            });
         if let Err(e) = watch {
-            say(&format!("warning: cannot watch for SIGTERM ({e}); this server will not drain"));
+            say(&format!(
+                "warning: cannot watch for SIGTERM ({e}); this server will not drain"
+            ));
         }
         Shutdown { heard }
     }

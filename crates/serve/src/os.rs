@@ -51,7 +51,9 @@ pub fn peak_rss_bytes_self() -> Option<u64> {
 pub fn is_alive(pid: u32) -> bool {
     // kill(0, ..) would mean our process group, and a pid above i32::MAX a
     // negative pid_t (another process group): neither is one process.
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
     if pid <= 0 {
         return false;
     }
@@ -146,14 +148,19 @@ pub fn nofile_limit() -> Option<NofileLimit> {
 /// quirk that matters: on macOS getrlimit may say "unlimited" while
 /// setrlimit refuses anything above `kern.maxfilesperproc`, so it clamps.
 pub fn raise_nofile_limit() -> Result<u64, String> {
-    rlimit::increase_nofile_limit(u64::MAX).map_err(|e| format!("cannot raise the open-file limit: {e}"))
+    rlimit::increase_nofile_limit(u64::MAX)
+        .map_err(|e| format!("cannot raise the open-file limit: {e}"))
 }
 
 /// Waits until `fd` is readable (for a listener: a connection is waiting to
 /// be accepted) or `timeout` passes; true if readable. poll(2) is POSIX and
 /// has the same shape on Linux and macOS.
 pub fn wait_readable(fd: &impl std::os::fd::AsRawFd, timeout: std::time::Duration) -> bool {
-    let mut pollfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let mut pollfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
     // SAFETY: one valid pollfd, and its count, 1.
     unsafe { libc::poll(&mut pollfd, 1, millis) > 0 }
@@ -164,7 +171,9 @@ mod imp {
     /// One `Name:  value` field of /proc/PID/status, as a number.
     fn status_field(pid: u32, name: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
+        let line = status
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
         line.split_whitespace().next()?.parse().ok()
     }
 
@@ -189,7 +198,10 @@ mod imp {
         for task in tasks.flatten() {
             // A thread that ended since the listing has no children to give.
             if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                pids.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+                pids.extend(
+                    list.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
             }
         }
         Some(pids)
@@ -208,7 +220,11 @@ mod imp {
     }
 
     pub fn listen_backlog_cap() -> Option<u32> {
-        std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok()?.trim().parse().ok()
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// /proc/net/netstat is pairs of lines, `TcpExt: Name1 Name2 ...` then
@@ -242,7 +258,13 @@ mod imp {
         // all-zero proc_taskinfo (integers only) is a valid value.
         unsafe {
             let mut info: libc::proc_taskinfo = std::mem::zeroed();
-            let written = libc::proc_pidinfo(pid, libc::PROC_PIDTASKINFO, 0, &mut info as *mut _ as *mut c_void, size);
+            let written = libc::proc_pidinfo(
+                pid,
+                libc::PROC_PIDTASKINFO,
+                0,
+                &mut info as *mut _ as *mut c_void,
+                size,
+            );
             // It returns the bytes written: anything short is a failure.
             (written == size).then_some(info)
         }
@@ -270,16 +292,23 @@ mod imp {
         let bytes = libc::c_int::try_from(pids.len() * size_of::<libc::pid_t>()).ok()?;
         // SAFETY: proc_listchildpids writes at most `bytes` bytes into `pids`.
         // Unlike proc_listpids, it returns a count of pids, not of bytes.
-        let count = unsafe { libc::proc_listchildpids(pid, pids.as_mut_ptr() as *mut c_void, bytes) };
+        let count =
+            unsafe { libc::proc_listchildpids(pid, pids.as_mut_ptr() as *mut c_void, bytes) };
         let count = usize::try_from(count).ok()?.min(pids.len());
-        Some(pids[..count].iter().filter_map(|p| u32::try_from(*p).ok()).collect())
+        Some(
+            pids[..count]
+                .iter()
+                .filter_map(|p| u32::try_from(*p).ok())
+                .collect(),
+        )
     }
 
     pub fn name(pid: u32) -> Option<String> {
         let pid = libc::c_int::try_from(pid).ok()?;
         let mut buf = [0u8; 256];
         // SAFETY: proc_name writes at most buf.len() bytes and returns the length.
-        let len = unsafe { libc::proc_name(pid, buf.as_mut_ptr() as *mut c_void, buf.len() as u32) };
+        let len =
+            unsafe { libc::proc_name(pid, buf.as_mut_ptr() as *mut c_void, buf.len() as u32) };
         let len = usize::try_from(len).ok().filter(|l| *l > 0)?.min(buf.len());
         Some(String::from_utf8_lossy(&buf[..len]).into_owned())
     }
@@ -361,15 +390,24 @@ mod tests {
         use socket2::{Domain, Socket, Type};
         let before = listen_queue_drops().expect("/proc/net/netstat");
         let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+        socket
+            .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
         socket.listen(1).unwrap();
         let addr = socket.local_addr().unwrap().as_socket().unwrap();
         let held: Vec<_> = (0..6)
-            .filter_map(|_| std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)).ok())
+            .filter_map(|_| {
+                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300))
+                    .ok()
+            })
             .collect();
         let after = listen_queue_drops().expect("/proc/net/netstat");
         let rose = after.since(&before);
-        assert!(rose.overflows >= 1 && rose.drops >= rose.overflows, "{rose:?} after {} connects held", held.len());
+        assert!(
+            rose.overflows >= 1 && rose.drops >= rose.overflows,
+            "{rose:?} after {} connects held",
+            held.len()
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -388,7 +426,10 @@ mod tests {
         assert!((MIB..IMPLAUSIBLE_BYTES).contains(&rss), "rss {rss}");
         // Read after rss, so it has seen at least that much (both are in
         // pages; /proc's per-thread counters may lag by a few of them).
-        assert!(peak + MIB >= rss && peak < IMPLAUSIBLE_BYTES, "peak {peak}, rss {rss}");
+        assert!(
+            peak + MIB >= rss && peak < IMPLAUSIBLE_BYTES,
+            "peak {peak}, rss {rss}"
+        );
         let cap = listen_backlog_cap().expect("somaxconn");
         assert!(cap >= 1, "somaxconn {cap}");
         assert_eq!(NAME, "linux");
@@ -397,14 +438,19 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_child_is_listed_and_named() {
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep runs");
         let pid = child.id();
         let listed = children(std::process::id()).expect("children");
         // Until its exec completes, a new child still carries the name of the
         // thread that forked it ("os::tests::a_ch" was seen): wait for it.
         let asked = std::time::Instant::now();
         let mut seen = name(pid);
-        while seen.as_deref() != Some("sleep") && asked.elapsed() < std::time::Duration::from_secs(2) {
+        while seen.as_deref() != Some("sleep")
+            && asked.elapsed() < std::time::Duration::from_secs(2)
+        {
             std::thread::sleep(std::time::Duration::from_millis(5));
             seen = name(pid);
         }
@@ -418,18 +464,24 @@ mod tests {
     fn a_missing_process_has_no_readings() {
         // Above the largest pid Linux (4194304) and macOS (99999) hand out.
         let nobody = 5_000_000;
-        assert_eq!((threads(nobody), rss_bytes(nobody), name(nobody)), (None, None, None));
+        assert_eq!(
+            (threads(nobody), rss_bytes(nobody), name(nobody)),
+            (None, None, None)
+        );
         assert!(!is_alive(nobody));
     }
 
     #[test]
     fn alive_until_reaped() {
         assert!(is_alive(std::process::id()));
-        let mut child = std::process::Command::new("true").spawn().expect("true runs");
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("true runs");
         let pid = child.id();
         // Exited but not reaped: a zombie, where this system can tell.
         let exited = std::time::Instant::now();
-        while is_zombie(pid) == Some(false) && exited.elapsed() < std::time::Duration::from_secs(2) {
+        while is_zombie(pid) == Some(false) && exited.elapsed() < std::time::Duration::from_secs(2)
+        {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         if cfg!(target_os = "linux") {
@@ -437,7 +489,10 @@ mod tests {
         }
         child.wait().expect("true exits");
         assert!(!is_alive(pid), "a reaped child is gone");
-        assert!(!is_alive(0) && !is_alive(u32::MAX), "a process group is not a process");
+        assert!(
+            !is_alive(0) && !is_alive(u32::MAX),
+            "a process group is not a process"
+        );
     }
 
     #[test]

@@ -122,7 +122,12 @@ impl Default for Routes {
 
 impl Routes {
     pub fn new() -> Routes {
-        Routes { handlers: Router::new(), has_handlers: false, app: Router::new(), rest: None }
+        Routes {
+            handlers: Router::new(),
+            has_handlers: false,
+            app: Router::new(),
+            rest: None,
+        }
     }
 
     /// `endpoint` answered by a handler of this server: `get(health)`.
@@ -143,7 +148,11 @@ impl Routes {
     /// `endpoint` handed to an app that counts its own requests in flight
     /// (the wrapper's bridge), for the endpoint's method only.
     pub fn to_app(mut self, endpoint: Endpoint, app: MethodRouter) -> Routes {
-        let method = if endpoint.method() == "POST" { MethodFilter::POST } else { MethodFilter::GET };
+        let method = if endpoint.method() == "POST" {
+            MethodFilter::POST
+        } else {
+            MethodFilter::GET
+        };
         self.app = self.app.route(endpoint.path(), on_service(method, app));
         self
     }
@@ -163,8 +172,9 @@ impl Routes {
         if self.has_handlers {
             handlers = handlers.route_layer(middleware::from_fn_with_state(ctx.clone(), track));
         }
-        let observers =
-            Router::new().route(Endpoint::Metrics.path(), get(metrics)).route(Endpoint::MetricsReset.path(), post(reset));
+        let observers = Router::new()
+            .route(Endpoint::Metrics.path(), get(metrics))
+            .route(Endpoint::MetricsReset.path(), post(reset));
         let router = handlers.merge(observers).merge(self.app).with_state(ctx);
         let router = match self.rest {
             Some(app) => router.fallback_service(app),
@@ -272,7 +282,10 @@ impl<'a> Server<'a> {
         if let Some(pool) = backend.pool().filter(|_| !self.slots.are_threads()) {
             metrics.watch_pool(pool);
         }
-        let settings = Settings { defaults: self.common.defaults(self.variant), backend };
+        let settings = Settings {
+            defaults: self.common.defaults(self.variant),
+            backend,
+        };
         Ok(Listening {
             socket,
             drain_timeout: self.common.drain_timeout(),
@@ -312,7 +325,14 @@ impl Listening {
     pub async fn serve(self, routes: Routes) -> Result<(), Error> {
         let app = routes.into_router(self.ctx.clone());
         let metrics = self.ctx.metrics.clone();
-        serve(self.socket, self.drain_timeout, self.header_read_timeout, app, metrics).await
+        serve(
+            self.socket,
+            self.drain_timeout,
+            self.header_read_timeout,
+            app,
+            metrics,
+        )
+        .await
     }
 }
 
@@ -412,8 +432,13 @@ impl Connections {
         // A client that connects and then sends its head slowly, or never,
         // is closed after --header-read-timeout-ms. Meanwhile it holds no
         // thread, only a parked task: slowloris cannot starve this server.
-        http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read_timeout);
-        Connections { app, http, draining: tokio::sync::watch::Sender::new(false) }
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_read_timeout);
+        Connections {
+            app,
+            http,
+            draining: tokio::sync::watch::Sender::new(false),
+        }
     }
 
     /// Serves one connection on its own task, request after request.
@@ -428,7 +453,10 @@ impl Connections {
             router.call(request)
         });
         // with_upgrades: /ws turns the connection into a WebSocket.
-        let connection = self.http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).with_upgrades();
+        let connection = self
+            .http
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .with_upgrades();
         let mut draining = self.draining.subscribe();
         tokio::spawn(async move {
             tokio::pin!(connection);

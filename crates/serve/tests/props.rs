@@ -15,11 +15,19 @@ use kit_serve::contract::{ErrorBody, Query, MAX_CPU_ROUNDS, MAX_WAIT_MS};
 use proptest::prelude::*;
 
 fn settings() -> Query {
-    Query { variant: "prop", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 }
+    Query {
+        variant: "prop",
+        io_wait: Duration::from_millis(500),
+        db_wait: Duration::from_millis(300),
+        cpu_rounds: 10,
+    }
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 512,
+        ..ProptestConfig::default()
+    }
 }
 
 /// A refusal as a server sends it: status 400, and a body that is JSON of
@@ -29,8 +37,16 @@ fn assert_json_400(query: &str, err: &kit_serve::contract::ApiError) {
     let json = serde_json::to_string(&err.body()).expect("serializes");
     let back: ErrorBody = serde_json::from_str(&json).expect("the body is JSON of the error shape");
     assert_eq!(back.error, err.message);
-    assert!(!err.message.is_empty() && err.message.len() < 300, "{query:?}: {} bytes", err.message.len());
-    assert!(!err.message.chars().any(char::is_control), "{query:?}: control characters in {:?}", err.message);
+    assert!(
+        !err.message.is_empty() && err.message.len() < 300,
+        "{query:?}: {} bytes",
+        err.message.len()
+    );
+    assert!(
+        !err.message.chars().any(char::is_control),
+        "{query:?}: control characters in {:?}",
+        err.message
+    );
 }
 
 /// Text near the query grammar: keys, '=', '&', '%' escapes, digits, signs.

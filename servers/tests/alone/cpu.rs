@@ -24,10 +24,23 @@ fn probe(variant: &str) -> CpuProbe {
     let _turn = kit_measure::grade::alone();
     let server = start(variant, &[]);
     let p = health_under_cpu_load(&server, CPU_CLIENTS, DURATION).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((p.cpu_errors, p.health_errors), (0, 0), "{variant}: requests failed under CPU load: {p:?}");
-    assert!(p.cpu_done >= CPU_CLIENTS as u64, "{variant}: the CPU load did not run: {p:?}");
-    assert!(p.health.count > 0 && p.health.is_ordered(), "{variant}: no /health answers: {p:?}");
-    eprintln!("{variant}: /health p50 {:.1} ms p99 {:.1} ms, cpu done {}, lag {:?}, peak threads {:?}", p.health.p50_ms, p.health.p99_ms, p.cpu_done, p.after.executor_lag_ms, p.peak_threads);
+    assert_eq!(
+        (p.cpu_errors, p.health_errors),
+        (0, 0),
+        "{variant}: requests failed under CPU load: {p:?}"
+    );
+    assert!(
+        p.cpu_done >= CPU_CLIENTS as u64,
+        "{variant}: the CPU load did not run: {p:?}"
+    );
+    assert!(
+        p.health.count > 0 && p.health.is_ordered(),
+        "{variant}: no /health answers: {p:?}"
+    );
+    eprintln!(
+        "{variant}: /health p50 {:.1} ms p99 {:.1} ms, cpu done {}, lag {:?}, peak threads {:?}",
+        p.health.p50_ms, p.health.p99_ms, p.cpu_done, p.after.executor_lag_ms, p.peak_threads
+    );
     p
 }
 
@@ -40,7 +53,10 @@ fn queued(variant: &str) -> CpuProbe {
         "{variant}: /health p99 {:.1} ms while the CPU clients held every slot; expected it to queue (>= {FAST_MS} ms)",
         p.health.p99_ms
     );
-    assert_eq!(p.after.peak_in_flight, 4, "{variant}: peak_in_flight under CPU load: the 4 slots, exactly");
+    assert_eq!(
+        p.after.peak_in_flight, 4,
+        "{variant}: peak_in_flight under CPU load: the 4 slots, exactly"
+    );
     p
 }
 
@@ -52,8 +68,15 @@ fn cpu_work_queues_health_on_sync_blocking() {
 #[test]
 fn cpu_work_stalls_the_async_trap_runtime() {
     let p = queued("async-trap");
-    let lag = p.after.executor_lag_ms.expect("tokio variants report executor lag");
-    assert!(lag.max >= FAST_MS, "async-trap executor lag max {} ms: inline CPU work should stall the runtime", lag.max);
+    let lag = p
+        .after
+        .executor_lag_ms
+        .expect("tokio variants report executor lag");
+    assert!(
+        lag.max >= FAST_MS,
+        "async-trap executor lag max {} ms: inline CPU work should stall the runtime",
+        lag.max
+    );
 }
 
 #[test]
@@ -73,8 +96,13 @@ fn cpu_work_leaves_health_fast_on_async_native() {
     // thread count stays small however many CPU requests wait.
     let workers = p.after.knobs["worker_threads"].as_u64().unwrap_or(0);
     let bound = 1 + workers + kit_serve::config::cores() as u64 + 4;
-    let threads = p.peak_threads.expect("OS thread count unavailable on this system: cannot check the thread bound");
-    assert!(threads <= bound, "async-native ran {threads} OS threads under CPU load; expected <= {bound}");
+    let threads = p
+        .peak_threads
+        .expect("OS thread count unavailable on this system: cannot check the thread bound");
+    assert!(
+        threads <= bound,
+        "async-native ran {threads} OS threads under CPU load; expected <= {bound}"
+    );
 }
 
 /// The load generator is not the bottleneck: 100 x /parallel on
@@ -93,10 +121,15 @@ fn the_load_generator_is_not_the_bottleneck() {
     let bound = floor * 1.10;
     let mut totals = Vec::new();
     for _ in 0..ATTEMPTS {
-        let b = burst(&server, "/parallel", 100, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+        let b = burst(&server, "/parallel", 100, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((b.errors, b.peak_in_flight()), (0, 100), "{b:?}");
         totals.push(b.total.as_secs_f64());
-        let handler_max = b.after.endpoints.get("/parallel").map_or(f64::NAN, |e| e.max_ms);
+        let handler_max = b
+            .after
+            .endpoints
+            .get("/parallel")
+            .map_or(f64::NAN, |e| e.max_ms);
         eprintln!(
             "100 x /parallel on async-native: {:.3} s (floor {floor:.3} s); client p50 {:.1} ms, slowest handler {handler_max:.1} ms",
             b.total.as_secs_f64(),
@@ -123,7 +156,12 @@ fn async_native_keeps_its_cpu_cap_when_clients_give_up() {
     let _turn = kit_measure::grade::alone();
     let server = start("async-native", &[]);
     let cores = kit_serve::config::cores();
-    let c = kit_measure::probe::cancelled_cpu_jobs(&server, cores).unwrap_or_else(|e| panic!("{e}"));
+    let c =
+        kit_measure::probe::cancelled_cpu_jobs(&server, cores).unwrap_or_else(|e| panic!("{e}"));
     assert!(c.cpu_jobs_peak >= 1, "no CPU job ran: {c:?}");
-    assert!(c.cpu_jobs_peak <= cores as u64, "{} CPU jobs ran at once on {cores} cores after clients gave up: {c:?}", c.cpu_jobs_peak);
+    assert!(
+        c.cpu_jobs_peak <= cores as u64,
+        "{} CPU jobs ran at once on {cores} cores after clients gave up: {c:?}",
+        c.cpu_jobs_peak
+    );
 }

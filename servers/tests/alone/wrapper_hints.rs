@@ -14,6 +14,12 @@ const HINTS: &str = include_str!("../../../exercises/wrapper/HINTS.md");
 fn more_app_threads_than_cores_for_cpu_work_are_told_to_keep_one_per_core() {
     let workers = (cores() + 1).to_string();
     let bin = variant_of("wrapper-variants", &["--workers", &workers]);
-    let message = failure(|| grade::cpu_does_not_stall(bin)).expect("more CPU threads than cores fail check 3");
-    assert_names_hint_with(HINTS, &message, 4, &["/cpu-intensive", "to_app", "kit_serve::config::cores()"]);
+    let message = failure(|| grade::cpu_does_not_stall(bin))
+        .expect("more CPU threads than cores fail check 3");
+    assert_names_hint_with(
+        HINTS,
+        &message,
+        4,
+        &["/cpu-intensive", "to_app", "kit_serve::config::cores()"],
+    );
 }

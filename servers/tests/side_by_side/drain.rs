@@ -54,9 +54,13 @@ struct Drain {
 fn sigterm_under_load(server: &Server, path: &str) -> Drain {
     let (connected, connects) = mpsc::channel();
     let started = Instant::now();
-    let clients: Vec<_> = (0..N).map(|_| client(server.addr, path, connected.clone())).collect();
+    let clients: Vec<_> = (0..N)
+        .map(|_| client(server.addr, path, connected.clone()))
+        .collect();
     for _ in 0..N {
-        connects.recv_timeout(CLIENT_TIMEOUT).expect("every client connects before the signal");
+        connects
+            .recv_timeout(CLIENT_TIMEOUT)
+            .expect("every client connects before the signal");
     }
     std::thread::sleep(SIGNAL_AFTER);
     let signal_at = started.elapsed();
@@ -68,12 +72,19 @@ fn sigterm_under_load(server: &Server, path: &str) -> Drain {
     while refused_after.is_none() && signalled.elapsed() < Duration::from_secs(5) {
         match TcpStream::connect_timeout(&server.addr, Duration::from_secs(1)) {
             // A handshake reset by the listener as it closes is a refusal too.
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+                ) =>
+            {
                 refused_after = Some((signalled.elapsed(), server.exited().is_none()));
             }
             Err(e) => panic!("connecting after SIGTERM failed otherwise than refused: {e}"),
             Ok(stream) => {
-                late.push(std::thread::spawn(move || exchange(stream, "/health", None)));
+                late.push(std::thread::spawn(move || {
+                    exchange(stream, "/health", None)
+                }));
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -82,13 +93,31 @@ fn sigterm_under_load(server: &Server, path: &str) -> Drain {
         if let Some(status) = server.exited() {
             break status;
         }
-        assert!(signalled.elapsed() < EXIT_LIMIT, "{} still runs {EXIT_LIMIT:?} after SIGTERM", server.url);
+        assert!(
+            signalled.elapsed() < EXIT_LIMIT,
+            "{} still runs {EXIT_LIMIT:?} after SIGTERM",
+            server.url
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
     let exit_after = signalled.elapsed();
-    let answers = clients.into_iter().map(|c| c.join().expect("client thread")).collect();
-    let late = late.into_iter().map(|c| c.join().expect("client thread")).collect();
-    Drain { answers, signal_at, exit_after, code: status.code(), refused_after, late, output: final_output(server) }
+    let answers = clients
+        .into_iter()
+        .map(|c| c.join().expect("client thread"))
+        .collect();
+    let late = late
+        .into_iter()
+        .map(|c| c.join().expect("client thread"))
+        .collect();
+    Drain {
+        answers,
+        signal_at,
+        exit_after,
+        code: status.code(),
+        refused_after,
+        late,
+        output: final_output(server),
+    }
 }
 
 /// The server's output once its last line has arrived (the threads that
@@ -128,14 +157,29 @@ fn drains_100_in_flight(variant: &str) {
     let d = sigterm_under_load(&server, "/parallel");
     let said = || format!("{variant} said:\n{}", d.output);
 
-    assert_eq!(d.code, Some(0), "{variant} did not exit 0 after SIGTERM; {}", said());
+    assert_eq!(
+        d.code,
+        Some(0),
+        "{variant} did not exit 0 after SIGTERM; {}",
+        said()
+    );
     // Exact: every client that connected before the signal got a full answer.
     for (i, answer) in d.answers.iter().enumerate() {
-        let reply = answer.as_ref().unwrap_or_else(|e| panic!("{variant}: client {i} of {N} got no answer: {e}; {}", said()));
+        let reply = answer.as_ref().unwrap_or_else(|e| {
+            panic!(
+                "{variant}: client {i} of {N} got no answer: {e}; {}",
+                said()
+            )
+        });
         let body = &reply.body;
         assert_eq!(reply.status, 200, "{variant}: client {i}: {body}");
-        let work: Work = serde_json::from_str(body).unwrap_or_else(|e| panic!("{variant}: client {i}: not a full /parallel body ({e}): {body}"));
-        assert_eq!((work.variant.as_str(), work.endpoint.as_str()), (variant, "/parallel"));
+        let work: Work = serde_json::from_str(body).unwrap_or_else(|e| {
+            panic!("{variant}: client {i}: not a full /parallel body ({e}): {body}")
+        });
+        assert_eq!(
+            (work.variant.as_str(), work.endpoint.as_str()),
+            (variant, "/parallel")
+        );
     }
     // Every late client is owed an answer, but the last one may lose a race
     // no server can win (net::HANDSHAKE_SETTLE): its connect() returned just
@@ -143,7 +187,8 @@ fn drains_100_in_flight(variant: &str) {
     // only after, as the listener closed. A server that reset queued clients
     // would reset the earlier ones too.
     for (i, answer) in d.late.iter().enumerate() {
-        let last_lost_the_race = i + 1 == d.late.len() && matches!(answer, Err(e) if e.contains("reset"));
+        let last_lost_the_race =
+            i + 1 == d.late.len() && matches!(answer, Err(e) if e.contains("reset"));
         assert!(
             matches!(answer, Ok(r) if r.status == 200) || last_lost_the_race,
             "{variant}: late client {} of {}, connected after SIGTERM before the listener closed, got {answer:?}",
@@ -151,10 +196,17 @@ fn drains_100_in_flight(variant: &str) {
             d.late.len()
         );
     }
-    assert!(d.output.contains("drained: every accepted client was answered"), "{}", said());
+    assert!(
+        d.output
+            .contains("drained: every accepted client was answered"),
+        "{}",
+        said()
+    );
 
     // Refused after the signal; on the 4-slot servers while they still drain.
-    let (refused_after, running) = d.refused_after.unwrap_or_else(|| panic!("{variant}: connecting still worked 5 s after SIGTERM"));
+    let (refused_after, running) = d
+        .refused_after
+        .unwrap_or_else(|| panic!("{variant}: connecting still worked 5 s after SIGTERM"));
     if common::slots(variant).is_some() {
         assert!(running, "{variant}: connections were refused only after the process exited ({refused_after:?} after SIGTERM)");
     }
@@ -197,16 +249,32 @@ fn async_native_answers_all_100_in_flight_then_exits_0() {
 
 /// The unanswered count on the final line: "drain timeout: N accepted ...".
 fn unanswered(output: &str) -> Option<usize> {
-    output.lines().find_map(|l| l.strip_prefix("drain timeout: ")?.split_whitespace().next()?.parse().ok())
+    output.lines().find_map(|l| {
+        l.strip_prefix("drain timeout: ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
 }
 
-fn a_short_drain_timeout_counts_the_unanswered(variant: &str, io_ms: &str, path: &str, t: Duration) {
+fn a_short_drain_timeout_counts_the_unanswered(
+    variant: &str,
+    io_ms: &str,
+    path: &str,
+    t: Duration,
+) {
     let timeout = Duration::from_secs(1);
     let server = common::start(variant, &["--io-ms", io_ms, "--drain-timeout", "1"]);
     let d = sigterm_under_load(&server, path);
     let said = || format!("{variant} said:\n{}", d.output);
 
-    assert_eq!(d.code, Some(0), "{variant} did not exit 0 at its drain timeout; {}", said());
+    assert_eq!(
+        d.code,
+        Some(0),
+        "{variant} did not exit 0 at its drain timeout; {}",
+        said()
+    );
     // Prompt: the deadline, plus at most one request's wait to notice it.
     assert!(
         d.exit_after <= timeout + t + Duration::from_secs(1),
@@ -215,12 +283,21 @@ fn a_short_drain_timeout_counts_the_unanswered(variant: &str, io_ms: &str, path:
         said()
     );
     let failed = d.answers.iter().filter(|a| a.is_err()).count();
-    let answered = d.answers.iter().filter(|a| matches!(a, Ok(r) if r.status == 200)).count();
-    assert_eq!(answered + failed, N, "{variant}: every answer is a 200 or none at all");
+    let answered = d
+        .answers
+        .iter()
+        .filter(|a| matches!(a, Ok(r) if r.status == 200))
+        .count();
+    assert_eq!(
+        answered + failed,
+        N,
+        "{variant}: every answer is a 200 or none at all"
+    );
     // Probes that connected after the signal, before the listener closed,
     // were accepted too: they count.
     let late_failed = d.late.iter().filter(|a| a.is_err()).count();
-    let counted = unanswered(&d.output).unwrap_or_else(|| panic!("{variant}: no 'drain timeout: N ...' line; {}", said()));
+    let counted = unanswered(&d.output)
+        .unwrap_or_else(|| panic!("{variant}: no 'drain timeout: N ...' line; {}", said()));
     // Exact for the N clients, which all connected before the signal: the
     // server counts each of them it left unanswered. A late probe can lose a
     // race the server never sees (its handshake completes just after the last
@@ -245,23 +322,43 @@ fn a_short_drain_timeout_counts_the_unanswered(variant: &str, io_ms: &str, path:
 
 #[test]
 fn sync_blocking_at_its_drain_timeout_counts_the_unanswered() {
-    a_short_drain_timeout_counts_the_unanswered("sync-blocking", "100", "/parallel", Duration::from_millis(200));
+    a_short_drain_timeout_counts_the_unanswered(
+        "sync-blocking",
+        "100",
+        "/parallel",
+        Duration::from_millis(200),
+    );
 }
 
 #[test]
 fn async_trap_at_its_drain_timeout_counts_the_unanswered() {
-    a_short_drain_timeout_counts_the_unanswered("async-trap", "100", "/parallel", Duration::from_millis(200));
+    a_short_drain_timeout_counts_the_unanswered(
+        "async-trap",
+        "100",
+        "/parallel",
+        Duration::from_millis(200),
+    );
 }
 
 #[test]
 fn blocking_wrapper_at_its_drain_timeout_counts_the_unanswered() {
-    a_short_drain_timeout_counts_the_unanswered("blocking-wrapper", "100", "/parallel", Duration::from_millis(200));
+    a_short_drain_timeout_counts_the_unanswered(
+        "blocking-wrapper",
+        "100",
+        "/parallel",
+        Duration::from_millis(200),
+    );
 }
 
 #[test]
 fn async_native_at_its_drain_timeout_counts_the_unanswered() {
     // Native has no slots to queue on: make each request outlast the deadline.
-    a_short_drain_timeout_counts_the_unanswered("async-native", "1000", "/multi-io", Duration::from_secs(3));
+    a_short_drain_timeout_counts_the_unanswered(
+        "async-native",
+        "1000",
+        "/multi-io",
+        Duration::from_secs(3),
+    );
 }
 
 /// The signal handler exists before the listening line: a SIGTERM sent the
@@ -278,7 +375,9 @@ fn a_sigterm_right_after_the_listening_line_drains_and_exits_0() {
             .spawn()
             .unwrap_or_else(|e| panic!("{variant}: {e}"));
         let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().expect("piped")).read_line(&mut line).expect("a first line");
+        BufReader::new(child.stdout.as_mut().expect("piped"))
+            .read_line(&mut line)
+            .expect("a first line");
         signal(child.id(), libc::SIGTERM);
         assert!(line.starts_with("listening on "), "{variant}: {line}");
         let started = Instant::now();
@@ -294,8 +393,16 @@ fn a_sigterm_right_after_the_listening_line_drains_and_exits_0() {
             std::thread::sleep(Duration::from_millis(5));
         };
         let mut stderr = String::new();
-        let _ = child.stderr.take().expect("piped").read_to_string(&mut stderr);
-        assert_eq!(status.code(), Some(0), "{variant} did not drain and exit 0 ({status}); it said: {stderr}");
+        let _ = child
+            .stderr
+            .take()
+            .expect("piped")
+            .read_to_string(&mut stderr);
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{variant} did not drain and exit 0 ({status}); it said: {stderr}"
+        );
         assert!(stderr.contains("drained:"), "{variant} said: {stderr}");
     }
 }

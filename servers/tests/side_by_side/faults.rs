@@ -23,9 +23,20 @@ const HOLD: usize = 150;
 /// must be low; `ulimit -n` in sh sets both, then execs the server.
 fn start_with_fd_limit(variant: &str) -> Server {
     let script = format!("ulimit -n {FD_LIMIT} && exec \"$0\" \"$@\"");
-    let args: Vec<String> =
-        ["-c", &script, common::bin(variant), "--port", "0", "--io-ms", "50"].iter().map(|s| s.to_string()).collect();
-    Server::start("/bin/sh", &args).unwrap_or_else(|e| panic!("{variant} under ulimit -n {FD_LIMIT}: {e}"))
+    let args: Vec<String> = [
+        "-c",
+        &script,
+        common::bin(variant),
+        "--port",
+        "0",
+        "--io-ms",
+        "50",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Server::start("/bin/sh", &args)
+        .unwrap_or_else(|e| panic!("{variant} under ulimit -n {FD_LIMIT}: {e}"))
 }
 
 /// Waits until the server's output contains `text`, at most `limit`.
@@ -45,14 +56,21 @@ fn survives_running_out_of_file_descriptors(variant: &str) {
     // HOLD idle connections: the server accepts until it has no descriptor
     // left; the rest wait in the kernel's backlog (their connect succeeded).
     let held: Vec<TcpStream> = (0..HOLD)
-        .map(|i| TcpStream::connect(server.addr).unwrap_or_else(|e| panic!("{variant}: connection {i}: {e}")))
+        .map(|i| {
+            TcpStream::connect(server.addr)
+                .unwrap_or_else(|e| panic!("{variant}: connection {i}: {e}"))
+        })
         .collect();
     assert!(
         said_within(&server, "accept failed", Duration::from_secs(10)),
         "{variant}: {HOLD} connections under an fd limit of {FD_LIMIT}, and no accept error was logged; it said:\n{}",
         server.output_tail(20)
     );
-    assert!(server.exited().is_none(), "{variant} died of EMFILE: {}", server.output_tail(20));
+    assert!(
+        server.exited().is_none(),
+        "{variant} died of EMFILE: {}",
+        server.output_tail(20)
+    );
     drop(held);
     // With the descriptors free again, a new client is served.
     let started = Instant::now();
@@ -60,7 +78,10 @@ fn survives_running_out_of_file_descriptors(variant: &str) {
         match get(server.addr, "/health", Duration::from_secs(10)) {
             Ok(answer) => break answer,
             Err(e) if started.elapsed() > Duration::from_secs(20) => {
-                panic!("{variant} never answered again after EMFILE: {e}; it said:\n{}", server.output_tail(20))
+                panic!(
+                    "{variant} never answered again after EMFILE: {e}; it said:\n{}",
+                    server.output_tail(20)
+                )
             }
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
@@ -97,9 +118,13 @@ fn async_native_accepts_again_after_running_out_of_file_descriptors() {
 /// and sent its request, with their answers to come.
 fn burst(server: &Server, path: &str, n: usize) -> Vec<std::thread::JoinHandle<Answer>> {
     let (connected, connects) = mpsc::channel();
-    let clients = (0..n).map(|_| client(server.addr, path, connected.clone())).collect();
+    let clients = (0..n)
+        .map(|_| client(server.addr, path, connected.clone()))
+        .collect();
     for _ in 0..n {
-        connects.recv_timeout(Duration::from_secs(30)).expect("every client connects");
+        connects
+            .recv_timeout(Duration::from_secs(30))
+            .expect("every client connects");
     }
     clients
 }
@@ -110,12 +135,25 @@ fn burst(server: &Server, path: &str, n: usize) -> Vec<std::thread::JoinHandle<A
 #[test]
 fn a_full_wrapper_queue_answers_503_with_retry_after() {
     let (workers, queue, n) = (2, 3, 12);
-    let server = common::start("blocking-wrapper", &["--workers", "2", "--queue", "3", "--io-ms", "500"]);
+    let server = common::start(
+        "blocking-wrapper",
+        &["--workers", "2", "--queue", "3", "--io-ms", "500"],
+    );
     let knobs = server.metrics().unwrap().knobs;
-    assert_eq!(knobs.get("queue").and_then(|v| v.as_u64()), Some(queue), "/metrics knobs: {knobs:?}");
+    assert_eq!(
+        knobs.get("queue").and_then(|v| v.as_u64()),
+        Some(queue),
+        "/metrics knobs: {knobs:?}"
+    );
     let started = Instant::now();
-    let answers: Vec<_> = burst(&server, "/parallel", n).into_iter().map(|c| c.join().expect("client")).collect();
-    let replies: Vec<_> = answers.into_iter().map(|a| a.unwrap_or_else(|e| panic!("a client got no answer: {e}"))).collect();
+    let answers: Vec<_> = burst(&server, "/parallel", n)
+        .into_iter()
+        .map(|c| c.join().expect("client"))
+        .collect();
+    let replies: Vec<_> = answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|e| panic!("a client got no answer: {e}")))
+        .collect();
     let full: Vec<_> = replies.iter().filter(|r| r.status == 503).collect();
     let served = replies.iter().filter(|r| r.status == 200).count();
     let predicted = n - (workers + queue) as usize;
@@ -123,15 +161,27 @@ fn a_full_wrapper_queue_answers_503_with_retry_after() {
     assert_eq!(served, n - predicted);
     for reply in full {
         assert_eq!(reply.header("retry-after"), Some("1"), "{reply:?}");
-        let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body));
-        assert!(body["error"].as_str().is_some_and(|e| e.contains("full")), "{}", reply.body);
+        let body: serde_json::Value = serde_json::from_str(&reply.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body));
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.contains("full")),
+            "{}",
+            reply.body
+        );
     }
     // The five admitted: 2 app threads, 3 rounds of 1 s (ceil(5 / 2)).
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(2500) && took < Duration::from_secs(8), "the admitted 5 took {took:?}; the slot model says 3 s");
+    assert!(
+        took >= Duration::from_millis(2500) && took < Duration::from_secs(8),
+        "the admitted 5 took {took:?}; the slot model says 3 s"
+    );
     let m = server.metrics().unwrap();
     let parallel = m.endpoints.get("/parallel").map_or(0, |e| e.count);
-    assert_eq!(parallel, (n - predicted) as u64, "only admitted requests reach the app: {m:?}");
+    assert_eq!(
+        parallel,
+        (n - predicted) as u64,
+        "only admitted requests reach the app: {m:?}"
+    );
 }
 
 /// One app thread, busy for 1 s. Meanwhile 5 clients ask for
@@ -140,27 +190,44 @@ fn a_full_wrapper_queue_answers_503_with_retry_after() {
 /// for the next client.
 #[test]
 fn the_wrapper_skips_jobs_whose_client_has_gone() {
-    let server = common::start("blocking-wrapper", &["--workers", "1", "--io-ms", "500", "--db-ms", "300"]);
+    let server = common::start(
+        "blocking-wrapper",
+        &["--workers", "1", "--io-ms", "500", "--db-ms", "300"],
+    );
     let busy = burst(&server, "/parallel", 1);
     std::thread::sleep(Duration::from_millis(100));
     let quitters: Vec<TcpStream> = (0..5)
         .map(|_| {
             let mut s = TcpStream::connect(server.addr).expect("connect");
-            std::io::Write::write_all(&mut s, b"GET /db-simulation HTTP/1.1\r\nHost: kit\r\n\r\n").expect("send");
+            std::io::Write::write_all(&mut s, b"GET /db-simulation HTTP/1.1\r\nHost: kit\r\n\r\n")
+                .expect("send");
             s
         })
         .collect();
     std::thread::sleep(Duration::from_millis(200));
     drop(quitters);
-    let answer = busy.into_iter().next().expect("one").join().expect("client").expect("the busy request is answered");
+    let answer = busy
+        .into_iter()
+        .next()
+        .expect("one")
+        .join()
+        .expect("client")
+        .expect("the busy request is answered");
     assert_eq!(answer.status, 200);
     // If the 5 jobs ran, they would hold the only app thread for 5 x 300 ms.
     let started = Instant::now();
-    let (status, body) = get(server.addr, "/db-simulation", Duration::from_secs(10)).expect("a new client is served");
+    let (status, body) = get(server.addr, "/db-simulation", Duration::from_secs(10))
+        .expect("a new client is served");
     let waited = started.elapsed();
     assert_eq!(status, 200, "{body}");
-    assert!(waited < Duration::from_millis(1200), "a new /db-simulation waited {waited:?}: did the app serve the 5 gone clients first?");
+    assert!(
+        waited < Duration::from_millis(1200),
+        "a new /db-simulation waited {waited:?}: did the app serve the 5 gone clients first?"
+    );
     let m = server.metrics().unwrap();
     let db = m.endpoints.get("/db-simulation").map_or(0, |e| e.count);
-    assert_eq!(db, 1, "the app served {db} /db-simulation requests; only the last client was still there: {m:?}");
+    assert_eq!(
+        db, 1,
+        "the app served {db} /db-simulation requests; only the last client was still there: {m:?}"
+    );
 }

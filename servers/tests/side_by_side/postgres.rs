@@ -8,10 +8,10 @@
 use std::time::{Duration, Instant};
 
 use kit_measure::burst::burst;
-use kit_measure::{database, pool_grade};
 use kit_measure::expect::{assert_ok, Band, Expect};
 use kit_measure::harness::{get, Server, Target};
 use kit_measure::slots::db_binding;
+use kit_measure::{database, pool_grade};
 
 use crate::common::grading::{assert_mentions, failure};
 use crate::common::{slots, start, VARIANTS};
@@ -20,7 +20,11 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// Real queries add a connection and a round trip to each timer: a wider
 /// band than the timer tests', still far narrower than the factor a wrong
 /// slot count makes (10 rounds against 1 or 100).
-const BAND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(800) };
+const BAND: Band = Band {
+    below: 0.05,
+    above: 0.5,
+    slack: Duration::from_millis(800),
+};
 
 fn on_postgres(variant: &str, url: &str, extra: &[&str]) -> Server {
     let backend = format!("postgres={url}");
@@ -31,11 +35,22 @@ fn on_postgres(variant: &str, url: &str, extra: &[&str]) -> Server {
 
 #[test]
 fn postgres_a_pool_of_10_serves_100_queries_in_10_rounds() {
-    let Some(url) = database::url_or_skip("postgres_a_pool_of_10_serves_100_queries_in_10_rounds") else { return };
+    let Some(url) = database::url_or_skip("postgres_a_pool_of_10_serves_100_queries_in_10_rounds")
+    else {
+        return;
+    };
     let db = Duration::from_millis(200);
-    let server = on_postgres("async-native", &url, &["--pool-size", "10", "--db-ms", "200"]);
+    let server = on_postgres(
+        "async-native",
+        &url,
+        &["--pool-size", "10", "--db-ms", "200"],
+    );
     let b = burst(&server, "/db-simulation", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
-    let pool = b.after.pool.clone().expect("async-native on postgres reports its pool");
+    let pool = b
+        .after
+        .pool
+        .clone()
+        .expect("async-native on postgres reports its pool");
     // The slot model names the pool: async-native's own slots are unbounded.
     let (model, why) = db_binding(100, db, None, Some(&pool));
     assert_eq!(model.rounds(), 10, "{why:?}");
@@ -46,13 +61,18 @@ fn postgres_a_pool_of_10_serves_100_queries_in_10_rounds() {
     // Exact: never an 11th connection lent out, and every request was
     // inside its handler at once (waiting for the pool, not for a thread).
     assert_eq!(pool.peak_in_use, 10, "pool peak_in_use: {pool:?}");
-    assert_eq!(pool.timeouts, 0, "no request waited past --io-timeout-ms: {pool:?}");
+    assert_eq!(
+        pool.timeouts, 0,
+        "no request waited past --io-timeout-ms: {pool:?}"
+    );
     assert_eq!(b.peak_in_flight(), 100);
 }
 
 #[test]
 fn postgres_the_four_servers_wait_on_real_queries() {
-    let Some(url) = database::url_or_skip("postgres_the_four_servers_wait_on_real_queries") else { return };
+    let Some(url) = database::url_or_skip("postgres_the_four_servers_wait_on_real_queries") else {
+        return;
+    };
     let db = Duration::from_millis(150);
     for variant in VARIANTS {
         let server = on_postgres(variant, &url, &["--db-ms", "150"]);
@@ -61,13 +81,17 @@ fn postgres_the_four_servers_wait_on_real_queries() {
         let b = burst(&server, "/db-simulation", 8, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
         assert_ok(Expect::new(slots(variant), db).band(BAND).all(&b));
         let handler = b.handler_time().expect("the handler reports its time");
-        assert!(handler >= db.mul_f64(0.95), "{variant}: {handler:?} inside the handler for a {db:?} query");
+        assert!(
+            handler >= db.mul_f64(0.95),
+            "{variant}: {handler:?} inside the handler for a {db:?} query"
+        );
         match (variant, &b.after.pool) {
             ("async-native", Some(pool)) => assert_eq!(pool.peak_in_use, 8, "{pool:?}"),
             ("async-native", None) => panic!("async-native on postgres must report its pool"),
             (_, pool) => assert_eq!(*pool, None, "{variant}: one connection per thread, no pool"),
         }
-        let (status, body) = get(server.addr, "/db-simulation?db_ms=100", DEADLINE).expect("one more query");
+        let (status, body) =
+            get(server.addr, "/db-simulation?db_ms=100", DEADLINE).expect("one more query");
         assert_eq!(status, 200, "{variant}: {body}");
         assert!(body.contains("\"waits_ms\":[100]"), "{variant}: {body}");
     }
@@ -82,23 +106,37 @@ fn postgres_a_database_that_is_down_is_a_fast_503_on_all_four() {
         // nor finds the server changed.
         for attempt in 1..=2 {
             let started = Instant::now();
-            let (status, body) = get(server.addr, "/db-simulation?db_ms=100", DEADLINE).expect("an answer");
+            let (status, body) =
+                get(server.addr, "/db-simulation?db_ms=100", DEADLINE).expect("an answer");
             let took = started.elapsed();
             assert_eq!(status, 503, "{variant}, request {attempt}: {body}");
-            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{variant}: {e}: {body}"));
+            let json: serde_json::Value =
+                serde_json::from_str(&body).unwrap_or_else(|e| panic!("{variant}: {e}: {body}"));
             let error = json["error"].as_str().unwrap_or_default();
-            assert!(error.starts_with("database unavailable"), "{variant}: {body}");
-            assert!(took < Duration::from_secs(2), "{variant}, request {attempt}: {took:?} for a refused connection");
+            assert!(
+                error.starts_with("database unavailable"),
+                "{variant}: {body}"
+            );
+            assert!(
+                took < Duration::from_secs(2),
+                "{variant}, request {attempt}: {took:?} for a refused connection"
+            );
         }
     }
 }
 
 #[test]
 fn postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly() {
-    let Some(url) = database::url_or_skip("postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly") else {
+    let Some(url) =
+        database::url_or_skip("postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly")
+    else {
         return;
     };
-    let server = on_postgres("async-native", &url, &["--pool-size", "1", "--io-timeout-ms", "200"]);
+    let server = on_postgres(
+        "async-native",
+        &url,
+        &["--pool-size", "1", "--io-timeout-ms", "200"],
+    );
     // Connect the pool's one connection first, so that the race below is
     // only about who gets it.
     // Opening it counts against the 200 ms too, and on a loaded machine it
@@ -113,7 +151,8 @@ fn postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly() {
     let one = || {
         std::thread::spawn(move || {
             let started = Instant::now();
-            let (status, body) = get(addr, "/db-simulation?db_ms=1000", DEADLINE).expect("an answer");
+            let (status, body) =
+                get(addr, "/db-simulation?db_ms=1000", DEADLINE).expect("an answer");
             (status, body, started.elapsed())
         })
     };
@@ -121,25 +160,60 @@ fn postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly() {
     let mut answers = [a.join().unwrap(), b.join().unwrap()];
     answers.sort_by_key(|(status, _, _)| *status);
     let [(ok, _, ok_took), (busy, body, busy_took)] = answers;
-    assert_eq!((ok, busy), (200, 503), "one query gets the connection, the other times out: {body}");
+    assert_eq!(
+        (ok, busy),
+        (200, 503),
+        "one query gets the connection, the other times out: {body}"
+    );
     assert!(body.contains("pool exhausted"), "{body}");
-    assert!(busy_took < Duration::from_millis(700), "the 503 took {busy_took:?}: it should come at the 200 ms timeout");
-    assert!(ok_took >= Duration::from_millis(950), "the query itself ran {ok_took:?}");
+    assert!(
+        busy_took < Duration::from_millis(700),
+        "the 503 took {busy_took:?}: it should come at the 200 ms timeout"
+    );
+    assert!(
+        ok_took >= Duration::from_millis(950),
+        "the query itself ran {ok_took:?}"
+    );
     let pool = server.metrics().expect("metrics").pool.expect("a pool");
-    assert_eq!((pool.size, pool.peak_in_use, pool.timeouts), (1, 1, 1), "{pool:?}");
+    assert_eq!(
+        (pool.size, pool.peak_in_use, pool.timeouts),
+        (1, 1, 1),
+        "{pool:?}"
+    );
 }
 
 #[test]
 fn postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3() {
-    let Some(url) = database::url_or_skip("postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3") else { return };
+    let Some(url) = database::url_or_skip(
+        "postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3",
+    ) else {
+        return;
+    };
     // A pool of 100 and a 60 s wait for a connection: 100 queries of 1 s
     // would all be served in one round, inside check 3's 3 s. Sized from
     // the pool, the burst is 500: 5 rounds, and the wait shows.
     let backend = format!("postgres={url}");
-    let env = [("KIT_IO_BACKEND", backend.as_str()), ("KIT_POOL_SIZE", "100"), ("KIT_IO_TIMEOUT_MS", "60000")];
+    let env = [
+        ("KIT_IO_BACKEND", backend.as_str()),
+        ("KIT_POOL_SIZE", "100"),
+        ("KIT_IO_TIMEOUT_MS", "60000"),
+    ];
     let message = failure(|| {
-        pool_grade::a_burst_past_the_pool_gets_quick_503s_in_env(env!("CARGO_BIN_EXE_async-native"), 20, pool_grade::NoDatabase::Fail, &env)
+        pool_grade::a_burst_past_the_pool_gets_quick_503s_in_env(
+            env!("CARGO_BIN_EXE_async-native"),
+            20,
+            pool_grade::NoDatabase::Fail,
+            &env,
+        )
     })
     .expect("an unbounded wait must fail check 3 whatever the pool's size");
-    assert_mentions(&message, &["500 concurrent 1000 ms queries", "were left waiting", "pool size 100", "hint 2"]);
+    assert_mentions(
+        &message,
+        &[
+            "500 concurrent 1000 ms queries",
+            "were left waiting",
+            "pool size 100",
+            "hint 2",
+        ],
+    );
 }

@@ -19,12 +19,16 @@ const IDLE: usize = 20;
 
 /// Opens `n` connections that send nothing.
 fn silent(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
-    (0..n).map(|i| TcpStream::connect(addr).unwrap_or_else(|e| panic!("silent connection {i}: {e}"))).collect()
+    (0..n)
+        .map(|i| TcpStream::connect(addr).unwrap_or_else(|e| panic!("silent connection {i}: {e}")))
+        .collect()
 }
 
 /// When (since `opened`) the server closed a connection that sends nothing.
 fn closed_after(mut stream: TcpStream, opened: Instant) -> Duration {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("read timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
     let mut byte = [0u8; 1];
     match stream.read(&mut byte) {
         // End of file or a reset: closed by the server.
@@ -38,10 +42,14 @@ fn idle_connections_are_closed_and_do_not_starve(variant: &str) {
     let idle = silent(server.addr, IDLE);
     let opened = Instant::now();
     // 20 silent clients, and a real one is served at once (no slot is held).
-    let (status, body) = get(server.addr, "/health", Duration::from_secs(5)).expect("/health answers");
+    let (status, body) =
+        get(server.addr, "/health", Duration::from_secs(5)).expect("/health answers");
     let waited = opened.elapsed();
     assert_eq!(status, 200, "{variant}: {body}");
-    assert!(waited < TIMEOUT, "{variant}: /health took {waited:?} beside {IDLE} silent connections");
+    assert!(
+        waited < TIMEOUT,
+        "{variant}: /health took {waited:?} beside {IDLE} silent connections"
+    );
     // Each silent one is closed after the timeout: not before, not much after.
     let took: Vec<Duration> = idle.into_iter().map(|s| closed_after(s, opened)).collect();
     assert!(
@@ -71,11 +79,15 @@ fn async_native_closes_silent_connections_and_they_do_not_starve_it() {
 #[test]
 fn four_silent_clients_take_all_four_slots_of_sync_blocking() {
     let timeout = Duration::from_secs(2);
-    let server = common::start("sync-blocking", &["--threads", "4", "--header-read-timeout-ms", "2000"]);
+    let server = common::start(
+        "sync-blocking",
+        &["--threads", "4", "--header-read-timeout-ms", "2000"],
+    );
     let idle = silent(server.addr, 4);
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
-    let (status, body) = get(server.addr, "/health", Duration::from_secs(10)).expect("/health answers in the end");
+    let (status, body) =
+        get(server.addr, "/health", Duration::from_secs(10)).expect("/health answers in the end");
     let waited = started.elapsed();
     assert_eq!(status, 200, "{body}");
     // /health needs no time of its own: the wait is the four silent
@@ -89,8 +101,13 @@ fn four_silent_clients_take_all_four_slots_of_sync_blocking() {
     let idle = silent(server.addr, 3);
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
-    let (status, _) = get(server.addr, "/health", Duration::from_secs(10)).expect("/health answers");
+    let (status, _) =
+        get(server.addr, "/health", Duration::from_secs(10)).expect("/health answers");
     assert_eq!(status, 200);
-    assert!(started.elapsed() < Duration::from_millis(500), "one free slot of four, yet /health took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "one free slot of four, yet /health took {:?}",
+        started.elapsed()
+    );
     drop(idle);
 }

@@ -38,7 +38,8 @@ fn live_run_shape() {
         .map(|v| {
             std::thread::spawn(move || {
                 let server = start(v, &["--io-ms", "100"]);
-                let b = burst(&server, "/parallel", 20, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+                let b = burst(&server, "/parallel", 20, Duration::from_secs(30))
+                    .unwrap_or_else(|e| panic!("{e}"));
                 let t = Duration::from_millis(if *v == "async-native" { 100 } else { 200 });
                 let row = b.row(t);
                 assert_eq!(row.slots, slots(v));
@@ -50,8 +51,14 @@ fn live_run_shape() {
     fill_speedups(&mut rows);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
-        assert!(r.p50_ms <= r.p95_ms && r.p95_ms <= r.p99_ms && r.p99_ms <= r.max_ms, "{r:?}");
-        assert!(r.total_s > 0.0 && r.rps > 0.0 && r.measured_slots > 0.0, "{r:?}");
+        assert!(
+            r.p50_ms <= r.p95_ms && r.p95_ms <= r.p99_ms && r.p99_ms <= r.max_ms,
+            "{r:?}"
+        );
+        assert!(
+            r.total_s > 0.0 && r.rps > 0.0 && r.measured_slots > 0.0,
+            "{r:?}"
+        );
     }
     let shape: Vec<serde_json::Value> = rows
         .iter()

@@ -6,4 +6,8 @@
 /// Connections the database gives this app: src/main.rs's DB_CAPACITY.
 const DB_CAPACITY: u64 = 20;
 
-kit_measure::pool_grade_tests!(env!("CARGO_BIN_EXE_pool-solution"), DB_CAPACITY, skip_without_database);
+kit_measure::pool_grade_tests!(
+    env!("CARGO_BIN_EXE_pool-solution"),
+    DB_CAPACITY,
+    skip_without_database
+);

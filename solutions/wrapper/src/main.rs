@@ -34,7 +34,9 @@ use tokio::time::sleep;
 const VARIANT: &str = "solution-wrapper";
 
 #[derive(Parser)]
-#[command(about = "The wrapper, fixed: async handlers wait; the blocking app only computes, one thread per core")]
+#[command(
+    about = "The wrapper, fixed: async handlers wait; the blocking app only computes, one thread per core"
+)]
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
@@ -57,7 +59,12 @@ async fn parallel(p: Params) -> Json<Work> {
     let started = Instant::now();
     // FIXED: the waits yield and overlap; no app thread is involved.
     tokio::join!(sleep(p.io_wait), sleep(p.io_wait));
-    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
+    Json(Work::waited(
+        &p,
+        Endpoint::Parallel,
+        &[p.io_wait, p.io_wait],
+        started,
+    ))
 }
 
 async fn multi_io(p: Params) -> Json<Work> {
@@ -65,13 +72,23 @@ async fn multi_io(p: Params) -> Json<Work> {
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
-    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started))
+    Json(Work::waited(
+        &p,
+        Endpoint::MultiIo,
+        &[p.io_wait, p.io_wait, p.io_wait],
+        started,
+    ))
 }
 
 async fn db_simulation(p: Params) -> Json<Work> {
     let started = Instant::now();
     sleep(p.db_wait).await;
-    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started))
+    Json(Work::waited(
+        &p,
+        Endpoint::DbSimulation,
+        &[p.db_wait],
+        started,
+    ))
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,7 +114,9 @@ fn run(args: Args) -> Result<(), net::Error> {
         .route(Endpoint::MultiIo, get(multi_io))
         .route(Endpoint::DbSimulation, get(db_simulation))
         .to_app(Endpoint::CpuIntensive, bridge::route(jobs));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let served = runtime.block_on(server.serve(routes));
     // Dropping the runtime drops the last job sender, so the app threads
     // finish: each ends its job in progress and skips the queued ones, whose

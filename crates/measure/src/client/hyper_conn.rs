@@ -41,7 +41,12 @@ pub struct Get {
 impl Get {
     /// A GET of `url` sent to `addr` (where [`connect_probe`] found it).
     pub fn new(url: &HttpUrl, addr: SocketAddr, keep_alive: bool) -> Get {
-        Get { addr, path: url.target().clone(), host: url.authority().clone(), keep_alive }
+        Get {
+            addr,
+            path: url.target().clone(),
+            host: url.authority().clone(),
+            keep_alive,
+        }
     }
 
     pub fn keep_alive(&self) -> bool {
@@ -51,7 +56,11 @@ impl Get {
     /// The same GET as bytes for [`super::raw`].
     pub fn raw_request(&self) -> Vec<u8> {
         let target = self.path.path_and_query().map_or("/", |pq| pq.as_str());
-        super::raw::request(target, self.host.to_str().unwrap_or_default(), self.keep_alive)
+        super::raw::request(
+            target,
+            self.host.to_str().unwrap_or_default(),
+            self.keep_alive,
+        )
     }
 
     pub fn request(&self) -> Request<Empty<Bytes>> {
@@ -75,7 +84,9 @@ impl Get {
 /// on its own task until the server or the caller drops the connection.
 pub async fn connect(addr: SocketAddr) -> Result<Sender, &'static str> {
     let stream = super::raw::connect(addr).await?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| error_kind(&e))?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| error_kind(&e))?;
     // Its errors surface to the caller through the sender.
     tokio::spawn(async move {
         let _ = connection.await;
@@ -111,8 +122,13 @@ pub async fn locate(url: &HttpUrl, keep_alive: bool, timeout: Duration) -> Resul
 
 /// `attempt`, or the timeout's error kind if it takes longer than `timeout`:
 /// how every generator bounds a request.
-pub async fn within(timeout: Duration, attempt: impl Future<Output = Result<u16, &'static str>>) -> Result<u16, &'static str> {
-    tokio::time::timeout(timeout, attempt).await.unwrap_or(Err(TIMEOUT_KIND))
+pub async fn within(
+    timeout: Duration,
+    attempt: impl Future<Output = Result<u16, &'static str>>,
+) -> Result<u16, &'static str> {
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .unwrap_or(Err(TIMEOUT_KIND))
 }
 
 /// One request on a connection of its own, bounded by `timeout`.

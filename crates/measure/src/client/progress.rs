@@ -17,7 +17,11 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Awaits `work` while calling the progress hook with `done` every
 /// [`PROGRESS_EVERY`], and once more at the end. The hook thus runs on the
 /// coordinating task only, never inside a worker's measurement loop.
-pub async fn with_progress<F: std::future::Future>(work: F, done: &AtomicU64, progress: Option<Progress<'_>>) -> F::Output {
+pub async fn with_progress<F: std::future::Future>(
+    work: F,
+    done: &AtomicU64,
+    progress: Option<Progress<'_>>,
+) -> F::Output {
     let report = || {
         if let Some(p) = progress {
             p(done.load(Ordering::Relaxed));

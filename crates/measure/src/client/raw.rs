@@ -32,7 +32,11 @@ const MAX_HEAD: usize = 64 * 1024;
 /// next request, and closes its end. With `keep_alive` the server keeps the
 /// connection open, as for any HTTP/1.1 client, until the caller closes it.
 pub fn request(target: &str, host: &str, keep_alive: bool) -> Vec<u8> {
-    let close = if keep_alive { "" } else { "Connection: close\r\n" };
+    let close = if keep_alive {
+        ""
+    } else {
+        "Connection: close\r\n"
+    };
     format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n").into_bytes()
 }
 
@@ -51,7 +55,11 @@ pub async fn exchange(stream: &mut TcpStream, request: &[u8]) -> Result<u16, &'s
     let mut buf = Vec::with_capacity(FIRST_READ);
     let (status, head_len, length) = loop {
         if read_more(stream, &mut buf).await.map_err(kind)? == 0 {
-            return Err(if buf.is_empty() { "connection closed" } else { "connection closed early" });
+            return Err(if buf.is_empty() {
+                "connection closed"
+            } else {
+                "connection closed early"
+            });
         }
         if let Some(head) = parse_head(&buf)? {
             break head;
@@ -108,7 +116,10 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
             return Ok(Some((status, head_len, None)));
         }
         if h.name.eq_ignore_ascii_case("content-length") {
-            let n = std::str::from_utf8(h.value).ok().and_then(|v| v.trim().parse::<usize>().ok()).ok_or("bad response")?;
+            let n = std::str::from_utf8(h.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .ok_or("bad response")?;
             length = Some(n);
         }
     }
@@ -121,16 +132,29 @@ mod tests {
 
     #[test]
     fn requests_say_close_unless_kept_alive() {
-        assert_eq!(request("/p?x=1", "h:1", false), b"GET /p?x=1 HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n");
-        assert_eq!(request("/p", "h:1", true), b"GET /p HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        assert_eq!(
+            request("/p?x=1", "h:1", false),
+            b"GET /p?x=1 HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(
+            request("/p", "h:1", true),
+            b"GET /p HTTP/1.1\r\nHost: h:1\r\n\r\n"
+        );
     }
 
     #[test]
     fn a_head_gives_its_status_and_lengths() {
-        let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-        assert_eq!(parse_head(answer), Ok(Some((200, answer.len() - 2, Some(2)))));
+        let answer =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(
+            parse_head(answer),
+            Ok(Some((200, answer.len() - 2, Some(2))))
+        );
         let no_length = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n";
-        assert_eq!(parse_head(no_length), Ok(Some((503, no_length.len(), None))));
+        assert_eq!(
+            parse_head(no_length),
+            Ok(Some((503, no_length.len(), None)))
+        );
         // Chunked wins over a length, as HTTP/1.1 says.
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n";
         assert_eq!(parse_head(chunked), Ok(Some((200, chunked.len(), None))));
@@ -140,7 +164,10 @@ mod tests {
     fn a_partial_head_asks_for_more_and_nonsense_is_refused() {
         assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-len"), Ok(None));
         assert_eq!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"), Err("bad response"));
-        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"), Err("bad response"));
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"),
+            Err("bad response")
+        );
     }
 
     /// Over a real socket: a server that answers in pieces, then one that
@@ -162,11 +189,25 @@ mod tests {
             addr
         }
         let get = request("/health", "127.0.0.1", false);
-        let pieces = serve(&[b"HTTP/1.1 200 OK\r\nContent-", b"Length: 4\r\n\r\nab", b"cd"]).await;
-        assert_eq!(exchange(&mut connect(pieces).await.unwrap(), &get).await, Ok(200));
+        let pieces = serve(&[
+            b"HTTP/1.1 200 OK\r\nContent-",
+            b"Length: 4\r\n\r\nab",
+            b"cd",
+        ])
+        .await;
+        assert_eq!(
+            exchange(&mut connect(pieces).await.unwrap(), &get).await,
+            Ok(200)
+        );
         let unsized_body = serve(&[b"HTTP/1.1 404 Not Found\r\n\r\n", b"gone"]).await;
-        assert_eq!(exchange(&mut connect(unsized_body).await.unwrap(), &get).await, Ok(404));
+        assert_eq!(
+            exchange(&mut connect(unsized_body).await.unwrap(), &get).await,
+            Ok(404)
+        );
         let cut = serve(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]).await;
-        assert_eq!(exchange(&mut connect(cut).await.unwrap(), &get).await, Err("connection closed early"));
+        assert_eq!(
+            exchange(&mut connect(cut).await.unwrap(), &get).await,
+            Err("connection closed early")
+        );
     }
 }

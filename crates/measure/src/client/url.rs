@@ -67,14 +67,17 @@ impl fmt::Display for HttpUrl {
 /// defaults to 80.
 pub fn validate_url(url: &str) -> Result<HttpUrl, LoadError> {
     let text = url.trim();
-    let bad = |reason: &str| LoadError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
+    let bad = |reason: &str| LoadError::InvalidUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
     let Some((scheme, rest)) = text.split_once("://").filter(|(s, _)| is_scheme(s)) else {
         // "localhost:3000/x" is a URL of scheme "localhost" to a URL parser:
         // point at the fix rather than at the grammar.
         return match text.split_once(':') {
-            Some((scheme, _)) if is_scheme(scheme) => {
-                Err(bad(&format!("unsupported scheme '{scheme}:' (only http:// is supported)")))
-            }
+            Some((scheme, _)) if is_scheme(scheme) => Err(bad(&format!(
+                "unsupported scheme '{scheme}:' (only http:// is supported)"
+            ))),
             _ => Err(bad("not a URL (it does not start with http://)")),
         };
     };
@@ -82,8 +85,16 @@ pub fn validate_url(url: &str) -> Result<HttpUrl, LoadError> {
         "http" => {}
         // The client speaks plain HTTP/1.1, no TLS: say so instead of
         // failing on every request.
-        "https" => return Err(bad("https is not supported by this load generator; use http://")),
-        _ => return Err(bad(&format!("unsupported scheme '{scheme}:' (only http:// is supported)"))),
+        "https" => {
+            return Err(bad(
+                "https is not supported by this load generator; use http://",
+            ))
+        }
+        _ => {
+            return Err(bad(&format!(
+                "unsupported scheme '{scheme}:' (only http:// is supported)"
+            )))
+        }
     }
     // The fragment never leaves the client.
     let rest = rest.split('#').next().unwrap_or_default();
@@ -94,12 +105,30 @@ pub fn validate_url(url: &str) -> Result<HttpUrl, LoadError> {
         t if t.starts_with('?') => format!("/{t}"),
         t => t.to_string(),
     };
-    let target = Uri::try_from(target).map_err(|e| bad(&format!("bad path or query ({e}); spaces and the like must be percent-encoded")))?;
-    let host_header = if port == 80 { host.to_string() } else { format!("{host}:{port}") };
+    let target = Uri::try_from(target).map_err(|e| {
+        bad(&format!(
+            "bad path or query ({e}); spaces and the like must be percent-encoded"
+        ))
+    })?;
+    let host_header = if port == 80 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
     // Only the characters checked below reach here: always a valid header.
-    let authority = HeaderValue::try_from(host_header).map_err(|e| bad(&format!("bad host ({e})")))?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']').to_string();
-    Ok(HttpUrl { text: text.to_string(), host: bare, port, authority, target })
+    let authority =
+        HeaderValue::try_from(host_header).map_err(|e| bad(&format!("bad host ({e})")))?;
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Ok(HttpUrl {
+        text: text.to_string(),
+        host: bare,
+        port,
+        authority,
+        target,
+    })
 }
 
 /// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`.
@@ -118,15 +147,28 @@ fn split_authority(authority: &str) -> Result<(&str, u16), String> {
         return Err("user names and passwords in the URL are not supported".into());
     }
     let (host, port) = if authority.starts_with('[') {
-        let close = authority.find(']').ok_or("unclosed '[' in the IPv6 address")?;
+        let close = authority
+            .find(']')
+            .ok_or("unclosed '[' in the IPv6 address")?;
         let (host, after) = authority.split_at(close + 1);
-        host[1..close].parse::<Ipv6Addr>().map_err(|_| format!("'{host}' is not an IPv6 address"))?;
+        host[1..close]
+            .parse::<Ipv6Addr>()
+            .map_err(|_| format!("'{host}' is not an IPv6 address"))?;
         match after {
             "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':').ok_or(format!("unexpected '{after}' after the IPv6 address"))?)),
+            _ => (
+                host,
+                Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or(format!("unexpected '{after}' after the IPv6 address"))?,
+                ),
+            ),
         }
     } else if authority.matches(':').count() > 1 {
-        return Err(format!("bad host '{authority}': an IPv6 address goes in brackets, as in http://[::1]:3000/"));
+        return Err(format!(
+            "bad host '{authority}': an IPv6 address goes in brackets, as in http://[::1]:3000/"
+        ));
     } else {
         match authority.split_once(':') {
             Some((host, port)) => (host, Some(port)),
@@ -136,13 +178,21 @@ fn split_authority(authority: &str) -> Result<(&str, u16), String> {
     if host.is_empty() {
         return Err("missing host".into());
     }
-    if !host.starts_with('[') && !host.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
+    if !host.starts_with('[')
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
         return Err(format!("bad host '{host}'"));
     }
     let port = match port {
         // "http://host:/" is allowed by RFC 3986 and means the default.
         None | Some("") => 80,
-        Some(p) => p.parse().ok().filter(|&p: &u16| p != 0).ok_or(format!("bad port '{p}' (expected 1 to 65535)"))?,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|&p: &u16| p != 0)
+            .ok_or(format!("bad port '{p}' (expected 1 to 65535)"))?,
     };
     Ok((host, port))
 }
@@ -157,11 +207,16 @@ fn split_authority(authority: &str) -> Result<(&str, u16), String> {
 /// answered, so callers that open their own connections need not resolve
 /// the name again.
 pub async fn connect_probe(url: &HttpUrl, timeout: Duration) -> Result<SocketAddr, LoadError> {
-    let fail = |reason: String| LoadError::Connect { url: url.to_string(), reason };
+    let fail = |reason: String| LoadError::Connect {
+        url: url.to_string(),
+        reason,
+    };
     let limit = timeout.min(PROBE_TIMEOUT_CAP);
     let connect = tokio::net::TcpStream::connect((url.host(), url.port()));
     match tokio::time::timeout(limit, connect).await {
-        Ok(Ok(stream)) => stream.peer_addr().map_err(|e| fail(io_reason(&e).to_string())),
+        Ok(Ok(stream)) => stream
+            .peer_addr()
+            .map_err(|e| fail(io_reason(&e).to_string())),
         Ok(Err(e)) => Err(fail(io_reason(&e).to_string())),
         Err(_) => Err(fail(format!("no answer within {} ms", limit.as_millis()))),
     }
@@ -203,17 +258,37 @@ mod tests {
     fn validate_url_splits_host_port_and_target() {
         let parts = |url: &str| {
             let u = validate_url(url).unwrap();
-            (u.host().to_string(), u.port(), u.authority().to_str().unwrap().to_string(), u.target().to_string())
+            (
+                u.host().to_string(),
+                u.port(),
+                u.authority().to_str().unwrap().to_string(),
+                u.target().to_string(),
+            )
         };
         let s = String::from;
-        assert_eq!(parts("http://127.0.0.1:3000/health"), (s("127.0.0.1"), 3000, s("127.0.0.1:3000"), s("/health")));
-        assert_eq!(parts("HTTP://localhost"), (s("localhost"), 80, s("localhost"), s("/")));
-        assert_eq!(parts("http://localhost:80/a?b=1#frag"), (s("localhost"), 80, s("localhost"), s("/a?b=1")));
+        assert_eq!(
+            parts("http://127.0.0.1:3000/health"),
+            (s("127.0.0.1"), 3000, s("127.0.0.1:3000"), s("/health"))
+        );
+        assert_eq!(
+            parts("HTTP://localhost"),
+            (s("localhost"), 80, s("localhost"), s("/"))
+        );
+        assert_eq!(
+            parts("http://localhost:80/a?b=1#frag"),
+            (s("localhost"), 80, s("localhost"), s("/a?b=1"))
+        );
         assert_eq!(parts("http://h:/?q"), (s("h"), 80, s("h"), s("/?q")));
         // The resolver wants an IPv6 literal bare, the Host header bracketed.
-        assert_eq!(parts("http://[::1]:3000/x"), (s("::1"), 3000, s("[::1]:3000"), s("/x")));
+        assert_eq!(
+            parts("http://[::1]:3000/x"),
+            (s("::1"), 3000, s("[::1]:3000"), s("/x"))
+        );
         assert_eq!(parts("http://[::1]"), (s("::1"), 80, s("[::1]"), s("/")));
         // Messages quote the URL as given.
-        assert_eq!(validate_url(" http://h/x ").unwrap().to_string(), "http://h/x");
+        assert_eq!(
+            validate_url(" http://h/x ").unwrap().to_string(),
+            "http://h/x"
+        );
     }
 }

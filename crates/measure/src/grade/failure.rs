@@ -34,7 +34,9 @@ pub(crate) enum Next {
 pub(crate) fn fail(what: &str, detail: &str, next: Next) -> ! {
     let next = match next {
         Next::Hint(n) => format!("next: read HINTS.md, hint {n} (and the ones before it)."),
-        Next::Crash => "next: fix the crash quoted above. It is not about slots, so no hint covers it.".into(),
+        Next::Crash => {
+            "next: fix the crash quoted above. It is not about slots, so no hint covers it.".into()
+        }
         Next::Setup(how) => format!("next: {how}"),
     };
     let message = format!("\n\n✗ {what}\n{detail}\n  {next}\n\n");
@@ -67,10 +69,15 @@ pub fn diagnose(server: &mut Server) -> String {
     let output = server.output();
     let mut lines = Vec::new();
     if let Some(status) = status {
-        lines.push(format!("  the server exited ({status}): it is dead, not slow."));
+        lines.push(format!(
+            "  the server exited ({status}): it is dead, not slow."
+        ));
     }
     lines.push(crash_lines(&output));
-    lines.push(format!("  server output (last lines):\n    {}", server.output_tail(8).replace('\n', "\n    ")));
+    lines.push(format!(
+        "  server output (last lines):\n    {}",
+        server.output_tail(8).replace('\n', "\n    ")
+    ));
     lines.retain(|l| !l.is_empty());
     lines.join("\n")
 }
@@ -90,7 +97,10 @@ pub(crate) fn crash_lines(output: &str) -> String {
 /// "panicked at src/main.rs:95:10: Cannot merge ..." from Rust's panic output.
 pub fn panic_in(output: &str) -> Option<String> {
     let mut lines = output.lines();
-    let at = lines.find_map(|l| l.split_once("panicked at ").map(|(_, at)| at.trim_end_matches(':').to_string()))?;
+    let at = lines.find_map(|l| {
+        l.split_once("panicked at ")
+            .map(|(_, at)| at.trim_end_matches(':').to_string())
+    })?;
     let message = lines.next().unwrap_or_default().trim();
     Some(format!("{message} (at {at})"))
 }

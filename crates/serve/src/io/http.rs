@@ -45,7 +45,12 @@ impl Upstream {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let authority = base.trim_start_matches("http://").to_string();
-        Ok(Upstream { base: base.to_string(), authority, timeout, client })
+        Ok(Upstream {
+            base: base.to_string(),
+            authority,
+            timeout,
+            client,
+        })
     }
 
     fn path(d: Duration) -> String {
@@ -89,7 +94,11 @@ impl Upstream {
     /// `Connection: close`, as a plain `requests.get` does.
     pub fn call_blocking(&self, d: Duration) -> Result<(), ApiError> {
         let deadline = Instant::now() + self.timeout;
-        let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        let left = || {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        };
         let addr: SocketAddr = self
             .authority
             .to_socket_addrs()
@@ -105,7 +114,11 @@ impl Upstream {
             _ => self.failed(format!("cannot connect ({e})")),
         })?;
         stream.set_write_timeout(Some(left())).map_err(io)?;
-        let request = format!("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", Upstream::path(d), self.authority);
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            Upstream::path(d),
+            self.authority
+        );
         stream.write_all(request.as_bytes()).map_err(io)?;
         // Read to the end (the upstream closes after its answer), each read
         // bounded by what is left of the deadline, not a fresh timeout.
@@ -125,7 +138,11 @@ impl Upstream {
         }
         let text = String::from_utf8_lossy(&raw);
         let Some((head, body)) = text.split_once("\r\n\r\n") else {
-            return Err(self.failed(format!("the answer is not HTTP ({} bytes: {:?})", raw.len(), shorten(&text))));
+            return Err(self.failed(format!(
+                "the answer is not HTTP ({} bytes: {:?})",
+                raw.len(),
+                shorten(&text)
+            )));
         };
         let status = head
             .strip_prefix("HTTP/1.")
@@ -141,7 +158,10 @@ impl Upstream {
             return Err(self.failed(format!("answered {status}: {:?}", shorten(body))));
         }
         if serde_json::from_str::<serde_json::Value>(body).is_err() {
-            return Err(self.failed(format!("answered 200 with a body that is not JSON: {:?}", shorten(body))));
+            return Err(self.failed(format!(
+                "answered 200 with a body that is not JSON: {:?}",
+                shorten(body)
+            )));
         }
         Ok(())
     }

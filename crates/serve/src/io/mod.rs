@@ -86,7 +86,9 @@ impl BackendSpec {
 /// slash and nothing else (no path, query or user), so `/delay` can be
 /// appended. Returns it without the slash.
 pub fn base_url(url: &str) -> Result<String, String> {
-    let bad = |why: &str| Err(format!("'{url}' is not an upstream base URL ({why}): use http://HOST:PORT, e.g. http://127.0.0.1:6000"));
+    let bad = |why: &str| {
+        Err(format!("'{url}' is not an upstream base URL ({why}): use http://HOST:PORT, e.g. http://127.0.0.1:6000"))
+    };
     let Some(authority) = url.strip_prefix("http://") else {
         return bad("it must start with http://");
     };
@@ -108,7 +110,10 @@ impl IoArgs {
         match self.io_backend {
             BackendSpec::Timer => vec![],
             BackendSpec::Http(_) => vec![("io_timeout_ms", self.io_timeout_ms)],
-            BackendSpec::Postgres(_) => vec![("pool_size", self.pool_size), ("io_timeout_ms", self.io_timeout_ms)],
+            BackendSpec::Postgres(_) => vec![
+                ("pool_size", self.pool_size),
+                ("io_timeout_ms", self.io_timeout_ms),
+            ],
         }
     }
 
@@ -166,7 +171,9 @@ impl IoBackend {
     /// exercise calls it with options of its own.
     #[cfg(feature = "postgres")]
     pub fn postgres(url: &str, options: PoolOptions) -> Result<IoBackend, String> {
-        Ok(IoBackend(Arc::new(Backend::Postgres(postgres::Postgres::open(url, options)?))))
+        Ok(IoBackend(Arc::new(Backend::Postgres(
+            postgres::Postgres::open(url, options)?,
+        ))))
     }
 
     pub fn name(&self) -> &'static str {
@@ -251,7 +258,12 @@ pub struct PoolGauge {
 
 impl PoolGauge {
     pub fn new(size: u64) -> Arc<PoolGauge> {
-        Arc::new(PoolGauge { size, in_use: AtomicU64::new(0), peak_in_use: AtomicU64::new(0), timeouts: AtomicU64::new(0) })
+        Arc::new(PoolGauge {
+            size,
+            in_use: AtomicU64::new(0),
+            peak_in_use: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+        })
     }
 
     /// Marks one connection as lent out until the guard drops.
@@ -268,7 +280,8 @@ impl PoolGauge {
 
     /// Restarts the peak at what is lent out now (`POST /metrics/reset`).
     pub fn reset(&self) {
-        self.peak_in_use.store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.peak_in_use
+            .store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
         self.timeouts.store(0, Ordering::SeqCst);
     }
 
@@ -297,9 +310,25 @@ mod tests {
 
     #[test]
     fn base_urls_are_host_and_port_only() {
-        assert_eq!(base_url("http://127.0.0.1:6000").as_deref(), Ok("http://127.0.0.1:6000"));
-        assert_eq!(base_url("http://localhost:6000/").as_deref(), Ok("http://localhost:6000"));
-        for bad in ["notaurl", "https://x:1", "http://x", "http://:80", "http://x:0", "http://x:99999", "http://x:1/api", "http://x:1?a", "ftp://x:1"] {
+        assert_eq!(
+            base_url("http://127.0.0.1:6000").as_deref(),
+            Ok("http://127.0.0.1:6000")
+        );
+        assert_eq!(
+            base_url("http://localhost:6000/").as_deref(),
+            Ok("http://localhost:6000")
+        );
+        for bad in [
+            "notaurl",
+            "https://x:1",
+            "http://x",
+            "http://:80",
+            "http://x:0",
+            "http://x:99999",
+            "http://x:1/api",
+            "http://x:1?a",
+            "ftp://x:1",
+        ] {
             let e = base_url(bad).expect_err(bad);
             assert!(e.contains(bad) && e.contains("http://HOST:PORT"), "{e}");
         }

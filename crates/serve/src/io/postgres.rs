@@ -21,12 +21,14 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
+};
 use postgres::Client;
 use tokio_postgres::NoTls;
 
-use crate::contract::ApiError;
 use super::PoolGauge;
+use crate::contract::ApiError;
 
 /// The query: pg_sleep takes seconds as float8.
 const SLEEP: &str = "SELECT pg_sleep($1)";
@@ -59,12 +61,20 @@ impl Postgres {
     /// that is down shows as 503s, not as a server that will not start.
     pub(crate) fn open(url: &str, options: PoolOptions) -> Result<Postgres, String> {
         let bad = |e: tokio_postgres::Error| format!("postgres={url} is not a PostgreSQL URL: {e}");
-        let connect = options.acquire_timeout.map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT));
+        let connect = options
+            .acquire_timeout
+            .map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT));
         let mut config: tokio_postgres::Config = url.parse().map_err(bad)?;
         config.connect_timeout(connect);
         let mut blocking: postgres::Config = url.parse().map_err(bad)?;
         blocking.connect_timeout(connect);
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(manager)
             .max_size(options.size as usize)
             .wait_timeout(options.acquire_timeout)
@@ -73,7 +83,12 @@ impl Postgres {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| format!("the PostgreSQL pool could not be built: {e}"))?;
-        Ok(Postgres { pool, gauge: PoolGauge::new(options.size), blocking, options })
+        Ok(Postgres {
+            pool,
+            gauge: PoolGauge::new(options.size),
+            blocking,
+            options,
+        })
     }
 
     pub(crate) fn gauge(&self) -> Arc<PoolGauge> {
@@ -85,9 +100,16 @@ impl Postgres {
     pub(crate) async fn query(&self, d: Duration) -> Result<(), ApiError> {
         let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
         let _lent = self.gauge.checkout();
-        let statement = client.prepare_cached(SLEEP).await.map_err(|e| query_error(&e))?;
+        let statement = client
+            .prepare_cached(SLEEP)
+            .await
+            .map_err(|e| query_error(&e))?;
         let seconds = d.as_secs_f64();
-        client.execute(&statement, &[&seconds]).await.map(|_| ()).map_err(|e| query_error(&e))
+        client
+            .execute(&statement, &[&seconds])
+            .await
+            .map(|_| ())
+            .map_err(|e| query_error(&e))
     }
 
     fn pool_error(&self, e: PoolError) -> ApiError {
@@ -100,7 +122,9 @@ impl Postgres {
                     self.options.acquire_timeout.unwrap_or_default().as_millis()
                 ))
             }
-            PoolError::Timeout(_) => ApiError::unavailable("database unavailable: connecting timed out".into()),
+            PoolError::Timeout(_) => {
+                ApiError::unavailable("database unavailable: connecting timed out".into())
+            }
             PoolError::Backend(e) => unavailable(&e),
             other => ApiError::unavailable(format!("database unavailable: {other}")),
         }
@@ -117,8 +141,14 @@ impl Postgres {
     pub(crate) fn query_blocking(&self, d: Duration) -> Result<(), ApiError> {
         let conn = CONN.with(|c| c.borrow_mut().take());
         let (client, result) = if tokio::runtime::Handle::try_current().is_ok() {
-            std::thread::scope(|s| s.spawn(|| self.run_blocking(conn, d)).join())
-                .unwrap_or_else(|_| (None, Err(ApiError::internal("the database thread panicked".into()))))
+            std::thread::scope(|s| s.spawn(|| self.run_blocking(conn, d)).join()).unwrap_or_else(
+                |_| {
+                    (
+                        None,
+                        Err(ApiError::internal("the database thread panicked".into())),
+                    )
+                },
+            )
         } else {
             self.run_blocking(conn, d)
         };
@@ -126,7 +156,11 @@ impl Postgres {
         result
     }
 
-    fn run_blocking(&self, conn: Option<Conn>, d: Duration) -> (Option<Client>, Result<(), ApiError>) {
+    fn run_blocking(
+        &self,
+        conn: Option<Conn>,
+        d: Duration,
+    ) -> (Option<Client>, Result<(), ApiError>) {
         let mut client = match conn.and_then(Conn::into_client) {
             Some(client) if !client.is_closed() => client,
             _ => match self.blocking.connect(postgres::NoTls) {
