@@ -110,6 +110,13 @@ impl Picture for RowChart<'_> {
     }
 }
 
+/// A chart area whose coordinates `x` and `y` make (linear or log).
+pub(super) type Panel<'a, DB, X, Y> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
+>;
+
 /// A panel in the kit's style: margins, label areas, a light mesh, the axes
 /// named by `desc` (x, y) and their ticks written by `tick`. Linear or log
 /// scale, whichever coordinates `x` and `y` make.
@@ -120,7 +127,7 @@ pub(super) fn panel<'a, DB, X, Y>(
     desc: (&str, &str),
     tick: fn(f64) -> String,
     th: Theme,
-) -> Result<ChartContext<'a, DB, Cartesian2d<X::CoordDescType, Y::CoordDescType>>, ChartError>
+) -> Result<Panel<'a, DB, X, Y>, ChartError>
 where
     DB: DrawingBackend,
     X: AsRangedCoord<Value = f64>,

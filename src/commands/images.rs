@@ -22,7 +22,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let stop = net::stop_flag();
     docker_or_say_so()?;
-    make(&IMAGES, &args.tag, stop)?;
+    make(IMAGES, &args.tag, stop)?;
     for name in IMAGES {
         println!("{}", containers::image_name(name, &args.tag));
     }

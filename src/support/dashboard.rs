@@ -207,13 +207,10 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
 }
 
 /// Lines over time, the axes from 0 to the largest value (and to the duration).
-fn line_chart(
-    frame: &mut Frame,
-    area: Rect,
-    title: &str,
-    lines: &[(&str, Color, &[(f64, f64)])],
-    view: &LiveView,
-) {
+/// One line of a chart: its label, its colour and its (x, y) points.
+type Series<'a> = (&'a str, Color, &'a [(f64, f64)]);
+
+fn line_chart(frame: &mut Frame, area: Rect, title: &str, lines: &[Series], view: &LiveView) {
     let x_max = view.duration_s.max(view.elapsed_s).max(1e-9);
     // The view holds a window of the latest intervals: start where it starts.
     let x_min = view.intervals.first().map_or(0.0, |i| i.start_s).min(x_max);

@@ -409,7 +409,7 @@ mod tests {
                         pair[1]
                     );
                     assert!(
-                        so_far.matches('"').count() % 2 == 0,
+                        so_far.matches('"').count().is_multiple_of(2),
                         "{name}: broken inside a string:\n{}\n{}",
                         pair[0],
                         pair[1]

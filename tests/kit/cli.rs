@@ -59,7 +59,7 @@ fn help_lists_the_subcommands() {
 fn demo_runs_every_step_without_pauses() {
     kit()
         .args(["demo", "--yes", "--io-ms", "20", "--n", "4"])
-        .timeout(std::time::Duration::from_secs(60))
+        .timeout(Duration::from_secs(60))
         .assert()
         .success()
         .stdout(

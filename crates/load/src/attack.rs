@@ -904,7 +904,7 @@ mod tests {
     #[tokio::test]
     async fn attack_reports_progress_from_the_coordinator() {
         let base = test_server::start();
-        let calls = std::sync::Mutex::new(Vec::new());
+        let calls = Mutex::new(Vec::new());
         let hook = |n: u64| calls.lock().unwrap().push(n);
         let r = run(&opts(format!("{base}/fast"), 50.0, 500), Some(&hook))
             .await

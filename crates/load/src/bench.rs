@@ -392,7 +392,7 @@ mod tests {
             duration: Some(Duration::from_millis(500)),
             ..opts(format!("{base}/slow"), 4)
         };
-        let calls = std::sync::Mutex::new(Vec::new());
+        let calls = Mutex::new(Vec::new());
         let hook = |n: u64| calls.lock().unwrap().push(n);
         let started = Instant::now();
         let r = run(&o, Some(&hook)).await.unwrap();

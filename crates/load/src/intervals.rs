@@ -221,7 +221,7 @@ impl std::fmt::Debug for Points {
 impl Points {
     fn push(&mut self, p: Point) {
         self.seen += 1;
-        if self.seen % self.every != 0 {
+        if !self.seen.is_multiple_of(self.every) {
             return;
         }
         self.points.push(p);

@@ -5,6 +5,7 @@
 //!   1. 100 concurrent queries take the rounds of the database's capacity.
 //!   2. The pool never holds more than the database gives this app.
 //!   3. A burst the pool cannot serve in time gets quick 503s, not a hang.
+//!
 //! A failure says what was measured, what the slot model makes of it with
 //! the pool as the slots, and which hint in HINTS.md to read next.
 

@@ -12,6 +12,7 @@
 //!   call that opens the backend) are in the servers only;
 //! - each wait of [`WAITS`] is a whole line on both sides: the server's
 //!   blocking backend call, the exercise's sleep.
+//!
 //! Every other code line must be equal.
 
 /// Server lines the exercises do not have (the `#[command(flatten)]` just

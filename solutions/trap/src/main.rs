@@ -13,6 +13,7 @@
 //!   the thread that already computes, so the permit must stay with the thread.
 //! - The declared slots in /metrics changed from `Slots::Threads(n)` to
 //!   `Slots::Unbounded`: that is the point of the fix, not a detail.
+//!
 //! The worker threads did not change: 4 was never the problem.
 //!
 //! Run it by hand: `cargo run -- --port 5002`, then `curl localhost:5002/parallel`.

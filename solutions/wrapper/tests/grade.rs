@@ -6,6 +6,7 @@
 //!   3. CPU work does not stall the runtime.
 //!   4. It cannot be gamed with threads (1000 requests, few OS threads).
 //!   5. The responses keep the contract.
+//!
 //! A failure says what was measured, what the slot model makes of it, and
 //! which hint in HINTS.md to read next.
 

@@ -163,7 +163,7 @@ impl Postgres {
     ) -> (Option<Client>, Result<(), ApiError>) {
         let mut client = match conn.and_then(Conn::into_client) {
             Some(client) if !client.is_closed() => client,
-            _ => match self.blocking.connect(postgres::NoTls) {
+            _ => match self.blocking.connect(NoTls) {
                 Ok(client) => client,
                 Err(e) => return (None, Err(unavailable(&e))),
             },
