@@ -84,10 +84,7 @@ mod tests {
         }
         let (text, code) = refused(&["stress", "--io-ms", "-5"]);
         assert_eq!(code, 2, "{text}");
-        assert!(
-            text.contains("invalid value '-5' for '--io-ms <IO_MS>'"),
-            "{text}"
-        );
+        assert!(text.contains("invalid value '-5' for '--io-ms <IO_MS>'"), "{text}");
     }
 
     /// clap's own rule, which only a debug build asserts: a value-less flag
@@ -95,10 +92,7 @@ mod tests {
     #[test]
     fn only_arguments_with_values_take_negative_numbers() {
         fn walk(cmd: &clap::Command, seen: &mut u32) {
-            for arg in cmd
-                .get_arguments()
-                .filter(|a| a.is_allow_negative_numbers_set())
-            {
+            for arg in cmd.get_arguments().filter(|a| a.is_allow_negative_numbers_set()) {
                 assert!(
                     arg.get_action().takes_values(),
                     "{} {}: a flag that allows negative numbers",

@@ -19,13 +19,8 @@ use testcontainers::{
 /// Every binary that gets an image. Adding a binary here is the whole
 /// change for `kit images` (it is built with `-p kit-servers --bin NAME`);
 /// compose.yaml names its images by hand.
-pub const IMAGES: &[&str] = &[
-    "sync-blocking",
-    "async-trap",
-    "blocking-wrapper",
-    "async-native",
-    "upstream",
-];
+pub const IMAGES: &[&str] =
+    &["sync-blocking", "async-trap", "blocking-wrapper", "async-native", "upstream"];
 
 /// The port every server listens on inside its container.
 pub const PORT: u16 = 8080;
@@ -62,9 +57,8 @@ pub fn hostname() -> String {
 pub fn remove_orphans() -> usize {
     let format = format!(r#"{{{{.ID}}}} {{{{.Label "{RUN_LABEL}"}}}}"#);
     let host = format!("label={HOST_LABEL}={}", hostname());
-    let Ok(out) = Command::new("docker")
-        .args(["ps", "-a", "--filter", &host, "--format", &format])
-        .output()
+    let Ok(out) =
+        Command::new("docker").args(["ps", "-a", "--filter", &host, "--format", &format]).output()
     else {
         return 0;
     };
@@ -75,10 +69,7 @@ pub fn remove_orphans() -> usize {
         .map(|(id, _)| id.to_string())
         .collect();
     let removed = |id: &String| {
-        Command::new("docker")
-            .args(["rm", "-f", id])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        Command::new("docker").args(["rm", "-f", id]).output().is_ok_and(|o| o.status.success())
     };
     orphans.iter().filter(|id| removed(id)).count()
 }
@@ -109,12 +100,7 @@ pub fn docker_answers() -> Result<(), String> {
     }
     let why = String::from_utf8_lossy(&out.stderr);
     // Docker's own explanation is several lines; its last one is the reason.
-    let last = why
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no output")
-        .trim();
+    let last = why.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
     Err(format!("`docker info` failed: {last}"))
 }
 
@@ -199,27 +185,15 @@ fn import_from(
         ));
     }
     let mut importer = Command::new("docker")
-        .args([
-            "import",
-            "--change",
-            &entrypoint,
-            "--change",
-            &label,
-            "-",
-            image,
-        ])
+        .args(["import", "--change", &entrypoint, "--change", &label, "-", image])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run docker import: {e}"))?;
-    let written = std::io::Write::write_all(
-        &mut importer.stdin.take().expect("stdin is piped"),
-        &tar.stdout,
-    );
-    let out = importer
-        .wait_with_output()
-        .map_err(|e| format!("docker import: {e}"))?;
+    let written =
+        std::io::Write::write_all(&mut importer.stdin.take().expect("stdin is piped"), &tar.stdout);
+    let out = importer.wait_with_output().map_err(|e| format!("docker import: {e}"))?;
     match (written, out.status.success()) {
         (Ok(()), true) => Ok(()),
         _ => Err(format!(
@@ -231,10 +205,8 @@ fn import_from(
 
 /// The shared libraries `binary` links, from `ldd`.
 fn libraries(binary: &Path) -> Result<Vec<PathBuf>, String> {
-    let out = Command::new("ldd")
-        .arg(binary)
-        .output()
-        .map_err(|e| format!("cannot run ldd: {e}"))?;
+    let out =
+        Command::new("ldd").arg(binary).output().map_err(|e| format!("cannot run ldd: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "ldd {} failed: {}",
@@ -313,18 +285,12 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
         "k" | "kb" => 1 << 10,
         "m" | "mb" => 1 << 20,
         "g" | "gb" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "'{text}' is not a size: write it as 256m, 1g or 512k"
-            ))
-        }
+        _ => return Err(format!("'{text}' is not a size: write it as 256m, 1g or 512k")),
     };
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("'{text}' is not a size: write it as 256m, 1g or 512k"))?;
-    let bytes = n
-        .checked_mul(scale)
-        .ok_or_else(|| format!("'{text}' is too large"))?;
+    let bytes = n.checked_mul(scale).ok_or_else(|| format!("'{text}' is too large"))?;
     // Docker refuses less than 6 MiB; say so before it does, in our words.
     if bytes < 6 << 20 {
         return Err(format!("'{text}' is below Docker's minimum of 6m"));
@@ -338,12 +304,10 @@ pub fn parse_cpus(text: &str) -> Result<f64, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     match text.trim().parse::<f64>() {
         Ok(c) if (0.01..=cores).contains(&c) => Ok(c),
-        Ok(_) => Err(format!(
-            "'{text}' cores: give between 0.01 and {cores} (this machine's cores)"
-        )),
-        Err(_) => Err(format!(
-            "'{text}' is not a number of cores: write it as 1 or 0.5"
-        )),
+        Ok(_) => {
+            Err(format!("'{text}' cores: give between 0.01 and {cores} (this machine's cores)"))
+        }
+        Err(_) => Err(format!("'{text}' is not a number of cores: write it as 1 or 0.5")),
     }
 }
 

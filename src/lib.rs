@@ -64,18 +64,13 @@ mod tests {
                 } else if path.extension().is_some_and(|e| e == "rs") {
                     let text = std::fs::read_to_string(&path)
                         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                    let lines = text
-                        .lines()
-                        .filter(|l| l.trim_start().starts_with("pub use kit_"));
+                    let lines = text.lines().filter(|l| l.trim_start().starts_with("pub use kit_"));
                     found.extend(lines.map(|l| format!("{}: {}", path.display(), l.trim())));
                 }
             }
         }
         let mut found = Vec::new();
-        walk(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut found,
-        );
+        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
         assert!(
             found.is_empty(),
             "re-exports of a library, name it in full instead:\n{}",

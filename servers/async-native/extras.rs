@@ -43,15 +43,8 @@ async fn sse(p: Params) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
         let p = p.clone();
         async move {
             sleep(p.io_wait / 5).await;
-            let tick = Tick {
-                seq,
-                of: SSE_EVENTS,
-                variant: p.variant.into(),
-            };
-            Ok(Event::default()
-                .event("tick")
-                .json_data(tick)
-                .expect("a Tick serializes"))
+            let tick = Tick { seq, of: SSE_EVENTS, variant: p.variant.into() };
+            Ok(Event::default().event("tick").json_data(tick).expect("a Tick serializes"))
         }
     });
     Sse::new(ticks)

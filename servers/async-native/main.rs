@@ -60,12 +60,7 @@ async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     // Two independent waits, polled together: 1 x io, and no thread is held.
     let (first, second) = tokio::join!(p.backend.wait(p.io_wait), p.backend.wait(p.io_wait));
     first.and(second)?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
 async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
@@ -74,23 +69,13 @@ async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     p.backend.wait(p.io_wait).await?;
     p.backend.wait(p.io_wait).await?;
     p.backend.wait(p.io_wait).await?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     p.backend.query(p.db_wait).await?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -99,11 +84,7 @@ async fn cpu_intensive(p: Params) -> Json<Work> {
     // worker threads keep serving /health meanwhile. The permit moves into
     // the blocking job, so the core is given back when the computation ends,
     // even if the client gave up and this future was dropped long before.
-    let core = CPU_SLOTS
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("the semaphore is never closed");
+    let core = CPU_SLOTS.clone().acquire_owned().await.expect("the semaphore is never closed");
     let rounds = p.cpu_rounds;
     let checksum = tokio::task::spawn_blocking(move || {
         let _core = core;

@@ -56,12 +56,7 @@ async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     // cannot overlap.
     p.backend.wait_blocking(p.io_wait)?;
     p.backend.wait_blocking(p.io_wait)?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
 async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
@@ -70,24 +65,14 @@ async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     p.backend.wait_blocking(p.io_wait)?;
     p.backend.wait_blocking(p.io_wait)?;
     p.backend.wait_blocking(p.io_wait)?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TRAP: a blocking query on the worker thread.
     p.backend.query_blocking(p.db_wait)?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {

@@ -60,9 +60,7 @@ fn run(args: Args) -> Result<(), net::Error> {
     // request, converted, crosses the bridge to an app thread (bridge.rs).
     // Nothing here blocks, and that is not enough.
     let routes = Routes::new().rest_to_app(bridge::route(jobs));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let served = runtime.block_on(server.serve(routes));
     // Dropping the runtime drops the last job sender, so the app threads
     // finish: each ends its job in progress and skips the queued ones, whose

@@ -48,22 +48,14 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let server = Server::new("crash", &args.common)
-        .knob("worker_threads", 1)
-        .listen()?;
+    let server = Server::new("crash", &args.common).knob("worker_threads", 1).listen()?;
     if let When::AfterListening = args.when {
         net::announce(&server.local_addr()?)?;
         panic!("the server died right after it announced itself");
     }
     // Wrong: both routers have a fallback; axum panics while merging.
-    let merged = Router::new()
-        .fallback(nothing_here)
-        .merge(Router::new().fallback(nothing_here));
-    let routes = Routes::new()
-        .route(Endpoint::Health, get(health))
-        .merge(merged);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let merged = Router::new().fallback(nothing_here).merge(Router::new().fallback(nothing_here));
+    let routes = Routes::new().route(Endpoint::Health, get(health)).merge(merged);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(server.serve(routes))
 }

@@ -98,23 +98,13 @@ async fn multi_io(p: Params) -> Json<Work> {
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started))
 }
 
 async fn db_simulation(p: Params) -> Json<Work> {
     let started = Instant::now();
     sleep(p.db_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started))
 }
 
 async fn compute(style: Cpu, rounds: u64) -> u64 {
@@ -126,11 +116,7 @@ async fn compute(style: Cpu, rounds: u64) -> u64 {
     };
     let joined = match style {
         Cpu::Capped => {
-            let core = CPU_SLOTS
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("never closed");
+            let core = CPU_SLOTS.clone().acquire_owned().await.expect("never closed");
             tokio::task::spawn_blocking(job(Some(core))).await
         }
         Cpu::Uncapped => tokio::task::spawn_blocking(job(None)).await,
@@ -152,12 +138,7 @@ fn run(args: Args) -> Result<(), net::Error> {
     let parallel = move |p: Params| async move {
         let started = Instant::now();
         two_waits(waits, p.io_wait).await;
-        Json(Work::waited(
-            &p,
-            Endpoint::Parallel,
-            &[p.io_wait, p.io_wait],
-            started,
-        ))
+        Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
     };
     let cpu_intensive = move |p: Params| async move {
         let started = Instant::now();

@@ -37,12 +37,7 @@ async fn parallel(p: Params) -> Json<Work> {
     runtime.block_on(async {
         tokio::join!(tokio::time::sleep(p.io_wait), tokio::time::sleep(p.io_wait))
     });
-    Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -51,15 +46,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let server = Server::new(VARIANT, &args.common)
-        .knob("worker_threads", 2)
-        .listen()?;
-    let routes = Routes::new()
-        .route(Endpoint::Health, get(health))
-        .route(Endpoint::Parallel, get(parallel));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let server = Server::new(VARIANT, &args.common).knob("worker_threads", 2).listen()?;
+    let routes =
+        Routes::new().route(Endpoint::Health, get(health)).route(Endpoint::Parallel, get(parallel));
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(server.serve(routes))
 }

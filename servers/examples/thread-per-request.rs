@@ -29,9 +29,7 @@ struct Args {
 
 /// A blocking sleep, moved to a thread of its own.
 async fn wait_on_a_thread(d: Duration) {
-    tokio::task::spawn_blocking(move || std::thread::sleep(d))
-        .await
-        .expect("sleep does not panic");
+    tokio::task::spawn_blocking(move || std::thread::sleep(d)).await.expect("sleep does not panic");
 }
 
 async fn health(p: Params) -> Json<Health> {
@@ -42,12 +40,7 @@ async fn parallel(p: Params) -> Json<Work> {
     let started = Instant::now();
     // Two blocking-pool threads per request, for as long as it waits.
     tokio::join!(wait_on_a_thread(p.io_wait), wait_on_a_thread(p.io_wait));
-    Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,15 +49,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let server = Server::new(VARIANT, &args.common)
-        .knob("worker_threads", 4)
-        .listen()?;
-    let routes = Routes::new()
-        .route(Endpoint::Health, get(health))
-        .route(Endpoint::Parallel, get(parallel));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()?;
+    let server = Server::new(VARIANT, &args.common).knob("worker_threads", 4).listen()?;
+    let routes =
+        Routes::new().route(Endpoint::Health, get(health)).route(Endpoint::Parallel, get(parallel));
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build()?;
     runtime.block_on(server.serve(routes))
 }

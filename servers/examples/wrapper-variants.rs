@@ -59,24 +59,14 @@ async fn health(p: Params) -> Json<Health> {
 async fn joined(p: Params) -> Json<Work> {
     let started = Instant::now();
     tokio::join!(sleep(p.io_wait), sleep(p.io_wait));
-    Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 async fn sequential(p: Params) -> Json<Work> {
     let started = Instant::now();
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 async fn multi_io(p: Params) -> Json<Work> {
@@ -84,23 +74,13 @@ async fn multi_io(p: Params) -> Json<Work> {
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started))
 }
 
 async fn db_simulation(p: Params) -> Json<Work> {
     let started = Instant::now();
     sleep(p.db_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -109,15 +89,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let slots = if args.declare_threads {
-        Slots::Threads(args.workers)
-    } else {
-        Slots::Unbounded
-    };
-    let server = Server::new(VARIANT, &args.common)
-        .knob("workers", args.workers)
-        .slots(slots)
-        .listen()?;
+    let slots = if args.declare_threads { Slots::Threads(args.workers) } else { Slots::Unbounded };
+    let server =
+        Server::new(VARIANT, &args.common).knob("workers", args.workers).slots(slots).listen()?;
     let (jobs, app_threads) =
         bridge::start(App::new(server.ctx()), args.workers, bridge::DEFAULT_QUEUE);
     let mut routes = Routes::new()
@@ -129,9 +103,7 @@ fn run(args: Args) -> Result<(), net::Error> {
         Parallel::Sequential => routes = routes.route(Endpoint::Parallel, get(sequential)),
         Parallel::Bridge => {}
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let served = runtime.block_on(server.serve(routes.rest_to_app(bridge::route(jobs))));
     drop(runtime);
     for thread in app_threads {

@@ -41,10 +41,9 @@ pub fn serve_connection(
     let _ = stream.set_nodelay(true);
     match read_request(&mut stream, header_timeout) {
         // A client that hung up is its own problem, not the server's.
-        Incoming::Request(request) => drop(write_reply(
-            &mut stream,
-            &handle(&request.method, &request.url),
-        )),
+        Incoming::Request(request) => {
+            drop(write_reply(&mut stream, &handle(&request.method, &request.url)))
+        }
         Incoming::Closed => {}
         Incoming::Bad(e) => {
             let _ = write_reply(&mut stream, &Reply::error(e));
@@ -172,13 +171,7 @@ fn parse_head(head: &httparse::Request) -> Result<(Request, u64), ApiError> {
             format!("a request body of {body} bytes: at most {MAX_BODY} are accepted"),
         ));
     }
-    Ok((
-        Request {
-            method: method.to_string(),
-            url: url.to_string(),
-        },
-        body,
-    ))
+    Ok((Request { method: method.to_string(), url: url.to_string() }, body))
 }
 
 /// Drops the head (`head_len` bytes) and a body of `body` bytes from the
@@ -219,10 +212,7 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
 }
 
 fn too_long() -> Incoming {
-    Incoming::Bad(error(
-        431,
-        format!("the request head is longer than {MAX_HEAD} bytes"),
-    ))
+    Incoming::Bad(error(431, format!("the request head is longer than {MAX_HEAD} bytes")))
 }
 
 fn error(status: u16, message: String) -> ApiError {

@@ -119,11 +119,7 @@ fn serve_connections(
 ) {
     // The lock is held only while taking a connection, not while serving it.
     while let Ok(Ok(connection)) = waiting.lock().map(|queue| queue.recv()) {
-        http::serve_connection(
-            connection,
-            |method, url| app.handle(method, url),
-            header_timeout,
-        );
+        http::serve_connection(connection, |method, url| app.handle(method, url), header_timeout);
         open.fetch_sub(1, Ordering::SeqCst);
     }
 }

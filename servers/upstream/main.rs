@@ -56,9 +56,7 @@ fn delay_ms(query: Option<&str>, default: Duration) -> Result<u64, ApiError> {
             ));
         }
         if ms.replace(number("ms", &value, 0, MAX_WAIT_MS)?).is_some() {
-            return Err(ApiError::bad_request(
-                "query parameter ms is given more than once".into(),
-            ));
+            return Err(ApiError::bad_request("query parameter ms is given more than once".into()));
         }
     }
     Ok(ms.unwrap_or(default.as_millis() as u64))
@@ -85,15 +83,11 @@ fn run(args: Args) -> Result<(), net::Error> {
         ("drain_timeout_s", args.common.drain_timeout),
         ("header_read_timeout_ms", args.common.header_read_timeout_ms),
     ];
-    let server = Server::new(VARIANT, &args.common)
-        .only_knobs(knobs)
-        .listen()?;
+    let server = Server::new(VARIANT, &args.common).only_knobs(knobs).listen()?;
     let routes = Routes::new()
         .route(Endpoint::Health, get(health))
         .merge(Router::new().route("/delay", get(delay)));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores())
-        .enable_all()
-        .build()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(cores()).enable_all().build()?;
     runtime.block_on(server.serve(routes))
 }

@@ -75,10 +75,7 @@ pub(super) fn draw_bars<DB: DrawingBackend>(
     th: Theme,
 ) -> Result<(), ChartError> {
     let max = spec.values().fold(0.0, f64::max);
-    let min_pos = spec
-        .values()
-        .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min);
+    let min_pos = spec.values().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
     if spec.log && min_pos.is_finite() {
         // Whole decades keep the log ticks readable; the top decade leaves room for labels.
         let lo = 10f64.powf(min_pos.log10().floor() - 0.3);
@@ -113,12 +110,7 @@ where
         .y_label_area_size(th.px(100.0))
         .build_cartesian_2d(TickedAxis::new(-pad..n as f64 - 1.0 + pad, ticks), y)?;
     let groups = &spec.groups;
-    let x_label = |v: &f64| {
-        groups
-            .get(v.round().max(0.0) as usize)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let x_label = |v: &f64| groups.get(v.round().max(0.0) as usize).cloned().unwrap_or_default();
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -131,23 +123,16 @@ where
         .bold_line_style(BLACK.mix(0.12))
         .light_line_style(TRANSPARENT)
         .draw()?;
-    let top = |b: &Bar| {
-        b.value
-            .unwrap_or(base)
-            .max(b.marker.unwrap_or(base))
-            .max(base)
-    };
+    let top = |b: &Bar| b.value.unwrap_or(base).max(b.marker.unwrap_or(base)).max(base);
     chart.draw_series(spec.bars.iter().filter_map(|b| {
         let (x0, x1) = b.span();
-        b.value
-            .map(|v| Rectangle::new([(x0, base), (x1, v.max(base))], b.color.filled()))
+        b.value.map(|v| Rectangle::new([(x0, base), (x1, v.max(base))], b.color.filled()))
     }))?;
     let dash = BLACK.stroke_width(th.px(5.0).max(1) as u32);
     chart.draw_series(spec.bars.iter().filter_map(|b| {
         let (x0, x1) = b.span();
         let pad = (x1 - x0) * 0.1;
-        b.marker
-            .map(|m| PathElement::new(vec![(x0 - pad, m), (x1 + pad, m)], dash))
+        b.marker.map(|m| PathElement::new(vec![(x0 - pad, m), (x1 + pad, m)], dash))
     }))?;
     if let Some(r) = spec.reference {
         let line = vec![(-pad, r), (n as f64 - 1.0 + pad, r)];
@@ -188,11 +173,7 @@ impl Ranged for TickedAxis {
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
         let span = self.range.end - self.range.start;
-        let frac = if span > 0.0 {
-            (value - self.range.start) / span
-        } else {
-            0.5
-        };
+        let frac = if span > 0.0 { (value - self.range.start) / span } else { 0.5 };
         limit.0 + (frac * f64::from(limit.1 - limit.0)).round() as i32
     }
 

@@ -14,11 +14,8 @@ const DIAGONAL: RGBColor = RGBColor(110, 110, 110);
 
 /// Writes `capacity.png` and `capacity.svg` into `dir`.
 pub fn write_capacity(all: &[Capacity], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    let size = if all.iter().any(|c| c.predicted_rate.is_some()) {
-        (1600, 1240)
-    } else {
-        (1600, 720)
-    };
+    let size =
+        if all.iter().any(|c| c.predicted_rate.is_some()) { (1600, 1240) } else { (1600, 720) };
     write_picture(dir, "capacity", size, &CapacityChart(all))
 }
 
@@ -33,13 +30,8 @@ impl Picture for CapacityChart<'_> {
         if points.clone().next().is_none() {
             return no_data(area, title, "no steps measured", th);
         }
-        let mut legend: Vec<Entry> = all
-            .iter()
-            .map(|c| Entry {
-                mark: Mark::Line,
-                ..Entry::variant(&name(c))
-            })
-            .collect();
+        let mut legend: Vec<Entry> =
+            all.iter().map(|c| Entry { mark: Mark::Line, ..Entry::variant(&name(c)) }).collect();
         // Each server's s/t is dashed in its own colour, so each gets its own entry.
         for c in all {
             if let Some(p) = c.predicted_rate {
@@ -52,11 +44,8 @@ impl Picture for CapacityChart<'_> {
         }
         legend.push(Entry::new("achieved = offered", DIAGONAL, Mark::Dashed));
         let body = frame(area, title, &legend, th)?;
-        let bounded: Vec<Capacity> = all
-            .iter()
-            .filter(|c| c.predicted_rate.is_some())
-            .cloned()
-            .collect();
+        let bounded: Vec<Capacity> =
+            all.iter().filter(|c| c.predicted_rate.is_some()).cloned().collect();
         let (top, bottom) = if bounded.is_empty() {
             (body, None)
         } else {
@@ -102,17 +91,10 @@ fn zoom<DB: DrawingBackend>(
         .max(x_hi)
         * 1.05;
     let order = |c: &Capacity| {
-        all.iter()
-            .position(|a| a.variant == c.variant && a.url == c.url)
-            .unwrap_or(0)
+        all.iter().position(|a| a.variant == c.variant && a.url == c.url).unwrap_or(0)
     };
-    let mut chart = linear_axes(
-        &left,
-        x.clone(),
-        0.0..y_hi,
-        "achieved (2xx answers/s), near s/t",
-        th,
-    )?;
+    let mut chart =
+        linear_axes(&left, x.clone(), 0.0..y_hi, "achieved (2xx answers/s), near s/t", th)?;
     let dash = th.px(12.0).max(2);
     chart.draw_series(DashedLineSeries::new(
         [(0.0, 0.0), (x_hi, x_hi)],
@@ -132,49 +114,23 @@ fn zoom<DB: DrawingBackend>(
         }
     }
     let inside = |c: &'_ Capacity| {
-        c.steps
-            .iter()
-            .filter(|s| s.target_rate <= x_hi)
-            .cloned()
-            .collect::<Vec<Step>>()
+        c.steps.iter().filter(|s| s.target_rate <= x_hi).cloned().collect::<Vec<Step>>()
     };
     for c in all {
-        let pts: Vec<(f64, f64)> = inside(c)
-            .iter()
-            .map(|s| (s.target_rate, s.achieved_rate.min(y_hi)))
-            .collect();
-        chart.draw_series(curve_series(
-            pts,
-            variant_color(&name(c)),
-            widen(all, order(c)),
-            th,
-        ))?;
+        let pts: Vec<(f64, f64)> =
+            inside(c).iter().map(|s| (s.target_rate, s.achieved_rate.min(y_hi))).collect();
+        chart.draw_series(curve_series(pts, variant_color(&name(c)), widen(all, order(c)), th))?;
     }
-    let p99_hi = all
-        .iter()
-        .flat_map(inside)
-        .map(|s| s.p99_ms)
-        .fold(0.0, f64::max)
-        * 1.1;
-    let mut chart = linear_axes(
-        &right,
-        x,
-        0.0..p99_hi.max(1.0),
-        "p99 of the 2xx (ms), near s/t",
-        th,
-    )?;
+    let p99_hi = all.iter().flat_map(inside).map(|s| s.p99_ms).fold(0.0, f64::max) * 1.1;
+    let mut chart =
+        linear_axes(&right, x, 0.0..p99_hi.max(1.0), "p99 of the 2xx (ms), near s/t", th)?;
     for c in all {
         let pts: Vec<(f64, f64)> = inside(c)
             .iter()
             .filter(|s| s.p99_ms > 0.0)
             .map(|s| (s.target_rate, s.p99_ms))
             .collect();
-        chart.draw_series(curve_series(
-            pts,
-            variant_color(&name(c)),
-            widen(all, order(c)),
-            th,
-        ))?;
+        chart.draw_series(curve_series(pts, variant_color(&name(c)), widen(all, order(c)), th))?;
     }
     Ok(())
 }
@@ -186,14 +142,7 @@ fn linear_axes<'a, DB: DrawingBackend>(
     y_desc: &str,
     th: Theme,
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError> {
-    panel(
-        area,
-        x,
-        y,
-        ("offered rate (requests/s)", y_desc),
-        fmt_num,
-        th,
-    )
+    panel(area, x, y, ("offered rate (requests/s)", y_desc), fmt_num, th)
 }
 
 fn name(c: &Capacity) -> String {
@@ -206,9 +155,7 @@ fn name(c: &Capacity) -> String {
 fn span(values: impl Iterator<Item = f64>) -> Range<f64> {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo.is_finite() {
         10f64.powf((lo / 1.2).log10().floor())..hi * 1.5
     } else {
@@ -256,13 +203,7 @@ fn throughput_panel<DB: DrawingBackend>(
     y: Range<f64>,
     th: Theme,
 ) -> Result<(), ChartError> {
-    let mut chart = axes(
-        area,
-        x.clone(),
-        y,
-        "achieved (2xx answers/s, log scale)",
-        th,
-    )?;
+    let mut chart = axes(area, x.clone(), y, "achieved (2xx answers/s, log scale)", th)?;
     let dash = th.px(12.0).max(2);
     chart.draw_series(DashedLineSeries::new(
         [(x.start, x.start), (x.end, x.end)],
@@ -291,13 +232,7 @@ fn latency_panel<DB: DrawingBackend>(
     y: Range<f64>,
     th: Theme,
 ) -> Result<(), ChartError> {
-    let mut chart = axes(
-        area,
-        x,
-        y,
-        "p99 response time of the 2xx (ms, log scale)",
-        th,
-    )?;
+    let mut chart = axes(area, x, y, "p99 response time of the 2xx (ms, log scale)", th)?;
     curves(&mut chart, all, |s| s.p99_ms, th)
 }
 
@@ -315,12 +250,8 @@ fn curves<DB: DrawingBackend>(
     th: Theme,
 ) -> Result<(), ChartError> {
     for (i, c) in all.iter().enumerate() {
-        let pts: Vec<(f64, f64)> = c
-            .steps
-            .iter()
-            .map(|s| (s.target_rate, value(s)))
-            .filter(|(_, v)| *v > 0.0)
-            .collect();
+        let pts: Vec<(f64, f64)> =
+            c.steps.iter().map(|s| (s.target_rate, value(s))).filter(|(_, v)| *v > 0.0).collect();
         curve(chart, pts, variant_color(&name(c)), widen(all, i), th)?;
     }
     Ok(())
@@ -398,12 +329,7 @@ mod tests {
         let four = capacity(
             "sync-blocking",
             Some(4),
-            &[
-                (3.0, 3.0, 1000.0),
-                (3.6, 3.6, 1000.0),
-                (4.4, 4.0, 1280.0),
-                (5.0, 4.1, 1600.0),
-            ],
+            &[(3.0, 3.0, 1000.0), (3.6, 3.6, 1000.0), (4.4, 4.0, 1280.0), (5.0, 4.1, 1600.0)],
         );
         let native = capacity(
             "async-native",

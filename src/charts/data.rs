@@ -5,18 +5,13 @@ use super::*;
 /// The rows of `endpoint` (any endpoint if `None`) at the highest concurrency
 /// present, one per variant, in the kit's variant order.
 pub(super) fn at_top_n<'a>(rows: &'a [Row], endpoint: Option<&str>) -> Option<(u64, Vec<&'a Row>)> {
-    let mine: Vec<&Row> = rows
-        .iter()
-        .filter(|r| endpoint.is_none_or(|e| r.endpoint == e))
-        .collect();
+    let mine: Vec<&Row> =
+        rows.iter().filter(|r| endpoint.is_none_or(|e| r.endpoint == e)).collect();
     let n = mine.iter().map(|r| r.concurrency).max()?;
     let mut top: Vec<&Row> = mine.into_iter().filter(|r| r.concurrency == n).collect();
     if endpoint.is_some() {
         let order = ordered(&VARIANTS, top.iter().map(|r| r.variant.as_str()));
-        top = order
-            .iter()
-            .filter_map(|v| top.iter().copied().find(|r| r.variant == *v))
-            .collect();
+        top = order.iter().filter_map(|v| top.iter().copied().find(|r| r.variant == *v)).collect();
     }
     Some((n, top))
 }
@@ -74,9 +69,7 @@ pub(super) fn finite(v: f64) -> Option<f64> {
 pub(super) fn wide_range(values: impl Iterator<Item = f64>) -> bool {
     let (lo, hi) = values
         .filter(|v| *v > 0.0)
-        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     lo.is_finite() && hi / lo > LOG_RATIO
 }
 

@@ -8,12 +8,7 @@ pub(super) fn draw_concurrency<DB: DrawingBackend>(
     th: Theme,
 ) -> Result<(), ChartError> {
     let Some((n, hl)) = at_top_n(rows, Some(HEADLINE)) else {
-        return no_data(
-            area,
-            "Measured total vs slot model",
-            "no /parallel rows",
-            th,
-        );
+        return no_data(area, "Measured total vs slot model", "no /parallel rows", th);
     };
     let title = format!("{HEADLINE}, N = {n}: measured total vs slot model ceil(N/s)·t");
     // The bars wear their variant's colour: the legend says so, and names
@@ -27,19 +22,12 @@ pub(super) fn draw_concurrency<DB: DrawingBackend>(
         .map(|(i, r)| {
             // The total and the model as the race's table prints them
             // (25.05 s, not 25.0 s): one figure for one quantity.
-            let mut bar = Bar::single(
-                i,
-                &r.variant,
-                finite(r.total_s),
-                kit_measure::table::short_seconds,
-            );
+            let mut bar =
+                Bar::single(i, &r.variant, finite(r.total_s), kit_measure::table::short_seconds);
             bar.marker = finite(r.model_s);
             if let (Some(_), Some(m)) = (bar.value, bar.marker) {
-                bar.label = format!(
-                    "{} (model {})",
-                    bar.label,
-                    kit_measure::table::short_seconds(m)
-                );
+                bar.label =
+                    format!("{} (model {})", bar.label, kit_measure::table::short_seconds(m));
             }
             bar
         })
@@ -63,25 +51,15 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
     let Some((n, hl)) = at_top_n(rows, Some(HEADLINE)) else {
         return no_data(area, "Latency percentiles", "no /parallel rows", th);
     };
-    let peak = hl
-        .iter()
-        .map(|r| r.p99_ms.max(r.p95_ms))
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max);
-    let (unit, div) = if peak >= 2000.0 {
-        ("s", 1000.0)
-    } else {
-        ("ms", 1.0)
-    };
+    let peak =
+        hl.iter().map(|r| r.p99_ms.max(r.p95_ms)).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let (unit, div) = if peak >= 2000.0 { ("s", 1000.0) } else { ("ms", 1.0) };
     let title =
         format!("{HEADLINE}, N = {n}: latency percentiles (late requests waited for a slot)");
     let legend: Vec<Entry> = hl.iter().map(|r| Entry::variant(&r.variant)).collect();
     let body = frame(area, &title, &legend, th)?;
-    let percentiles: [Percentile; 3] = [
-        ("p50", |r| r.p50_ms),
-        ("p95", |r| r.p95_ms),
-        ("p99", |r| r.p99_ms),
-    ];
+    let percentiles: [Percentile; 3] =
+        [("p50", |r| r.p50_ms), ("p95", |r| r.p95_ms), ("p99", |r| r.p99_ms)];
     let mut bars = Vec::new();
     for (g, (_, get)) in percentiles.iter().enumerate() {
         for (s, r) in hl.iter().enumerate() {
@@ -95,10 +73,7 @@ pub(super) fn draw_latency<DB: DrawingBackend>(
     let spec = BarChart {
         x_desc: "percentile (p95: 95% of the requests finished within that time)".into(),
         y_desc: format!("latency ({unit})"),
-        groups: percentiles
-            .iter()
-            .map(|(name, _)| name.to_string())
-            .collect(),
+        groups: percentiles.iter().map(|(name, _)| name.to_string()).collect(),
         bars,
         reference: None,
         log: false,
@@ -119,12 +94,7 @@ pub(super) fn draw_speedup<DB: DrawingBackend>(
         return no_data(area, fallback, "no /parallel rows", th);
     };
     if hl.iter().all(|r| r.speedup.and_then(finite).is_none()) {
-        return no_data(
-            area,
-            fallback,
-            "no speedups (is there a sync-blocking row?)",
-            th,
-        );
+        return no_data(area, fallback, "no speedups (is there a sync-blocking row?)", th);
     }
     let title = format!("{HEADLINE}, N = {n}: speedup over {BASELINE} (more slots, fewer rounds)");
     let legend = [Entry::new(&format!("1× = {BASELINE}"), BLACK, Mark::Dashed)];
@@ -163,18 +133,9 @@ pub(super) fn draw_endpoints<DB: DrawingBackend>(
     let mut bars = Vec::new();
     for (g, endpoint) in endpoints.iter().enumerate() {
         for (s, variant) in variants.iter().enumerate() {
-            let row = top
-                .iter()
-                .find(|r| r.endpoint == *endpoint && r.variant == *variant);
+            let row = top.iter().find(|r| r.endpoint == *endpoint && r.variant == *variant);
             let value = row.and_then(|r| finite(r.total_s));
-            bars.push(Bar::grouped(
-                g,
-                s,
-                variants.len(),
-                variant,
-                value,
-                fmt_value,
-            ));
+            bars.push(Bar::grouped(g, s, variants.len(), variant, value, fmt_value));
         }
     }
     let log = wide_range(bars.iter().filter_map(|b| b.value));
@@ -183,11 +144,7 @@ pub(super) fn draw_endpoints<DB: DrawingBackend>(
     let body = frame(area, &title, &legend, th)?;
     let spec = BarChart {
         x_desc: "endpoint".into(),
-        y_desc: if log {
-            "total time (s, log scale)".into()
-        } else {
-            "total time (s)".into()
-        },
+        y_desc: if log { "total time (s, log scale)".into() } else { "total time (s)".into() },
         groups: endpoints.iter().map(|e| e.to_string()).collect(),
         bars,
         reference: None,
@@ -206,13 +163,8 @@ pub(super) fn draw_scalability<DB: DrawingBackend>(
         return no_data(area, "Total time vs concurrency", "no /parallel rows", th);
     }
     let variants = ordered(&VARIANTS, par.iter().map(|r| r.variant.as_str()));
-    let mut legend: Vec<Entry> = variants
-        .iter()
-        .map(|v| Entry {
-            mark: Mark::Line,
-            ..Entry::variant(v)
-        })
-        .collect();
+    let mut legend: Vec<Entry> =
+        variants.iter().map(|v| Entry { mark: Mark::Line, ..Entry::variant(v) }).collect();
     legend.push(Entry::new("slot model (dashed)", GREY, Mark::Dashed));
     let title = format!("{HEADLINE}: total time vs concurrency N (ceil(N/s) rounds of t)");
     let body = frame(area, &title, &legend, th)?;
@@ -220,11 +172,8 @@ pub(super) fn draw_scalability<DB: DrawingBackend>(
     ns.sort_unstable();
     ns.dedup();
     let x_max = ns.last().copied().unwrap_or(1).max(1) as f64 * 1.05;
-    let y_max = par
-        .iter()
-        .flat_map(|r| [r.total_s, r.model_s])
-        .filter_map(finite)
-        .fold(0.0, f64::max);
+    let y_max =
+        par.iter().flat_map(|r| [r.total_s, r.model_s]).filter_map(finite).fold(0.0, f64::max);
     let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
     let ticks: Vec<f64> = ns.iter().map(|&n| n as f64).collect();
     let mut chart = ChartBuilder::on(&body)
@@ -261,22 +210,14 @@ pub(super) fn draw_variant_lines<DB: DrawingBackend>(
     th: Theme,
     widen: f64,
 ) -> Result<(), ChartError> {
-    let mut mine: Vec<&Row> = par
-        .iter()
-        .copied()
-        .filter(|r| r.variant == variant)
-        .collect();
+    let mut mine: Vec<&Row> = par.iter().copied().filter(|r| r.variant == variant).collect();
     mine.sort_by_key(|r| r.concurrency);
     mine.dedup_by_key(|r| r.concurrency);
     let color = variant_color(variant);
-    let measured: Vec<(f64, f64)> = mine
-        .iter()
-        .filter_map(|r| Some((r.concurrency as f64, finite(r.total_s)?)))
-        .collect();
-    let model: Vec<(f64, f64)> = mine
-        .iter()
-        .filter_map(|r| Some((r.concurrency as f64, finite(r.model_s)?)))
-        .collect();
+    let measured: Vec<(f64, f64)> =
+        mine.iter().filter_map(|r| Some((r.concurrency as f64, finite(r.total_s)?))).collect();
+    let model: Vec<(f64, f64)> =
+        mine.iter().filter_map(|r| Some((r.concurrency as f64, finite(r.model_s)?))).collect();
     let dash = th.px(12.0).max(2);
     chart.draw_series(DashedLineSeries::new(
         model,
@@ -304,17 +245,12 @@ pub(super) fn draw_summary<DB: DrawingBackend>(
     // Up to four panels the rows fill, in this order of preference: a race
     // (one N, one endpoint) shows latency where a report shows scalability.
     // With three, the third takes the whole bottom row: no panel is left empty.
-    let charts: Vec<Chart> = [
-        Chart::Concurrency,
-        Chart::Speedup,
-        Chart::Scalability,
-        Chart::Endpoints,
-        Chart::Latency,
-    ]
-    .into_iter()
-    .filter(|c| c.filled(rows))
-    .take(4)
-    .collect();
+    let charts: Vec<Chart> =
+        [Chart::Concurrency, Chart::Speedup, Chart::Scalability, Chart::Endpoints, Chart::Latency]
+            .into_iter()
+            .filter(|c| c.filled(rows))
+            .take(4)
+            .collect();
     let panels = if charts.len() == 3 {
         let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 as i32 / 2);
         let mut panels = top.split_evenly((1, 2));

@@ -17,11 +17,7 @@ pub(super) struct Entry {
 
 impl Entry {
     pub(super) fn new(label: &str, color: RGBColor, mark: Mark) -> Entry {
-        Entry {
-            label: label.to_string(),
-            color,
-            mark,
-        }
+        Entry { label: label.to_string(), color, mark }
     }
 
     pub(super) fn variant(variant: &str) -> Entry {
@@ -54,10 +50,7 @@ pub(super) fn frame<DB: DrawingBackend>(
             lines.push(Vec::new());
             used = 0;
         }
-        lines
-            .last_mut()
-            .expect("starts with one line")
-            .push((w, entry));
+        lines.last_mut().expect("starts with one line").push((w, entry));
         used += w;
     }
     let line_h = th.px(34.0);
@@ -84,14 +77,11 @@ pub(super) fn draw_entry<DB: DrawingBackend>(
     let half = th.px(9.0);
     let line = vec![(x, y), (x + swatch, y)];
     match entry.mark {
-        Mark::Box => area.draw(&Rectangle::new(
-            [(x, y - half), (x + swatch, y + half)],
-            entry.color.filled(),
-        ))?,
-        Mark::Line => area.draw(&PathElement::new(
-            line,
-            entry.color.stroke_width(th.px(5.0) as u32),
-        ))?,
+        Mark::Box => area
+            .draw(&Rectangle::new([(x, y - half), (x + swatch, y + half)], entry.color.filled()))?,
+        Mark::Line => {
+            area.draw(&PathElement::new(line, entry.color.stroke_width(th.px(5.0) as u32)))?
+        }
         Mark::Dashed => area.draw(&DashedPathElement::new(
             line,
             th.px(9.0),
@@ -100,11 +90,7 @@ pub(super) fn draw_entry<DB: DrawingBackend>(
         ))?,
     }
     let style = th.legend().pos(Pos::new(HPos::Left, VPos::Center));
-    area.draw(&Text::new(
-        entry.label.clone(),
-        (x + swatch + th.px(8.0), y),
-        style,
-    ))?;
+    area.draw(&Text::new(entry.label.clone(), (x + swatch + th.px(8.0), y), style))?;
     Ok(())
 }
 
@@ -117,17 +103,9 @@ pub(super) fn draw_title<DB: DrawingBackend>(
     let (w, h) = area.dim_in_pixel();
     let room = w as f64 * 0.96;
     let (text_w, _) = area.estimate_text_size(title, &TextStyle::from((FAMILY, size)))?;
-    let size = if text_w as f64 > room {
-        size * room / text_w as f64
-    } else {
-        size
-    };
+    let size = if text_w as f64 > room { size * room / text_w as f64 } else { size };
     let style = TextStyle::from((FAMILY, size)).pos(Pos::new(HPos::Center, VPos::Center));
-    area.draw(&Text::new(
-        title.to_string(),
-        (w as i32 / 2, h as i32 / 2),
-        style,
-    ))?;
+    area.draw(&Text::new(title.to_string(), (w as i32 / 2, h as i32 / 2), style))?;
     Ok(())
 }
 
@@ -139,14 +117,7 @@ pub(super) fn no_data<DB: DrawingBackend>(
 ) -> Result<(), ChartError> {
     let body = frame(area, title, &[], th)?;
     let (w, h) = body.dim_in_pixel();
-    let style = th
-        .axis()
-        .color(&GREY)
-        .pos(Pos::new(HPos::Center, VPos::Center));
-    body.draw(&Text::new(
-        format!("no data: {why}"),
-        (w as i32 / 2, h as i32 / 2),
-        style,
-    ))?;
+    let style = th.axis().color(&GREY).pos(Pos::new(HPos::Center, VPos::Center));
+    body.draw(&Text::new(format!("no data: {why}"), (w as i32 / 2, h as i32 / 2), style))?;
     Ok(())
 }

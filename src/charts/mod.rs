@@ -85,12 +85,7 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
 pub fn write_all(rows: &[Row], dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     let mut written = Vec::new();
     for chart in CHARTS.into_iter().filter(|c| c.filled(rows)) {
-        written.extend(write_picture(
-            dir,
-            chart.name(),
-            chart.size(),
-            &RowChart(chart, rows),
-        )?);
+        written.extend(write_picture(dir, chart.name(), chart.size(), &RowChart(chart, rows))?);
     }
     Ok(written)
 }
@@ -166,17 +161,9 @@ pub(super) fn write_picture(
     std::fs::create_dir_all(dir)
         .map_err(|e| ChartError(format!("cannot create {}: {e}", dir.display())))?;
     let png = dir.join(format!("{name}.png"));
-    render(
-        BitMapBackend::new(&png, size).into_drawing_area(),
-        picture,
-        &png,
-    )?;
+    render(BitMapBackend::new(&png, size).into_drawing_area(), picture, &png)?;
     let svg = dir.join(format!("{name}.svg"));
-    render(
-        SVGBackend::new(&svg, size).into_drawing_area(),
-        picture,
-        &svg,
-    )?;
+    render(SVGBackend::new(&svg, size).into_drawing_area(), picture, &svg)?;
     Ok(vec![png, svg])
 }
 

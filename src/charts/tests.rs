@@ -7,9 +7,7 @@ use kit_measure::slots::{fill_speedups, SlotModel};
 
 /// A fresh directory per test run: tests run in parallel and may run twice.
 fn temp_dir(name: &str) -> PathBuf {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     std::env::temp_dir().join(format!("kit-charts-{name}-{}-{nanos}", std::process::id()))
 }
 
@@ -59,17 +57,9 @@ fn fixture() -> Vec<Row> {
     for (endpoint, t_blocking, t_native) in endpoints {
         for (variant, slots) in variants {
             for n in [1, 10, 50, 100] {
-                let t = if variant == "async-native" {
-                    t_native
-                } else {
-                    t_blocking
-                };
+                let t = if variant == "async-native" { t_native } else { t_blocking };
                 // CPU work gets only as many slots as there are cores.
-                let slots = if endpoint == "/cpu-intensive" {
-                    Some(2)
-                } else {
-                    slots
-                };
+                let slots = if endpoint == "/cpu-intensive" { Some(2) } else { slots };
                 rows.push(row(variant, slots, endpoint, t, n));
             }
         }
@@ -89,10 +79,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 }
 
 fn names(paths: &[PathBuf]) -> Vec<String> {
-    paths
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect()
+    paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
 }
 
 #[test]
@@ -110,20 +97,11 @@ fn writes_every_chart_as_png_and_svg() {
         if path.extension().is_some_and(|e| e == "png") {
             let want = if summary { SUMMARY_SIZE } else { SIZE };
             assert_eq!(png_size(&bytes), want, "{}", path.display());
-            assert!(
-                bytes.len() > 8_000,
-                "{} is only {} bytes",
-                path.display(),
-                bytes.len()
-            );
+            assert!(bytes.len() > 8_000, "{} is only {} bytes", path.display(), bytes.len());
         } else {
             let svg = String::from_utf8(bytes).expect("SVG is UTF-8");
             assert!(svg.contains("<svg"), "{}", path.display());
-            assert!(
-                svg.contains("async-native"),
-                "{} names async-native",
-                path.display()
-            );
+            assert!(svg.contains("async-native"), "{} names async-native", path.display());
             assert!(!svg.contains("no data"), "{} has data", path.display());
         }
     }
@@ -144,22 +122,13 @@ fn writes_every_chart_as_png_and_svg() {
     // The speedup and the percentiles, too, as the table prints them.
     let speedup = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
     let x = format!("{:.1}×", native.speedup.unwrap());
-    assert!(
-        speedup.lines().any(|l| l == x),
-        "no `{x}` on the speedup chart"
-    );
+    assert!(speedup.lines().any(|l| l == x), "no `{x}` on the speedup chart");
     let latency = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
     let p99 = kit_measure::table::ms_as_text(native.p99_ms);
-    assert!(
-        latency.lines().any(|l| l == p99),
-        "no `{p99}` on the latency chart"
-    );
+    assert!(latency.lines().any(|l| l == p99), "no `{p99}` on the latency chart");
     // The bars wear the variants' colours: the legend names the variants, not one grey "total".
     for variant in VARIANTS {
-        assert!(
-            totals.lines().any(|l| l == variant),
-            "the legend lacks {variant}"
-        );
+        assert!(totals.lines().any(|l| l == variant), "the legend lacks {variant}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -178,12 +147,8 @@ fn single_empty_and_partial_rows_do_not_panic() {
     let mut odd = row("green-threads", Some(8), "/other", 0.25, 20);
     odd.p99_ms = f64::NAN;
     odd.speedup = Some(f64::INFINITY);
-    let cases: [(&str, Vec<Row>); 4] = [
-        ("empty", vec![]),
-        ("one", one),
-        ("headline", headline_only),
-        ("odd", vec![odd]),
-    ];
+    let cases: [(&str, Vec<Row>); 4] =
+        [("empty", vec![]), ("one", one), ("headline", headline_only), ("odd", vec![odd])];
     for (name, rows) in cases {
         let dir = temp_dir(name);
         let written = write_all(&rows, &dir).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -196,10 +161,7 @@ fn single_empty_and_partial_rows_do_not_panic() {
                 .any(|n| n.starts_with("scalability") || n.starts_with("endpoints")),
             "{name}"
         );
-        for path in written
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        {
+        for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "png")) {
             png_size(&std::fs::read(path).unwrap());
         }
         let _ = std::fs::remove_dir_all(&dir);
@@ -213,62 +175,34 @@ fn the_timeline_draws_one_panel_per_burst() {
         let spans = (0..100u64)
             .map(|i| {
                 let round = slots.map_or(1, |s| i / s + 1);
-                Span {
-                    sent_s: 0.0,
-                    answered_s: round as f64 * t * 1.01,
-                    ok: true,
-                }
+                Span { sent_s: 0.0, answered_s: round as f64 * t * 1.01, ok: true }
             })
             .collect();
-        Timeline {
-            variant: variant.into(),
-            endpoint: "/parallel".into(),
-            slots,
-            t_s: t,
-            spans,
-        }
+        Timeline { variant: variant.into(), endpoint: "/parallel".into(), slots, t_s: t, spans }
     };
-    let all = [
-        timeline("sync-blocking", Some(4), 1.0),
-        timeline("async-native", None, 0.5),
-    ];
+    let all = [timeline("sync-blocking", Some(4), 1.0), timeline("async-native", None, 0.5)];
     assert_eq!((all[0].rounds(), all[1].rounds()), (25, 1));
     let dir = temp_dir("timeline");
     let written = write_timeline(&all, &dir).expect("timeline is written");
     assert_eq!(names(&written), ["timeline.png", "timeline.svg"]);
-    assert_eq!(
-        png_size(&std::fs::read(&written[0]).unwrap()),
-        timeline::TIMELINE_SIZE
-    );
+    assert_eq!(png_size(&std::fs::read(&written[0]).unwrap()), timeline::TIMELINE_SIZE);
     let svg = std::fs::read_to_string(&written[1]).unwrap();
     assert!(
         svg.contains("came back in 25 rounds of 1.00 s (the model: 25)"),
         "the staircase is named"
     );
-    assert!(
-        svg.contains("came back in 1 round of 0.50 s (the model: 1)"),
-        "one round native"
-    );
+    assert!(svg.contains("came back in 1 round of 0.50 s (the model: 1)"), "one round native");
     // One bar per request in each panel.
-    assert!(
-        svg.matches("<rect").count() >= 200,
-        "{} rects",
-        svg.matches("<rect").count()
-    );
+    assert!(svg.matches("<rect").count() >= 200, "{} rects", svg.matches("<rect").count());
     // The legend names the rounds' colours.
     assert!(
         svg.contains("round 1: answered at about 1 × t")
             && svg.contains("round 25: at about 25 × t"),
         "no legend"
     );
-    assert!(
-        !svg.contains("failed (no answer)"),
-        "no failure, no failure legend"
-    );
+    assert!(!svg.contains("failed (no answer)"), "no failure, no failure legend");
     write_timeline(&[], &dir).expect("no timelines: no data, no panic");
-    assert!(std::fs::read_to_string(dir.join("timeline.svg"))
-        .unwrap()
-        .contains("no data"));
+    assert!(std::fs::read_to_string(dir.join("timeline.svg")).unwrap().contains("no data"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -277,11 +211,7 @@ fn a_round_has_one_colour_in_every_timeline_panel() {
     use kit_measure::burst::{Span, Timeline};
     let timeline = |slots: u64| {
         let spans = (0..100u64)
-            .map(|i| Span {
-                sent_s: 0.0,
-                answered_s: (i / slots + 1) as f64 * 1.01,
-                ok: i != 0,
-            })
+            .map(|i| Span { sent_s: 0.0, answered_s: (i / slots + 1) as f64 * 1.01, ok: i != 0 })
             .collect();
         Timeline {
             variant: format!("{slots} slots"),
@@ -299,11 +229,7 @@ fn a_round_has_one_colour_in_every_timeline_panel() {
     let (r, g, b) = timeline::round_color(13, 25).rgb();
     let fill = format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
     // Round 13: 4 requests on 4 slots, the last 4 of 100 on 8 slots, and its legend swatch.
-    assert_eq!(
-        svg.matches(&fill).count(),
-        4 + 4 + 1,
-        "round 13 is not one colour ({fill})"
-    );
+    assert_eq!(svg.matches(&fill).count(), 4 + 4 + 1, "round 13 is not one colour ({fill})");
     assert!(
         svg.contains("failed (no answer)"),
         "a failed request is black, and the legend says so"
@@ -322,17 +248,8 @@ fn empty_rows_say_no_data() {
 
 #[test]
 fn variants_keep_their_colour_and_order() {
-    assert_eq!(
-        variant_color("green-threads"),
-        variant_color("green-threads")
-    );
-    assert_ne!(
-        variant_color("sync-blocking"),
-        variant_color("async-native")
-    );
-    let order = ordered(
-        &VARIANTS,
-        ["zeta", "async-native", "sync-blocking", "zeta"].into_iter(),
-    );
+    assert_eq!(variant_color("green-threads"), variant_color("green-threads"));
+    assert_ne!(variant_color("sync-blocking"), variant_color("async-native"));
+    let order = ordered(&VARIANTS, ["zeta", "async-native", "sync-blocking", "zeta"].into_iter());
     assert_eq!(order, ["sync-blocking", "async-native", "zeta"]);
 }

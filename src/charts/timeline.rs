@@ -29,12 +29,8 @@ impl Picture for TimelineChart<'_> {
             return no_data(area, title, "no requests recorded", th);
         }
         // One colour per round in every panel, so the legend reads for all.
-        let rounds = self
-            .0
-            .iter()
-            .flat_map(|t| t.spans.iter().map(|s| t.round_of(s)))
-            .max()
-            .unwrap_or(1);
+        let rounds =
+            self.0.iter().flat_map(|t| t.spans.iter().map(|s| t.round_of(s))).max().unwrap_or(1);
         let failed = self.0.iter().flat_map(|t| &t.spans).any(|s| !s.ok);
         let body = frame(area, title, &legend(rounds, failed), th)?;
         // One clock for every panel, so a round of 1 s and one of 0.5 s compare.
@@ -84,9 +80,7 @@ fn hsl_to_rgb(c: HSLColor) -> RGBColor {
 /// "sync-blocking, 4 slots: 100 requests came back in 25 rounds of 1.00 s (the model: 25)".
 fn panel_title(t: &Timeline, shown: usize) -> String {
     let n = t.spans.len() as u64;
-    let slots = t
-        .slots
-        .map_or("unbounded slots".into(), |s| format!("{s} slots"));
+    let slots = t.slots.map_or("unbounded slots".into(), |s| format!("{s} slots"));
     let model =
         kit_measure::slots::SlotModel::new(n, Duration::from_secs_f64(t.t_s), t.slots).rounds();
     let rounds = t.rounds();
@@ -96,11 +90,7 @@ fn panel_title(t: &Timeline, shown: usize) -> String {
         String::new()
     };
     let failed = t.spans.iter().filter(|s| !s.ok).count();
-    let failed = if failed > 0 {
-        format!(", {failed} FAILED")
-    } else {
-        String::new()
-    };
+    let failed = if failed > 0 { format!(", {failed} FAILED") } else { String::new() };
     format!(
         "{v} {e}, {slots}: {n} requests came back in {rounds} round{s} of {t:.2} s (the model: {model}){thinned}{failed}",
         v = t.variant,
@@ -119,11 +109,7 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> Result<(), ChartError> {
     let mut spans: Vec<&Span> = t.spans.iter().collect();
     // In answer order, so the rounds stack into a staircase.
-    spans.sort_by(|a, b| {
-        a.answered_s
-            .total_cmp(&b.answered_s)
-            .then(a.sent_s.total_cmp(&b.sent_s))
-    });
+    spans.sort_by(|a, b| a.answered_s.total_cmp(&b.answered_s).then(a.sent_s.total_cmp(&b.sent_s)));
     let stride = spans.len().div_ceil(MAX_BARS).max(1);
     let shown: Vec<&Span> = spans.into_iter().step_by(stride).collect();
     let (head, body) = area.split_vertically(th.px(40.0));
@@ -149,17 +135,10 @@ fn draw_panel<DB: DrawingBackend>(
         .draw()?;
     chart.draw_series(shown.iter().enumerate().map(|(i, s)| {
         // A failed request is black: it waited, and got no answer.
-        let style = if s.ok {
-            round_color(t.round_of(s), rounds).filled()
-        } else {
-            BLACK.filled()
-        };
+        let style = if s.ok { round_color(t.round_of(s), rounds).filled() } else { BLACK.filled() };
         let y = i as f64;
         Rectangle::new(
-            [
-                (s.sent_s, y + 0.1),
-                (s.answered_s.max(s.sent_s + end * 1e-3), y + 0.9),
-            ],
+            [(s.sent_s, y + 0.1), (s.answered_s.max(s.sent_s + end * 1e-3), y + 0.9)],
             style,
         )
     }))?;
@@ -170,10 +149,6 @@ fn draw_panel<DB: DrawingBackend>(
 /// green to blue), so neighbouring rounds differ and the staircase reads.
 /// `rounds` is the most of any panel: a round has one colour in all of them.
 pub(super) fn round_color(round: u64, rounds: u64) -> HSLColor {
-    let at = if rounds > 1 {
-        (round - 1) as f64 / (rounds - 1) as f64
-    } else {
-        0.0
-    };
+    let at = if rounds > 1 { (round - 1) as f64 / (rounds - 1) as f64 } else { 0.0 };
     HSLColor(0.70 * at, 0.75, 0.45)
 }

@@ -43,12 +43,8 @@ enum AttackChart {
     Heatmap,
 }
 
-const ATTACK_CHARTS: [AttackChart; 4] = [
-    AttackChart::Latency,
-    AttackChart::Throughput,
-    AttackChart::InFlight,
-    AttackChart::Heatmap,
-];
+const ATTACK_CHARTS: [AttackChart; 4] =
+    [AttackChart::Latency, AttackChart::Throughput, AttackChart::InFlight, AttackChart::Heatmap];
 
 impl AttackChart {
     fn name(self) -> &'static str {
@@ -67,12 +63,7 @@ impl AttackChart {
     ) -> Result<(), ChartError> {
         let th = Theme::FULL;
         if r.series.intervals.is_empty() {
-            return no_data(
-                area,
-                &format!("{}: {}", self.name(), r.url),
-                "no intervals",
-                th,
-            );
+            return no_data(area, &format!("{}: {}", self.name(), r.url), "no intervals", th);
         }
         match self {
             AttackChart::Latency => draw_latency_points(area, r, th),
@@ -92,15 +83,11 @@ pub fn write_attack(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>, C
     let mut written = Vec::new();
     for chart in ATTACK_CHARTS {
         let png = dir.join(format!("{}.png", chart.name()));
-        present(
-            BitMapBackend::new(&png, SIZE).into_drawing_area(),
-            &png,
-            |a| chart.draw(a, result),
-        )?;
-        let svg = dir.join(format!("{}.svg", chart.name()));
-        present(SVGBackend::new(&svg, SIZE).into_drawing_area(), &svg, |a| {
+        present(BitMapBackend::new(&png, SIZE).into_drawing_area(), &png, |a| {
             chart.draw(a, result)
         })?;
+        let svg = dir.join(format!("{}.svg", chart.name()));
+        present(SVGBackend::new(&svg, SIZE).into_drawing_area(), &svg, |a| chart.draw(a, result))?;
         written.extend([png, svg]);
     }
     Ok(written)
@@ -123,14 +110,7 @@ where
     Y::CoordDescType: ValueFormatter<f64>,
 {
     let x_max = s.intervals.last().map_or(1.0, |i| i.end_s).max(1e-3);
-    panel(
-        body,
-        0.0..x_max,
-        y,
-        ("time since the first request was due (s)", y_desc),
-        fmt_num,
-        th,
-    )
+    panel(body, 0.0..x_max, y, ("time since the first request was due (s)", y_desc), fmt_num, th)
 }
 
 fn title(r: &AttackResult, what: &str) -> String {
@@ -139,9 +119,7 @@ fn title(r: &AttackResult, what: &str) -> String {
 
 /// Each complete interval's value, at the interval's middle.
 fn per_interval(s: &Series, value: impl Fn(&Interval) -> Option<f64>) -> Vec<(f64, f64)> {
-    complete(s)
-        .filter_map(|i| Some(((i.start_s + i.end_s) / 2.0, value(i)?)))
-        .collect()
+    complete(s).filter_map(|i| Some(((i.start_s + i.end_s) / 2.0, value(i)?))).collect()
 }
 
 /// A measured line with its points marked; `width` in the theme's pixels.
@@ -154,11 +132,8 @@ fn line<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
 ) -> Result<(), ChartError> {
     let point = th.px(width + 2.0).max(2) as u32;
     chart.draw_series(
-        LineSeries::new(
-            points,
-            color.stroke_width(th.px(width).max(1) as u32).filled(),
-        )
-        .point_size(point),
+        LineSeries::new(points, color.stroke_width(th.px(width).max(1) as u32).filled())
+            .point_size(point),
     )?;
     Ok(())
 }
@@ -187,17 +162,11 @@ fn draw_latency_points<DB: DrawingBackend>(
     } else {
         format!("1 in {shown_every} responses")
     };
-    let p50 = per_interval(s, |i| {
-        (i.ok_response_time.count > 0).then_some(i.ok_response_time.p50_ms)
-    });
-    let p99 = per_interval(s, |i| {
-        (i.ok_response_time.count > 0).then_some(i.ok_response_time.p99_ms)
-    });
-    let values = || {
-        all.iter()
-            .map(|p| f64::from(p.ms))
-            .chain(p99.iter().chain(&p50).map(|p| p.1))
-    };
+    let p50 =
+        per_interval(s, |i| (i.ok_response_time.count > 0).then_some(i.ok_response_time.p50_ms));
+    let p99 =
+        per_interval(s, |i| (i.ok_response_time.count > 0).then_some(i.ok_response_time.p99_ms));
+    let values = || all.iter().map(|p| f64::from(p.ms)).chain(p99.iter().chain(&p50).map(|p| p.1));
     let hi = values().fold(0.0, f64::max).max(1e-3);
     let lo = values().filter(|v| *v > 0.0).fold(hi, f64::min);
     // Only the kinds that happened, each with its count in the whole run.
@@ -207,11 +176,7 @@ fn draw_latency_points<DB: DrawingBackend>(
     for (o, color, what) in [
         (Outcome::Other, OTHER, "other answer (4xx)"),
         (Outcome::ServerError, SERVER_ERROR, "5xx answer"),
-        (
-            Outcome::Timeout,
-            NO_ANSWER,
-            "no answer: timed out (at the time it gave up)",
-        ),
+        (Outcome::Timeout, NO_ANSWER, "no answer: timed out (at the time it gave up)"),
         (Outcome::Failed, NO_ANSWER, "no answer: failed"),
     ] {
         let n = count(o);
@@ -234,23 +199,12 @@ fn draw_latency_points<DB: DrawingBackend>(
     let log = wide_range(values());
     // A few points (a drowned server's handful of 2xx) are drawn larger, or they vanish.
     let dot = if all.len() / stride < 1000 { 4.0 } else { 2.0 };
-    let layers = Layers {
-        points: all.iter().step_by(stride),
-        p50,
-        p99,
-        dot,
-    };
+    let layers = Layers { points: all.iter().step_by(stride), p50, p99, dot };
     if log {
         let y = (lo * 0.8..hi * 1.5).log_scale();
-        layers.draw(
-            time_plot(&body, s, y, "response time from due (ms, log scale)", th)?,
-            th,
-        )
+        layers.draw(time_plot(&body, s, y, "response time from due (ms, log scale)", th)?, th)
     } else {
-        layers.draw(
-            time_plot(&body, s, 0.0..hi * 1.1, "response time from due (ms)", th)?,
-            th,
-        )
+        layers.draw(time_plot(&body, s, 0.0..hi * 1.1, "response time from due (ms)", th)?, th)
     }
 }
 
@@ -316,17 +270,9 @@ fn draw_throughput<DB: DrawingBackend>(
         .map(|p| p.1)
         .fold(r.target_rate, f64::max);
     let mut legend = vec![
-        Entry::new(
-            &format!("target {}/s", fmt_num(r.target_rate)),
-            GREY,
-            Mark::Dashed,
-        ),
+        Entry::new(&format!("target {}/s", fmt_num(r.target_rate)), GREY, Mark::Dashed),
         Entry::new("sent per second", SENT, Mark::Line),
-        Entry::new(
-            "achieved: 2xx answers per second (whole intervals)",
-            ACHIEVED,
-            Mark::Line,
-        ),
+        Entry::new("achieved: 2xx answers per second (whole intervals)", ACHIEVED, Mark::Line),
     ];
     if any(&refused) {
         legend.push(Entry::new(
@@ -373,16 +319,9 @@ fn draw_in_flight<DB: DrawingBackend>(
         .into_iter()
         .chain(s.intervals.iter().map(|i| (i.end_s, i.in_flight as f64)))
         .collect();
-    let server: Vec<(f64, f64)> = s
-        .server_samples
-        .iter()
-        .map(|p| (p.t_s, p.in_flight as f64))
-        .collect();
-    let hi = client
-        .iter()
-        .chain(&server)
-        .map(|p| p.1)
-        .fold(1.0, f64::max);
+    let server: Vec<(f64, f64)> =
+        s.server_samples.iter().map(|p| (p.t_s, p.in_flight as f64)).collect();
+    let hi = client.iter().chain(&server).map(|p| p.1).fold(1.0, f64::max);
     let every = match &s.server {
         kit_load::sampler::ServerWatch::Sampled { every_ms, .. } => format!("every {every_ms} ms"),
         _ => "when asked".into(),
@@ -412,16 +351,8 @@ fn draw_in_flight<DB: DrawingBackend>(
     let mut chart = time_plot(&body, s, 0.0..hi * 1.15, "requests in flight", th)?;
     // The client's few large points under the server's many small ones, both filled like their swatches.
     let (big, small) = (th.px(7.0).max(3), th.px(3.5).max(2));
-    chart.draw_series(
-        client
-            .into_iter()
-            .map(|p| Circle::new(p, big, SENT.filled())),
-    )?;
-    chart.draw_series(
-        server
-            .into_iter()
-            .map(|p| Circle::new(p, small, SERVER.filled())),
-    )?;
+    chart.draw_series(client.into_iter().map(|p| Circle::new(p, big, SENT.filled())))?;
+    chart.draw_series(server.into_iter().map(|p| Circle::new(p, small, SERVER.filled())))?;
     Ok(())
 }
 
@@ -434,38 +365,18 @@ fn draw_heatmap<DB: DrawingBackend>(
     let edges = &s.bucket_edges_ms;
     // The 2xx alone: a full queue's fast 503s would draw a dark band of
     // "fast answers" at the bottom.
-    let max = s
-        .intervals
-        .iter()
-        .flat_map(|i| i.ok_buckets.iter().copied())
-        .max()
-        .unwrap_or(0);
-    let used = |b: usize| {
-        s.intervals
-            .iter()
-            .any(|i| i.ok_buckets.get(b).is_some_and(|&c| c > 0))
-    };
+    let max = s.intervals.iter().flat_map(|i| i.ok_buckets.iter().copied()).max().unwrap_or(0);
+    let used = |b: usize| s.intervals.iter().any(|i| i.ok_buckets.get(b).is_some_and(|&c| c > 0));
     let buckets = edges.len() + 1;
-    let found = (
-        (0..buckets).find(|&b| used(b)),
-        (0..buckets).rev().find(|&b| used(b)),
-    );
+    let found = ((0..buckets).find(|&b| used(b)), (0..buckets).rev().find(|&b| used(b)));
     let (Some(first), Some(last), false) = (found.0, found.1, edges.is_empty()) else {
-        return no_data(
-            area,
-            &title(r, "Latency heatmap of the 2xx"),
-            "no 2xx answers",
-            th,
-        );
+        return no_data(area, &title(r, "Latency heatmap of the 2xx"), "no 2xx answers", th);
     };
     // Bucket b spans [edge b-1, edge b); the open ends get one step (a
     // fifth of a decade) of height.
     let step = 10f64.powf(0.2);
     let span = |b: usize| -> (f64, f64) {
-        let top = edges
-            .get(b)
-            .copied()
-            .unwrap_or(edges[edges.len() - 1] * step);
+        let top = edges.get(b).copied().unwrap_or(edges[edges.len() - 1] * step);
         let bottom = if b == 0 { top / step } else { edges[b - 1] };
         (bottom, top)
     };
@@ -486,20 +397,12 @@ fn draw_heatmap<DB: DrawingBackend>(
     }
     let body = frame(
         area,
-        &title(
-            r,
-            "Latency heatmap of the 2xx (response time from due, per interval)",
-        ),
+        &title(r, "Latency heatmap of the 2xx (response time from due, per interval)"),
         &legend,
         th,
     )?;
-    let mut chart = time_plot(
-        &body,
-        s,
-        (y_lo..y_hi).log_scale(),
-        "response time (ms, log scale)",
-        th,
-    )?;
+    let mut chart =
+        time_plot(&body, s, (y_lo..y_hi).log_scale(), "response time (ms, log scale)", th)?;
     let shade = |count: u64| {
         // Log scale: one slow response in ten thousand must still show.
         let t = ((count as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0);
@@ -509,14 +412,10 @@ fn draw_heatmap<DB: DrawingBackend>(
         RGBColor(mix(255, HEAT.0), mix(255, HEAT.1), mix(255, HEAT.2))
     };
     chart.draw_series(s.intervals.iter().flat_map(|i| {
-        i.ok_buckets
-            .iter()
-            .enumerate()
-            .filter(|(_, &c)| c > 0)
-            .map(move |(b, &c)| {
-                let (bottom, top) = span(b);
-                Rectangle::new([(i.start_s, bottom), (i.end_s, top)], shade(c).filled())
-            })
+        i.ok_buckets.iter().enumerate().filter(|(_, &c)| c > 0).map(move |(b, &c)| {
+            let (bottom, top) = span(b);
+            Rectangle::new([(i.start_s, bottom), (i.end_s, top)], shade(c).filled())
+        })
     }))?;
     Ok(())
 }
@@ -571,9 +470,8 @@ mod tests {
         }))
         .unwrap();
         let point = |due_s: f32, ms: f32, outcome: Outcome| Point { due_s, ms, outcome };
-        let mut points: Vec<Point> = (1..5)
-            .map(|i| point(0.01 * i as f32, 1000.0 * i as f32, Outcome::Ok))
-            .collect();
+        let mut points: Vec<Point> =
+            (1..5).map(|i| point(0.01 * i as f32, 1000.0 * i as f32, Outcome::Ok)).collect();
         points.extend((0..300).map(|i| point(2.6 + i as f32 / 100.0, 0.3, Outcome::ServerError)));
         points.extend((0..50).map(|i| point(0.05 + i as f32 / 100.0, 5000.0, Outcome::Timeout)));
         r.series.points.points = points;
@@ -619,12 +517,7 @@ mod tests {
             .skip(1)
             .filter(|p| {
                 p.split("points=\"").nth(1).is_some_and(|pts| {
-                    pts.split('"')
-                        .next()
-                        .unwrap_or_default()
-                        .split_whitespace()
-                        .count()
-                        > 2
+                    pts.split('"').next().unwrap_or_default().split_whitespace().count() > 2
                 })
             })
             .count();

@@ -63,9 +63,7 @@ fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
 fn positive_rate(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!(
-            "'{text}' is not a rate above 0 (requests per second)"
-        )),
+        _ => Err(format!("'{text}' is not a rate above 0 (requests per second)")),
     }
 }
 
@@ -77,11 +75,7 @@ pub fn run(args: Args) -> Result<()> {
     // Before any screen is set up: a typo is an error message, not a flash.
     attack::validate(&opts).map_err(|e| CliError::Failed(e.to_string()))?;
     let live = !args.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
-    let result = if live {
-        dashboard::attack(&opts)?
-    } else {
-        plain(&opts)?
-    };
+    let result = if live { dashboard::attack(&opts)? } else { plain(&opts)? };
     let written = match &args.out {
         Some(dir) => write_files(&result, dir)?,
         None => Vec::new(),
@@ -100,10 +94,8 @@ pub fn run(args: Args) -> Result<()> {
 /// The attack with the plain progress line on stderr.
 fn plain(opts: &AttackOptions) -> Result<AttackResult> {
     let expected = (opts.rate * opts.duration.as_secs_f64()).round() as u64;
-    let bar = client::counter(
-        Some(expected.max(1)),
-        &format!("attack {} at {}/s", opts.url, opts.rate),
-    );
+    let bar =
+        client::counter(Some(expected.max(1)), &format!("attack {} at {}/s", opts.url, opts.rate));
     let progress = |done: u64| bar.set_position(done);
     let result = client::block_on(attack::run(opts, Some(&progress)))?;
     bar.finish_and_clear();
@@ -166,28 +158,17 @@ fn human(r: &AttackResult) -> String {
 /// "78 answered 2xx + 2 answered 503 = 80": each request once, as what it was.
 fn outcomes(r: &AttackResult) -> String {
     let mut parts = vec![(r.ok, "answered 2xx".to_string())];
-    for (status, n) in r
-        .status_counts
-        .iter()
-        .filter(|(s, _)| !(200..300).contains(*s))
-    {
+    for (status, n) in r.status_counts.iter().filter(|(s, _)| !(200..300).contains(*s)) {
         parts.push((*n, format!("answered {status}")));
     }
     for (kind, n) in &r.error_kinds {
         parts.push((*n, format!("no answer ({kind})")));
     }
     let total: u64 = parts.iter().map(|(n, _)| n).sum();
-    let listed: Vec<String> = parts
-        .iter()
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
+    let listed: Vec<String> = parts.iter().map(|(n, what)| format!("{n} {what}")).collect();
     // Stopped by a signal before the last request ended, the sum can fall short: say so.
     let rest = r.requests.saturating_sub(total);
-    let more = if rest > 0 {
-        format!(" + {rest} unaccounted")
-    } else {
-        String::new()
-    };
+    let more = if rest > 0 { format!(" + {rest} unaccounted") } else { String::new() };
     format!("{}{more} = {}", listed.join(" + "), total + rest)
 }
 
@@ -198,36 +179,26 @@ fn over_time(r: &AttackResult) -> String {
     let s = &r.series;
     // The last interval is usually cut short by the end of the attack and
     // only holds its stragglers: its rate says nothing about steadiness.
-    let full: Vec<_> = s
-        .intervals
-        .iter()
-        .filter(|i| (i.seconds() - s.interval_s).abs() < 1e-9)
-        .collect();
+    let full: Vec<_> =
+        s.intervals.iter().filter(|i| (i.seconds() - s.interval_s).abs() < 1e-9).collect();
     let part = s.intervals.len() - full.len();
     let tiling = match (full.len(), part) {
         (n, 0) => format!("{n} intervals of {}", secs(s.interval_s)),
-        (0, _) => format!(
-            "one interval of {}",
-            secs(s.intervals.iter().map(|i| i.seconds()).sum())
-        ),
+        (0, _) => {
+            format!("one interval of {}", secs(s.intervals.iter().map(|i| i.seconds()).sum()))
+        }
         (n, _) => format!(
             "{n} whole intervals of {} and a last one of {}",
             secs(s.interval_s),
             secs(s.intervals.last().map_or(0.0, |i| i.seconds()))
         ),
     };
-    let head = format!(
-        "{} (the send and the wait for its last answers) in {tiling}",
-        secs(r.elapsed_s)
-    );
+    let head =
+        format!("{} (the send and the wait for its last answers) in {tiling}", secs(r.elapsed_s));
     let rates: Vec<f64> = full.iter().map(|i| i.ok_rate()).collect();
-    let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &r| {
-        (lo.min(r), hi.max(r))
-    });
-    let worst_p99 = full
-        .iter()
-        .map(|i| i.ok_response_time.p99_ms)
-        .fold(0.0, f64::max);
+    let (lo, hi) =
+        rates.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    let worst_p99 = full.iter().map(|i| i.ok_response_time.p99_ms).fold(0.0, f64::max);
     if rates.is_empty() {
         return format!("{head}, none whole");
     }

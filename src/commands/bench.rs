@@ -61,11 +61,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The result as a person reads it.
 fn human(r: &BenchResult, keep_alive: bool) -> String {
-    let connections = if keep_alive {
-        "kept alive"
-    } else {
-        "a new one per request"
-    };
+    let connections = if keep_alive { "kept alive" } else { "a new one per request" };
     format!(
         "bench {url}\n  \
          connections  {c} ({connections})\n  \

@@ -75,9 +75,7 @@ fn above_zero(text: &str) -> std::result::Result<f64, String> {
 fn above_one(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 1.0 => Ok(r),
-        _ => Err(format!(
-            "'{text}' is not a factor above 1 (each step must offer more)"
-        )),
+        _ => Err(format!("'{text}' is not a factor above 1 (each step must offer more)")),
     }
 }
 
@@ -109,18 +107,12 @@ pub fn run(args: Args) -> Result<()> {
         Some(url) => all.push(climb(&args.ladder(url.clone()))?),
         None => {
             let bins = servers::locate_all(stop)?;
-            let knobs = Knobs {
-                io_ms: args.io_ms,
-                db_ms: DB_MS,
-                cpu_rounds: DEFAULT_CPU_ROUNDS,
-            };
+            let knobs = Knobs { io_ms: args.io_ms, db_ms: DB_MS, cpu_rounds: DEFAULT_CPU_ROUNDS };
             // One at a time: async-native's knee is set by the CPU, which a
             // neighbour's load would move.
             for (bin, variant) in bins.iter().zip(VARIANTS) {
                 let started = servers::start(bin, variant, &knobs.args(), stop)?;
-                all.push(climb(
-                    &args.ladder(format!("{}{}", started.server.url, args.path)),
-                )?);
+                all.push(climb(&args.ladder(format!("{}{}", started.server.url, args.path)))?);
             }
         }
     }
@@ -129,12 +121,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// One ladder, each step told on stderr as it is judged.
 pub fn climb(opts: &LadderOptions) -> Result<Capacity> {
-    eprintln!(
-        "capacity of {}: {}, {} s each",
-        opts.url,
-        plan(opts),
-        opts.step.as_secs_f64()
-    );
+    eprintln!("capacity of {}: {}, {} s each", opts.url, plan(opts), opts.step.as_secs_f64());
     let tell = |s: &Step| eprintln!("  {}", step_line(s));
     client::block_on(capacity::ladder(opts, &tell))?.map_err(|e| CliError::Failed(e.to_string()))
 }
@@ -148,11 +135,8 @@ pub fn plan(opts: &LadderOptions) -> String {
         [init @ .., last] => format!("{} and {last}/s", init.join(", ")),
         [] => "no rate".into(),
     };
-    let near = if opts.near_model {
-        ", finer near s / t once the first step has measured t"
-    } else {
-        ""
-    };
+    let near =
+        if opts.near_model { ", finer near s / t once the first step has measured t" } else { "" };
     let past = match opts.past_knee {
         0 => "until it falls behind".to_string(),
         1 => "until one step past the first that falls behind".to_string(),
@@ -207,24 +191,12 @@ pub fn rows(all: &[Capacity]) -> Vec<Vec<String>> {
                 c.path.clone(),
                 rate(s.target_rate),
                 rate(s.achieved_rate),
-                if s.attack.ok > 0 {
-                    table::ms_as_text(s.p99_ms)
-                } else {
-                    "no 2xx".into()
-                },
-                if failed == 0 {
-                    "0".into()
-                } else {
-                    capacity::failures(&s.attack)
-                },
+                if s.attack.ok > 0 { table::ms_as_text(s.p99_ms) } else { "no 2xx".into() },
+                if failed == 0 { "0".into() } else { capacity::failures(&s.attack) },
                 little.map_or("-".into(), |l| format!("{:.2}", l.measured_in_flight)),
                 little.map_or("-".into(), |l| format!("{:.2}", l.predicted_in_flight)),
                 model(c),
-                if s.kept_up() {
-                    "yes".into()
-                } else {
-                    "no".into()
-                },
+                if s.kept_up() { "yes".into() } else { "no".into() },
             ]);
         }
     }
@@ -252,16 +224,8 @@ pub fn report(all: &[Capacity]) -> String {
     for c in all {
         text.push_str(&format!("- {}\n", c.explain(cores())));
         // The last step whose window held enough requests to judge, or else the last with a window.
-        let windows = || {
-            c.steps
-                .iter()
-                .rev()
-                .filter_map(|s| s.little.as_ref().map(|l| (s, l)))
-        };
-        if let Some((s, l)) = windows()
-            .find(|(_, l)| l.judgeable())
-            .or_else(|| windows().next())
-        {
+        let windows = || c.steps.iter().rev().filter_map(|s| s.little.as_ref().map(|l| (s, l)));
+        if let Some((s, l)) = windows().find(|(_, l)| l.judgeable()).or_else(|| windows().next()) {
             text.push_str(&format!(
                 "  At {}/s offered, {}: {}.\n",
                 rate(s.target_rate),
@@ -312,10 +276,6 @@ fn publish(args: &Args, all: &[Capacity]) -> Result<()> {
     files::write_file(&dir.join("capacity.json"), &json)?;
     let md = format!("# async-await-kit: capacity\n\n{report}\n![capacity](capacity.png)\n");
     files::write_file(&dir.join("capacity.md"), &md)?;
-    eprintln!(
-        "wrote capacity.md, capacity.json and {} charts to {}",
-        charts.len(),
-        dir.display()
-    );
+    eprintln!("wrote capacity.md, capacity.json and {} charts to {}", charts.len(), dir.display());
     Ok(())
 }

@@ -30,20 +30,13 @@ pub fn run(args: Args) -> Result<()> {
     // (in the same process group, and told to die with us) go with it.
     static NEVER: AtomicBool = AtomicBool::new(false);
     let bins = servers::locate_all(&NEVER)?;
-    let bin_dir = bins[0]
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
+    let bin_dir = bins[0].parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let mut opts = DemoOptions::new(bin_dir);
     opts.yes = args.yes;
     opts.io_ms = args.io_ms;
     opts.n = args.n;
     opts.color = std::io::stdout().is_terminal();
     opts.echo = std::io::stdin().is_terminal();
-    walkthrough::run(
-        &opts,
-        &mut std::io::stdin().lock(),
-        &mut std::io::stdout().lock(),
-    )
-    .map_err(|e| CliError::Failed(e.to_string()))
+    walkthrough::run(&opts, &mut std::io::stdin().lock(), &mut std::io::stdout().lock())
+        .map_err(|e| CliError::Failed(e.to_string()))
 }

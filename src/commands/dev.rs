@@ -57,10 +57,7 @@ const GET_A_DATABASE: &str = "From the repository root, `source .ci/postgres.sh 
 fn registered(name: &str) -> std::result::Result<&'static Exercise, String> {
     exercises::find(name).ok_or_else(|| {
         let names: Vec<&str> = EXERCISES.iter().map(|e| e.name).collect();
-        format!(
-            "'{name}' is not a registered exercise: {}",
-            names.join(", ")
-        )
+        format!("'{name}' is not a registered exercise: {}", names.join(", "))
     })
 }
 
@@ -107,11 +104,8 @@ fn check(args: CheckArgs) -> Result<()> {
             print!("{folder}: cargo test --release ... ");
             std::io::stdout().flush()?;
             // The solution's skip line is printed by a passing test: only --show-output shows it.
-            let extra: &[&str] = if solution && e.needs == Needs::Database {
-                &["--", "--show-output"]
-            } else {
-                &[]
-            };
+            let extra: &[&str] =
+                if solution && e.needs == Needs::Database { &["--", "--show-output"] } else { &[] };
             let run = cargo_test(&root.join(folder), extra, &log, stop)?;
             let mut problems = match solution {
                 false => exercise_problems(e, &run.output, run.passed),
@@ -120,10 +114,7 @@ fn check(args: CheckArgs) -> Result<()> {
             if run.timed_out {
                 problems.insert(
                     0,
-                    format!(
-                        "cargo test --release did not finish in {} s",
-                        TIMEOUT.as_secs()
-                    ),
+                    format!("cargo test --release did not finish in {} s", TIMEOUT.as_secs()),
                 );
             }
             let took = format!("({:.0} s)", run.took.as_secs_f64());
@@ -193,11 +184,9 @@ pub fn numbers(ns: &[u32]) -> String {
         [first, .., last] if ns.len() > 2 && ns.windows(2).all(|w| w[1] == w[0] + 1) => {
             format!("checks {first}-{last}")
         }
-        [init @ .., _] => format!(
-            "checks {} and {}",
-            list[..init.len()].join(", "),
-            list[init.len()]
-        ),
+        [init @ .., _] => {
+            format!("checks {} and {}", list[..init.len()].join(", "), list[init.len()])
+        }
     }
 }
 
@@ -273,12 +262,7 @@ fn cargo_test(dir: &Path, extra: &[&str], log: &Path, stop: &AtomicBool) -> Resu
         std::thread::sleep(Duration::from_millis(100));
     };
     let output = String::from_utf8_lossy(&std::fs::read(log)?).into_owned();
-    Ok(Run {
-        passed,
-        timed_out,
-        output,
-        took: started.elapsed(),
-    })
+    Ok(Run { passed, timed_out, output, took: started.elapsed() })
 }
 
 /// The last `n` lines of `text`.
@@ -313,16 +297,12 @@ pub fn grade_section(log: &str) -> Option<&str> {
 pub fn check_outcomes(section: &str) -> BTreeMap<u32, Outcome> {
     let mut outcomes = BTreeMap::new();
     for line in section.lines() {
-        let Some((name, result)) = line
-            .strip_prefix("test check_")
-            .and_then(|l| l.split_once(" ... "))
+        let Some((name, result)) =
+            line.strip_prefix("test check_").and_then(|l| l.split_once(" ... "))
         else {
             continue;
         };
-        let Some(n) = name
-            .split_once('_')
-            .and_then(|(n, _)| n.parse::<u32>().ok())
-        else {
+        let Some(n) = name.split_once('_').and_then(|(n, _)| n.parse::<u32>().ok()) else {
             continue;
         };
         let outcome = match result.trim() {
@@ -343,11 +323,8 @@ pub fn failure_report(section: &str, n: u32) -> Option<&str> {
     let start = section.find(&format!("\n---- check_{n}_"))? + 1;
     let rest = &section[start..];
     let body = rest.find('\n').map_or("", |i| &rest[i..]);
-    let end = ["\n---- ", "\nfailures:"]
-        .iter()
-        .filter_map(|m| body.find(m))
-        .min()
-        .unwrap_or(body.len());
+    let end =
+        ["\n---- ", "\nfailures:"].iter().filter_map(|m| body.find(m)).min().unwrap_or(body.len());
     Some(&rest[..rest.len() - body.len() + end])
 }
 
@@ -361,11 +338,7 @@ fn outcome_problems(e: &Exercise, section: &str, pristine: bool) -> Vec<String> 
         let fails = pristine && e.fail_as_given.contains(&n);
         let expected = if fails { Outcome::Failed } else { Outcome::Ok };
         let said = if fails { "fails" } else { "passes" };
-        let whose = if pristine {
-            "as given"
-        } else {
-            "in the solution"
-        };
+        let whose = if pristine { "as given" } else { "in the solution" };
         match outcomes.get(&n) {
             None => problems.push(format!(
                 "check {n} did not run (no `test check_{n}_... ` line in the grade's output)"
@@ -377,17 +350,13 @@ fn outcome_problems(e: &Exercise, section: &str, pristine: bool) -> Vec<String> 
                     Outcome::Failed => "failed",
                     Outcome::Ignored => "was ignored",
                 };
-                problems.push(format!(
-                    "check {n} {did}; the registry says it {said} {whose}"
-                ));
+                problems.push(format!("check {n} {did}; the registry says it {said} {whose}"));
             }
         }
     }
     for n in outcomes.keys().filter(|&&n| n == 0 || n > e.checks) {
-        problems.push(format!(
-            "the grade has a check {n}; the registry lists checks 1-{}",
-            e.checks
-        ));
+        problems
+            .push(format!("the grade has a check {n}; the registry lists checks 1-{}", e.checks));
     }
     problems
 }
@@ -413,16 +382,13 @@ pub fn exercise_problems(e: &Exercise, log: &str, passed: bool) -> Vec<String> {
     }
     problems.extend(outcome_problems(e, section, true));
     // The first failure: the lowest-numbered check that failed.
-    let first = check_outcomes(section)
-        .into_iter()
-        .find(|(_, o)| *o == Outcome::Failed)
-        .map(|(n, _)| n);
+    let first =
+        check_outcomes(section).into_iter().find(|(_, o)| *o == Outcome::Failed).map(|(n, _)| n);
     match first.and_then(|n| failure_report(section, n).map(|r| (n, r))) {
         Some((_, report)) if report.contains(e.hint) => {}
-        Some((n, _)) => problems.push(format!(
-            "the first failure (check {n}) does not name \"{}\"",
-            e.hint
-        )),
+        Some((n, _)) => {
+            problems.push(format!("the first failure (check {n}) does not name \"{}\"", e.hint))
+        }
         None => problems.push("no failure report (`---- check_...`) in the grade's output".into()),
     }
     if !section.contains(e.evidence) {
@@ -445,10 +411,7 @@ pub fn solution_problems(e: &Exercise, log: &str, passed: bool) -> Vec<String> {
     };
     problems.extend(outcome_problems(e, section, false));
     if e.needs == Needs::Database && section.contains(": skipped: ") {
-        problems.push(format!(
-            "the grade skipped instead of measuring: is {} set?",
-            database::ENV
-        ));
+        problems.push(format!("the grade skipped instead of measuring: is {} set?", database::ENV));
     }
     problems
 }
@@ -477,11 +440,8 @@ mod tests {
         }
         s.push_str("\nfailures:\n\n");
         // libtest prints the reports in the order the checks ended: here the last first.
-        let failed: Vec<&str> = outcomes
-            .iter()
-            .filter(|(_, r)| *r == "FAILED")
-            .map(|(name, _)| *name)
-            .collect();
+        let failed: Vec<&str> =
+            outcomes.iter().filter(|(_, r)| *r == "FAILED").map(|(name, _)| *name).collect();
         for (i, name) in failed.iter().enumerate().rev() {
             let text = if i == 0 { report } else { "some other failure" };
             s.push_str(&format!("---- {name} stdout ----\n{text}\n\n"));
@@ -540,19 +500,12 @@ mod tests {
                 "check 5 failed; the registry says it passes as given".to_string()
             ]
         );
-        let missing = log(
-            &TRAP_CHECKS[..4]
-                .iter()
-                .map(|c| (*c, "FAILED"))
-                .collect::<Vec<_>>(),
-            TRAP_REPORT,
-        );
+        let missing =
+            log(&TRAP_CHECKS[..4].iter().map(|c| (*c, "FAILED")).collect::<Vec<_>>(), TRAP_REPORT);
         assert_eq!(
             exercise_problems(trap(), &missing, false),
-            vec![
-                "check 5 did not run (no `test check_5_... ` line in the grade's output)"
-                    .to_string()
-            ]
+            vec!["check 5 did not run (no `test check_5_... ` line in the grade's output)"
+                .to_string()]
         );
         let mut extra: Vec<(&str, &str)> = TRAP_CHECKS.iter().map(|c| (*c, "FAILED")).collect();
         extra[4].1 = "ok";
@@ -567,10 +520,7 @@ mod tests {
     fn a_pristine_exercise_that_passes_or_does_not_build_is_a_problem() {
         let all_ok = trap_log(["ok"; 5], "");
         let problems = exercise_problems(trap(), &all_ok, true);
-        assert_eq!(
-            problems[0],
-            "passed its grade: a pristine exercise must fail it"
-        );
+        assert_eq!(problems[0], "passed its grade: a pristine exercise must fail it");
         assert!(problems.len() > 4, "{problems:?}");
         let compile_error = "   Compiling trap-exercise v0.1.0\nerror[E0425]: cannot find value `x`\nerror: could not compile `trap-exercise`\n";
         assert_eq!(
@@ -584,18 +534,14 @@ mod tests {
     #[test]
     fn the_hint_must_be_in_the_first_failure_and_the_evidence_shown() {
         let results = ["FAILED", "FAILED", "FAILED", "FAILED", "ok"];
-        let wrong_hint = trap_log(
-            results,
-            "  measured: peak_in_flight 4\n  next: read HINTS.md, hint 3",
-        );
+        let wrong_hint =
+            trap_log(results, "  measured: peak_in_flight 4\n  next: read HINTS.md, hint 3");
         assert_eq!(
             exercise_problems(trap(), &wrong_hint, false),
             vec!["the first failure (check 1) does not name \"HINTS.md, hint 1\"".to_string()]
         );
-        let no_evidence = trap_log(
-            results,
-            "  measured: peak_in_flight 100\n  next: read HINTS.md, hint 1",
-        );
+        let no_evidence =
+            trap_log(results, "  measured: peak_in_flight 100\n  next: read HINTS.md, hint 1");
         assert_eq!(
             exercise_problems(trap(), &no_evidence, false),
             vec!["the failures do not show \"peak_in_flight 4\"".to_string()]
@@ -617,33 +563,18 @@ mod tests {
 
     #[test]
     fn the_pool_fails_on_checks_1_and_3_and_must_reach_the_database() {
-        let outcomes = [
-            (POOL_CHECKS[0], "FAILED"),
-            (POOL_CHECKS[1], "ok"),
-            (POOL_CHECKS[2], "FAILED"),
-        ];
+        let outcomes =
+            [(POOL_CHECKS[0], "FAILED"), (POOL_CHECKS[1], "ok"), (POOL_CHECKS[2], "FAILED")];
         let report = "  measured: 2.4 s; pool size 2, peak_in_use 2 (exact, from /metrics)\n  next: HINTS.md, hint 1";
-        assert_eq!(
-            exercise_problems(pool(), &log(&outcomes, report), false),
-            Vec::<String>::new()
-        );
-        let no_db = [
-            (POOL_CHECKS[0], "FAILED"),
-            (POOL_CHECKS[1], "FAILED"),
-            (POOL_CHECKS[2], "FAILED"),
-        ];
+        assert_eq!(exercise_problems(pool(), &log(&outcomes, report), false), Vec::<String>::new());
+        let no_db =
+            [(POOL_CHECKS[0], "FAILED"), (POOL_CHECKS[1], "FAILED"), (POOL_CHECKS[2], "FAILED")];
         let problems = exercise_problems(
             pool(),
-            &log(
-                &no_db,
-                "check_1: no database to measure\n  next: HINTS.md, hint 1",
-            ),
+            &log(&no_db, "check_1: no database to measure\n  next: HINTS.md, hint 1"),
             false,
         );
-        assert!(
-            problems[0].starts_with("the grade did not reach the database"),
-            "{problems:?}"
-        );
+        assert!(problems[0].starts_with("the grade did not reach the database"), "{problems:?}");
         assert!(
             problems.contains(&"check 2 failed; the registry says it passes as given".to_string()),
             "{problems:?}"
@@ -653,10 +584,7 @@ mod tests {
     #[test]
     fn a_solution_passes_every_check_and_a_database_one_measures() {
         let all_ok = trap_log(["ok"; 5], "");
-        assert_eq!(
-            solution_problems(trap(), &all_ok, true),
-            Vec::<String>::new()
-        );
+        assert_eq!(solution_problems(trap(), &all_ok, true), Vec::<String>::new());
         let one_fails = trap_log(["ok", "ok", "FAILED", "ok", "ok"], "x");
         assert_eq!(
             solution_problems(trap(), &one_fails, false),
@@ -666,10 +594,7 @@ mod tests {
             ]
         );
         let pool_ok = log(&POOL_CHECKS.map(|c| (c, "ok")), "");
-        assert_eq!(
-            solution_problems(pool(), &pool_ok, true),
-            Vec::<String>::new()
-        );
+        assert_eq!(solution_problems(pool(), &pool_ok, true), Vec::<String>::new());
         let skipped = pool_ok.replace(
             "\nfailures:",
             "\nsuccesses:\n\n---- check_1 stdout ----\ncheck_1: skipped: KIT_DATABASE_URL is not set (see the README)\n\nfailures:",
@@ -694,10 +619,7 @@ mod tests {
     #[test]
     fn an_unknown_exercise_is_refused_with_the_registered_names() {
         let e = registered("queue").unwrap_err();
-        assert!(
-            e.contains("'queue' is not a registered exercise: trap, wrapper, pool"),
-            "{e}"
-        );
+        assert!(e.contains("'queue' is not a registered exercise: trap, wrapper, pool"), "{e}");
         assert_eq!(registered("pool").unwrap().folder, "exercises/pool");
     }
 }

@@ -70,12 +70,7 @@ pub struct Finding {
 
 impl Finding {
     fn new(check: &'static str, level: Level, detail: impl Into<String>) -> Finding {
-        Finding {
-            check,
-            level,
-            detail: detail.into(),
-            fix: None,
-        }
+        Finding { check, level, detail: detail.into(), fix: None }
     }
 
     fn fix(mut self, fix: impl Into<String>) -> Finding {
@@ -138,13 +133,7 @@ pub fn verdict(findings: &[Finding]) -> String {
 pub fn render(findings: &[Finding], out: &mut impl Write) -> std::io::Result<()> {
     let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
     for f in findings {
-        writeln!(
-            out,
-            "{:<5} {:<width$}  {}",
-            f.level.label(),
-            f.check,
-            f.detail
-        )?;
+        writeln!(out, "{:<5} {:<width$}  {}", f.level.label(), f.check, f.detail)?;
         if let (Some(fix), false) = (&f.fix, f.level == Level::Ok) {
             writeln!(out, "{:<5} {:<width$}  fix: {fix}", "", "")?;
         }
@@ -168,19 +157,10 @@ fn system() -> Finding {
 
 fn toolchain() -> Finding {
     // Under `cargo run`, $CARGO is the cargo that built us; rustc sits beside it.
-    let cargo = std::env::var_os("CARGO")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "cargo".into());
+    let cargo = std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| "cargo".into());
     let rustc = cargo.with_file_name("rustc");
-    let rustc = if rustc.is_file() {
-        rustc
-    } else {
-        "rustc".into()
-    };
-    let versions = (
-        first_line(&rustc, &["--version"]),
-        first_line(&cargo, &["--version"]),
-    );
+    let rustc = if rustc.is_file() { rustc } else { "rustc".into() };
+    let versions = (first_line(&rustc, &["--version"]), first_line(&cargo, &["--version"]));
     match versions {
         (Some(rustc), Some(cargo)) => {
             Finding::new("rust toolchain", Level::Ok, format!("{rustc}; {cargo}"))
@@ -206,9 +186,7 @@ fn open_files() -> Finding {
         return Finding::new(CHECK, Level::Fail, "cannot read the open-file limit")
             .fix(nofile_fix());
     };
-    let hard = before
-        .hard
-        .map_or("unlimited".to_string(), |h| h.to_string());
+    let hard = before.hard.map_or("unlimited".to_string(), |h| h.to_string());
     let raised = match os::raise_nofile_limit() {
         Ok(raised) => raised,
         Err(e) => {
@@ -220,10 +198,7 @@ fn open_files() -> Finding {
             .fix(nofile_fix())
         }
     };
-    let detail = format!(
-        "soft {}, hard {hard}: the kit can raise it to {raised}",
-        before.soft
-    );
+    let detail = format!("soft {}, hard {hard}: the kit can raise it to {raised}", before.soft);
     if raised >= NOFILE_NEEDED {
         Finding::new(CHECK, Level::Ok, detail)
     } else {
@@ -250,11 +225,7 @@ fn nofile_fix() -> String {
 
 fn listen_backlog() -> Finding {
     const CHECK: &str = "listen backlog";
-    let sysctl = if os::NAME == "macos" {
-        "kern.ipc.somaxconn"
-    } else {
-        "net.core.somaxconn"
-    };
+    let sysctl = if os::NAME == "macos" { "kern.ipc.somaxconn" } else { "net.core.somaxconn" };
     let fix = format!("sudo sysctl -w {sysctl}={BACKLOG}");
     match os::listen_backlog_cap() {
         Some(cap) if i64::from(cap) >= i64::from(BACKLOG) => {
@@ -277,10 +248,7 @@ fn readings() -> Finding {
         (Some(threads), Some(rss)) => Finding::new(
             CHECK,
             Level::Ok,
-            format!(
-                "readable here: threads {threads}, RSS {:.1} MB",
-                rss as f64 / 1e6
-            ),
+            format!("readable here: threads {threads}, RSS {:.1} MB", rss as f64 / 1e6),
         ),
         (threads, rss) => {
             let missing = [("threads", threads.is_none()), ("RSS", rss.is_none())]
@@ -308,18 +276,13 @@ fn docker() -> Finding {
     cmd.arg("info");
     match run_briefly(&mut cmd) {
         Ran::Done(true, _) => Finding::new(CHECK, Level::Ok, "the Docker daemon answers"),
-        Ran::Done(false, _) => Finding::new(
-            CHECK,
-            Level::Warn,
-            "installed, but the daemon does not answer",
-        )
-        .fix(fix),
-        Ran::TimedOut => Finding::new(
-            CHECK,
-            Level::Warn,
-            format!("no answer within {COMMAND_TIMEOUT:?}"),
-        )
-        .fix(fix),
+        Ran::Done(false, _) => {
+            Finding::new(CHECK, Level::Warn, "installed, but the daemon does not answer").fix(fix)
+        }
+        Ran::TimedOut => {
+            Finding::new(CHECK, Level::Warn, format!("no answer within {COMMAND_TIMEOUT:?}"))
+                .fix(fix)
+        }
         Ran::Missing => Finding::new(CHECK, Level::Warn, "not installed").fix(fix),
     }
 }
@@ -334,28 +297,17 @@ fn postgres() -> Finding {
             Level::Warn,
             format!("{DATABASE_URL_ENV} is not a postgres:// URL"),
         )
-        .fix(format!(
-            "export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB"
-        ));
+        .fix(format!("export {DATABASE_URL_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB"));
     };
-    let answers = (host.as_str(), port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut addrs| {
-            addrs.find(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok())
-        });
+    let answers = (host.as_str(), port).to_socket_addrs().ok().and_then(|mut addrs| {
+        addrs.find(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok())
+    });
     match answers {
-        Some(addr) => Finding::new(
-            POSTGRES,
-            Level::Ok,
-            format!("{host}:{port} accepts connections ({addr})"),
-        ),
-        None => Finding::new(
-            POSTGRES,
-            Level::Warn,
-            format!("nothing answers at {host}:{port}"),
-        )
-        .fix("start PostgreSQL (or the kit's container), or correct the URL"),
+        Some(addr) => {
+            Finding::new(POSTGRES, Level::Ok, format!("{host}:{port} accepts connections ({addr})"))
+        }
+        None => Finding::new(POSTGRES, Level::Warn, format!("nothing answers at {host}:{port}"))
+            .fix("start PostgreSQL (or the kit's container), or correct the URL"),
     }
 }
 
@@ -387,28 +339,19 @@ pub fn postgres_unset(pg_ctl: Option<&Path>) -> Finding {
 /// PostgreSQL's `pg_ctl`, where `.ci/postgres.sh` looks for it: under
 /// /usr/lib/postgresql/*/bin (Debian, Ubuntu), then on PATH.
 fn pg_ctl() -> Option<PathBuf> {
-    let versions = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten();
-    let mut found: Vec<PathBuf> = versions
-        .map(|v| v.path().join("bin/pg_ctl"))
-        .filter(|p| p.is_file())
-        .collect();
+    let versions = std::fs::read_dir("/usr/lib/postgresql").into_iter().flatten().flatten();
+    let mut found: Vec<PathBuf> =
+        versions.map(|v| v.path().join("bin/pg_ctl")).filter(|p| p.is_file()).collect();
     found.sort();
     found.into_iter().next().or_else(|| {
         let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("pg_ctl"))
-            .find(|p| p.is_file())
+        std::env::split_paths(&path).map(|dir| dir.join("pg_ctl")).find(|p| p.is_file())
     })
 }
 
 /// HOST and PORT of `postgres://[USER[:PASSWORD]@]HOST[:PORT][/DB][?...]`.
 pub fn database_address(url: &str) -> Option<(String, u16)> {
-    let rest = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"))?;
     let authority = rest.split(['/', '?']).next()?;
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
     // [::1]:5432: the port follows the bracket, not the last colon inside it.
@@ -431,9 +374,8 @@ pub fn database_address(url: &str) -> Option<(String, u16)> {
 
 fn builds() -> Finding {
     const CHECK: &str = "builds";
-    let Some(target) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+    let Some(target) =
+        std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
     else {
         return Finding::new(CHECK, Level::Warn, "cannot tell where this kit runs from");
     };
@@ -460,21 +402,13 @@ fn builds() -> Finding {
 
 fn insta() -> Finding {
     const CHECK: &str = "cargo insta";
-    let cargo = std::env::var_os("CARGO")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "cargo".into());
+    let cargo = std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| "cargo".into());
     match first_line(&cargo, &["insta", "--version"]) {
-        Some(version) => Finding::new(
-            CHECK,
-            Level::Ok,
-            format!("{version}: `cargo insta review` works"),
-        ),
-        None => Finding::new(
-            CHECK,
-            Level::Warn,
-            "missing: `cargo insta review` will not work",
-        )
-        .fix("install with `cargo install cargo-insta`"),
+        Some(version) => {
+            Finding::new(CHECK, Level::Ok, format!("{version}: `cargo insta review` works"))
+        }
+        None => Finding::new(CHECK, Level::Warn, "missing: `cargo insta review` will not work")
+            .fix("install with `cargo install cargo-insta`"),
     }
 }
 
@@ -500,11 +434,8 @@ enum Ran {
 /// hangs must not hang the doctor. Its stdout is read after it exits, which
 /// is enough for version lines and `docker info` (far below a pipe's buffer).
 fn run_briefly(cmd: &mut Command) -> Ran {
-    let Ok(mut child) = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+    let Ok(mut child) =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()
     else {
         return Ran::Missing;
     };
@@ -543,10 +474,7 @@ mod tests {
             addr("postgresql://localhost/kit?sslmode=disable"),
             Some(("localhost".into(), POSTGRES_PORT))
         );
-        assert_eq!(
-            addr("postgres://u@[::1]:5433/x"),
-            Some(("::1".into(), 5433))
-        );
+        assert_eq!(addr("postgres://u@[::1]:5433/x"), Some(("::1".into(), 5433)));
         assert_eq!(addr("mysql://localhost/kit"), None);
         assert_eq!(addr("postgres://u@:5432/x"), None);
         assert_eq!(addr("postgres://h:port/x"), None);

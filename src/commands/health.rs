@@ -26,9 +26,7 @@ pub struct Args {
 }
 
 fn default_urls() -> Vec<String> {
-    (5001..=5004)
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect()
+    (5001..=5004).map(|p| format!("http://127.0.0.1:{p}")).collect()
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -45,10 +43,7 @@ pub fn run(args: Args) -> Result<()> {
     if down == 0 {
         Ok(())
     } else {
-        Err(CliError::Failed(format!(
-            "{down} of {} server(s) down",
-            args.urls.len()
-        )))
+        Err(CliError::Failed(format!("{down} of {} server(s) down", args.urls.len())))
     }
 }
 

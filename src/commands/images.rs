@@ -63,14 +63,10 @@ pub fn parse_tag(text: &str) -> std::result::Result<String, String> {
     let ok = !text.is_empty()
         && text.len() <= 128
         && !text.starts_with(['.', '-'])
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if ok {
         Ok(text.to_string())
     } else {
-        Err(format!(
-            "'{text}' is not a Docker tag: use letters, digits, '_', '.' and '-'"
-        ))
+        Err(format!("'{text}' is not a Docker tag: use letters, digits, '_', '.' and '-'"))
     }
 }

@@ -107,12 +107,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|entry| entry.expect("a readable entry").path())
             .filter(|path| path.file_name().is_some_and(|n| n != "mod.rs"))
-            .map(|path| {
-                path.file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or_default()
-                    .to_string()
-            })
+            .map(|path| path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string())
             .collect();
         assert!(typed.len() >= 13, "{typed:?}");
         assert_eq!(

@@ -41,24 +41,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let stop = net::stop_flag();
     let bins = servers::locate_all(stop)?;
-    let knobs = Knobs {
-        io_ms: args.io_ms,
-        db_ms: DB_MS,
-        cpu_rounds: DEFAULT_CPU_ROUNDS,
-    };
+    let knobs = Knobs { io_ms: args.io_ms, db_ms: DB_MS, cpu_rounds: DEFAULT_CPU_ROUNDS };
     // Started here, on the main thread, which outlives every burst.
     let mut started = Vec::with_capacity(VARIANTS.len());
     for (bin, variant) in bins.iter().zip(VARIANTS) {
         started.push(servers::start(bin, variant, &knobs.args(), stop)?);
     }
-    eprintln!(
-        "racing {} x {PATH} at the four servers (io {} ms)...",
-        args.n, args.io_ms
-    );
-    let jobs: Vec<Job> = started
-        .iter()
-        .map(|s| job(s, args.n, Duration::from_millis(args.io_ms)))
-        .collect();
+    eprintln!("racing {} x {PATH} at the four servers (io {} ms)...", args.n, args.io_ms);
+    let jobs: Vec<Job> =
+        started.iter().map(|s| job(s, args.n, Duration::from_millis(args.io_ms))).collect();
     let outcome = fleet::run(&jobs, stop);
     drop(jobs);
     drop(started);
@@ -79,12 +70,7 @@ fn job(started: &Started, n: u64, io: Duration) -> Job<'_> {
     let t = if started.slots.is_none() { io } else { io * 2 };
     Job {
         started,
-        cells: vec![Cell {
-            path: PATH.into(),
-            n,
-            t,
-            slots: started.slots,
-        }],
+        cells: vec![Cell { path: PATH.into(), n, t, slots: started.slots }],
         label: started.variant.clone(),
     }
 }
@@ -104,18 +90,7 @@ fn publish(args: &Args, knobs: Knobs, rows: &[Row], timelines: &[Timeline]) -> R
     };
     println!("{shown}\n{conclusion}");
     let settings = json!({ "endpoint": PATH, "n": args.n, "knobs": knobs });
-    let written = files::write(
-        &args.out.out,
-        "race",
-        settings,
-        rows,
-        timelines,
-        &conclusion,
-    )?;
-    eprintln!(
-        "wrote {} files to {}",
-        written.len(),
-        args.out.out.display()
-    );
+    let written = files::write(&args.out.out, "race", settings, rows, timelines, &conclusion)?;
+    eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
     Ok(())
 }

@@ -26,24 +26,14 @@ use crate::support::fleet::{self, Cell, Job, Outcome};
 use crate::support::servers::{self, Knobs, Started};
 
 /// The endpoints that only wait, measured four variants at a time.
-const SLEEP_BOUND: [&str; 3] = [
-    Endpoint::Parallel.path(),
-    Endpoint::MultiIo.path(),
-    Endpoint::DbSimulation.path(),
-];
+const SLEEP_BOUND: [&str; 3] =
+    [Endpoint::Parallel.path(), Endpoint::MultiIo.path(), Endpoint::DbSimulation.path()];
 const CPU: &str = Endpoint::CpuIntensive.path();
 /// Short waits: the same shape as the full run in a fraction of the time.
-const QUICK: Knobs = Knobs {
-    io_ms: 100,
-    db_ms: 60,
-    cpu_rounds: 10_000_000,
-};
+const QUICK: Knobs = Knobs { io_ms: 100, db_ms: 60, cpu_rounds: 10_000_000 };
 /// The contract's defaults.
-const FULL: Knobs = Knobs {
-    io_ms: 500,
-    db_ms: 300,
-    cpu_rounds: kit_serve::contract::DEFAULT_CPU_ROUNDS,
-};
+const FULL: Knobs =
+    Knobs { io_ms: 500, db_ms: 300, cpu_rounds: kit_serve::contract::DEFAULT_CPU_ROUNDS };
 /// How long calibrating one /cpu-intensive request may take.
 const CALIBRATE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -87,15 +77,10 @@ pub fn run(args: Args) -> Result<()> {
     let started_at = Instant::now();
     let mut all = Outcome::default();
     for path in SLEEP_BOUND {
-        eprintln!(
-            "{path}: the four variants at once, N = {:?}",
-            args.concurrency
-        );
+        eprintln!("{path}: the four variants at once, N = {:?}", args.concurrency);
         let started = start_group(&bins, &VARIANTS, knobs, stop)?;
-        let jobs: Vec<Job> = started
-            .iter()
-            .map(|s| sleep_job(s, path, &args.concurrency, knobs))
-            .collect();
+        let jobs: Vec<Job> =
+            started.iter().map(|s| sleep_job(s, path, &args.concurrency, knobs)).collect();
         merge(&mut all, fleet::run(&jobs, stop));
     }
     for (bin, variant) in bins.iter().zip(VARIANTS) {
@@ -104,11 +89,7 @@ pub fn run(args: Args) -> Result<()> {
         let job = cpu_job(&started[0], &args.concurrency)?;
         merge(&mut all, fleet::run(&[job], stop));
     }
-    eprintln!(
-        "measured {} cells in {:.1} s",
-        all.rows.len(),
-        started_at.elapsed().as_secs_f64()
-    );
+    eprintln!("measured {} cells in {:.1} s", all.rows.len(), started_at.elapsed().as_secs_f64());
     publish(&args, knobs, all)
 }
 
@@ -119,10 +100,7 @@ fn start_group(
     knobs: Knobs,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Vec<Started>> {
-    bins.iter()
-        .zip(variants)
-        .map(|(bin, v)| servers::start(bin, v, &knobs.args(), stop))
-        .collect()
+    bins.iter().zip(variants).map(|(bin, v)| servers::start(bin, v, &knobs.args(), stop)).collect()
 }
 
 fn merge(all: &mut Outcome, more: Outcome) {
@@ -134,10 +112,7 @@ fn merge(all: &mut Outcome, more: Outcome) {
 /// The time one request of a sleep-bound endpoint needs alone. Only
 /// /parallel differs by variant: async-native overlaps its two waits.
 fn wait_time(path: &str, native: bool, knobs: Knobs) -> Duration {
-    let (io, db) = (
-        Duration::from_millis(knobs.io_ms),
-        Duration::from_millis(knobs.db_ms),
-    );
+    let (io, db) = (Duration::from_millis(knobs.io_ms), Duration::from_millis(knobs.db_ms));
     match path {
         "/parallel" if native => io,
         "/parallel" => io * 2,
@@ -148,45 +123,18 @@ fn wait_time(path: &str, native: bool, knobs: Knobs) -> Duration {
 
 fn sleep_job<'a>(started: &'a Started, path: &str, levels: &[u64], knobs: Knobs) -> Job<'a> {
     let t = wait_time(path, started.slots.is_none(), knobs);
-    let cells = levels
-        .iter()
-        .map(|&n| Cell {
-            path: path.into(),
-            n,
-            t,
-            slots: started.slots,
-        })
-        .collect();
-    Job {
-        started,
-        cells,
-        label: format!("{} {path}", started.variant),
-    }
+    let cells =
+        levels.iter().map(|&n| Cell { path: path.into(), n, t, slots: started.slots }).collect();
+    Job { started, cells, label: format!("{} {path}", started.variant) }
 }
 
 /// CPU work has no t on paper: one request is timed alone first. And
 /// whatever a server's slots, CPU work cannot run on more than the cores.
 fn cpu_job<'a>(started: &'a Started, levels: &[u64]) -> Result<Job<'a>> {
     let t = calibrate(started)?;
-    let slots = Some(
-        started
-            .slots
-            .map_or(cores() as u64, |s| s.min(cores() as u64)),
-    );
-    let cells = levels
-        .iter()
-        .map(|&n| Cell {
-            path: CPU.into(),
-            n,
-            t,
-            slots,
-        })
-        .collect();
-    Ok(Job {
-        started,
-        cells,
-        label: format!("{} {CPU}", started.variant),
-    })
+    let slots = Some(started.slots.map_or(cores() as u64, |s| s.min(cores() as u64)));
+    let cells = levels.iter().map(|&n| Cell { path: CPU.into(), n, t, slots }).collect();
+    Ok(Job { started, cells, label: format!("{} {CPU}", started.variant) })
 }
 
 /// Times one /cpu-intensive request on an idle server (after a warm-up one).
@@ -196,14 +144,10 @@ fn calibrate(started: &Started) -> Result<Duration> {
     let sent = Instant::now();
     match harness::get(addr, CPU, CALIBRATE_TIMEOUT) {
         Ok((200, _)) => Ok(sent.elapsed()),
-        Ok((status, body)) => Err(CliError::Failed(format!(
-            "{}: {CPU} answered {status}: {body}",
-            started.variant
-        ))),
-        Err(e) => Err(CliError::Failed(format!(
-            "{}: {CPU} failed: {e}",
-            started.variant
-        ))),
+        Ok((status, body)) => {
+            Err(CliError::Failed(format!("{}: {CPU} answered {status}: {body}", started.variant)))
+        }
+        Err(e) => Err(CliError::Failed(format!("{}: {CPU} failed: {e}", started.variant))),
     }
 }
 
@@ -217,11 +161,7 @@ fn publish(args: &Args, knobs: Knobs, all: Outcome) -> Result<()> {
         println!("{}\n{conclusion}", table::to_string(&rows));
         let settings = json!({ "profile": if args.full { "full" } else { "quick" }, "concurrency": args.concurrency, "knobs": knobs });
         let written = files::write(&args.out.out, "report", settings, &rows, &[], &conclusion)?;
-        eprintln!(
-            "wrote {} files to {}",
-            written.len(),
-            args.out.out.display()
-        );
+        eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
     }
     if all.failures.is_empty() {
         Ok(())
@@ -241,10 +181,7 @@ fn conclusion(rows: &[Row]) -> String {
                 .filter(|r| r.endpoint == *path && r.concurrency == top)
                 .cloned()
                 .collect();
-            format!(
-                "### {path}, {top} concurrent\n\n{}",
-                explain::in_slots(&cell)
-            )
+            format!("### {path}, {top} concurrent\n\n{}", explain::in_slots(&cell))
         })
         .collect::<Vec<_>>()
         .join("\n")

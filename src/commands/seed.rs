@@ -62,18 +62,11 @@ pub fn run(args: Args) -> Result<()> {
     // 5000/s of 0.5 s requests: about 2,500 sockets open at once.
     net::raise_open_files_limit();
     let bins = servers::locate_all(stop)?;
-    let knobs = Knobs {
-        io_ms: args.io_ms,
-        db_ms: 300,
-        cpu_rounds: DEFAULT_CPU_ROUNDS,
-    };
+    let knobs = Knobs { io_ms: args.io_ms, db_ms: 300, cpu_rounds: DEFAULT_CPU_ROUNDS };
     let mut all = Vec::new();
     for path in PATHS {
         for (variant, target) in RUNS {
-            let i = VARIANTS
-                .iter()
-                .position(|v| *v == variant)
-                .expect("a known variant");
+            let i = VARIANTS.iter().position(|v| *v == variant).expect("a known variant");
             // A fresh server per attack: the wrapper still works through the
             // queue of an overloaded run after its clients hung up.
             let started = servers::start(&bins[i], variant, &knobs.args(), stop)?;
@@ -92,12 +85,8 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     // Each attack's timeout is its duration (see the ladder above).
-    let text = format!(
-        "{}\n{}\n{}",
-        cap::report(&all),
-        story(&all, args.duration),
-        over_time(&all)
-    );
+    let text =
+        format!("{}\n{}\n{}", cap::report(&all), story(&all, args.duration), over_time(&all));
     print!("{text}");
     let settings = json!({ "duration_s": args.duration.as_secs_f64(), "io_ms": args.io_ms, "scale": args.scale });
     let doc = json!({ "kind": "seed", "date": files::utc_now(), "machine": Machine::here(), "settings": settings, "runs": all });
@@ -122,10 +111,7 @@ pub fn run(args: Args) -> Result<()> {
         crate::charts::write_attack(&c.steps[0].attack, &run)
             .map_err(|e| CliError::Failed(e.to_string()))?;
     }
-    eprintln!(
-        "wrote seed.md, seed.json and each run's charts (seed-*/) to {}",
-        dir.display()
-    );
+    eprintln!("wrote seed.md, seed.json and each run's charts (seed-*/) to {}", dir.display());
     Ok(())
 }
 
@@ -143,18 +129,11 @@ pub fn over_time(all: &[Capacity]) -> String {
          that got no answer (timeouts) that ended in it, as counts\n\n| from (s) |",
     );
     for c in all {
-        text.push_str(&format!(
-            " {} {} |",
-            c.variant.as_deref().unwrap_or("server"),
-            c.path
-        ));
+        text.push_str(&format!(" {} {} |", c.variant.as_deref().unwrap_or("server"), c.path));
     }
     text.push_str(&format!("\n|---|{}\n", "---|".repeat(all.len())));
     for i in 0..rows {
-        let start = series
-            .iter()
-            .find_map(|s| s.intervals.get(i))
-            .map_or(0.0, |iv| iv.start_s);
+        let start = series.iter().find_map(|s| s.intervals.get(i)).map_or(0.0, |iv| iv.start_s);
         text.push_str(&format!("| {start:.0} |"));
         for s in &series {
             match s.intervals.get(i) {
@@ -180,10 +159,7 @@ fn cell(iv: &Interval) -> String {
         text.push_str(&format!(" + {} failed", iv.failed - iv.timeouts));
     }
     if iv.answered > iv.ok + iv.server_errors {
-        text.push_str(&format!(
-            " + {} other",
-            iv.answered - iv.ok - iv.server_errors
-        ));
+        text.push_str(&format!(" + {} other", iv.answered - iv.ok - iv.server_errors));
     }
     text
 }
@@ -192,11 +168,7 @@ fn cell(iv: &Interval) -> String {
 /// 1024 = 1200)": every request sent, each once, adding up on the page.
 pub fn outcomes(a: &AttackResult) -> String {
     let mut parts = vec![(a.ok, "were answered 2xx".to_string())];
-    for (status, n) in a
-        .status_counts
-        .iter()
-        .filter(|(s, _)| !(200..300).contains(*s))
-    {
+    for (status, n) in a.status_counts.iter().filter(|(s, _)| !(200..300).contains(*s)) {
         parts.push((*n, format!("were answered {status}")));
     }
     for (kind, n) in &a.error_kinds {
@@ -207,10 +179,7 @@ pub fn outcomes(a: &AttackResult) -> String {
         };
         parts.push((*n, what));
     }
-    let words: Vec<String> = parts
-        .iter()
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
+    let words: Vec<String> = parts.iter().map(|(n, what)| format!("{n} {what}")).collect();
     let sum: Vec<String> = parts.iter().map(|(n, _)| n.to_string()).collect();
     let total: u64 = parts.iter().map(|(n, _)| n).sum();
     let list = match words.as_slice() {
@@ -219,11 +188,7 @@ pub fn outcomes(a: &AttackResult) -> String {
         [] => String::new(),
     };
     if parts.len() > 1 {
-        format!(
-            "of {} requests sent, {list} ({} = {total})",
-            a.requests,
-            sum.join(" + ")
-        )
+        format!("of {} requests sent, {list} ({} = {total})", a.requests, sum.join(" + "))
     } else {
         format!("of {} requests sent, {list}", a.requests)
     }
@@ -232,10 +197,8 @@ pub fn outcomes(a: &AttackResult) -> String {
 /// What the four runs say, in slot language, from their numbers only.
 pub fn story(all: &[Capacity], timeout: Duration) -> String {
     let mut text = String::new();
-    let find = |v: &str, p: &str| {
-        all.iter()
-            .find(|c| c.variant.as_deref() == Some(v) && c.path == p)
-    };
+    let find =
+        |v: &str, p: &str| all.iter().find(|c| c.variant.as_deref() == Some(v) && c.path == p);
     if let Some(c) = find("blocking-wrapper", "/parallel") {
         text.push_str(&wrapper_story(c, timeout));
     }
@@ -254,10 +217,7 @@ pub fn story(all: &[Capacity], timeout: Duration) -> String {
     }
     if let Some(c) = find("async-native", "/parallel") {
         let s = &c.steps[0];
-        let held = s
-            .little
-            .as_ref()
-            .map_or("-".into(), |l| format!("{:.0}", l.measured_in_flight));
+        let held = s.little.as_ref().map_or("-".into(), |l| format!("{:.0}", l.measured_in_flight));
         text.push_str(&format!(
             "- async-native on /parallel: offered {target}/s, achieved {achieved}/s (2xx) with about {held} requests waiting at \
              once (the server's own count): unbounded slots, so waiting costs no thread.\n",
@@ -308,12 +268,7 @@ fn wrapper_story(c: &Capacity, timeout: Duration) -> String {
         ));
     }
     let refused = a.server_errors();
-    let first_503 = a
-        .series
-        .intervals
-        .iter()
-        .find(|i| i.server_errors > 0)
-        .map(|i| i.start_s);
+    let first_503 = a.series.intervals.iter().find(|i| i.server_errors > 0).map(|i| i.start_s);
     match (c.queue, first_503) {
         (Some(q), Some(from)) => {
             let fill = c
@@ -446,10 +401,7 @@ mod tests {
                 && text.contains("more than the clients' 4.0/s"),
             "{text}"
         );
-        assert!(
-            !text.contains("31.3") && !text.contains("fewer answers than that"),
-            "{text}"
-        );
+        assert!(!text.contains("31.3") && !text.contains("fewer answers than that"), "{text}");
     }
 
     /// A bounded queue is described as bounded, with its 503s, never as
@@ -467,19 +419,10 @@ mod tests {
             "{text}"
         );
         // The model's time to fill it: 1024 / (400 - 4) = 2.6 s, next to the measured 2 s interval.
-        assert!(
-            text.contains("the model puts it full at 1024 / (400 - 4.0) = 2.6 s"),
-            "{text}"
-        );
-        assert!(
-            text.contains("1024 requests got no answer within the 5.00 s timeout"),
-            "{text}"
-        );
+        assert!(text.contains("the model puts it full at 1024 / (400 - 4.0) = 2.6 s"), "{text}");
+        assert!(text.contains("1024 requests got no answer within the 5.00 s timeout"), "{text}");
         let unbounded = story(&[wrapper(None)], Duration::from_secs(5));
-        assert!(
-            unbounded.contains("grew by about 400 - 4.8 = 395.2/s"),
-            "{unbounded}"
-        );
+        assert!(unbounded.contains("grew by about 400 - 4.8 = 395.2/s"), "{unbounded}");
     }
 
     #[test]

@@ -45,12 +45,9 @@ pub fn run(args: Args) -> Result<()> {
         "selfcheck {url}: kit bench, then wrk, {} connections for {:?} each...",
         args.connections, args.duration
     );
-    let (ours, wrk) = client::block_on(self_check_vs_wrk(
-        &url,
-        args.connections as usize,
-        args.duration,
-    ))?
-    .map_err(|e| CliError::Failed(e.to_string()))?;
+    let (ours, wrk) =
+        client::block_on(self_check_vs_wrk(&url, args.connections as usize, args.duration))?
+            .map_err(|e| CliError::Failed(e.to_string()))?;
     println!("kit bench  {ours:>10.0} requests/s");
     match wrk {
         Some(wrk) if wrk > 0.0 => {

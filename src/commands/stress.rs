@@ -103,11 +103,7 @@ fn parse_factor(text: &str) -> std::result::Result<f64, String> {
 /// The time goal as a band around the slot model: not under it (less
 /// `GOAL_BELOW`), at most `factor` times it.
 fn goal_band(factor: f64) -> Band {
-    Band {
-        below: GOAL_BELOW,
-        above: factor - 1.0,
-        slack: Duration::ZERO,
-    }
+    Band { below: GOAL_BELOW, above: factor - 1.0, slack: Duration::ZERO }
 }
 
 /// What happens to a connection once its request is answered.
@@ -244,23 +240,17 @@ pub fn run(args: Args) -> Result<()> {
 /// expect; a missed goal alone is a figure of this run, not a failure.
 pub fn verdict(r: &StressReport) -> Result<()> {
     let names = |list: &[Check]| {
-        list.iter()
-            .filter(|c| !c.passed)
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        list.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     };
     let failed = names(&r.checks);
     if !failed.is_empty() {
-        return Err(CliError::Failed(format!(
-            "stress: {failed} did not hold (see above)"
-        )));
+        return Err(CliError::Failed(format!("stress: {failed} did not hold (see above)")));
     }
     let missed = names(&r.goals);
     match r.expect {
-        Some(factor) if !missed.is_empty() => Err(CliError::Failed(format!(
-            "stress: --expect {factor}: {missed} missed (see above)"
-        ))),
+        Some(factor) if !missed.is_empty() => {
+            Err(CliError::Failed(format!("stress: --expect {factor}: {missed} missed (see above)")))
+        }
         _ => Ok(()),
     }
 }
@@ -331,9 +321,7 @@ pub fn measure(args: &Args) -> Result<StressReport> {
             }
             std::thread::sleep(WATCH_EVERY);
         }
-        burst
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        burst.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
     bar.finish_and_clear();
     let burst = burst.map_err(|e| CliError::Failed(died(&started.server, &e.0)))?;
@@ -362,9 +350,8 @@ fn open_files_for(n: u64) -> Result<u64> {
     if soft >= needed {
         return Ok(soft);
     }
-    let hard = os::nofile_limit()
-        .and_then(|l| l.hard)
-        .map_or("unlimited".into(), |h| h.to_string());
+    let hard =
+        os::nofile_limit().and_then(|l| l.hard).map_or("unlimited".into(), |h| h.to_string());
     Err(CliError::Failed(format!(
         "{n} connections need about {needed} open files on each side, but this process may only have {soft} \
          (hard limit {hard}): raise the hard limit (`ulimit -Hn`, /etc/security/limits.conf, or \
@@ -431,17 +418,11 @@ fn judge(
         Some(b) => check(
             "client memory bounded",
             b <= CLIENT_RSS_BUDGET,
-            format!(
-                "client peak RSS {} MB (budget {} MB)",
-                b >> 20,
-                CLIENT_RSS_BUDGET >> 20
-            ),
+            format!("client peak RSS {} MB (budget {} MB)", b >> 20, CLIENT_RSS_BUDGET >> 20),
         ),
-        None => check(
-            "client memory bounded",
-            false,
-            "this system gives no peak RSS reading".into(),
-        ),
+        None => {
+            check("client memory bounded", false, "this system gives no peak RSS reading".into())
+        }
     });
     StressReport {
         variant: args.variant.clone(),
@@ -487,20 +468,13 @@ fn short_of_n(burst: &Burst) -> String {
 }
 
 fn check(name: &str, passed: bool, detail: String) -> Check {
-    Check {
-        name: name.into(),
-        passed,
-        detail,
-    }
+    Check { name: name.into(), passed, detail }
 }
 
 /// Every request answered 2xx, or each failure by name.
 fn answered(burst: &Burst) -> Check {
-    let mut failures: Vec<String> = burst
-        .error_kinds
-        .iter()
-        .map(|(k, n)| format!("{k} x {n}"))
-        .collect();
+    let mut failures: Vec<String> =
+        burst.error_kinds.iter().map(|(k, n)| format!("{k} x {n}")).collect();
     failures.extend(
         burst
             .status_counts
@@ -511,20 +485,13 @@ fn answered(burst: &Burst) -> Check {
     let detail = if failures.is_empty() {
         format!("{} of {} answered 2xx", burst.ok, burst.n)
     } else {
-        format!(
-            "{} of {} answered 2xx; failed: {}",
-            burst.ok,
-            burst.n,
-            failures.join(", ")
-        )
+        format!("{} of {} answered 2xx; failed: {}", burst.ok, burst.n, failures.join(", "))
     };
     check("every request answered", burst.errors == 0, detail)
 }
 
 fn mb(bytes: Option<u64>) -> String {
-    bytes.map_or("not available on this system".into(), |b| {
-        format!("{} MB", b >> 20)
-    })
+    bytes.map_or("not available on this system".into(), |b| format!("{} MB", b >> 20))
 }
 
 /// The report as a person reads it.
@@ -624,10 +591,7 @@ mod tests {
             listen_backlog: None,
             listen_queue: None,
             latency: Summary::default(),
-            checks: vec![
-                goal("every request answered", ok),
-                goal("all in flight at once", true),
-            ],
+            checks: vec![goal("every request answered", ok), goal("all in flight at once", true)],
             goals: vec![
                 goal(
                     "time near the I/O floor",
@@ -654,14 +618,8 @@ mod tests {
         assert!(!r.goals[0].passed, "1.54 x misses the 1.5 x goal");
         assert_eq!(failure(&r), "exit 0");
         let text = human(&r);
-        assert!(
-            text.contains("[goal missed] time near the I/O floor"),
-            "{text}"
-        );
-        assert!(
-            text.contains("`--expect` makes the goals the exit code"),
-            "{text}"
-        );
+        assert!(text.contains("[goal missed] time near the I/O floor"), "{text}");
+        assert!(text.contains("`--expect` makes the goals the exit code"), "{text}");
         // Met: no note.
         assert!(!human(&report(0.70, true, None)).contains("a missed goal"));
     }

@@ -83,11 +83,7 @@ impl Args {
     }
 
     fn knobs(&self) -> Knobs {
-        Knobs {
-            io_ms: self.io_ms,
-            db_ms: self.db_ms,
-            cpu_rounds: self.cpu_rounds,
-        }
+        Knobs { io_ms: self.io_ms, db_ms: self.db_ms, cpu_rounds: self.cpu_rounds }
     }
 }
 
@@ -209,17 +205,11 @@ fn run_in_containers(args: &Args, ports: &[u16], stop: &AtomicBool) -> Result<()
         started.push((UPSTREAM, upstream));
     }
     for (variant, port) in VARIANTS.iter().zip(ports) {
-        started.push((
-            *variant,
-            start_container(args, variant, *port, &flags, stop)?,
-        ));
+        started.push((*variant, start_container(args, variant, *port, &flags, stop)?));
         print_row(variant, &format!("http://127.0.0.1:{port}"));
     }
     if args.io_backend == Backend::Http {
-        print_row(
-            UPSTREAM,
-            &format!("http://127.0.0.1:{}", ports[VARIANTS.len()]),
-        );
+        print_row(UPSTREAM, &format!("http://127.0.0.1:{}", ports[VARIANTS.len()]));
     }
     eprintln!(
         "{}, each in a container with {} CPU and {} MiB; Ctrl-C removes them",
@@ -268,10 +258,7 @@ fn start_container(
         return Err(CliError::Interrupted);
     }
     let pid = std::process::id().to_string();
-    let limits = containers::Limits {
-        cpus: args.cpus,
-        memory: args.memory,
-    };
+    let limits = containers::Limits { cpus: args.cpus, memory: args.memory };
     containers::request(name, &args.tag, limits, flags)
         .with_mapped_port(port, containers::PORT.tcp())
         .with_container_name(format!("kit-{name}-{pid}"))
@@ -303,10 +290,7 @@ fn stop_on_hangup() {
     }
     // SAFETY: the handler only calls raise.
     unsafe {
-        libc::signal(
-            libc::SIGHUP,
-            on_hangup as extern "C" fn(libc::c_int) as libc::sighandler_t,
-        )
+        libc::signal(libc::SIGHUP, on_hangup as extern "C" fn(libc::c_int) as libc::sighandler_t)
     };
 }
 

@@ -56,9 +56,7 @@ pub fn counter(total: Option<u64>, what: &str) -> ProgressBar {
     };
     // Both templates are constants known to parse.
     bar.set_style(
-        ProgressStyle::with_template(template)
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "),
     );
     bar.set_prefix(what.to_string());
     bar
@@ -72,9 +70,9 @@ pub fn parse_url(text: &str) -> std::result::Result<String, String> {
     match validate_url(text) {
         Ok(_) => Ok(text.trim().to_string()),
         // clap already says "invalid value 'URL'": only the reason is new.
-        Err(LoadError::InvalidUrl { reason, .. }) => Err(format!(
-            "{reason} (expected something like http://127.0.0.1:3000/health)"
-        )),
+        Err(LoadError::InvalidUrl { reason, .. }) => {
+            Err(format!("{reason} (expected something like http://127.0.0.1:3000/health)"))
+        }
         Err(other) => Err(other.to_string()),
     }
 }
@@ -86,18 +84,13 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration (try 10s, 500ms or 2m)"))?;
+    let value: f64 =
+        number.parse().map_err(|_| format!("'{text}' is not a duration (try 10s, 500ms or 2m)"))?;
     let secs = match unit {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{text}' (use ms, s or m)"
-            ))
-        }
+        other => return Err(format!("unknown unit '{other}' in '{text}' (use ms, s or m)")),
     };
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("'{text}' must be more than 0"));
@@ -130,10 +123,7 @@ pub fn counts<K: std::fmt::Display>(map: &std::collections::BTreeMap<K, u64>) ->
     if map.is_empty() {
         return "none".into();
     }
-    map.iter()
-        .map(|(k, n)| format!("{k} x {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    map.iter().map(|(k, n)| format!("{k} x {n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A result as pretty JSON on stdout.
@@ -161,9 +151,7 @@ mod tests {
                 && err.contains("http://127.0.0.1:3000/health"),
             "{err}"
         );
-        assert!(parse_url("http://127.0.0.1:99999/")
-            .unwrap_err()
-            .contains("bad port '99999'"));
+        assert!(parse_url("http://127.0.0.1:99999/").unwrap_err().contains("bad port '99999'"));
     }
 
     #[test]

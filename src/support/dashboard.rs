@@ -61,13 +61,9 @@ pub fn attack(opts: &AttackOptions) -> Result<AttackResult> {
         // No screen to show it on: do not keep loading a server unseen.
         live.stop();
     }
-    let result = worker
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let result = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     shown.map_err(|e| {
-        CliError::Failed(format!(
-            "the live dashboard failed ({e}); --no-tui runs without it"
-        ))
+        CliError::Failed(format!("the live dashboard failed ({e}); --no-tui runs without it"))
     })?;
     result.map_err(|e| CliError::Failed(e.to_string()))
 }
@@ -98,12 +94,9 @@ fn watch(
 
 /// The whole dashboard for one view. `asked_to_stop`: a key was pressed.
 pub fn draw(frame: &mut Frame, view: &LiveView, asked_to_stop: bool) {
-    let [head, top, bottom] = Layout::vertical([
-        Constraint::Length(5),
-        Constraint::Fill(1),
-        Constraint::Fill(1),
-    ])
-    .areas(frame.area());
+    let [head, top, bottom] =
+        Layout::vertical([Constraint::Length(5), Constraint::Fill(1), Constraint::Fill(1)])
+            .areas(frame.area());
     frame.render_widget(header(view, asked_to_stop), head);
     let [throughput, latency] = Layout::horizontal([Constraint::Fill(1); 2]).areas(top);
     let [in_flight, errors] = Layout::horizontal([Constraint::Fill(1); 2]).areas(bottom);
@@ -116,16 +109,11 @@ pub fn draw(frame: &mut Frame, view: &LiveView, asked_to_stop: bool) {
         frame,
         throughput,
         "throughput per interval (req/s)",
-        &[
-            ("sent", SENT, &sent),
-            ("achieved (2xx)", ACHIEVED, &achieved),
-        ],
+        &[("sent", SENT, &sent), ("achieved (2xx)", ACHIEVED, &achieved)],
         view,
     );
-    let (p50, p99) = (
-        points(iv, |i| i.ok_response_time.p50_ms),
-        points(iv, |i| i.ok_response_time.p99_ms),
-    );
+    let (p50, p99) =
+        (points(iv, |i| i.ok_response_time.p50_ms), points(iv, |i| i.ok_response_time.p99_ms));
     line_chart(
         frame,
         latency,
@@ -134,25 +122,17 @@ pub fn draw(frame: &mut Frame, view: &LiveView, asked_to_stop: bool) {
         view,
     );
     let client = points(iv, |i| i.in_flight as f64);
-    let server: Vec<(f64, f64)> = iv
-        .iter()
-        .filter_map(|i| Some((i.end_s, i.server.as_ref()?.mean_in_flight)))
-        .collect();
+    let server: Vec<(f64, f64)> =
+        iv.iter().filter_map(|i| Some((i.end_s, i.server.as_ref()?.mean_in_flight))).collect();
     line_chart(
         frame,
         in_flight,
         "in flight at interval end",
-        &[
-            ("client", SENT, &client),
-            ("server (mean)", SERVER, &server),
-        ],
+        &[("client", SENT, &client), ("server (mean)", SERVER, &server)],
         view,
     );
     let counts: Vec<u64> = iv.iter().map(|i| i.errors).collect();
-    let title = format!(
-        "errors per interval (failures, 5xx): {} so far",
-        view.errors
-    );
+    let title = format!("errors per interval (failures, 5xx): {} so far", view.errors);
     let sparkline = Sparkline::default()
         .block(Block::bordered().title(title))
         .data(counts)
@@ -178,13 +158,8 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
     };
     let server = match &view.server_now {
         Some(s) => {
-            let lag = s
-                .executor_lag_ms
-                .map_or("no runtime".to_string(), |l| format!("{l:.1} ms"));
-            format!(
-                "server: in flight {}, executor lag {lag} ({})",
-                s.in_flight, view.server
-            )
+            let lag = s.executor_lag_ms.map_or("no runtime".to_string(), |l| format!("{l:.1} ms"));
+            format!("server: in flight {}, executor lag {lag} ({})", s.in_flight, view.server)
         }
         None => format!("server: {}", view.server),
     };
@@ -214,10 +189,7 @@ fn line_chart(frame: &mut Frame, area: Rect, title: &str, lines: &[Series], view
     let x_max = view.duration_s.max(view.elapsed_s).max(1e-9);
     // The view holds a window of the latest intervals: start where it starts.
     let x_min = view.intervals.first().map_or(0.0, |i| i.start_s).min(x_max);
-    let y_max = lines
-        .iter()
-        .flat_map(|(_, _, p)| p.iter().map(|p| p.1))
-        .fold(0.0, f64::max);
+    let y_max = lines.iter().flat_map(|(_, _, p)| p.iter().map(|p| p.1)).fold(0.0, f64::max);
     let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
     let datasets = lines
         .iter()
@@ -235,17 +207,8 @@ fn line_chart(frame: &mut Frame, area: Rect, title: &str, lines: &[Series], view
         .block(Block::bordered().title(title.to_string()))
         // The legend names the lines; the default hides it in a panel this small.
         .hidden_legend_constraints((Constraint::Percentage(50), Constraint::Percentage(50)))
-        .x_axis(
-            Axis::default()
-                .title("s")
-                .bounds([x_min, x_max])
-                .labels(labels(x_min, x_max)),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, y_max])
-                .labels(labels(0.0, y_max)),
-        );
+        .x_axis(Axis::default().title("s").bounds([x_min, x_max]).labels(labels(x_min, x_max)))
+        .y_axis(Axis::default().bounds([0.0, y_max]).labels(labels(0.0, y_max)));
     frame.render_widget(chart, area);
 }
 
@@ -273,11 +236,7 @@ mod tests {
             .map(|i| {
                 let slow = i >= 3;
                 let answered = if slow { 120 } else { 200 };
-                let p50 = if slow {
-                    40.0 + 30.0 * f64::from(i)
-                } else {
-                    1.5
-                };
+                let p50 = if slow { 40.0 + 30.0 * f64::from(i) } else { 1.5 };
                 let times = Summary {
                     count: answered,
                     p50_ms: p50,
@@ -324,11 +283,7 @@ mod tests {
             in_flight: 160,
             intervals,
             server: "/metrics sampled every 200 ms".into(),
-            server_now: Some(ServerSample {
-                t_s: 4.9,
-                in_flight: 4,
-                executor_lag_ms: Some(0.2),
-            }),
+            server_now: Some(ServerSample { t_s: 4.9, in_flight: 4, executor_lag_ms: Some(0.2) }),
             stopping: false,
         }
     }
@@ -365,14 +320,8 @@ mod tests {
             text.contains("waiting for 160 in flight") && !text.contains("q or Ctrl-C"),
             "{text}"
         );
-        let empty = LiveView {
-            server: "not sampled".into(),
-            ..LiveView::default()
-        };
+        let empty = LiveView { server: "not sampled".into(), ..LiveView::default() };
         let text = render(&empty, false).backend().to_string();
-        assert!(
-            text.contains("sent 0 (0.0/s)") && text.contains("server: not sampled"),
-            "{text}"
-        );
+        assert!(text.contains("sent 0 (0.0/s)") && text.contains("server: not sampled"), "{text}");
     }
 }

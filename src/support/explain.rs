@@ -38,19 +38,10 @@ pub fn in_slots(rows: &[Row]) -> String {
 /// "sync-blocking /parallel x100: 25 rounds of 1.00 s on 4 slots = 25.00 s
 /// predicted; ...", every time as the table prints it.
 fn line(r: &Row) -> String {
-    let slots = r
-        .slots
-        .map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
-    let rounds = if r.rounds == 1 {
-        "1 round".to_string()
-    } else {
-        format!("{} rounds", r.rounds)
-    };
-    let errors = if r.errors > 0 {
-        format!(", {} requests FAILED", r.errors)
-    } else {
-        String::new()
-    };
+    let slots = r.slots.map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
+    let rounds = if r.rounds == 1 { "1 round".to_string() } else { format!("{} rounds", r.rounds) };
+    let errors =
+        if r.errors > 0 { format!(", {} requests FAILED", r.errors) } else { String::new() };
     format!(
         "{v} {e} x{n}: {rounds} of {t} on {slots} = {p} predicted; measured {m}, \
          so about {ms:.1} requests waited at once (the server's own count: {peak}){errors}.",
@@ -70,10 +61,8 @@ fn moral(rows: &[Row]) -> Option<String> {
     let by_total = |a: &&Row, b: &&Row| a.total_s.total_cmp(&b.total_s);
     let fastest = rows.iter().min_by(by_total)?;
     // Against the baseline when it is there, as the speedup column does.
-    let slowest = rows
-        .iter()
-        .find(|r| r.variant == BASELINE)
-        .or_else(|| rows.iter().max_by(by_total))?;
+    let slowest =
+        rows.iter().find(|r| r.variant == BASELINE).or_else(|| rows.iter().max_by(by_total))?;
     if fastest.variant == slowest.variant || fastest.total_s <= 0.0 {
         return None;
     }
@@ -136,17 +125,11 @@ mod tests {
         // Wrapping moved words, it did not cut or lose one.
         let words: Vec<&str> = text.split_whitespace().filter(|w| *w != "-").collect();
         let unwrapped: Vec<String> = rows.iter().map(line).chain(moral(&rows)).collect();
-        let expected: Vec<&str> = unwrapped
-            .iter()
-            .flat_map(|l| l.split_whitespace())
-            .collect();
+        let expected: Vec<&str> = unwrapped.iter().flat_map(|l| l.split_whitespace()).collect();
         assert_eq!(words, expected);
         // The totals as the narrow table prints them, and no other figure for them.
         let flat = words.join(" ");
-        assert!(
-            flat.contains("measured 25.07 s") && flat.contains("measured 0.51 s"),
-            "{text}"
-        );
+        assert!(flat.contains("measured 25.07 s") && flat.contains("measured 0.51 s"), "{text}");
         assert!(!text.contains("0.514"), "{text}");
         assert_eq!(
             text.lines().filter(|l| l.starts_with("- ")).count(),

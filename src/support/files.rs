@@ -54,11 +54,7 @@ pub struct Machine {
 impl Machine {
     /// The machine this runs on.
     pub fn here() -> Machine {
-        Machine {
-            cores: cores(),
-            os: std::env::consts::OS,
-            arch: std::env::consts::ARCH,
-        }
+        Machine { cores: cores(), os: std::env::consts::OS, arch: std::env::consts::ARCH }
     }
 }
 
@@ -82,19 +78,10 @@ pub fn write(
     let md = dir.join("report.md");
     write_file(&md, &markdown(kind, rows, conclusion, &charts))?;
     let json = dir.join("report.json");
-    let report = ReportJson {
-        kind,
-        date: utc_now(),
-        machine: Machine::here(),
-        settings,
-        rows,
-        timelines,
-    };
+    let report =
+        ReportJson { kind, date: utc_now(), machine: Machine::here(), settings, rows, timelines };
     // Rows and plain values always serialize.
-    write_file(
-        &json,
-        &serde_json::to_string_pretty(&report).expect("serializable report"),
-    )?;
+    write_file(&json, &serde_json::to_string_pretty(&report).expect("serializable report"))?;
     Ok([md, json].into_iter().chain(charts).collect())
 }
 
@@ -123,17 +110,10 @@ fn markdown(kind: &str, rows: &[Row], conclusion: &str, charts: &[PathBuf]) -> S
 
 /// Now, as `YYYY-MM-DDTHH:MM:SSZ`, without a date crate.
 pub fn utc_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's algorithm.

@@ -90,24 +90,15 @@ struct Live {
 pub fn run(jobs: &[Job], stop: &AtomicBool) -> Outcome {
     let live: Vec<Live> = jobs.iter().map(|_| Live::default()).collect();
     let labels: Vec<String> = jobs.iter().map(|j| j.label.clone()).collect();
-    let lens: Vec<u64> = jobs
-        .iter()
-        .map(|j| j.cells.iter().map(|c| c.n).sum())
-        .collect();
+    let lens: Vec<u64> = jobs.iter().map(|j| j.cells.iter().map(|c| c.n).sum()).collect();
     let bars = Bars::new(&labels, &lens);
     let results = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .zip(&live)
-            .map(|(job, live)| s.spawn(move || measure(job, live)))
-            .collect();
+        let handles: Vec<_> =
+            jobs.iter().zip(&live).map(|(job, live)| s.spawn(move || measure(job, live))).collect();
         watch(jobs, &live, &handles, &bars, stop);
         handles
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("the measuring thread panicked".into()))
-            })
+            .map(|h| h.join().unwrap_or_else(|_| Err("the measuring thread panicked".into())))
             .collect::<Vec<_>>()
     });
     let mut outcome = Outcome::default();
@@ -144,10 +135,7 @@ fn measure(job: &Job, live: &Live) -> Measured {
             Some(&hook),
         )
         .map_err(|e| format!("{} x {}: {e}", cell.n, cell.path))?;
-        live.totals
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(burst.total);
+        live.totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(burst.total);
         rows.push(cell.measured(&burst));
     }
     Ok(rows)
@@ -175,11 +163,8 @@ fn watch(
                 bars.fail(i, "the server died");
                 open[i] = false;
             } else if handles[i].is_finished() {
-                let totals = live[i]
-                    .totals
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .clone();
+                let totals =
+                    live[i].totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
                 if totals.len() < job.cells.len() {
                     // A burst that failed: its message follows the bars.
                     bars.fail(i, "stopped, see below");
@@ -188,10 +173,8 @@ fn watch(
                 }
                 open[i] = false;
             } else {
-                let cell = &job.cells[live[i]
-                    .cell
-                    .load(Ordering::Relaxed)
-                    .min(job.cells.len() - 1)];
+                let cell =
+                    &job.cells[live[i].cell.load(Ordering::Relaxed).min(job.cells.len() - 1)];
                 bars.tick(i, done, &format!("{} x {}", cell.n, cell.path));
             }
         }
@@ -215,11 +198,7 @@ fn abort(jobs: &[Job]) -> ! {
 
 /// A failed job, told with the server's name and its last words.
 fn failure(started: &Started, why: &str) -> String {
-    let state = if started.server.exited().is_none() {
-        "is still running"
-    } else {
-        "died"
-    };
+    let state = if started.server.exited().is_none() { "is still running" } else { "died" };
     format!(
         "{variant} failed: {why}\n  the server {state}; the last lines of its output:\n{tail}",
         variant = started.variant,
@@ -228,8 +207,5 @@ fn failure(started: &Started, why: &str) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }

@@ -55,12 +55,7 @@ impl Bars {
                 bar
             })
             .collect();
-        Bars {
-            _multi: multi,
-            bars,
-            started: Instant::now(),
-            visible,
-        }
+        Bars { _multi: multi, bars, started: Instant::now(), visible }
     }
 
     /// Moves bar `i` to `done`, with the elapsed time and `what` it is doing.
@@ -82,10 +77,7 @@ impl Bars {
             many => format!("{} bursts", many.len()),
         };
         bar.finish_with_message(format!("{what}, done"));
-        self.plain(
-            i,
-            &format!("done, {done}/{}, {what}", bar.length().unwrap_or(0)),
-        );
+        self.plain(i, &format!("done, {done}/{}, {what}", bar.length().unwrap_or(0)));
     }
 
     /// Bar `i` failed: it stops with `why`.
@@ -110,9 +102,7 @@ impl Bars {
 fn template(labels: &[String]) -> String {
     let prefix = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     // " [" + "] " + "1000/1000" + " " around the bar.
-    let bar = LINE
-        .saturating_sub(prefix + 4 + 9 + 1 + MESSAGE)
-        .clamp(10, 32);
+    let bar = LINE.saturating_sub(prefix + 4 + 9 + 1 + MESSAGE).clamp(10, 32);
     format!("{{prefix:<{prefix}}} [{{bar:{bar}}}] {{pos:>4}}/{{len:<4}} {{msg}}")
 }
 
@@ -134,10 +124,7 @@ mod tests {
                 .and_then(|w| w.parse().ok())
                 .expect("a bar width");
             let width = labels[0].chars().count() + 4 + bar + 9 + 1 + MESSAGE;
-            assert!(
-                width <= kit_measure::table::SCREEN_WIDTH,
-                "{t}: {width} columns"
-            );
+            assert!(width <= kit_measure::table::SCREEN_WIDTH, "{t}: {width} columns");
             assert!(ProgressStyle::with_template(&t).is_ok(), "{t}");
         }
     }

@@ -28,14 +28,10 @@ pub struct Knobs {
 
 impl Knobs {
     pub fn args(&self) -> Vec<String> {
-        [
-            ("--io-ms", self.io_ms),
-            ("--db-ms", self.db_ms),
-            ("--cpu-rounds", self.cpu_rounds),
-        ]
-        .iter()
-        .flat_map(|(flag, v)| [flag.to_string(), v.to_string()])
-        .collect()
+        [("--io-ms", self.io_ms), ("--db-ms", self.db_ms), ("--cpu-rounds", self.cpu_rounds)]
+            .iter()
+            .flat_map(|(flag, v)| [flag.to_string(), v.to_string()])
+            .collect()
     }
 }
 
@@ -56,11 +52,7 @@ pub fn start(bin: &Path, variant: &str, args: &[String], stop: &AtomicBool) -> R
     let server = Server::start(bin, args)
         .map_err(|e| CliError::Failed(format!("starting {variant}: {e}")))?;
     let slots = server.metrics()?.slots;
-    Ok(Started {
-        server,
-        variant: variant.to_string(),
-        slots,
-    })
+    Ok(Started { server, variant: variant.to_string(), slots })
 }
 
 /// The paths of the four server binaries, building them first if needed.
@@ -73,10 +65,7 @@ pub fn locate(names: &[&str], stop: &AtomicBool) -> Result<Vec<PathBuf>> {
     if names.iter().any(|v| sibling_binary(v).is_err()) {
         build(names, stop)?;
     }
-    names
-        .iter()
-        .map(|v| sibling_binary(v).map_err(CliError::from))
-        .collect()
+    names.iter().map(|v| sibling_binary(v).map_err(CliError::from)).collect()
 }
 
 /// Runs `$CARGO build` for these servers, into the folder `kit` runs from.
@@ -104,8 +93,7 @@ fn build(names: &[&str], stop: &AtomicBool) -> Result<()> {
         other => return Err(CliError::Failed(format!("kit runs from an unknown profile folder {other:?}; build the servers with `cargo build -p kit-servers`"))),
     };
     if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
-        cmd.arg("--manifest-path")
-            .arg(Path::new(&dir).join("Cargo.toml"));
+        cmd.arg("--manifest-path").arg(Path::new(&dir).join("Cargo.toml"));
     }
     // Only the servers: rebuilding `kit` itself while it runs is pointless.
     cmd.args(["-p", "kit-servers"]);
@@ -118,17 +106,13 @@ fn build(names: &[&str], stop: &AtomicBool) -> Result<()> {
 
 /// Runs `cmd` to the end, or kills it on Ctrl-C.
 fn wait_for(mut cmd: Command, stop: &AtomicBool) -> Result<()> {
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| CliError::Failed(format!("cannot run cargo: {e}")))?;
+    let mut child = cmd.spawn().map_err(|e| CliError::Failed(format!("cannot run cargo: {e}")))?;
     loop {
         if let Some(status) = child.try_wait()? {
             return if status.success() {
                 Ok(())
             } else {
-                Err(CliError::Failed(format!(
-                    "building the servers failed ({status})"
-                )))
+                Err(CliError::Failed(format!("building the servers failed ({status})")))
             };
         }
         if stop.load(Ordering::SeqCst) {

@@ -108,20 +108,11 @@ impl DemoOptions {
 #[derive(Debug)]
 pub enum DemoError {
     /// Server binaries that are not in `bin_dir`.
-    MissingBinaries {
-        dir: PathBuf,
-        names: Vec<&'static str>,
-    },
+    MissingBinaries { dir: PathBuf, names: Vec<&'static str> },
     /// A server that would not start, with what it printed.
-    ServerStart {
-        server: &'static str,
-        detail: String,
-    },
+    ServerStart { server: &'static str, detail: String },
     /// A measurement that could not be taken (not one that came out badly).
-    Measure {
-        server: &'static str,
-        detail: String,
-    },
+    Measure { server: &'static str, detail: String },
     /// Writing to the screen or reading the presenter's input failed.
     Io(std::io::Error),
 }
@@ -163,17 +154,12 @@ pub fn run(
 
 /// Fails before step 1, not halfway through a workshop, when a server is missing.
 fn check_binaries(opts: &DemoOptions) -> Result<(), DemoError> {
-    let names: Vec<&'static str> = VARIANTS
-        .into_iter()
-        .filter(|name| !opts.binary(name).is_file())
-        .collect();
+    let names: Vec<&'static str> =
+        VARIANTS.into_iter().filter(|name| !opts.binary(name).is_file()).collect();
     if names.is_empty() {
         Ok(())
     } else {
-        Err(DemoError::MissingBinaries {
-            dir: opts.bin_dir.clone(),
-            names,
-        })
+        Err(DemoError::MissingBinaries { dir: opts.bin_dir.clone(), names })
     }
 }
 
@@ -216,14 +202,7 @@ struct Screen<'a> {
 
 impl<'a> Screen<'a> {
     fn new(input: &'a mut dyn BufRead, out: &'a mut dyn Write, opts: &DemoOptions) -> Screen<'a> {
-        Screen {
-            input,
-            out,
-            yes: opts.yes,
-            color: opts.color,
-            echo: opts.echo,
-            rows: 0,
-        }
+        Screen { input, out, yes: opts.yes, color: opts.color, echo: opts.echo, rows: 0 }
     }
 
     /// One or more whole lines (`text` may hold newlines; none may be wider
@@ -321,11 +300,7 @@ impl<'a> Screen<'a> {
         measure: impl FnOnce() -> T + Send,
     ) -> std::io::Result<T> {
         let started = Instant::now();
-        let every = if self.color {
-            PROGRESS_EVERY
-        } else {
-            LOG_PROGRESS_EVERY
-        };
+        let every = if self.color { PROGRESS_EVERY } else { LOG_PROGRESS_EVERY };
         let result = std::thread::scope(|scope| {
             let task = scope.spawn(measure);
             let mut printed = Instant::now();
@@ -340,8 +315,7 @@ impl<'a> Screen<'a> {
             }
             // A panic in the measurement is a bug: pass it on, not a half result.
             Ok::<_, std::io::Error>(
-                task.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                task.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             )
         })?;
         let count = done.load(std::sync::atomic::Ordering::Relaxed);
@@ -379,10 +353,7 @@ const UNITS: [&str; 4] = ["s", "ms", "%", "x"];
 /// `text` wrapped at word boundaries to [`WIDTH`], each line indented by two
 /// spaces and ended by a newline: a note under a table or a paragraph.
 pub(crate) fn indented(text: &str) -> String {
-    wrap(text, WIDTH)
-        .iter()
-        .map(|line| format!("  {line}\n"))
-        .collect()
+    wrap(text, WIDTH).iter().map(|line| format!("  {line}\n")).collect()
 }
 
 /// Greedy word wrap; a word longer than `width` gets a line of its own. A
@@ -390,9 +361,7 @@ pub(crate) fn indented(text: &str) -> String {
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in text.split_whitespace() {
-        let unit = UNITS
-            .iter()
-            .any(|u| word.trim_end_matches(['.', ',', ';', ':', ')']) == *u);
+        let unit = UNITS.iter().any(|u| word.trim_end_matches(['.', ',', ';', ':', ')']) == *u);
         match words.last_mut() {
             Some(last) if unit => {
                 last.push(' ');

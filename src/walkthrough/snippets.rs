@@ -19,10 +19,7 @@ pub struct Source {
 
 macro_rules! source {
     ($path:literal) => {
-        Source {
-            path: $path,
-            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)),
-        }
+        Source { path: $path, text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)) }
     };
 }
 
@@ -43,42 +40,21 @@ pub struct Snippet {
 }
 
 /// The blocking waits of /parallel in the app both blocking servers run.
-pub const SYNC_PARALLEL: Snippet = Snippet {
-    source: SYNC_APP,
-    marker: "Endpoint::Parallel => {",
-    highlight: "wait_blocking",
-};
+pub const SYNC_PARALLEL: Snippet =
+    Snippet { source: SYNC_APP, marker: "Endpoint::Parallel => {", highlight: "wait_blocking" };
 /// One handler thread: one slot.
-pub const SYNC_HANDLER_LOOP: Snippet = Snippet {
-    source: SYNC_MAIN,
-    marker: "fn serve_connections(",
-    highlight: "app.handle(",
-};
-pub const TRAP_PARALLEL: Snippet = Snippet {
-    source: TRAP_MAIN,
-    marker: "async fn parallel(",
-    highlight: "wait_blocking",
-};
-pub const TRAP_CPU: Snippet = Snippet {
-    source: TRAP_MAIN,
-    marker: "async fn cpu_intensive(",
-    highlight: "cpu_work(",
-};
-pub const WRAPPER_BRIDGE: Snippet = Snippet {
-    source: WRAPPER_ADAPTER,
-    marker: "pub async fn forward(",
-    highlight: "answer.await",
-};
-pub const NATIVE_PARALLEL: Snippet = Snippet {
-    source: NATIVE_MAIN,
-    marker: "async fn parallel(",
-    highlight: "tokio::join!",
-};
-pub const NATIVE_CPU: Snippet = Snippet {
-    source: NATIVE_MAIN,
-    marker: "async fn cpu_intensive(",
-    highlight: "spawn_blocking",
-};
+pub const SYNC_HANDLER_LOOP: Snippet =
+    Snippet { source: SYNC_MAIN, marker: "fn serve_connections(", highlight: "app.handle(" };
+pub const TRAP_PARALLEL: Snippet =
+    Snippet { source: TRAP_MAIN, marker: "async fn parallel(", highlight: "wait_blocking" };
+pub const TRAP_CPU: Snippet =
+    Snippet { source: TRAP_MAIN, marker: "async fn cpu_intensive(", highlight: "cpu_work(" };
+pub const WRAPPER_BRIDGE: Snippet =
+    Snippet { source: WRAPPER_ADAPTER, marker: "pub async fn forward(", highlight: "answer.await" };
+pub const NATIVE_PARALLEL: Snippet =
+    Snippet { source: NATIVE_MAIN, marker: "async fn parallel(", highlight: "tokio::join!" };
+pub const NATIVE_CPU: Snippet =
+    Snippet { source: NATIVE_MAIN, marker: "async fn cpu_intensive(", highlight: "spawn_blocking" };
 
 /// Every snippet the demo shows, with a name for test failures.
 pub const ALL: [(&str, Snippet); 7] = [
@@ -105,16 +81,11 @@ impl Snippet {
     /// The block starting at the marker's line, or why it cannot be cut.
     pub fn find(&self) -> Result<Block, String> {
         let all: Vec<&'static str> = self.source.text.lines().collect();
-        let hits: Vec<usize> = (0..all.len())
-            .filter(|&i| all[i].contains(self.marker))
-            .collect();
+        let hits: Vec<usize> = (0..all.len()).filter(|&i| all[i].contains(self.marker)).collect();
         let start = match hits.as_slice() {
             [one] => *one,
             [] => {
-                return Err(format!(
-                    "marker `{}` not found in {}",
-                    self.marker, self.source.path
-                ))
+                return Err(format!("marker `{}` not found in {}", self.marker, self.source.path))
             }
             many => {
                 return Err(format!(
@@ -125,14 +96,9 @@ impl Snippet {
                 ))
             }
         };
-        let end = block_end(&all[start..])
-            .map(|len| start + len)
-            .ok_or_else(|| {
-                format!(
-                    "the block at `{}` in {} never closes",
-                    self.marker, self.source.path
-                )
-            })?;
+        let end = block_end(&all[start..]).map(|len| start + len).ok_or_else(|| {
+            format!("the block at `{}` in {} never closes", self.marker, self.source.path)
+        })?;
         let lines: Vec<_> = (start..end).map(|i| (i + 1, all[i])).collect();
         if lines.len() > MAX_LINES {
             return Err(format!(
@@ -160,19 +126,12 @@ impl Snippet {
         let mut out = format!("  {}\n", self.source.path);
         for (number, line) in block.lines {
             let key = line.contains(self.highlight);
-            for (i, part) in fit_code(line, super::COLUMNS - GUTTER)
-                .into_iter()
-                .enumerate()
-            {
+            for (i, part) in fit_code(line, super::COLUMNS - GUTTER).into_iter().enumerate() {
                 let text = match i {
                     0 => format!("{} {number:>4} | {part}", if key { ">" } else { " " }),
                     _ => format!("       | {part}"),
                 };
-                let text = if key && color {
-                    format!("\x1b[1;33m{text}\x1b[0m")
-                } else {
-                    text
-                };
+                let text = if key && color { format!("\x1b[1;33m{text}\x1b[0m") } else { text };
                 // Writing to a String cannot fail.
                 let _ = writeln!(out, "  {text}");
             }
@@ -291,11 +250,7 @@ mod tests {
             .iter()
             .filter_map(|(name, s)| s.find().err().map(|e| format!("{name}: {e}")))
             .collect();
-        assert!(
-            broken.is_empty(),
-            "snippets the demo can no longer show:\n{}",
-            broken.join("\n")
-        );
+        assert!(broken.is_empty(), "snippets the demo can no longer show:\n{}", broken.join("\n"));
     }
 
     #[test]
@@ -303,11 +258,7 @@ mod tests {
         for (name, s) in ALL {
             let block = s.find().unwrap_or_else(|e| panic!("{name}: {e}"));
             let (first, last) = (block.lines[0], block.lines[block.lines.len() - 1]);
-            assert!(
-                first.1.contains(s.marker),
-                "{name}: starts at `{}`",
-                first.1
-            );
+            assert!(first.1.contains(s.marker), "{name}: starts at `{}`", first.1);
             assert!(
                 last.1.trim_end().ends_with('}'),
                 "{name}: ends at `{}`, not a closing brace",
@@ -328,12 +279,8 @@ mod tests {
     #[test]
     fn the_lesson_lines_are_the_ones_the_steps_talk_about() {
         let text = |s: Snippet| s.render(false).unwrap_or_else(|e| panic!("{e}"));
-        let marked = |s: Snippet| {
-            text(s)
-                .lines()
-                .filter(|l| l.trim_start().starts_with("> "))
-                .count()
-        };
+        let marked =
+            |s: Snippet| text(s).lines().filter(|l| l.trim_start().starts_with("> ")).count();
         assert_eq!(marked(SYNC_PARALLEL), 2, "two blocking waits in /parallel");
         assert_eq!(marked(TRAP_PARALLEL), 2, "two blocking waits in the trap");
         assert!(text(NATIVE_PARALLEL)
@@ -343,11 +290,7 @@ mod tests {
 
     #[test]
     fn a_missing_marker_is_named() {
-        let gone = Snippet {
-            source: NATIVE_MAIN,
-            marker: "fn no_such_handler(",
-            highlight: "x",
-        };
+        let gone = Snippet { source: NATIVE_MAIN, marker: "fn no_such_handler(", highlight: "x" };
         let err = gone.find().unwrap_err();
         assert!(
             err.contains("fn no_such_handler(") && err.contains("servers/async-native/main.rs"),
@@ -368,10 +311,7 @@ mod tests {
                 );
             }
             // Every character of the source is shown, in order.
-            let code = |l: &str| {
-                l.split_once(" | ")
-                    .map_or(String::new(), |(_, c)| c.to_string())
-            };
+            let code = |l: &str| l.split_once(" | ").map_or(String::new(), |(_, c)| c.to_string());
             let source: String = s
                 .find()
                 .unwrap()
@@ -398,10 +338,8 @@ mod tests {
                     code(pair[0])
                 };
                 if pair[1].trim_start().starts_with("| ") {
-                    let (end, start) = (
-                        code(pair[0]).chars().last(),
-                        code(pair[1]).trim_start().chars().next(),
-                    );
+                    let (end, start) =
+                        (code(pair[0]).chars().last(), code(pair[1]).trim_start().chars().next());
                     assert!(
                         !(end.is_some_and(word) && start.is_some_and(word)),
                         "{name}: broken inside a word:\n{}\n{}",

@@ -175,10 +175,7 @@ impl Lab for LiveLab<'_> {
             burst_with_progress(&guard, "/parallel", opts.n, deadline, Some(&hook))
         })?;
         drop(guard);
-        let burst = burst.map_err(|e| DemoError::Measure {
-            server,
-            detail: e.0,
-        })?;
+        let burst = burst.map_err(|e| DemoError::Measure { server, detail: e.0 })?;
         Ok(BurstFigures {
             row: burst.row_under(*model),
             handler: burst.handler_time(),
@@ -189,15 +186,9 @@ impl Lab for LiveLab<'_> {
 
     fn cpu(&mut self, server: &'static str) -> Result<CpuFigures, DemoError> {
         let guard = start(self.0, server)?;
-        let p = health_under_cpu_load(
-            &guard,
-            CPU_CLIENTS,
-            Duration::from_millis(self.0.cpu_probe_ms),
-        )
-        .map_err(|e| DemoError::Measure {
-            server,
-            detail: e.0,
-        })?;
+        let p =
+            health_under_cpu_load(&guard, CPU_CLIENTS, Duration::from_millis(self.0.cpu_probe_ms))
+                .map_err(|e| DemoError::Measure { server, detail: e.0 })?;
         Ok(CpuFigures {
             health_p50_ms: p.health.p50_ms,
             health_p99_ms: p.health.p99_ms,
@@ -207,11 +198,7 @@ impl Lab for LiveLab<'_> {
     }
 
     fn idle(&mut self, server: &'static str) -> Result<Duration, DemoError> {
-        health_beside_idle_clients(
-            self.0,
-            server,
-            Duration::from_millis(self.0.idle_timeout_ms),
-        )
+        health_beside_idle_clients(self.0, server, Duration::from_millis(self.0.idle_timeout_ms))
     }
 }
 
@@ -289,10 +276,8 @@ fn burst_step(
     if show(screen, step.shows)? == Go::Stop {
         return Ok(None);
     }
-    if screen.wait_for_enter(&format!(
-        "run {} x /parallel against {}",
-        opts.n, step.server
-    ))? == Go::Stop
+    if screen.wait_for_enter(&format!("run {} x /parallel against {}", opts.n, step.server))?
+        == Go::Stop
     {
         return Ok(None);
     }
@@ -308,9 +293,7 @@ fn burst_step(
 }
 
 fn prediction(model: &SlotModel) -> String {
-    let slots = model
-        .slots
-        .map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
+    let slots = model.slots.map_or("unbounded slots".to_string(), |s| format!("{s} slots"));
     format!(
         "{} requests of {} on {slots} -> {} = {}, peak_in_flight {}",
         model.n,
@@ -323,12 +306,7 @@ fn prediction(model: &SlotModel) -> String {
 
 /// "25 s: 25 rounds of 1.0 s", so the room knows how long to watch.
 fn duration_words(model: &SlotModel) -> String {
-    format!(
-        "{}: {} of {}",
-        about(model.predicted()),
-        rounds(model.rounds()),
-        about(model.t)
-    )
+    format!("{}: {} of {}", about(model.predicted()), rounds(model.rounds()), about(model.t))
 }
 
 /// Seconds as a person says them: "25 s", "1.0 s", "0.50 s".
@@ -356,33 +334,17 @@ fn compare(
     io: Duration,
 ) -> Result<Go, DemoError> {
     let row = &f.row;
-    let slots = model
-        .slots
-        .map_or("unbounded".to_string(), |s| s.to_string());
-    let how = if step.waits == 1 {
-        "at once"
-    } else {
-        "in a row"
-    };
-    let per_request = f
-        .handler
-        .map_or("- (the server reported none)".to_string(), |h| {
-            format!("{} ms (the server's own p50 in its handler)", whole_ms(h))
-        });
+    let slots = model.slots.map_or("unbounded".to_string(), |s| s.to_string());
+    let how = if step.waits == 1 { "at once" } else { "in a row" };
+    let per_request = f.handler.map_or("- (the server reported none)".to_string(), |h| {
+        format!("{} ms (the server's own p50 in its handler)", whole_ms(h))
+    });
     // Rounds as the table's slots are measured: with the server's own time per request.
     let t_seen = f.handler.unwrap_or(model.t).as_secs_f64();
-    let rounds_seen = if t_seen > 0.0 {
-        row.total_s / t_seen
-    } else {
-        0.0
-    };
+    let rounds_seen = if t_seen > 0.0 { row.total_s / t_seen } else { 0.0 };
     let mut lines: Vec<(&str, String, String)> = vec![
         ("", "predicted".into(), "measured".into()),
-        (
-            "total",
-            short_seconds(row.model_s),
-            short_seconds(row.total_s),
-        ),
+        ("total", short_seconds(row.model_s), short_seconds(row.total_s)),
         (
             "time per request",
             format!("{} ms (2 x {} ms {how})", whole_ms(model.t), io.as_millis()),
@@ -390,31 +352,18 @@ fn compare(
         ),
         (
             "rounds",
-            format!(
-                "{} x {}",
-                model.rounds(),
-                short_seconds(model.t.as_secs_f64())
-            ),
+            format!("{} x {}", model.rounds(), short_seconds(model.t.as_secs_f64())),
             format!("{rounds_seen:.1} (total / time per request)"),
         ),
-        (
-            "slots",
-            slots,
-            format!("{:.1} (N x time per request / total)", row.measured_slots),
-        ),
-        (
-            "peak_in_flight",
-            predicted_peak(model).to_string(),
-            row.peak_in_flight.to_string(),
-        ),
+        ("slots", slots, format!("{:.1} (N x time per request / total)", row.measured_slots)),
+        ("peak_in_flight", predicted_peak(model).to_string(), row.peak_in_flight.to_string()),
     ];
     if let Some(lag_line) = lag_line(step.lag, f, io) {
         lines.push(lag_line);
     }
-    let threads = f.peak_threads.map_or_else(
-        || format!("unavailable on {}", kit_serve::os::NAME),
-        |t| t.to_string(),
-    );
+    let threads = f
+        .peak_threads
+        .map_or_else(|| format!("unavailable on {}", kit_serve::os::NAME), |t| t.to_string());
     lines.push(("OS threads (peak)", "-".into(), threads));
     lines.push(("errors", "0".into(), row.errors.to_string()));
     let mut text = String::from("\n");
@@ -436,10 +385,7 @@ fn compare(
             HEARTBEAT.as_millis()
         )),
     }
-    notes.push(format!(
-        "In slot language: {}",
-        in_slot_language(model, row)
-    ));
+    notes.push(format!("In slot language: {}", in_slot_language(model, row)));
     notes.push(format!("Verdict: {verdict}."));
     if matches!(step.lag, Lag::Stalls) && verdict == "slower than the model" {
         // Seen on the trap with small bursts: a request queued on a worker
@@ -500,9 +446,8 @@ fn show(screen: &mut Screen, shows: &[Snippet]) -> Result<Go, DemoError> {
     for snippet in shows {
         // The unit tests prove every snippet is found; should one still go
         // missing, say so on screen rather than stop a live workshop.
-        let text = snippet
-            .render(screen.color)
-            .unwrap_or_else(|e| format!("  (source not shown: {e})\n"));
+        let text =
+            snippet.render(screen.color).unwrap_or_else(|e| format!("  (source not shown: {e})\n"));
         if screen.block(&format!("\n{text}"))? == Go::Stop {
             return Ok(Go::Stop);
         }
@@ -541,12 +486,7 @@ fn cpu_step(
         "at once",
         "predicted /health",
     ));
-    text.push_str(&cpu_row(
-        "async-trap",
-        &trap,
-        probe,
-        "queued behind CPU jobs",
-    ));
+    text.push_str(&cpu_row("async-trap", &trap, probe, "queued behind CPU jobs"));
     text.push_str(&cpu_row(
         "async-native",
         &native,
@@ -577,19 +517,9 @@ fn cpu_line(server: &str, p50: &str, p99: &str, done: &str, peak: &str, predicte
 }
 
 fn cpu_row(server: &str, f: &CpuFigures, probe: Duration, predicted: &str) -> String {
-    let (p50, p99) = (
-        format!("{:.1} ms", f.health_p50_ms),
-        format!("{:.1} ms", f.health_p99_ms),
-    );
+    let (p50, p99) = (format!("{:.1} ms", f.health_p50_ms), format!("{:.1} ms", f.health_p99_ms));
     let done = format!("{} in {}", f.done, about(probe));
-    cpu_line(
-        server,
-        &p50,
-        &p99,
-        &done,
-        &f.peak_at_once.to_string(),
-        predicted,
-    )
+    cpu_line(server, &p50, &p99, &done, &f.peak_at_once.to_string(), predicted)
 }
 
 /// Step 7's idle clients: as many as sync-blocking has slots.
@@ -621,10 +551,7 @@ fn idle_step(
     }
     let freed = timeout.saturating_sub(IDLE_HEAD_START);
     let mut text = String::from("\n");
-    text.push_str(&format!(
-        "  {:<14} {:>22}   predicted\n",
-        "", "/health answered after"
-    ));
+    text.push_str(&format!("  {:<14} {:>22}   predicted\n", "", "/health answered after"));
     for (server, predicted) in [
         (
             "sync-blocking",
@@ -672,15 +599,9 @@ fn health_beside_idle_clients(
     let guard = start_with(
         opts,
         server,
-        &[
-            "--header-read-timeout-ms".to_string(),
-            timeout.as_millis().to_string(),
-        ],
+        &["--header-read-timeout-ms".to_string(), timeout.as_millis().to_string()],
     )?;
-    let measure = |e: std::io::Error| DemoError::Measure {
-        server,
-        detail: e.to_string(),
-    };
+    let measure = |e: std::io::Error| DemoError::Measure { server, detail: e.to_string() };
     let idle: Vec<std::net::TcpStream> = (0..IDLE_CLIENTS)
         .map(|_| std::net::TcpStream::connect(guard.addr))
         .collect::<Result<_, _>>()

@@ -34,11 +34,8 @@ impl Lab for FixedLab {
         };
         let handler = Duration::from_secs_f64(handler_ms / 1000.0);
         let mut row = Row::fixed(server, "/parallel", *model, total_s, peak);
-        row.measured_slots = SlotModel {
-            t: handler,
-            ..*model
-        }
-        .measured_slots(Duration::from_secs_f64(total_s));
+        row.measured_slots =
+            SlotModel { t: handler, ..*model }.measured_slots(Duration::from_secs_f64(total_s));
         for k in 0..self.progress_rows {
             screen.progress(&format!(
                 "  ... {:>5} of {} finished, {:4.0} s",
@@ -59,18 +56,10 @@ impl Lab for FixedLab {
 
     fn cpu(&mut self, server: &'static str) -> Result<CpuFigures, DemoError> {
         Ok(match server {
-            "async-trap" => CpuFigures {
-                health_p50_ms: 512.3,
-                health_p99_ms: 990.7,
-                done: 33,
-                peak_at_once: 4,
-            },
-            _ => CpuFigures {
-                health_p50_ms: 0.4,
-                health_p99_ms: 1.9,
-                done: 34,
-                peak_at_once: 2,
-            },
+            "async-trap" => {
+                CpuFigures { health_p50_ms: 512.3, health_p99_ms: 990.7, done: 33, peak_at_once: 4 }
+            }
+            _ => CpuFigures { health_p50_ms: 0.4, health_p99_ms: 1.9, done: 34, peak_at_once: 2 },
         })
     }
 
@@ -89,10 +78,7 @@ fn screen_text(yes: bool, presses: usize) -> String {
 }
 
 fn screen_text_with(yes: bool, presses: usize, progress_rows: u64) -> String {
-    let opts = DemoOptions {
-        yes,
-        ..DemoOptions::new("unused")
-    };
+    let opts = DemoOptions { yes, ..DemoOptions::new("unused") };
     let input = "\n".repeat(presses);
     let mut input = Cursor::new(input.into_bytes());
     let mut out = Vec::new();
@@ -138,9 +124,7 @@ fn misfits(text: &str) -> Vec<String> {
 /// The text of step `number`, from its title to the next step's title.
 fn step(text: &str, number: usize) -> &str {
     let title = |k: usize| format!("== Step {k} of {COUNT}: {}", TITLES[k - 1]);
-    let from = text
-        .find(&title(number))
-        .unwrap_or_else(|| panic!("no step {number} in:\n{text}"));
+    let from = text.find(&title(number)).unwrap_or_else(|| panic!("no step {number} in:\n{text}"));
     let rest = &text[from..];
     let to = if number < COUNT {
         rest.find(&title(number + 1)).unwrap_or(rest.len())
@@ -153,16 +137,9 @@ fn step(text: &str, number: usize) -> &str {
 #[test]
 fn every_screen_of_the_demo_fits_100_columns_and_30_rows() {
     let text = screen_text(false, 100);
-    assert!(
-        text.contains("Takeaway: count the slots first"),
-        "the demo did not finish:\n{text}"
-    );
+    assert!(text.contains("Takeaway: count the slots first"), "the demo did not finish:\n{text}");
     let bad = misfits(&text);
-    assert!(
-        bad.is_empty(),
-        "does not fit {COLUMNS}x{ROWS}:\n{}\n\n{text}",
-        bad.join("\n")
-    );
+    assert!(bad.is_empty(), "does not fit {COLUMNS}x{ROWS}:\n{}\n\n{text}", bad.join("\n"));
 }
 
 #[test]
@@ -192,17 +169,9 @@ fn the_fit_check_fails_on_a_wide_line_and_a_tall_screen() {
     let wide = format!("ok\n{}\n", "x".repeat(COLUMNS + 1));
     assert_eq!(misfits(&wide).len(), 1, "a line of {} columns", COLUMNS + 1);
     let tall = "row\n".repeat(ROWS + 1);
-    assert_eq!(
-        misfits(&tall).len(),
-        1,
-        "{} rows without a prompt",
-        ROWS + 1
-    );
-    let paused = format!(
-        "{}press Enter to go on\n{}",
-        "row\n".repeat(ROWS - 1),
-        "row\n".repeat(ROWS)
-    );
+    assert_eq!(misfits(&tall).len(), 1, "{} rows without a prompt", ROWS + 1);
+    let paused =
+        format!("{}press Enter to go on\n{}", "row\n".repeat(ROWS - 1), "row\n".repeat(ROWS));
     assert!(misfits(&paused).is_empty(), "a prompt starts a new screen");
 }
 
@@ -211,9 +180,7 @@ fn each_step_result_stays_on_screen_until_enter() {
     let text = screen_text(false, 100);
     for number in 2..=COUNT {
         // The step before is followed by a prompt before this one's title.
-        let before = &text[..text
-            .find(&format!("== Step {number} of"))
-            .expect("every step")];
+        let before = &text[..text.find(&format!("== Step {number} of")).expect("every step")];
         let last = before.trim_end().lines().last().unwrap_or_default();
         assert!(
             last.starts_with("press Enter to go on to step"),
@@ -222,15 +189,9 @@ fn each_step_result_stays_on_screen_until_enter() {
     }
     // The result of a burst step is on one screen: from the table to the takeaway.
     for number in 2..=5 {
-        let result = step(&text, number)
-            .split("press Enter to run")
-            .nth(1)
-            .expect("a run prompt");
+        let result = step(&text, number).split("press Enter to run").nth(1).expect("a run prompt");
         let rows = result.trim_end().lines().count();
-        assert!(
-            rows + 2 <= ROWS,
-            "step {number}'s result takes {rows} rows:\n{result}"
-        );
+        assert!(rows + 2 <= ROWS, "step {number}'s result takes {rows} rows:\n{result}");
         assert!(result.contains("Takeaway"), "{result}");
     }
 }
@@ -242,20 +203,13 @@ fn each_step_shows_each_quantity_once() {
         let result = step(&text, number);
         // The total, the measured slots and the peak are each printed once.
         for what in ["  total ", "  slots ", "  peak_in_flight "] {
-            assert_eq!(
-                result.matches(what).count(),
-                1,
-                "step {number}: `{what}`:\n{result}"
-            );
+            assert_eq!(result.matches(what).count(), 1, "step {number}: `{what}`:\n{result}");
         }
         assert!(
             !result.contains("requests waited at once"),
             "a second figure for the slots:\n{result}"
         );
-        assert!(
-            !result.contains("measured 0.514"),
-            "a second figure for the total:\n{result}"
-        );
+        assert!(!result.contains("measured 0.514"), "a second figure for the total:\n{result}");
     }
     let native = step(&text, 5);
     assert!(
@@ -282,15 +236,8 @@ fn each_step_shows_each_quantity_once() {
 fn stops_at_the_first_prompt_the_input_does_not_answer() {
     let text = screen_text(false, 1);
     assert!(text.contains("== Step 2 of"), "{text}");
-    assert!(
-        text.trim_end()
-            .ends_with("(kit demo --yes runs it without pauses.)"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("This takes about"),
-        "ran a burst past the end of input:\n{text}"
-    );
+    assert!(text.trim_end().ends_with("(kit demo --yes runs it without pauses.)"), "{text}");
+    assert!(!text.contains("This takes about"), "ran a burst past the end of input:\n{text}");
 }
 
 #[test]
@@ -303,15 +250,12 @@ fn snapshots_of_every_step_at_100_columns() {
 
 #[test]
 fn the_docs_count_the_steps_as_the_code_does() {
-    const WORDS: [&str; 11] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    ];
+    const WORDS: [&str; 11] =
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     assert_eq!(TITLES.len(), COUNT);
     let count = WORDS[COUNT];
-    for (file, text) in [
-        ("mod.rs", include_str!("mod.rs")),
-        ("steps.rs", include_str!("steps.rs")),
-    ] {
+    for (file, text) in [("mod.rs", include_str!("mod.rs")), ("steps.rs", include_str!("steps.rs"))]
+    {
         for (i, word) in WORDS.iter().enumerate().filter(|(i, _)| *i != COUNT) {
             for form in [
                 format!("{word} steps"),
@@ -329,10 +273,7 @@ fn the_docs_count_the_steps_as_the_code_does() {
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[test]
@@ -340,8 +281,5 @@ fn wrap_keeps_words_whole_and_lines_short() {
     let lines = wrap("aaa bbb ccc dddddddddd e", 7);
     assert_eq!(lines, ["aaa bbb", "ccc", "dddddddddd", "e"]);
     // A figure keeps its unit.
-    assert_eq!(
-        wrap("measured 25.09 s, so", 14),
-        ["measured", "25.09 s, so"]
-    );
+    assert_eq!(wrap("measured 25.09 s, so", 14), ["measured", "25.09 s, so"]);
 }

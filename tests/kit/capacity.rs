@@ -13,11 +13,7 @@ fn start(variant: &str, io_ms: u64) -> Server {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 /// sync-blocking, /parallel at io 50 ms: 4 slots of 100 ms = 40/s. At
@@ -42,20 +38,11 @@ fn littles_law_holds_on_a_blocking_server_below_capacity() {
         ))
         .unwrap();
     let a = &step.attack;
-    assert_eq!(
-        (a.requests, a.completed, a.errors, a.dropped),
-        (40, 40, 0, 0),
-        "{a:?}"
-    );
-    let little = step
-        .little
-        .as_ref()
-        .unwrap_or_else(|| panic!("no window: {:?}", step.little_missing));
+    assert_eq!((a.requests, a.completed, a.errors, a.dropped), (40, 40, 0, 0), "{a:?}");
+    let little =
+        step.little.as_ref().unwrap_or_else(|| panic!("no window: {:?}", step.little_missing));
     // Two waits of 50 ms in a row: the server's own time, in a band.
-    assert!(
-        (95.0..150.0).contains(&little.window.handler_mean_ms),
-        "{little:?}"
-    );
+    assert!((95.0..150.0).contains(&little.window.handler_mean_ms), "{little:?}");
     assert!(little.window.samples >= 20, "{little:?}");
     // Well below capacity: at most 4 at once, and it kept up.
     assert!(little.window.max_in_flight <= 4, "{little:?}");
@@ -85,15 +72,10 @@ fn littles_law_holds_on_async_native() {
         .unwrap();
     let a = &step.attack;
     assert_eq!((a.requests, a.completed, a.errors), (200, 200, 0), "{a:?}");
-    let little = step
-        .little
-        .as_ref()
-        .unwrap_or_else(|| panic!("no window: {:?}", step.little_missing));
+    let little =
+        step.little.as_ref().unwrap_or_else(|| panic!("no window: {:?}", step.little_missing));
     // One round of one wait: the two waits overlap.
-    assert!(
-        (45.0..90.0).contains(&little.window.handler_mean_ms),
-        "{little:?}"
-    );
+    assert!((45.0..90.0).contains(&little.window.handler_mean_ms), "{little:?}");
     assert!(little.agrees(0.30), "{}\n{little:?}", little.explain());
     eprintln!("{}", little.explain());
 }
@@ -114,15 +96,10 @@ fn capacity_explains_bad_targets() {
         past_knee: 0,
     };
     let err = runtime()
-        .block_on(capacity::ladder(
-            &opts("http://127.0.0.1:1/parallel"),
-            &|_| {},
-        ))
+        .block_on(capacity::ladder(&opts("http://127.0.0.1:1/parallel"), &|_| {}))
         .unwrap_err();
     assert!(err.to_string().contains("is the server running?"), "{err}");
-    let err = runtime()
-        .block_on(capacity::ladder(&opts("ftp://x/"), &|_| {}))
-        .unwrap_err();
+    let err = runtime().block_on(capacity::ladder(&opts("ftp://x/"), &|_| {})).unwrap_err();
     assert!(err.to_string().contains("only http://"), "{err}");
 }
 
@@ -161,35 +138,22 @@ fn capacity_table_shape() {
             let a = &s.attack;
             assert_eq!((a.errors, a.dropped), (0, 0), "{v}: {s:?}");
             assert_eq!(a.completed, a.requests, "{v}: {s:?}");
-            assert!(
-                a.response_time.is_ordered() && s.p50_ms <= s.p99_ms,
-                "{v}: {s:?}"
-            );
+            assert!(a.response_time.is_ordered() && s.p50_ms <= s.p99_ms, "{v}: {s:?}");
             assert!(s.achieved_rate <= s.target_rate * 1.05, "{v}: {s:?}");
             if s.kept_up() {
-                assert!(
-                    s.achieved_rate >= s.target_rate * capacity::KEEP_UP,
-                    "{v}: {s:?}"
-                );
+                assert!(s.achieved_rate >= s.target_rate * capacity::KEEP_UP, "{v}: {s:?}");
             }
         }
         // The model's t is the server's own handler time: one or two waits of 50 ms.
         let waits = if c.slots.is_some() { 2.0 } else { 1.0 };
-        assert!(
-            (0.05 * waits..0.05 * waits * 1.5).contains(&c.t_s),
-            "{v}: t = {}",
-            c.t_s
-        );
+        assert!((0.05 * waits..0.05 * waits * 1.5).contains(&c.t_s), "{v}: t = {}", c.t_s);
         let held = c.last_held();
         let sat = c.saturated_at().map(|s| s.target_rate);
         let between = match (c.predicted_rate, sat) {
             (Some(p), Some(sat)) => {
                 // Saturated: it achieved about s/t, the prediction.
                 let achieved = c.saturated_at().unwrap().achieved_rate;
-                assert!(
-                    (achieved / p - 1.0).abs() < 0.25,
-                    "{v}: achieved {achieved} vs s/t {p}"
-                );
+                assert!((achieved / p - 1.0).abs() < 0.25, "{v}: achieved {achieved} vs s/t {p}");
                 format!("{}", held.unwrap_or(0.0) < p && p <= sat)
             }
             (None, None) => "unbounded slots, never saturated".into(),
@@ -262,28 +226,13 @@ fn kit_capacity_writes_its_files_and_refuses_bad_input() {
     assert_eq!(steps.len(), 2, "{json}");
     assert_eq!(steps[1]["target_rate"].as_f64(), Some(40.0), "{json}");
     for name in ["capacity.md", "capacity.png", "capacity.svg"] {
-        assert!(
-            std::fs::metadata(dir.join(name)).unwrap().len() > 100,
-            "{name}"
-        );
+        assert!(std::fs::metadata(dir.join(name)).unwrap().len() > 100, "{name}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+    kit().args(["capacity"]).assert().code(2).stderr(predicate::str::contains("<URL>"));
+    kit().args(["capacity", "http://x/", "--all"]).assert().code(2);
     kit()
-        .args(["capacity"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("<URL>"));
-    kit()
-        .args(["capacity", "http://x/", "--all"])
-        .assert()
-        .code(2);
-    kit()
-        .args([
-            "capacity",
-            "http://127.0.0.1:1/parallel",
-            "--out",
-            dir.to_str().unwrap(),
-        ])
+        .args(["capacity", "http://127.0.0.1:1/parallel", "--out", dir.to_str().unwrap()])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("is the server running?"));
@@ -303,16 +252,7 @@ fn kit_seed_tells_the_wrappers_slots() {
     let dir = std::env::temp_dir().join(format!("kit-seed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = kit()
-        .args([
-            "seed",
-            "--scale",
-            "0.25",
-            "--duration",
-            "1s",
-            "--io-ms",
-            "50",
-            "--out",
-        ])
+        .args(["seed", "--scale", "0.25", "--duration", "1s", "--io-ms", "50", "--out"])
         .arg(&dir)
         .timeout(Duration::from_secs(60))
         .assert()
@@ -336,10 +276,8 @@ fn kit_seed_tells_the_wrappers_slots() {
         .expect("the wrapper on /parallel");
     let step = &wrapper["steps"][0];
     assert_eq!(step["target_rate"].as_f64(), Some(100.0), "{step}");
-    let (achieved, predicted) = (
-        step["achieved_rate"].as_f64().unwrap(),
-        wrapper["predicted_rate"].as_f64().unwrap(),
-    );
+    let (achieved, predicted) =
+        (step["achieved_rate"].as_f64().unwrap(), wrapper["predicted_rate"].as_f64().unwrap());
     assert!((predicted - 40.0).abs() < 8.0, "s/t = {predicted}");
     assert!(
         achieved < 0.95 * 100.0 && (achieved / predicted - 1.0).abs() < 0.3,
@@ -365,11 +303,7 @@ fn kit_seed_tells_the_wrappers_slots() {
             .filter(|(s, _)| s.starts_with('2'))
             .map(|(_, n)| n.as_u64().unwrap())
             .sum();
-        assert_eq!(
-            sum("status_counts"),
-            a["completed"].as_u64().unwrap(),
-            "{a}"
-        );
+        assert_eq!(sum("status_counts"), a["completed"].as_u64().unwrap(), "{a}");
         assert_eq!(
             sum("status_counts") + sum("error_kinds"),
             a["requests"].as_u64().unwrap(),
@@ -383,36 +317,23 @@ fn kit_seed_tells_the_wrappers_slots() {
         .lines()
         .find(|l| l.starts_with("- blocking-wrapper on /parallel"))
         .expect("the wrapper's story");
-    assert!(
-        wrapper_line.contains(&format!("of {sent} requests sent, ")),
-        "{wrapper_line}"
-    );
+    assert!(wrapper_line.contains(&format!("of {sent} requests sent, ")), "{wrapper_line}");
     if wrapper_line.contains(" were answered 2xx, ")
         || wrapper_line.contains(" were answered 2xx and ")
     {
-        assert!(
-            wrapper_line.contains(&format!(" = {sent})")),
-            "{wrapper_line}"
-        );
+        assert!(wrapper_line.contains(&format!(" = {sent})")), "{wrapper_line}");
     }
     // Side by side over time: one column per run, one row per interval, and
     // each run's charts as `kit attack --out` draws them.
-    let table = text
-        .split("Over time:")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no time series in:\n{text}"));
+    let table =
+        text.split("Over time:").nth(1).unwrap_or_else(|| panic!("no time series in:\n{text}"));
     assert!(
         table.contains("| blocking-wrapper /parallel |")
             && table.contains("| async-native /health |"),
         "{table}"
     );
-    let intervals = step["attack"]["series"]["intervals"]
-        .as_array()
-        .expect("the wrapper's series");
-    let rows = table
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| from"))
-        .count();
+    let intervals = step["attack"]["series"]["intervals"].as_array().expect("the wrapper's series");
+    let rows = table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| from")).count();
     assert!(
         !intervals.is_empty() && rows >= intervals.len(),
         "{rows} rows for {} intervals:\n{table}",
@@ -424,13 +345,9 @@ fn kit_seed_tells_the_wrappers_slots() {
         "async-native-health",
         "async-native-parallel",
     ] {
-        let png = dir
-            .join(format!("seed-{run}"))
-            .join("attack-throughput.png");
+        let png = dir.join(format!("seed-{run}")).join("attack-throughput.png");
         assert!(
-            std::fs::metadata(&png)
-                .map(|m| m.len() > 1000)
-                .unwrap_or(false),
+            std::fs::metadata(&png).map(|m| m.len() > 1000).unwrap_or(false),
             "{} missing",
             png.display()
         );
@@ -452,15 +369,7 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
     let server = Server::start(bin, &args).unwrap_or_else(|e| panic!("{e}"));
     let url = format!("{}/parallel", server.url);
     let out = kit()
-        .args([
-            "attack",
-            &url,
-            "--rate",
-            "100",
-            "--duration",
-            "1s",
-            "--json",
-        ])
+        .args(["attack", &url, "--rate", "100", "--duration", "1s", "--json"])
         .assert()
         .success()
         .get_output()
@@ -468,12 +377,8 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
         .clone();
     let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let count = |status: &str| a["status_counts"][status].as_u64().unwrap_or(0);
-    let failed: u64 = a["error_kinds"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
+    let failed: u64 =
+        a["error_kinds"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     let (requests, ok) = (a["requests"].as_u64().unwrap(), a["ok"].as_u64().unwrap());
     assert_eq!(requests, 100, "{a}");
     assert_eq!(ok, count("200"), "{a}");
@@ -483,21 +388,10 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
     // Achieved is the 2xx: about s/t = 10/s (generous band), never the 100/s of answers.
     let achieved = a["achieved_rate"].as_f64().unwrap();
     assert!(achieved <= 20.0, "achieved {achieved}/s from {ok} 2xx: {a}");
-    assert!(
-        (achieved - ok as f64 / a["elapsed_s"].as_f64().unwrap()).abs() < 1e-6,
-        "{a}"
-    );
+    assert!((achieved - ok as f64 / a["elapsed_s"].as_f64().unwrap()).abs() < 1e-6, "{a}");
     // The person's summary adds up on the page.
     let text = kit()
-        .args([
-            "attack",
-            &url,
-            "--rate",
-            "100",
-            "--duration",
-            "1s",
-            "--no-tui",
-        ])
+        .args(["attack", &url, "--rate", "100", "--duration", "1s", "--no-tui"])
         .assert()
         .success()
         .get_output()
@@ -512,9 +406,7 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
     );
     // The same in a capacity step: the step fails on its 503s, named, and achieves about s/t.
     let out = kit()
-        .args([
-            "capacity", &url, "--start", "100", "--steps", "1", "--step", "1s", "--json",
-        ])
+        .args(["capacity", &url, "--start", "100", "--steps", "1", "--step", "1s", "--json"])
         .assert()
         .success()
         .get_output()
@@ -524,12 +416,6 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
     let cap = &c["capacities"][0];
     let step = &cap["steps"][0];
     assert_eq!(cap["queue"].as_u64(), Some(2), "{cap}");
-    assert!(
-        step["saturated"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("x 503"),
-        "{step}"
-    );
+    assert!(step["saturated"].as_str().unwrap_or_default().contains("x 503"), "{step}");
     assert!(step["achieved_rate"].as_f64().unwrap() <= 20.0, "{step}");
 }

@@ -18,13 +18,7 @@ use predicates::prelude::*;
 const QUICK: Duration = Duration::from_secs(10);
 /// The charts a race fills: one N and one endpoint leave out scalability
 /// and endpoints, and the timeline joins.
-const RACE_CHARTS: [&str; 5] = [
-    "total-vs-model",
-    "latency",
-    "speedup",
-    "summary",
-    "timeline",
-];
+const RACE_CHARTS: [&str; 5] = ["total-vs-model", "latency", "speedup", "summary", "timeline"];
 
 fn kit() -> Command {
     let mut cmd = Command::cargo_bin("kit").expect("cargo builds the kit binary for tests");
@@ -71,11 +65,7 @@ fn demo_runs_every_step_without_pauses() {
 
 #[test]
 fn a_bad_flag_exits_2() {
-    kit()
-        .arg("--no-such-flag")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--no-such-flag"));
+    kit().arg("--no-such-flag").assert().code(2).stderr(predicate::str::contains("--no-such-flag"));
     kit()
         .args(["race", "--n", "many"])
         .assert()
@@ -95,9 +85,7 @@ fn race_writes_the_report_files() {
         .stdout(
             predicate::str::contains("async-native").and(predicate::str::contains("slot model")),
         );
-    assert!(std::fs::read_to_string(dir.join("report.md"))
-        .unwrap()
-        .contains("| sync-blocking"));
+    assert!(std::fs::read_to_string(dir.join("report.md")).unwrap().contains("| sync-blocking"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().expect("rows");
@@ -105,10 +93,7 @@ fn race_writes_the_report_files() {
     for row in rows {
         assert_eq!(row["errors"], 0, "{row}");
         let p = |k: &str| row[k].as_f64().unwrap();
-        assert!(
-            p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"),
-            "{row}"
-        );
+        assert!(p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"), "{row}");
     }
     assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
     for chart in RACE_CHARTS {
@@ -117,10 +102,7 @@ fn race_writes_the_report_files() {
             .unwrap()
             .contains("<svg"));
     }
-    assert!(
-        !dir.join("scalability.png").exists(),
-        "one N: a scalability chart would be one point"
-    );
+    assert!(!dir.join("scalability.png").exists(), "one N: a scalability chart would be one point");
     // The timeline's data: every request of every variant, sent before answered.
     let timelines = json["timelines"].as_array().expect("timelines");
     assert_eq!(timelines.len(), 4, "{json}");
@@ -144,27 +126,11 @@ fn race_writes_the_report_files() {
 fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(bytes.len() > 24, "{} is too short", path.display());
-    assert_eq!(
-        &bytes[..8],
-        b"\x89PNG\r\n\x1a\n",
-        "{} has no PNG signature",
-        path.display()
-    );
-    assert_eq!(
-        &bytes[12..16],
-        b"IHDR",
-        "{}: the first chunk is not IHDR",
-        path.display()
-    );
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} has no PNG signature", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR", "{}: the first chunk is not IHDR", path.display());
     let be =
         |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-    assert!(
-        be(16) > 0 && be(20) > 0,
-        "{}: {}x{}",
-        path.display(),
-        be(16),
-        be(20)
-    );
+    assert!(be(16) > 0 && be(20) > 0, "{}: {}x{}", path.display(), be(16), be(20));
 }
 
 #[test]
@@ -202,9 +168,7 @@ fn health_reports_a_server_that_is_down() {
         .args(["health", "--urls", "http://127.0.0.1:1"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains(
-            "down  http://127.0.0.1:1  connection refused",
-        ));
+        .stdout(predicate::str::contains("down  http://127.0.0.1:1  connection refused"));
 }
 
 #[test]
@@ -212,20 +176,16 @@ fn up_names_a_taken_port() {
     // Held for the whole test, so the port stays taken.
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
-    kit()
-        .args(["up", "--base-port", &port.to_string()])
-        .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains(format!("port {port}"))
-                .and(predicate::str::contains("already in use"))
-                // `kit up` moves its servers with --base-port; it has no --port.
-                .and(predicate::str::contains(format!(
-                    "--base-port (now {port}, so {port}-{})",
-                    port + 3
-                )))
-                .and(predicate::str::contains("--port 0").not()),
-        );
+    kit().args(["up", "--base-port", &port.to_string()]).assert().code(1).stderr(
+        predicate::str::contains(format!("port {port}"))
+            .and(predicate::str::contains("already in use"))
+            // `kit up` moves its servers with --base-port; it has no --port.
+            .and(predicate::str::contains(format!(
+                "--base-port (now {port}, so {port}-{})",
+                port + 3
+            )))
+            .and(predicate::str::contains("--port 0").not()),
+    );
 }
 
 /// Without Docker, `--containers` says so in one line and points to the
@@ -240,10 +200,7 @@ fn up_containers_without_docker_says_so_in_one_line() {
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
-    assert!(
-        stderr.starts_with("error: Docker does not answer: "),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("error: Docker does not answer: "), "{stderr}");
     assert!(
         stderr.contains("`kit up` without --containers runs the same servers as processes"),
         "{stderr}"
@@ -298,18 +255,10 @@ fn up_on_free_ports(args: &[&str], n: u16, ready: &str) -> (u16, Spawned) {
 #[test]
 fn up_serves_until_ctrl_c_and_health_sees_all_four() {
     let (base, mut up) = up_on_free_ports(&[], 4, "the four servers are up");
-    let urls: Vec<String> = (0..4)
-        .map(|i| format!("http://127.0.0.1:{}", base + i))
-        .collect();
-    kit()
-        .arg("health")
-        .arg("--urls")
-        .args(&urls)
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("async-native").and(predicate::str::contains("sync-blocking")),
-        );
+    let urls: Vec<String> = (0..4).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
+    kit().arg("health").arg("--urls").args(&urls).assert().success().stdout(
+        predicate::str::contains("async-native").and(predicate::str::contains("sync-blocking")),
+    );
     let servers = up.children();
     assert_eq!(servers.len(), 4, "{servers:?}");
     signal(up.pid(), libc::SIGINT);
@@ -322,18 +271,12 @@ fn up_serves_until_ctrl_c_and_health_sees_all_four() {
 /// both waits of a /parallel). Ctrl-C stops all five.
 #[test]
 fn up_on_the_upstream_runs_five_and_each_server_waits_on_it() {
-    let (base, mut up) = up_on_free_ports(
-        &["--io-backend", "http", "--io-ms", "50"],
-        5,
-        "waiting on the upstream",
-    );
+    let (base, mut up) =
+        up_on_free_ports(&["--io-backend", "http", "--io-ms", "50"], 5, "waiting on the upstream");
     let remote = |i: u16| Remote::new(&format!("http://127.0.0.1:{}", base + i)).unwrap();
     let upstream = remote(4);
     let (status, health) = get(upstream.addr(), "/health", QUICK).unwrap();
-    assert!(
-        status == 200 && health.contains("upstream"),
-        "the fifth port: {health}"
-    );
+    assert!(status == 200 && health.contains("upstream"), "the fifth port: {health}");
     for i in 0..4 {
         let server = remote(i);
         let before = upstream.metrics().unwrap();
@@ -369,11 +312,7 @@ fn ctrl_c_stops_every_server_at_once(args: &[&str], started: &str, servers: usiz
     let sent = Instant::now();
     signal(kit.pid(), libc::SIGINT);
     assert_eq!(kit.wait(QUICK).code(), Some(130), "{}", kit.stderr());
-    assert!(
-        sent.elapsed() < Duration::from_secs(2),
-        "took {:?} to stop",
-        sent.elapsed()
-    );
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
     assert_all_gone(&pids);
 }
 
@@ -382,15 +321,7 @@ fn ctrl_c_during_a_race_stops_every_server_at_once() {
     // 2 rounds of 4 s on the blocking servers: far longer than the test waits.
     let out = out_dir("ctrl-c");
     ctrl_c_stops_every_server_at_once(
-        &[
-            "race",
-            "--n",
-            "8",
-            "--io-ms",
-            "2000",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &["race", "--n", "8", "--io-ms", "2000", "--out", out.to_str().unwrap()],
         "racing",
         4,
     );
@@ -400,15 +331,7 @@ fn ctrl_c_during_a_race_stops_every_server_at_once() {
 fn ctrl_c_during_a_stress_run_stops_its_server_at_once() {
     // 100 rounds of 100 ms on 4 slots: far longer than the test waits.
     ctrl_c_stops_every_server_at_once(
-        &[
-            "stress",
-            "--variant",
-            "async-trap",
-            "--n",
-            "400",
-            "--io-ms",
-            "50",
-        ],
+        &["stress", "--variant", "async-trap", "--n", "400", "--io-ms", "50"],
         "the slot model says",
         1,
     );
@@ -417,15 +340,8 @@ fn ctrl_c_during_a_stress_run_stops_its_server_at_once() {
 #[test]
 fn a_server_that_dies_mid_race_is_reported() {
     let dir = out_dir("death");
-    let mut race = Spawned::kit(&[
-        "race",
-        "--n",
-        "8",
-        "--io-ms",
-        "1000",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let mut race =
+        Spawned::kit(&["race", "--n", "8", "--io-ms", "1000", "--out", dir.to_str().unwrap()]);
     race.wait_for_stderr("racing", QUICK);
     let victim = race
         .children()
@@ -436,10 +352,7 @@ fn a_server_that_dies_mid_race_is_reported() {
     let status = race.wait(Duration::from_secs(30));
     assert_eq!(status.code(), Some(1), "{}", race.stderr());
     let stderr = race.stderr();
-    assert!(
-        stderr.contains("sync-blocking failed") && stderr.contains("died"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("sync-blocking failed") && stderr.contains("died"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -478,14 +391,9 @@ fn bench_and_attack_print_json_results() {
         (Some(50), Some(0)),
         "{attack}"
     );
-    kit()
-        .args(["attack", &url, "--rate", "50", "--duration", "1s"])
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("target 50.0/s")
-                .and(predicate::str::contains("response time")),
-        );
+    kit().args(["attack", &url, "--rate", "50", "--duration", "1s"]).assert().success().stdout(
+        predicate::str::contains("target 50.0/s").and(predicate::str::contains("response time")),
+    );
 }
 
 /// The time series over a kit server: its /metrics sampled alongside, the
@@ -512,22 +420,11 @@ fn attack_writes_its_series_and_charts_with_the_servers_view() {
         "--out",
         dir.to_str().unwrap(),
     ];
-    let out = kit()
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = kit().args(args).assert().success().get_output().stdout.clone();
     let attack: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let series = &attack["series"];
     let intervals = series["intervals"].as_array().expect("intervals");
-    let sum = |key: &str| {
-        intervals
-            .iter()
-            .map(|i| i[key].as_u64().unwrap())
-            .sum::<u64>()
-    };
+    let sum = |key: &str| intervals.iter().map(|i| i[key].as_u64().unwrap()).sum::<u64>();
     assert_eq!(
         (sum("sent"), sum("answered")),
         (100, attack["completed"].as_u64().unwrap()),
@@ -537,10 +434,7 @@ fn attack_writes_its_series_and_charts_with_the_servers_view() {
     assert_eq!(series["interval_s"].as_f64(), Some(0.25));
     assert!(intervals.len() >= 4, "1 s in 250 ms intervals: {series}");
     assert_eq!(
-        (
-            series["server"]["status"].as_str(),
-            series["server"]["variant"].as_str()
-        ),
+        (series["server"]["status"].as_str(), series["server"]["variant"].as_str()),
         (Some("sampled"), Some("async-native")),
         "{series}"
     );
@@ -550,22 +444,12 @@ fn attack_writes_its_series_and_charts_with_the_servers_view() {
         samples.len() >= 3 && samples.iter().all(|s| s["executor_lag_ms"].is_number()),
         "{series}"
     );
-    assert!(
-        intervals
-            .iter()
-            .any(|i| i["server"]["samples"].as_u64() >= Some(1)),
-        "{series}"
-    );
+    assert!(intervals.iter().any(|i| i["server"]["samples"].as_u64() >= Some(1)), "{series}");
     // series.json is the same result, and every chart is a real PNG and SVG.
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("series.json")).unwrap()).unwrap();
     assert_eq!(written["series"]["intervals"], series["intervals"]);
-    for chart in [
-        "attack-latency",
-        "attack-throughput",
-        "attack-in-flight",
-        "attack-heatmap",
-    ] {
+    for chart in ["attack-latency", "attack-throughput", "attack-in-flight", "attack-heatmap"] {
         let png = std::fs::read(dir.join(format!("{chart}.png"))).unwrap();
         assert!(
             png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
@@ -598,12 +482,10 @@ fn attack_explains_a_bad_interval() {
             ])
             .assert()
     };
-    run("10ms").code(2).stderr(predicate::str::contains(
-        "shorter than the shortest interval, 100 ms",
-    ));
-    run("soon")
+    run("10ms")
         .code(2)
-        .stderr(predicate::str::contains("is not a duration"));
+        .stderr(predicate::str::contains("shorter than the shortest interval, 100 ms"));
+    run("soon").code(2).stderr(predicate::str::contains("is not a duration"));
     kit()
         .args([
             "attack",
@@ -628,25 +510,11 @@ fn bench_and_attack_explain_bad_input() {
         .code(1)
         .stderr(predicate::str::contains("cannot connect"));
     kit()
-        .args([
-            "attack",
-            "http://127.0.0.1:1/",
-            "--rate",
-            "10",
-            "--duration",
-            "soon",
-        ])
+        .args(["attack", "http://127.0.0.1:1/", "--rate", "10", "--duration", "soon"])
         .assert()
         .code(2);
     kit()
-        .args([
-            "attack",
-            "http://127.0.0.1:1/",
-            "--rate",
-            "-1",
-            "--duration",
-            "1s",
-        ])
+        .args(["attack", "http://127.0.0.1:1/", "--rate", "-1", "--duration", "1s"])
         .assert()
         .code(2);
 }
@@ -682,15 +550,7 @@ fn a_malformed_url_exits_2_and_a_refused_port_exits_1() {
         .code(1)
         .stderr(predicate::str::contains("cannot connect"));
     kit()
-        .args([
-            "attack",
-            &refused,
-            "--rate",
-            "10",
-            "--duration",
-            "1s",
-            "--no-tui",
-        ])
+        .args(["attack", &refused, "--rate", "10", "--duration", "1s", "--no-tui"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("cannot connect"));
@@ -716,19 +576,14 @@ fn a_negative_rate_is_explained_the_same_in_both_forms() {
             stderr.contains("invalid value '-5' for '--rate <RATE>': '-5' is not a rate above 0"),
             "{rate:?}: {stderr}"
         );
-        assert!(
-            !stderr.contains("-- -5"),
-            "{rate:?}: a tip that does not work: {stderr}"
-        );
+        assert!(!stderr.contains("-- -5"), "{rate:?}: a tip that does not work: {stderr}");
     }
     // The same for any number: its own range, not a tip.
     kit()
         .args(["bench", "http://127.0.0.1:1/", "-c", "-5"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "invalid value '-5' for '--connections <CONNECTIONS>'",
-        ));
+        .stderr(predicate::str::contains("invalid value '-5' for '--connections <CONNECTIONS>'"));
 }
 
 /// A loopback URL where nothing listens: a port bound, then released.
@@ -746,10 +601,7 @@ fn free_ports(count: u16) -> u16 {
 fn assert_all_gone(pids: &[u32]) {
     let started = Instant::now();
     while pids.iter().any(|p| is_alive(*p)) {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "servers left behind: {pids:?}"
-        );
+        assert!(started.elapsed() < Duration::from_secs(5), "servers left behind: {pids:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -24,10 +24,8 @@ pub fn kit_with_nofile_limit(args: &[&str], limit: u64) -> Command {
     // pass. Lowering both limits needs no privilege.
     unsafe {
         cmd.pre_exec(move || {
-            let low = libc::rlimit {
-                rlim_cur: limit as libc::rlim_t,
-                rlim_max: limit as libc::rlim_t,
-            };
+            let low =
+                libc::rlimit { rlim_cur: limit as libc::rlim_t, rlim_max: limit as libc::rlim_t };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &low) != 0 {
                 return Err(std::io::Error::last_os_error());
             }

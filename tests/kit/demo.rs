@@ -34,10 +34,7 @@ const TITLES: [&str; 8] = [
 fn bin_dir() -> PathBuf {
     let native =
         kit_measure::harness::sibling_binary("async-native").unwrap_or_else(|e| panic!("{e}"));
-    native
-        .parent()
-        .expect("a binary has a folder")
-        .to_path_buf()
+    native.parent().expect("a binary has a folder").to_path_buf()
 }
 
 fn small(yes: bool, bin_dir: PathBuf) -> DemoOptions {
@@ -75,14 +72,10 @@ fn demo(opts: DemoOptions, input: &'static str) -> (Result<(), DemoError>, Strin
 
 /// The text of step `number`, up to the next step's title.
 fn step(screen: &str, number: usize) -> &str {
-    let from = screen
-        .find(TITLES[number - 1])
-        .unwrap_or_else(|| panic!("no step {number} in:\n{screen}"));
+    let from =
+        screen.find(TITLES[number - 1]).unwrap_or_else(|| panic!("no step {number} in:\n{screen}"));
     let rest = &screen[from..];
-    let to = TITLES
-        .get(number)
-        .and_then(|next| rest.find(next))
-        .unwrap_or(rest.len());
+    let to = TITLES.get(number).and_then(|next| rest.find(next)).unwrap_or(rest.len());
     &rest[..to]
 }
 
@@ -93,10 +86,7 @@ fn measured_peak(screen: &str, number: usize) -> String {
         .lines()
         .find(|l| l.trim_start().starts_with("peak_in_flight"))
         .unwrap_or_else(|| panic!("step {number} shows no peak_in_flight line:\n{text}"));
-    line.split_whitespace()
-        .last()
-        .unwrap_or_default()
-        .to_string()
+    line.split_whitespace().last().unwrap_or_default().to_string()
 }
 
 /// Every line fits the projector's width, and no more than its height goes
@@ -115,26 +105,15 @@ fn assert_fits(screen: &str) {
             rows = 0;
         }
     }
-    assert!(
-        rows <= ROWS,
-        "{rows} rows after the last prompt in:\n{screen}"
-    );
+    assert!(rows <= ROWS, "{rows} rows after the last prompt in:\n{screen}");
 }
 
 fn assert_complete(screen: &str) {
     for title in TITLES {
         assert!(screen.contains(title), "missing `{title}` in:\n{screen}");
     }
-    assert!(
-        screen.contains("| variant"),
-        "no summary table in:\n{screen}"
-    );
-    for server in [
-        "sync-blocking",
-        "async-trap",
-        "blocking-wrapper",
-        "async-native",
-    ] {
+    assert!(screen.contains("| variant"), "no summary table in:\n{screen}");
+    for server in ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"] {
         assert!(
             step(screen, 8).contains(&format!("| {server}")),
             "the table has no {server} row:\n{screen}"
@@ -151,10 +130,7 @@ fn demo_with_yes_runs_all_eight_steps_and_shows_4_slots_then_8_in_flight() {
     let (result, screen) = demo(small(true, bin_dir()), "");
     result.unwrap_or_else(|e| panic!("{e}\n{screen}"));
     assert_complete(&screen);
-    assert!(
-        !screen.contains("press Enter"),
-        "--yes must never wait:\n{screen}"
-    );
+    assert!(!screen.contains("press Enter"), "--yes must never wait:\n{screen}");
     for (number, peak) in [(2, "4"), (3, "4"), (4, "4"), (5, "8")] {
         assert_eq!(
             measured_peak(&screen, number),
@@ -163,10 +139,7 @@ fn demo_with_yes_runs_all_eight_steps_and_shows_4_slots_then_8_in_flight() {
         );
     }
     // The source is on screen, numbered, with the lesson lines marked.
-    assert!(
-        step(&screen, 3).contains("p.backend.wait_blocking(p.io_wait)?;"),
-        "{screen}"
-    );
+    assert!(step(&screen, 3).contains("p.backend.wait_blocking(p.io_wait)?;"), "{screen}");
     assert!(
         step(&screen, 5).contains("tokio::join!(p.backend.wait(p.io_wait), p.backend.wait("),
         "{screen}"
@@ -174,26 +147,17 @@ fn demo_with_yes_runs_all_eight_steps_and_shows_4_slots_then_8_in_flight() {
     assert!(step(&screen, 6).contains("spawn_blocking"), "{screen}");
     // Idle clients: sync-blocking's /health waits for the timeout to free a
     // slot (never sooner: its 4 slots are held), async-native answers at once.
-    let (blocking, native) = (
-        idle_wait(&screen, "sync-blocking"),
-        idle_wait(&screen, "async-native"),
-    );
+    let (blocking, native) =
+        (idle_wait(&screen, "sync-blocking"), idle_wait(&screen, "async-native"));
     let freed = (IDLE_TIMEOUT_MS - 100) as f64 / 1000.0;
     assert!(blocking >= freed - 0.02, "sync-blocking answered after {blocking} s, before its slots were freed at {freed} s:\n{screen}");
     assert!(
         native < freed / 2.0,
         "async-native answered after {native} s beside idle clients:\n{screen}"
     );
-    assert!(
-        !screen.contains('\x1b'),
-        "no ANSI codes unless color is on:\n{screen}"
-    );
+    assert!(!screen.contains('\x1b'), "no ANSI codes unless color is on:\n{screen}");
     for line in screen.lines() {
-        assert!(
-            line.chars().count() <= COLUMNS,
-            "{} columns: `{line}`",
-            line.chars().count()
-        );
+        assert!(line.chars().count() <= COLUMNS, "{} columns: `{line}`", line.chars().count());
     }
 }
 
@@ -222,9 +186,7 @@ fn demo_pauses_between_steps_and_before_each_run_and_fits_the_screen() {
     assert!(!screen.contains("No more input"), "{screen}");
     for number in 2..=8 {
         assert_eq!(
-            screen
-                .matches(&format!("press Enter to go on to step {number} of 8"))
-                .count(),
+            screen.matches(&format!("press Enter to go on to step {number} of 8")).count(),
             1,
             "{screen}"
         );
@@ -241,14 +203,8 @@ fn demo_pauses_between_steps_and_before_each_run_and_fits_the_screen() {
 fn demo_stops_cleanly_when_the_input_ends() {
     let (result, screen) = demo(small(false, bin_dir()), "");
     result.unwrap_or_else(|e| panic!("{e}\n{screen}"));
-    assert!(
-        screen.contains(TITLES[0]) && screen.contains("No more input"),
-        "{screen}"
-    );
-    assert!(
-        !screen.contains(TITLES[1]),
-        "went on past the end of input:\n{screen}"
-    );
+    assert!(screen.contains(TITLES[0]) && screen.contains("No more input"), "{screen}");
+    assert!(!screen.contains(TITLES[1]), "went on past the end of input:\n{screen}");
 
     // Input that ends mid-way stops at the next prompt, and nothing runs after it.
     let (result, screen) = demo(small(false, bin_dir()), "\n\n\n");
@@ -259,10 +215,7 @@ fn demo_stops_cleanly_when_the_input_ends() {
         "three answered prompts and one unanswered:\n{screen}"
     );
     let after = &screen[screen.rfind("press Enter").expect("a prompt")..];
-    assert!(
-        after.contains("No more input") && !after.contains("This takes about"),
-        "{screen}"
-    );
+    assert!(after.contains("No more input") && !after.contains("This takes about"), "{screen}");
     assert!(!screen.contains(TITLES[3]), "{screen}");
 }
 
@@ -272,15 +225,8 @@ fn demo_without_binaries_names_them_and_the_build_command() {
     std::fs::create_dir_all(&empty).expect("create an empty folder");
     let (result, screen) = demo(small(true, empty), "");
     let err = result.expect_err("no servers, no demo").to_string();
-    assert!(
-        screen.is_empty(),
-        "nothing should be shown before the check: {screen}"
-    );
-    for needed in [
-        "sync-blocking",
-        "async-native",
-        "cargo build --release -p kit-servers",
-    ] {
+    assert!(screen.is_empty(), "nothing should be shown before the check: {screen}");
+    for needed in ["sync-blocking", "async-native", "cargo build --release -p kit-servers"] {
         assert!(err.contains(needed), "`{needed}` missing from: {err}");
     }
 }
@@ -290,12 +236,7 @@ fn demo_reports_a_server_that_fails_to_start_with_its_output() {
     use std::os::unix::fs::PermissionsExt;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-broken-servers");
     std::fs::create_dir_all(&dir).expect("create a folder");
-    for name in [
-        "sync-blocking",
-        "async-trap",
-        "blocking-wrapper",
-        "async-native",
-    ] {
+    for name in ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"] {
         let path = dir.join(name);
         std::fs::write(
             &path,
@@ -307,16 +248,7 @@ fn demo_reports_a_server_that_fails_to_start_with_its_output() {
     }
     let (result, screen) = demo(small(true, dir), "");
     let err = result.expect_err("a broken server stops the demo");
-    assert!(
-        matches!(
-            err,
-            DemoError::ServerStart {
-                server: "sync-blocking",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, DemoError::ServerStart { server: "sync-blocking", .. }), "{err:?}");
     assert!(
         err.to_string().contains("unexpected argument"),
         "the server's own output is missing: {err}"

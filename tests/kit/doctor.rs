@@ -32,18 +32,11 @@ const CHECKS: [&str; 9] = [
 
 #[test]
 fn a_normal_run_names_every_check_and_ends_with_a_verdict() {
-    let out = Command::cargo_bin("kit")
-        .unwrap()
-        .arg("doctor")
-        .timeout(RUN_WITHIN)
-        .output()
-        .unwrap();
+    let out =
+        Command::cargo_bin("kit").unwrap().arg("doctor").timeout(RUN_WITHIN).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     for check in CHECKS {
-        assert!(
-            stdout.lines().any(|l| l.contains(check)),
-            "no line for {check}:\n{stdout}"
-        );
+        assert!(stdout.lines().any(|l| l.contains(check)), "no line for {check}:\n{stdout}");
     }
     let last = stdout.lines().last().unwrap_or_default();
     // Whether this machine is ready is its own business; the exit code must agree with the verdict.
@@ -55,9 +48,7 @@ fn a_normal_run_names_every_check_and_ends_with_a_verdict() {
     // The readings the grade needs are there on Linux, which CI runs.
     if cfg!(target_os = "linux") {
         assert!(
-            stdout
-                .lines()
-                .any(|l| l.starts_with("ok") && l.contains("OS threads and RSS")),
+            stdout.lines().any(|l| l.starts_with("ok") && l.contains("OS threads and RSS")),
             "{stdout}"
         );
     }
@@ -66,44 +57,26 @@ fn a_normal_run_names_every_check_and_ends_with_a_verdict() {
 #[test]
 fn a_low_open_file_limit_is_not_ready_and_says_how_to_fix_it() {
     let cmd = common::kit_with_nofile_limit(&["doctor"], LOW_NOFILE);
-    Command::from_std(cmd)
-        .timeout(RUN_WITHIN)
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::is_match(r"(?m)^FAIL +open-file limit +soft 256, hard 256")
-                .unwrap()
-                .and(
-                    predicate::str::is_match(r"(?m)^not ready: .*open-file limit \(fix: .+\)")
-                        .unwrap(),
-                ),
-        );
+    Command::from_std(cmd).timeout(RUN_WITHIN).assert().code(1).stdout(
+        predicate::str::is_match(r"(?m)^FAIL +open-file limit +soft 256, hard 256").unwrap().and(
+            predicate::str::is_match(r"(?m)^not ready: .*open-file limit \(fix: .+\)").unwrap(),
+        ),
+    );
 }
 
 fn finding(check: &'static str, level: Level, fix: Option<&str>) -> Finding {
-    Finding {
-        check,
-        level,
-        detail: format!("{check} detail"),
-        fix: fix.map(str::to_string),
-    }
+    Finding { check, level, detail: format!("{check} detail"), fix: fix.map(str::to_string) }
 }
 
 #[test]
 fn the_verdict_names_every_fail_with_its_fix_and_ignores_warnings() {
-    let ready = [
-        finding("system", Level::Ok, None),
-        finding("docker", Level::Warn, Some("start Docker")),
-    ];
+    let ready =
+        [finding("system", Level::Ok, None), finding("docker", Level::Warn, Some("start Docker"))];
     assert_eq!(verdict(&ready), "ready for the workshop");
     let broken = [
         finding("rust toolchain", Level::Fail, Some("install Rust")),
         finding("docker", Level::Warn, Some("start Docker")),
-        finding(
-            "open-file limit",
-            Level::Fail,
-            Some(&format!("ulimit -n {NOFILE_NEEDED}")),
-        ),
+        finding("open-file limit", Level::Fail, Some(&format!("ulimit -n {NOFILE_NEEDED}"))),
     ];
     assert_eq!(
         verdict(&broken),
@@ -112,16 +85,8 @@ fn the_verdict_names_every_fail_with_its_fix_and_ignores_warnings() {
     let mut text = Vec::new();
     render(&broken, &mut text).unwrap();
     let text = String::from_utf8(text).unwrap();
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("FAIL") && l.contains("rust toolchain")),
-        "{text}"
-    );
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("warn") && l.contains("docker")),
-        "{text}"
-    );
+    assert!(text.lines().any(|l| l.starts_with("FAIL") && l.contains("rust toolchain")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("warn") && l.contains("docker")), "{text}");
     assert!(text.contains("fix: start Docker"), "{text}");
     assert_eq!(text.lines().last(), Some(verdict(&broken).as_str()));
 }
@@ -146,16 +111,9 @@ fn without_a_database_the_fix_says_optional_once_and_names_the_throwaway_script(
         .position(|l| l.contains("postgresql"))
         .unwrap_or_else(|| panic!("no postgresql line:\n{stdout}"));
     let (finding, fix) = (lines[at], lines[at + 1]);
-    assert!(
-        finding.starts_with("warn") && finding.contains("not configured"),
-        "{stdout}"
-    );
+    assert!(finding.starts_with("warn") && finding.contains("not configured"), "{stdout}");
     assert!(fix.trim_start().starts_with("fix: "), "{stdout}");
-    assert_eq!(
-        format!("{finding}\n{fix}").matches("optional").count(),
-        1,
-        "{finding}\n{fix}"
-    );
+    assert_eq!(format!("{finding}\n{fix}").matches("optional").count(), 1, "{finding}\n{fix}");
     let installed = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|mut d| d.next().is_some())
         || which_pg_ctl();
     if installed {
@@ -175,9 +133,7 @@ fn which_pg_ctl() -> bool {
 
 #[test]
 fn the_postgres_fix_is_the_throwaway_script_where_postgres_is_installed() {
-    let installed = postgres_unset(Some(std::path::Path::new(
-        "/usr/lib/postgresql/16/bin/pg_ctl",
-    )));
+    let installed = postgres_unset(Some(std::path::Path::new("/usr/lib/postgresql/16/bin/pg_ctl")));
     let fix = installed.fix.clone().unwrap();
     assert!(
         fix.contains("(/usr/lib/postgresql/16/bin/pg_ctl)")
@@ -195,9 +151,7 @@ fn the_postgres_fix_is_the_throwaway_script_where_postgres_is_installed() {
     for f in [installed, missing] {
         assert_eq!(f.level, Level::Warn, "{f:?}");
         assert_eq!(
-            format!("{} {}", f.detail, f.fix.as_deref().unwrap())
-                .matches("optional")
-                .count(),
+            format!("{} {}", f.detail, f.fix.as_deref().unwrap()).matches("optional").count(),
             1,
             "{f:?}"
         );

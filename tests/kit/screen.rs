@@ -32,11 +32,7 @@ fn the_race_table_fits_100_columns() {
     fill_speedups(&mut extreme);
     for rows in [&headline, &extreme] {
         let narrow = table::to_narrow_string(rows);
-        assert!(
-            widest(&narrow) <= SCREEN_WIDTH,
-            "{} columns:\n{narrow}",
-            widest(&narrow)
-        );
+        assert!(widest(&narrow) <= SCREEN_WIDTH, "{} columns:\n{narrow}", widest(&narrow));
         // Every variant, the model and the measured total are still there.
         for r in rows.iter() {
             assert!(narrow.contains(&r.variant), "{narrow}");

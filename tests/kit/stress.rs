@@ -38,18 +38,13 @@ fn stress_output(args: &[&str]) -> (std::process::Output, Value) {
         .expect("kit stress runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON report ({e}):\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
+        panic!("no JSON report ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
     });
     (out, report)
 }
 
 fn num(report: &Value, key: &str) -> f64 {
-    report[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing: {report:#}"))
+    report[key].as_f64().unwrap_or_else(|| panic!("{key} missing: {report:#}"))
 }
 
 fn check_passed(report: &Value, name: &str) -> bool {
@@ -62,17 +57,12 @@ fn check_passed(report: &Value, name: &str) -> bool {
 
 /// The goal named `name`: whether it was met, and its detail.
 fn goal(report: &Value, name: &str) -> (bool, String) {
-    let goals = report["goals"]
-        .as_array()
-        .unwrap_or_else(|| panic!("goals missing: {report:#}"));
+    let goals = report["goals"].as_array().unwrap_or_else(|| panic!("goals missing: {report:#}"));
     let g = goals
         .iter()
         .find(|g| g["name"] == name)
         .unwrap_or_else(|| panic!("no goal {name}: {report:#}"));
-    (
-        g["passed"] == true,
-        g["detail"].as_str().unwrap_or_default().to_string(),
-    )
+    (g["passed"] == true, g["detail"].as_str().unwrap_or_default().to_string())
 }
 
 #[test]
@@ -94,25 +84,15 @@ fn async_native_holds_2000_in_flight_at_once_with_no_errors() {
         "total {total} s vs floor {floor} s: {r:#}"
     );
     // The client's own peak memory was read, and is small at this size.
-    assert!(
-        num(&r, "client_peak_rss_bytes") < 300.0 * 1024.0 * 1024.0,
-        "{r:#}"
-    );
+    assert!(num(&r, "client_peak_rss_bytes") < 300.0 * 1024.0 * 1024.0, "{r:#}");
     assert!(num(&r, "server_peak_threads") >= 1.0, "{r:#}");
     // The exit status follows the report's own checks.
-    let all = r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["passed"] == true);
+    let all = r["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true);
     assert_eq!(passed, all, "{r:#}");
     // The time is a goal, reported whether met or not: never the exit code
     // without --expect (a slow but correct run exits 0).
     let (_, time) = goal(&r, "time near the I/O floor");
-    assert!(
-        time.contains("x the floor of 1.000 s (goal: at most 1.5 x)"),
-        "{time}"
-    );
+    assert!(time.contains("x the floor of 1.000 s (goal: at most 1.5 x)"), "{time}");
     assert_eq!(r["expect"], Value::Null, "{r:#}");
 }
 
@@ -124,14 +104,7 @@ fn async_native_holds_2000_in_flight_at_once_with_no_errors() {
 fn an_unmet_expectation_exits_1_with_every_check_held() {
     let (out, r) = stress_output(&["--n", "200", "--io-ms", "500", "--expect", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        r["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["passed"] == true),
-        "{r:#}"
-    );
+    assert!(r["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true), "{r:#}");
     let (met, detail) = goal(&r, "time near the I/O floor");
     assert!(!met && detail.contains("(goal: at most 1 x)"), "{detail}");
     assert_eq!(r["expect"].as_f64(), Some(1.0), "{r:#}");
@@ -152,10 +125,7 @@ fn fewer_in_flight_than_n_is_a_failed_run() {
     assert!(num(&r, "peak_in_flight") < 2000.0, "{r:#}");
     assert!(!check_passed(&r, "all in flight at once"), "{r:#}");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("all in flight at once did not hold"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("all in flight at once did not hold"), "{stderr}");
     let why = r["checks"]
         .as_array()
         .unwrap()
@@ -171,11 +141,7 @@ fn four_slot_servers_answer_every_request_late_as_the_model_predicts() {
     for variant in ["sync-blocking", "async-trap", "blocking-wrapper"] {
         // 40 requests of 2 x 25 ms on 4 slots: 10 rounds of 50 ms = 0.5 s.
         let (_, r) = stress(&["--variant", variant, "--n", "40", "--io-ms", "25"]);
-        assert_eq!(
-            (num(&r, "ok"), num(&r, "errors")),
-            (40.0, 0.0),
-            "{variant}: {r:#}"
-        );
+        assert_eq!((num(&r, "ok"), num(&r, "errors")), (40.0, 0.0), "{variant}: {r:#}");
         assert_eq!(num(&r, "peak_in_flight"), 4.0, "{variant}: {r:#}");
         assert!(check_passed(&r, "slots held"), "{variant}: {r:#}");
         // `auto` on a slot server: each request says Connection: close.
@@ -194,15 +160,7 @@ fn a_run_the_model_says_is_too_long_is_refused_up_front() {
     // 4,000 x 1 s on 4 slots would be 1,000 s.
     Command::cargo_bin("kit")
         .unwrap()
-        .args([
-            "stress",
-            "--variant",
-            "sync-blocking",
-            "--n",
-            "4000",
-            "--io-ms",
-            "500",
-        ])
+        .args(["stress", "--variant", "sync-blocking", "--n", "4000", "--io-ms", "500"])
         .timeout(RUN_WITHIN)
         .assert()
         .code(1)
@@ -237,13 +195,9 @@ fn bad_arguments_are_usage_errors() {
 fn too_low_an_open_file_limit_is_a_clear_error() {
     const LOW: u64 = 512;
     let cmd = common::kit_with_nofile_limit(&["stress", "--n", "2000"], LOW);
-    Command::from_std(cmd)
-        .timeout(RUN_WITHIN)
-        .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains("2000 connections need about 2256 open files")
-                .and(predicate::str::contains("only have 512 (hard limit 512)"))
-                .and(predicate::str::contains("lower --n")),
-        );
+    Command::from_std(cmd).timeout(RUN_WITHIN).assert().code(1).stderr(
+        predicate::str::contains("2000 connections need about 2256 open files")
+            .and(predicate::str::contains("only have 512 (hard limit 512)"))
+            .and(predicate::str::contains("lower --n")),
+    );
 }

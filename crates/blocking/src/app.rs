@@ -102,9 +102,6 @@ impl Reply {
     pub fn error(e: ApiError) -> Reply {
         // An ErrorBody is one string field: serializing it cannot fail.
         let body = serde_json::to_string(&e.body()).expect("error body serializes");
-        Reply {
-            status: e.status,
-            body,
-        }
+        Reply { status: e.status, body }
     }
 }

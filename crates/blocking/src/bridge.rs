@@ -78,14 +78,7 @@ pub fn start(app: App, workers: u64, queue: u64) -> (Jobs, Vec<JoinHandle<()>>) 
         })
         .collect();
     let capacity = usize::try_from(workers.saturating_add(queue)).unwrap_or(usize::MAX);
-    (
-        Jobs {
-            queue: sender,
-            inside: Arc::new(AtomicUsize::new(0)),
-            capacity,
-        },
-        threads,
-    )
+    (Jobs { queue: sender, inside: Arc::new(AtomicUsize::new(0)), capacity }, threads)
 }
 
 /// The bridge as a route: every request it is given crosses to an app
@@ -106,12 +99,7 @@ pub async fn forward(jobs: &Jobs, method: Method, uri: Uri) -> Response {
         return jobs.full();
     };
     let (reply, answer) = oneshot::channel();
-    let job = Job {
-        method: method.to_string(),
-        url: uri.to_string(),
-        reply,
-        _place: place,
-    };
+    let job = Job { method: method.to_string(), url: uri.to_string(), reply, _place: place };
     if jobs.queue.send(job).is_err() {
         return ApiError::internal("the app threads are gone".into()).into_response();
     }
@@ -121,12 +109,7 @@ pub async fn forward(jobs: &Jobs, method: Method, uri: Uri) -> Response {
         Ok(reply) => {
             let status =
                 StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                [(header::CONTENT_TYPE, "application/json")],
-                reply.body,
-            )
-                .into_response()
+            (status, [(header::CONTENT_TYPE, "application/json")], reply.body).into_response()
         }
         Err(_) => ApiError::internal("the app dropped the request".into()).into_response(),
     }
@@ -148,14 +131,7 @@ impl Jobs {
             "the wrapper is full: {} requests are already being served or queued for its app threads; retry later",
             self.capacity
         );
-        (
-            [(header::RETRY_AFTER, RETRY_AFTER_S)],
-            ApiError {
-                status: 503,
-                message,
-            },
-        )
-            .into_response()
+        ([(header::RETRY_AFTER, RETRY_AFTER_S)], ApiError { status: 503, message }).into_response()
     }
 }
 
@@ -164,12 +140,7 @@ fn app_thread(app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
     // The lock is held only while taking a job, not while serving it. A
     // poisoned lock means another app thread panicked: stop this one too.
     while let Ok(Ok(job)) = jobs.lock().map(|rx| rx.recv()) {
-        let Job {
-            method,
-            url,
-            reply,
-            _place: place,
-        } = job;
+        let Job { method, url, reply, _place: place } = job;
         // Nobody is waiting for this answer any more (the client hung up
         // while the job was queued): serving it would only hold a slot.
         if reply.is_closed() {

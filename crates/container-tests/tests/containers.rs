@@ -29,20 +29,11 @@ use testcontainers::{Container, GenericImage};
 const TAG: &str = "test";
 const IO_MS: u64 = 100;
 /// The limit the slot tests run under: one core per container.
-const ONE_CPU: Limits = Limits {
-    cpus: 1.0,
-    memory: 256 << 20,
-};
+const ONE_CPU: Limits = Limits { cpus: 1.0, memory: 256 << 20 };
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -59,11 +50,7 @@ fn binaries() -> &'static Path {
             .expect("crates/container-tests sits two folders under the repo root");
         // In the profile these tests run in (CI: --release, as every other
         // test), so the dependencies already built are reused.
-        let profile = if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        };
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
         let mut build = Command::new(env!("CARGO"));
         build.current_dir(root).args([
             "build",
@@ -102,9 +89,7 @@ fn start(variant: &str, args: &[&str]) -> (Container<GenericImage>, Remote) {
     let container = containers::request(variant, TAG, ONE_CPU, &args)
         .start()
         .unwrap_or_else(|e| panic!("{variant} container: {e}"));
-    let port = container
-        .get_host_port_ipv4(containers::PORT.tcp())
-        .expect("the port is mapped");
+    let port = container.get_host_port_ipv4(containers::PORT.tcp()).expect("the port is mapped");
     let remote = Remote::new(&format!("http://127.0.0.1:{port}")).expect("a local URL");
     (container, remote)
 }
@@ -126,11 +111,7 @@ fn cpus_of(container_id: &str) -> f64 {
 #[test]
 fn async_native_with_1_cpu_overlaps_100_requests_in_one_round() {
     let (container, server) = start("async-native", &["--io-ms", "100"]);
-    assert_eq!(
-        cpus_of(container.id()),
-        1.0,
-        "the container is not limited to 1 CPU"
-    );
+    assert_eq!(cpus_of(container.id()), 1.0, "the container is not limited to 1 CPU");
     let b =
         burst(&server, "/parallel", 100, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
     // Its two waits overlap: one round of one io wait, all 100 inside at once.
@@ -145,11 +126,7 @@ fn async_native_with_1_cpu_overlaps_100_requests_in_one_round() {
 #[test]
 fn sync_blocking_with_1_cpu_keeps_its_4_slots_for_25_rounds() {
     let (container, server) = start("sync-blocking", &["--io-ms", "100"]);
-    assert_eq!(
-        cpus_of(container.id()),
-        1.0,
-        "the container is not limited to 1 CPU"
-    );
+    assert_eq!(cpus_of(container.id()), 1.0, "the container is not limited to 1 CPU");
     let b =
         burst(&server, "/parallel", 100, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
     // 100 requests of 2 x io (its waits run one after the other) on 4 slots:
@@ -174,17 +151,9 @@ fn a_container_killed_mid_burst_is_reported_promptly() {
     let result = burst(&server, "/parallel", 50, Duration::from_secs(60));
     killer.join().expect("the killer thread");
     let took = started.elapsed();
-    let error = result
-        .expect_err("a burst against a killed server cannot succeed")
-        .to_string();
-    assert!(
-        took < Duration::from_secs(15),
-        "the burst hung for {took:?} after the server died"
-    );
-    assert!(
-        error.contains("stopped answering"),
-        "unclear error: {error}"
-    );
+    let error = result.expect_err("a burst against a killed server cannot succeed").to_string();
+    assert!(took < Duration::from_secs(15), "the burst hung for {took:?} after the server died");
+    assert!(error.contains("stopped answering"), "unclear error: {error}");
 }
 
 /// `kit up --containers --io-backend http` as a person runs it: a port
@@ -194,44 +163,25 @@ fn a_container_killed_mid_burst_is_reported_promptly() {
 /// container to container, and the slots hold across both boundaries.
 #[test]
 fn kit_up_containers_on_the_upstream_serves_five_and_leaves_nothing_after_ctrl_c() {
-    let (mut up, base) = Up::start(&[
-        "--cpus",
-        "1",
-        "--memory",
-        "128m",
-        "--io-ms",
-        "100",
-        "--io-backend",
-        "http",
-    ]);
+    let (mut up, base) =
+        Up::start(&["--cpus", "1", "--memory", "128m", "--io-ms", "100", "--io-backend", "http"]);
     let rows = up.rows(5, Duration::from_secs(180));
     let names: Vec<&str> = rows.iter().map(|(v, _)| v.as_str()).collect();
     let mut expected = kit_measure::slots::VARIANTS.to_vec();
     expected.push("upstream");
     assert_eq!(names, expected, "the port table");
     for (i, (name, url)) in rows.iter().enumerate() {
-        assert_eq!(
-            url,
-            &format!("http://127.0.0.1:{}", base + i as u16),
-            "{name}'s row"
-        );
+        assert_eq!(url, &format!("http://127.0.0.1:{}", base + i as u16), "{name}'s row");
         let addr = ([127, 0, 0, 1], base + i as u16).into();
         let health = harness::get(addr, "/health", Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("{name} /health: {e}"));
-        assert!(
-            health.0 == 200 && health.1.contains(name.as_str()),
-            "{name} /health: {health:?}"
-        );
+        assert!(health.0 == 200 && health.1.contains(name.as_str()), "{name} /health: {health:?}");
     }
     let ids: Vec<String> = run(Command::new("docker").args(["ps", "-q", "--filter", &up.label()]))
         .lines()
         .map(String::from)
         .collect();
-    assert_eq!(
-        ids.len(),
-        5,
-        "five running containers carry the run's label"
-    );
+    assert_eq!(ids.len(), 5, "five running containers carry the run's label");
     for id in &ids {
         assert_eq!(cpus_of(id), 1.0, "container {id} is not limited to 1 CPU");
     }
@@ -247,11 +197,7 @@ fn kit_up_containers_on_the_upstream_serves_five_and_leaves_nothing_after_ctrl_c
         let b = burst(&server, "/parallel", n, Duration::from_secs(60))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_ok(Expect::new(slots, Duration::from_millis(round)).all(&b));
-        assert_eq!(
-            b.after.io_backend, "http",
-            "{}: /metrics names the backend",
-            rows[i].0
-        );
+        assert_eq!(b.after.io_backend, "http", "{}: /metrics names the backend", rows[i].0);
         let calls = upstream.metrics().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             calls.requests_total,
@@ -276,11 +222,7 @@ fn kit_up_containers_on_the_upstream_serves_five_and_leaves_nothing_after_ctrl_c
 
     run(Command::new("kill").args(["-INT", &up.0.id().to_string()]));
     let (status, stderr) = up.finish(Duration::from_secs(60));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "kit up --containers after Ctrl-C:\n{stderr}"
-    );
+    assert_eq!(status.code(), Some(0), "kit up --containers after Ctrl-C:\n{stderr}");
     assert_eq!(up.left(), "", "containers left behind after Ctrl-C");
 }
 
@@ -293,10 +235,7 @@ fn kit_up_containers_reports_a_dead_container_and_removes_the_rest() {
     run(Command::new("docker").args(["kill", &format!("kit-async-trap-{}", up.0.id())]));
     let (status, stderr) = up.finish(Duration::from_secs(30));
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("error: async-trap's container stopped"),
-        "unclear error:\n{stderr}"
-    );
+    assert!(stderr.contains("error: async-trap's container stopped"), "unclear error:\n{stderr}");
     assert_eq!(up.left(), "", "containers left behind after the error");
 }
 
@@ -308,18 +247,10 @@ fn the_next_kit_up_containers_removes_what_a_killed_one_left() {
     killed.rows(4, Duration::from_secs(180));
     killed.0.kill().expect("SIGKILL");
     killed.0.wait().expect("reaped");
-    assert_eq!(
-        killed.left().lines().count(),
-        4,
-        "a SIGKILLed kit cannot remove its containers"
-    );
+    assert_eq!(killed.left().lines().count(), 4, "a SIGKILLed kit cannot remove its containers");
     let (mut next, _) = Up::start(&[]);
     next.rows(4, Duration::from_secs(180));
-    assert_eq!(
-        killed.left(),
-        "",
-        "the next kit up --containers left the killed run's containers"
-    );
+    assert_eq!(killed.left(), "", "the next kit up --containers left the killed run's containers");
     run(Command::new("kill").args(["-INT", &next.0.id().to_string()]));
     let (status, stderr) = next.finish(Duration::from_secs(60));
     // Not "removed 4" on stderr: a kit up of a test running beside this one
@@ -343,14 +274,7 @@ impl Up {
         }
         let base = harness::free_ports(4).unwrap_or_else(|e| panic!("{e}"));
         let child = Command::new(binaries().join("kit"))
-            .args([
-                "up",
-                "--containers",
-                "--tag",
-                TAG,
-                "--base-port",
-                &base.to_string(),
-            ])
+            .args(["up", "--containers", "--tag", TAG, "--base-port", &base.to_string()])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -376,12 +300,7 @@ impl Up {
     fn finish(&mut self, timeout: Duration) -> (std::process::ExitStatus, String) {
         let status = self.wait(timeout);
         let mut stderr = String::new();
-        let _ = self
-            .0
-            .stderr
-            .take()
-            .expect("piped")
-            .read_to_string(&mut stderr);
+        let _ = self.0.stderr.take().expect("piped").read_to_string(&mut stderr);
         (status, stderr)
     }
 
@@ -399,10 +318,7 @@ impl Up {
         while rows.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(left).unwrap_or_else(|_| {
-                panic!(
-                    "kit printed {} of {n} rows within {timeout:?}: {rows:?}",
-                    rows.len()
-                )
+                panic!("kit printed {} of {n} rows within {timeout:?}: {rows:?}", rows.len())
             });
             let mut words = line.split_whitespace();
             if let (Some(v), Some(url), None) = (words.next(), words.next(), words.next()) {
@@ -418,10 +334,7 @@ impl Up {
             if let Some(status) = self.0.try_wait().expect("kit's status") {
                 return status;
             }
-            assert!(
-                started.elapsed() < timeout,
-                "kit did not exit within {timeout:?} of Ctrl-C"
-            );
+            assert!(started.elapsed() < timeout, "kit did not exit within {timeout:?} of Ctrl-C");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -434,9 +347,8 @@ impl Drop for Up {
             let _ = self.0.wait();
         }
         // A killed kit cannot remove its containers: the test does.
-        if let Ok(out) = Command::new("docker")
-            .args(["ps", "-a", "-q", "--filter", &self.label()])
-            .output()
+        if let Ok(out) =
+            Command::new("docker").args(["ps", "-a", "-q", "--filter", &self.label()]).output()
         {
             for id in String::from_utf8_lossy(&out.stdout).lines() {
                 let _ = Command::new("docker").args(["rm", "-f", id]).output();

@@ -155,11 +155,7 @@ pub struct AttackResult {
 impl AttackResult {
     /// Answers with a status of 500 or more (a full queue's 503 among them).
     pub fn server_errors(&self) -> u64 {
-        self.status_counts
-            .iter()
-            .filter(|(s, _)| is_server_error(**s))
-            .map(|(_, n)| n)
-            .sum()
+        self.status_counts.iter().filter(|(s, _)| is_server_error(**s)).map(|(_, n)| n).sum()
     }
 
     /// Requests that ended without an answer (timeouts, refused or reset connections).
@@ -174,8 +170,7 @@ impl AttackResult {
 
     /// Answers that were neither 2xx nor 5xx (a 404, a 429...).
     pub fn other_answers(&self) -> u64 {
-        self.completed
-            .saturating_sub(self.ok + self.server_errors())
+        self.completed.saturating_sub(self.ok + self.server_errors())
     }
 
     /// Every request sent ended exactly one way: 2xx, another answer, a
@@ -211,11 +206,7 @@ pub async fn run_with(
 ) -> Result<AttackResult, LoadError> {
     let target = hyper_conn::locate(&check(opts)?, true, opts.timeout).await?;
     let addr = target.addr;
-    let pool = Arc::new(Pool {
-        target,
-        timeout: opts.timeout,
-        idle: Mutex::default(),
-    });
+    let pool = Arc::new(Pool { target, timeout: opts.timeout, idle: Mutex::default() });
 
     // Each request task sends its outcome here; one aggregator task records
     // them, so the totals' histograms are never shared or locked (the
@@ -312,9 +303,7 @@ impl Watcher<'_> {
             late: totals.late,
             in_flight: sent.saturating_sub(totals.finished),
             intervals,
-            server: self
-                .sampler
-                .map_or_else(|| ServerWatch::Off.describe(), Sampler::describe),
+            server: self.sampler.map_or_else(|| ServerWatch::Off.describe(), Sampler::describe),
             server_now: samples.last().cloned(),
             stopping: self.sending_over.load(Ordering::Relaxed) || live.stopped(),
         });
@@ -427,12 +416,7 @@ fn schedule(
     log: &SentLog,
 ) -> Sent {
     let slots = Arc::new(Semaphore::new(plan.max_in_flight));
-    let mut sent = Sent {
-        requests: 0,
-        dropped: 0,
-        window: Duration::ZERO,
-        stopped: false,
-    };
+    let mut sent = Sent { requests: 0, dropped: 0, window: Duration::ZERO, stopped: false };
     for i in 0..plan.count {
         let due_at = due(t0, i, plan.rate);
         loop {
@@ -478,12 +462,7 @@ async fn one_request(
 ) {
     let sent_at = Instant::now();
     let result = pool.send().await;
-    let outcome = Outcome {
-        due_at,
-        sent_at,
-        done: Instant::now(),
-        result,
-    };
+    let outcome = Outcome { due_at, sent_at, done: Instant::now(), result };
     // The aggregator outlives every task (it ends when the last sender drops).
     let _ = tx.send(outcome);
 }
@@ -540,9 +519,7 @@ impl Pool {
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
         // Nothing panics while holding it; if something did, the Vec is still whole.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -576,11 +553,8 @@ impl AggregatorCounts {
             return self.ok;
         }
         let gap = (last - first).as_secs_f64() / (self.ok - 1) as f64;
-        self.earliest_ok
-            .iter()
-            .filter(|t| (**t - first).as_secs_f64() < gap / 2.0)
-            .count()
-            .max(1) as u64
+        self.earliest_ok.iter().filter(|t| (**t - first).as_secs_f64() < gap / 2.0).count().max(1)
+            as u64
     }
 }
 
@@ -617,13 +591,7 @@ async fn aggregate(
                     t.earliest_ok.truncate(EARLIEST_KEPT);
                 }
             }
-            rec.record(&Finished {
-                due: o.due_at,
-                sent: o.sent_at,
-                done: o.done,
-                late,
-                outcome,
-            });
+            rec.record(&Finished { due: o.due_at, sent: o.sent_at, done: o.done, late, outcome });
             finished.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -654,11 +622,7 @@ fn summarise(
         // Stopped early, the window is the time until the stop.
         sent_rate: per_s(
             sent.requests,
-            if stopped {
-                sent.window
-            } else {
-                sent.window.max(opts.duration)
-            },
+            if stopped { sent.window } else { sent.window.max(opts.duration) },
         ),
         requests: sent.requests,
         completed: t.counts.responses,
@@ -704,9 +668,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_at_200_per_second_for_1_s_sends_200_on_time() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/fast"), 200.0, 1000), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/fast"), 200.0, 1000), None).await.unwrap();
         assert_eq!((r.requests, r.dropped), (200, 0), "{r:?}");
         assert_eq!((r.completed, r.errors), (200, 0), "{r:?}");
         // Rates are time: generous bands (shared, noisy machines); the
@@ -714,10 +676,7 @@ mod tests {
         assert!((r.achieved_rate - 200.0).abs() < 50.0, "{r:?}");
         assert!((r.sent_rate - 200.0).abs() < 25.0, "{r:?}");
         assert!(r.elapsed_s < 1.5, "{r:?}");
-        assert!(
-            r.service_time.is_ordered() && r.response_time.is_ordered(),
-            "{r:?}"
-        );
+        assert!(r.service_time.is_ordered() && r.response_time.is_ordered(), "{r:?}");
         // Late sends measure the client's timer on a busy machine (50 of
         // 200 seen during a parallel build): bounded, not tight.
         assert!(r.late < r.requests / 2, "{r:?}");
@@ -729,9 +688,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_over_capacity_shows_the_queue() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/gated"), 20.0, 1000), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/gated"), 20.0, 1000), None).await.unwrap();
         assert_eq!((r.requests, r.completed, r.errors), (20, 20, 0), "{r:?}");
         assert!(r.response_time.p99_ms >= r.service_time.p99_ms, "{r:?}");
         // The last of 20 requests in 2 slots waits ~9 x 200 ms; due at 0.95 s, done at ~2 s.
@@ -754,17 +711,12 @@ mod tests {
             // Blocks the only runtime thread, the scheduler's too: on purpose.
             std::thread::sleep(Duration::from_millis(300));
         });
-        let r = run(&opts(format!("{base}/fast"), 100.0, 800), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/fast"), 100.0, 800), None).await.unwrap();
         assert_eq!((r.requests, r.completed), (80, 80), "{r:?}");
         assert!(r.late >= 20, "{r:?}");
         assert!(r.response_time.max_ms >= 250.0, "{r:?}");
         assert!(r.service_time.p95_ms < 150.0, "{r:?}");
-        assert!(
-            r.response_time.p90_ms >= r.service_time.p90_ms + 100.0,
-            "{r:?}"
-        );
+        assert!(r.response_time.p90_ms >= r.service_time.p90_ms + 100.0, "{r:?}");
     }
 
     /// Keep-alive: at 100/s to a fast server, about one request is in
@@ -774,15 +726,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn attack_reuses_idle_connections() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/fast"), 100.0, 2000), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/fast"), 100.0, 2000), None).await.unwrap();
         assert_eq!((r.requests, r.completed, r.errors), (200, 200, 0), "{r:?}");
         let connections = base.peers();
-        assert!(
-            (1..=50).contains(&connections),
-            "{connections} connections for 200 requests"
-        );
+        assert!((1..=50).contains(&connections), "{connections} connections for 200 requests");
     }
 
     /// A 5xx and a 404 are answers, and a timeout is none: none of them is
@@ -790,32 +737,20 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn achieved_counts_only_2xx_and_the_outcomes_add_up() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/error"), 50.0, 200), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
         assert_eq!(
             (r.requests, r.completed, r.ok, r.server_errors(), r.failed()),
             (10, 10, 0, 10, 0),
             "{r:?}"
         );
         assert_eq!(
-            (
-                r.achieved_rate,
-                r.ok_response_time.count,
-                r.response_time.count
-            ),
+            (r.achieved_rate, r.ok_response_time.count, r.response_time.count),
             (0.0, 0, 10),
             "{r:?}"
         );
         assert!(r.outcomes_add_up(), "{r:?}");
-        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None)
-            .await
-            .unwrap();
-        assert_eq!(
-            (r.ok, r.other_answers(), r.achieved_rate),
-            (0, 10, 0.0),
-            "{r:?}"
-        );
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
+        assert_eq!((r.ok, r.other_answers(), r.achieved_rate), (0, 10, 0.0), "{r:?}");
         assert!(r.outcomes_add_up(), "{r:?}");
         // A timeout of 100 ms on a 200 ms endpoint: no answer at all.
         let o = AttackOptions {
@@ -824,28 +759,16 @@ mod tests {
         };
         let r = run(&o, None).await.unwrap();
         assert_eq!(
-            (
-                r.requests,
-                r.completed,
-                r.timeouts(),
-                r.errors,
-                r.achieved_rate
-            ),
+            (r.requests, r.completed, r.timeouts(), r.errors, r.achieved_rate),
             (10, 0, 10, 10, 0.0),
             "{r:?}"
         );
         assert!(r.outcomes_add_up() && r.first_ok_s.is_none(), "{r:?}");
         let s = &r.series;
         let sum = |f: fn(&intervals::Interval) -> u64| s.intervals.iter().map(f).sum::<u64>();
-        assert_eq!(
-            (sum(|i| i.ok), sum(|i| i.failed), sum(|i| i.timeouts)),
-            (0, 10, 10),
-            "{s:?}"
-        );
+        assert_eq!((sum(|i| i.ok), sum(|i| i.failed), sum(|i| i.timeouts)), (0, 10, 10), "{s:?}");
         // And the 2xx: achieved, with their times.
-        let r = run(&opts(format!("{base}/fast"), 50.0, 200), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/fast"), 50.0, 200), None).await.unwrap();
         assert_eq!((r.ok, r.ok_response_time.count), (10, 10), "{r:?}");
         assert!(r.achieved_rate > 0.0 && r.outcomes_add_up(), "{r:?}");
         assert!(
@@ -862,9 +785,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_flooded_server_answers_in_rounds_and_the_first_is_not_counted_twice() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/gated"), 100.0, 100), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/gated"), 100.0, 100), None).await.unwrap();
         assert_eq!((r.requests, r.ok), (10, 10), "{r:?}");
         assert_eq!(r.first_ok_round, 2, "{r:?}");
         let rate = crate::capacity::steady_rate(&r);
@@ -875,14 +796,10 @@ mod tests {
     #[tokio::test]
     async fn attack_counts_5xx_as_errors_and_4xx_as_answers() {
         let base = test_server::start();
-        let r = run(&opts(format!("{base}/error"), 50.0, 200), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/error"), 50.0, 200), None).await.unwrap();
         assert_eq!((r.completed, r.errors), (10, 10), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(500, 10)]));
-        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None)
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/missing"), 50.0, 200), None).await.unwrap();
         assert_eq!((r.completed, r.errors), (10, 0), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(404, 10)]));
     }
@@ -891,10 +808,7 @@ mod tests {
     async fn attack_counts_what_max_in_flight_drops() {
         let base = test_server::start();
         // 100/s x 200 ms = 20 in flight wanted; 5 allowed.
-        let o = AttackOptions {
-            max_in_flight: 5,
-            ..opts(format!("{base}/sleep200"), 100.0, 500)
-        };
+        let o = AttackOptions { max_in_flight: 5, ..opts(format!("{base}/sleep200"), 100.0, 500) };
         let r = run(&o, None).await.unwrap();
         assert_eq!(r.requests + r.dropped, 50, "{r:?}");
         assert!(r.dropped >= 20, "{r:?}");
@@ -906,9 +820,7 @@ mod tests {
         let base = test_server::start();
         let calls = Mutex::new(Vec::new());
         let hook = |n: u64| calls.lock().unwrap().push(n);
-        let r = run(&opts(format!("{base}/fast"), 50.0, 500), Some(&hook))
-            .await
-            .unwrap();
+        let r = run(&opts(format!("{base}/fast"), 50.0, 500), Some(&hook)).await.unwrap();
         let calls = calls.into_inner().unwrap();
         assert!((3..=10).contains(&calls.len()), "{calls:?}");
         assert_eq!(calls.last(), Some(&r.completed));
@@ -930,11 +842,7 @@ mod tests {
         assert_eq!((sum(|i| i.sent), r.requests), (100, 100), "{r:?}");
         assert_eq!(sum(|i| i.answered), r.completed, "{r:?}");
         assert_eq!((sum(|i| i.ok), r.ok), (r.completed, r.completed), "{r:?}");
-        assert_eq!(
-            (sum(|i| i.errors), sum(|i| i.late)),
-            (r.errors, r.late),
-            "{r:?}"
-        );
+        assert_eq!((sum(|i| i.errors), sum(|i| i.late)), (r.errors, r.late), "{r:?}");
         assert_eq!(sum(|i| i.response_time.count), r.completed);
         assert_eq!(s.points.points.len() as u64, r.completed);
         // Tiled: from 0, each interval where the last ended, to the end of the run.
@@ -947,28 +855,13 @@ mod tests {
             );
         }
         let last = s.intervals.last().unwrap();
-        assert!(
-            (last.end_s - r.elapsed_s).abs() < 1e-9,
-            "{last:?} vs {}",
-            r.elapsed_s
-        );
-        assert_eq!(
-            s.intervals.len(),
-            (r.elapsed_s / 0.2 - 1e-9).ceil() as usize
-        );
+        assert!((last.end_s - r.elapsed_s).abs() < 1e-9, "{last:?} vs {}", r.elapsed_s);
+        assert_eq!(s.intervals.len(), (r.elapsed_s / 0.2 - 1e-9).ceil() as usize);
         // 100/s for 1 s: every 200 ms interval of the duration sent some, and nothing is left in flight.
-        assert!(
-            r.elapsed_s >= 1.0 && s.intervals[..5].iter().all(|i| i.sent > 0),
-            "{s:?}"
-        );
+        assert!(r.elapsed_s >= 1.0 && s.intervals[..5].iter().all(|i| i.sent > 0), "{s:?}");
         assert_eq!(last.in_flight, 0);
         // A 50 ms server: the requests in flight at an interval's end are about 100/s x 50 ms = 5.
-        assert!(
-            s.intervals[..4]
-                .iter()
-                .all(|i| (1..=40).contains(&i.in_flight)),
-            "{s:?}"
-        );
+        assert!(s.intervals[..4].iter().all(|i| (1..=40).contains(&i.in_flight)), "{s:?}");
         match &s.server {
             ServerWatch::NotAKitServer { why } => assert!(why.contains("404"), "{why}"),
             other => panic!("not a kit server, yet {other:?}"),
@@ -1000,40 +893,25 @@ mod tests {
         assert!(r.stopped && (20..1000).contains(&r.requests), "{r:?}");
         assert_eq!((r.completed, r.errors), (r.requests, 0), "{r:?}");
         assert!(r.elapsed_s < 5.0, "{r:?}");
-        assert_eq!(
-            r.series.intervals.iter().map(|i| i.sent).sum::<u64>(),
-            r.requests
-        );
+        assert_eq!(r.series.intervals.iter().map(|i| i.sent).sum::<u64>(), r.requests);
         assert_eq!(seen.url, o.url);
-        assert!(
-            !seen.intervals.is_empty() && seen.sent > 0 && seen.sent <= r.requests,
-            "{seen:?}"
-        );
-        assert!(
-            seen.intervals
-                .iter()
-                .all(|i| i.end_s <= seen.elapsed_s + 1e-9),
-            "{seen:?}"
-        );
+        assert!(!seen.intervals.is_empty() && seen.sent > 0 && seen.sent <= r.requests, "{seen:?}");
+        assert!(seen.intervals.iter().all(|i| i.end_s <= seen.elapsed_s + 1e-9), "{seen:?}");
     }
 
     #[tokio::test]
     async fn attack_rejects_intervals_too_short_or_too_many() {
         let url = "http://127.0.0.1:1/".to_string();
-        let short = AttackOptions {
-            interval: Duration::from_millis(50),
-            ..opts(url.clone(), 10.0, 1000)
-        };
+        let short =
+            AttackOptions { interval: Duration::from_millis(50), ..opts(url.clone(), 10.0, 1000) };
         let err = run(&short, None).await.unwrap_err();
         assert!(
             matches!(err, LoadError::InvalidOptions(_))
                 && err.to_string().contains("at least 100 ms"),
             "{err}"
         );
-        let many = AttackOptions {
-            interval: Duration::from_millis(100),
-            ..opts(url, 10.0, 3_600_000)
-        };
+        let many =
+            AttackOptions { interval: Duration::from_millis(100), ..opts(url, 10.0, 3_600_000) };
         let err = validate(&many).unwrap_err();
         assert!(
             err.to_string().contains("at most 3600 intervals")
@@ -1049,10 +927,9 @@ mod tests {
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
         }
         // The two a person most often types: https, and a URL with no host.
-        for (url, needle) in [
-            ("https://127.0.0.1:1/", "https is not supported"),
-            ("http:///health", "missing host"),
-        ] {
+        for (url, needle) in
+            [("https://127.0.0.1:1/", "https is not supported"), ("http:///health", "missing host")]
+        {
             let err = run(&opts(url.into(), 10.0, 100), None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
             let text = err.to_string();
@@ -1064,9 +941,7 @@ mod tests {
             );
         }
         for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None)
-                .await
-                .unwrap_err();
+            let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidOptions(_)), "{rate}: {err}");
         }
     }
@@ -1075,9 +950,7 @@ mod tests {
     async fn attack_against_a_closed_port_fails_fast_and_says_why() {
         let url = test_server::closed_port_url();
         let started = Instant::now();
-        let err = run(&opts(url.clone(), 100.0, 30_000), None)
-            .await
-            .unwrap_err();
+        let err = run(&opts(url.clone(), 100.0, 30_000), None).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(1));
         let text = err.to_string();
         assert!(

@@ -105,9 +105,7 @@ pub async fn run(
     progress: Option<Progress<'_>>,
 ) -> Result<BenchResult, LoadError> {
     let target = Arc::new(hyper_conn::locate(&check(opts)?, opts.keep_alive, opts.timeout).await?);
-    let workers = opts
-        .total
-        .map_or(opts.connections, |n| opts.connections.min(n as usize));
+    let workers = opts.total.map_or(opts.connections, |n| opts.connections.min(n as usize));
 
     let t0 = Instant::now();
     let stop = Arc::new(Stop {
@@ -260,11 +258,7 @@ fn summarise(
         error_kinds: all.counts.error_kinds(),
         status_counts: all.counts.status_counts,
         elapsed_s,
-        rps: if elapsed_s > 0.0 {
-            all.counts.responses as f64 / elapsed_s
-        } else {
-            0.0
-        },
+        rps: if elapsed_s > 0.0 { all.counts.responses as f64 / elapsed_s } else { 0.0 },
         latency: latency.summary(),
     }
 }
@@ -283,10 +277,7 @@ pub async fn self_check_vs_wrk(
     connections: usize,
     duration: Duration,
 ) -> Result<(f64, Option<f64>), LoadError> {
-    let opts = BenchOptions {
-        duration: Some(duration),
-        ..BenchOptions::new(url, connections)
-    };
+    let opts = BenchOptions { duration: Some(duration), ..BenchOptions::new(url, connections) };
     let ours = run(&opts, None).await?.rps;
     let wrk = run_wrk(url, connections, duration).await?;
     Ok((ours, wrk))
@@ -328,9 +319,7 @@ async fn run_wrk(
         )));
     }
     parse_wrk_rps(&stdout).map(Some).ok_or_else(|| {
-        LoadError::Wrk(format!(
-            "no 'Requests/sec:' line in wrk's output:\n{stdout}"
-        ))
+        LoadError::Wrk(format!("no 'Requests/sec:' line in wrk's output:\n{stdout}"))
     })
 }
 
@@ -348,19 +337,13 @@ mod tests {
     use crate::testing as test_server;
 
     fn opts(url: String, connections: usize) -> BenchOptions {
-        BenchOptions {
-            timeout: Duration::from_secs(2),
-            ..BenchOptions::new(url, connections)
-        }
+        BenchOptions { timeout: Duration::from_secs(2), ..BenchOptions::new(url, connections) }
     }
 
     #[tokio::test]
     async fn bench_sends_exactly_n_requests_on_n_connections() {
         let base = test_server::start();
-        let o = BenchOptions {
-            total: Some(300),
-            ..opts(format!("{base}/fast"), 4)
-        };
+        let o = BenchOptions { total: Some(300), ..opts(format!("{base}/fast"), 4) };
         let r = run(&o, None).await.unwrap();
         assert_eq!(r.requests, 300, "{r:?}");
         assert_eq!(r.errors, 0, "{r:?}");
@@ -375,11 +358,8 @@ mod tests {
     #[tokio::test]
     async fn bench_without_keep_alive_opens_a_connection_per_request() {
         let base = test_server::start();
-        let o = BenchOptions {
-            total: Some(20),
-            keep_alive: false,
-            ..opts(format!("{base}/fast"), 2)
-        };
+        let o =
+            BenchOptions { total: Some(20), keep_alive: false, ..opts(format!("{base}/fast"), 2) };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (20, 0), "{r:?}");
         assert_eq!(base.peers(), 20);
@@ -410,19 +390,13 @@ mod tests {
     #[tokio::test]
     async fn bench_counts_5xx_as_errors_and_lists_every_status() {
         let base = test_server::start();
-        let o = BenchOptions {
-            total: Some(10),
-            ..opts(format!("{base}/error"), 2)
-        };
+        let o = BenchOptions { total: Some(10), ..opts(format!("{base}/error"), 2) };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (10, 10), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(500, 10)]));
         assert!(r.error_kinds.is_empty(), "{r:?}");
         // A 404 is an answer, not an error.
-        let o = BenchOptions {
-            total: Some(5),
-            ..opts(format!("{base}/missing"), 1)
-        };
+        let o = BenchOptions { total: Some(5), ..opts(format!("{base}/missing"), 1) };
         let r = run(&o, None).await.unwrap();
         assert_eq!((r.requests, r.errors), (5, 0), "{r:?}");
         assert_eq!(r.status_counts, BTreeMap::from([(404, 5)]));
@@ -431,21 +405,12 @@ mod tests {
     #[tokio::test]
     async fn bench_rejects_bad_urls_and_options_before_sending() {
         for url in ["notaurl", "ftp://x", "http://"] {
-            let o = BenchOptions {
-                total: Some(1),
-                ..opts(url.into(), 1)
-            };
+            let o = BenchOptions { total: Some(1), ..opts(url.into(), 1) };
             let err = run(&o, None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidUrl { .. }), "{url}: {err}");
         }
-        let o = BenchOptions {
-            total: Some(1),
-            ..opts("http://127.0.0.1:1/".into(), 0)
-        };
-        assert!(matches!(
-            run(&o, None).await,
-            Err(LoadError::InvalidOptions(_))
-        ));
+        let o = BenchOptions { total: Some(1), ..opts("http://127.0.0.1:1/".into(), 0) };
+        assert!(matches!(run(&o, None).await, Err(LoadError::InvalidOptions(_))));
         let o = opts("http://127.0.0.1:1/".into(), 1);
         let err = run(&o, None).await.unwrap_err().to_string();
         assert!(err.contains("number of requests or a duration"), "{err}");
@@ -454,10 +419,7 @@ mod tests {
     #[tokio::test]
     async fn bench_against_a_closed_port_fails_fast_and_says_why() {
         let url = test_server::closed_port_url();
-        let o = BenchOptions {
-            duration: Some(Duration::from_secs(30)),
-            ..opts(url.clone(), 8)
-        };
+        let o = BenchOptions { duration: Some(Duration::from_secs(30)), ..opts(url.clone(), 8) };
         let started = Instant::now();
         let err = run(&o, None).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(1));
@@ -482,14 +444,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn self_check_runs_ours_and_wrk_if_installed() {
         let base = test_server::start();
-        let (ours, wrk) = self_check_vs_wrk(&format!("{base}/fast"), 4, Duration::from_secs(1))
-            .await
-            .unwrap();
+        let (ours, wrk) =
+            self_check_vs_wrk(&format!("{base}/fast"), 4, Duration::from_secs(1)).await.unwrap();
         assert!(ours > 0.0);
-        let installed = std::process::Command::new("wrk")
-            .arg("--version")
-            .output()
-            .is_ok();
+        let installed = std::process::Command::new("wrk").arg("--version").output().is_ok();
         assert_eq!(wrk.is_some(), installed, "{wrk:?}");
         if let Some(w) = wrk {
             assert!(w > 0.0);

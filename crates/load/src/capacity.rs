@@ -91,9 +91,7 @@ impl LadderOptions {
     /// step has measured anything ([`LadderOptions::near_model`] may put
     /// finer ones in between, [`LadderOptions::past_knee`] end it early).
     pub fn rates(&self) -> Vec<f64> {
-        (0..self.max_steps)
-            .map(|i| self.start * self.factor.powi(i as i32))
-            .collect()
+        (0..self.max_steps).map(|i| self.start * self.factor.powi(i as i32)).collect()
     }
 
     /// The rate after `last`: `factor` times it, or with
@@ -184,11 +182,7 @@ pub struct Capacity {
 impl Capacity {
     /// The highest offered rate that was kept up.
     pub fn last_held(&self) -> Option<f64> {
-        self.steps
-            .iter()
-            .filter(|s| s.kept_up())
-            .map(|s| s.target_rate)
-            .reduce(f64::max)
+        self.steps.iter().filter(|s| s.kept_up()).map(|s| s.target_rate).reduce(f64::max)
     }
 
     /// The first offered rate that was not.
@@ -199,10 +193,7 @@ impl Capacity {
     /// The most answers per second any step achieved: the measured capacity
     /// when the ladder saturated, a lower bound when it did not.
     pub fn best_achieved(&self) -> f64 {
-        self.steps
-            .iter()
-            .map(|s| s.achieved_rate)
-            .fold(0.0, f64::max)
+        self.steps.iter().map(|s| s.achieved_rate).fold(0.0, f64::max)
     }
 
     /// One paragraph in slot language: the prediction next to the knee.
@@ -314,10 +305,7 @@ pub async fn step(
 ) -> Result<Step, LoadError> {
     let path = validate_url(url)?.target().to_string();
     let sampler = metrics_at.map(|addr| WindowSampler::start(addr, &path, step / 2, step));
-    let opts = AttackOptions {
-        timeout,
-        ..AttackOptions::new(url, rate, step)
-    };
+    let opts = AttackOptions { timeout, ..AttackOptions::new(url, rate, step) };
     let attack = attack::run(&opts, None).await;
     // The window ended with the send, before the last answers came in: this
     // join waits for one final /metrics read at most.
@@ -356,21 +344,11 @@ fn judge(s: &Step, p99_limit_ms: f64) -> Option<String> {
     let why = if a.errors > 0 || a.dropped > 0 {
         failures(a)
     } else if a.ok < a.completed {
-        format!(
-            "{} of {} answers were not 2xx",
-            a.completed - a.ok,
-            a.completed
-        )
+        format!("{} of {} answers were not 2xx", a.completed - a.ok, a.completed)
     } else if s.achieved_rate < KEEP_UP * s.target_rate {
-        format!(
-            "achieved {:.0} % of the target",
-            100.0 * s.achieved_rate / s.target_rate
-        )
+        format!("achieved {:.0} % of the target", 100.0 * s.achieved_rate / s.target_rate)
     } else if s.p99_ms > p99_limit_ms {
-        format!(
-            "p99 {:.0} ms past the limit of {:.0} ms",
-            s.p99_ms, p99_limit_ms
-        )
+        format!("p99 {:.0} ms past the limit of {:.0} ms", s.p99_ms, p99_limit_ms)
     } else {
         return None;
     };
@@ -425,9 +403,7 @@ fn model_t(first: &Step) -> f64 {
 /// s / t, where the slots are what limits: `None` without slots, or with
 /// a t under [`MIN_MODEL_T`].
 fn model_rate(slots: Option<u64>, t_s: f64) -> Option<f64> {
-    slots
-        .filter(|_| t_s >= MIN_MODEL_T.as_secs_f64())
-        .map(|s| s as f64 / t_s)
+    slots.filter(|_| t_s >= MIN_MODEL_T.as_secs_f64()).map(|s| s as f64 / t_s)
 }
 
 /// Climbs the ladder; `on_step` sees each step as soon as it is judged.
@@ -458,10 +434,8 @@ pub async fn ladder(
         rate = opts.next_rate(rate, model_rate(slots, model_t(&steps[0])));
     }
     let t_s = model_t(&steps[0]);
-    let queue = metrics
-        .as_ref()
-        .and_then(|m| m.knobs.get("queue"))
-        .and_then(serde_json::Value::as_u64);
+    let queue =
+        metrics.as_ref().and_then(|m| m.knobs.get("queue")).and_then(serde_json::Value::as_u64);
     Ok(Capacity {
         url: opts.url.clone(),
         path,
@@ -484,10 +458,7 @@ mod tests {
     fn result(completed: u64, elapsed_s: f64, min_ms: f64) -> AttackResult {
         AttackResult {
             ok: completed,
-            ok_response_time: Summary {
-                min_ms,
-                ..Summary::default()
-            },
+            ok_response_time: Summary { min_ms, ..Summary::default() },
             first_ok_s: Some(min_ms / 1000.0),
             last_ok_s: Some(elapsed_s),
             first_ok_round: 1,
@@ -504,10 +475,7 @@ mod tests {
             error_kinds: Default::default(),
             elapsed_s,
             service_time: Summary::default(),
-            response_time: Summary {
-                min_ms,
-                ..Summary::default()
-            },
+            response_time: Summary { min_ms, ..Summary::default() },
             stopped: false,
             series: Default::default(),
         }
@@ -517,19 +485,11 @@ mod tests {
     fn the_steady_rate_leaves_out_the_last_requests_own_time() {
         // 3/s for 2 s, 1 s each, kept up: due at 0, 1/3, ..., 5/3; last answer at 8/3 s.
         let kept = result(6, 5.0 / 3.0 + 1.0, 1000.0);
-        assert!(
-            (steady_rate(&kept) - 3.0).abs() < 1e-9,
-            "{}",
-            steady_rate(&kept)
-        );
+        assert!((steady_rate(&kept) - 3.0).abs() < 1e-9, "{}", steady_rate(&kept));
         assert!(kept.achieved_rate < 2.5);
         // The formula itself: 12 answers, the first after 1 s, the last at 3 s: 11 in 2 s.
         let queued = result(12, 3.0, 1000.0);
-        assert!(
-            (steady_rate(&queued) - 5.5).abs() < 1e-9,
-            "{}",
-            steady_rate(&queued)
-        );
+        assert!((steady_rate(&queued) - 5.5).abs() < 1e-9, "{}", steady_rate(&queued));
     }
 
     #[test]
@@ -547,24 +507,9 @@ mod tests {
         };
         assert_eq!(o.rates(), vec![3.0, 6.0, 12.0, 24.0]);
         assert!(o.check().is_ok());
-        assert!(LadderOptions {
-            factor: 1.0,
-            ..o.clone()
-        }
-        .check()
-        .is_err());
-        assert!(LadderOptions {
-            max_steps: 0,
-            ..o.clone()
-        }
-        .check()
-        .is_err());
-        assert!(LadderOptions {
-            step: Duration::from_millis(10),
-            ..o
-        }
-        .check()
-        .is_err());
+        assert!(LadderOptions { factor: 1.0, ..o.clone() }.check().is_err());
+        assert!(LadderOptions { max_steps: 0, ..o.clone() }.check().is_err());
+        assert!(LadderOptions { step: Duration::from_millis(10), ..o }.check().is_err());
     }
 
     /// The wrapper's seed run: 12 answers of 2xx over 3 s, 164 fast 503s
@@ -580,10 +525,7 @@ mod tests {
         r.errors = 1188;
         r.elapsed_s = 10.0;
         assert!(r.outcomes_add_up(), "{r:?}");
-        assert_eq!(
-            (r.server_errors(), r.timeouts(), r.other_answers()),
-            (164, 1024, 0)
-        );
+        assert_eq!((r.server_errors(), r.timeouts(), r.other_answers()), (164, 1024, 0));
         assert!((steady_rate(&r) - 4.0).abs() < 1e-9, "{}", steady_rate(&r));
         assert_eq!(failures(&r), "164 x 503, 1024 timeouts");
         // Flooded at once, it answers in rounds of its 4 slots: 20 answers from 1 s to 5 s
@@ -595,19 +537,10 @@ mod tests {
             first_ok_round: 4,
             ..r.clone()
         };
-        assert!(
-            (steady_rate(&rounds) - 4.0).abs() < 1e-9,
-            "{}",
-            steady_rate(&rounds)
-        );
+        assert!((steady_rate(&rounds) - 4.0).abs() < 1e-9, "{}", steady_rate(&rounds));
         // A step with no 2xx at all achieved nothing.
-        let none = AttackResult {
-            ok: 0,
-            first_ok_s: None,
-            last_ok_s: None,
-            achieved_rate: 0.0,
-            ..r
-        };
+        let none =
+            AttackResult { ok: 0, first_ok_s: None, last_ok_s: None, achieved_rate: 0.0, ..r };
         assert_eq!(steady_rate(&none), 0.0);
     }
 
@@ -629,29 +562,14 @@ mod tests {
             while rates.len() < 9 {
                 rates.push(o.next_rate(*rates.last().unwrap(), model));
             }
-            rates
-                .iter()
-                .map(|r| (r * 100.0).round() / 100.0)
-                .collect::<Vec<_>>()
+            rates.iter().map(|r| (r * 100.0).round() / 100.0).collect::<Vec<_>>()
         };
         // 4 slots of 1 s: around 4/s in steps of 10 to 25 %, then doubling again.
-        assert_eq!(
-            climb(Some(4.0)),
-            [3.0, 3.6, 4.4, 5.0, 6.0, 8.0, 12.0, 24.0, 48.0]
-        );
+        assert_eq!(climb(Some(4.0)), [3.0, 3.6, 4.4, 5.0, 6.0, 8.0, 12.0, 24.0, 48.0]);
         // s/t far above the start: doubling until the model is near.
-        assert_eq!(
-            climb(Some(40.0)),
-            [3.0, 6.0, 12.0, 20.0, 30.0, 36.0, 44.0, 50.0, 60.0]
-        );
-        assert_eq!(
-            climb(None),
-            [3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0, 768.0]
-        );
-        let plain = LadderOptions {
-            near_model: false,
-            ..o
-        };
+        assert_eq!(climb(Some(40.0)), [3.0, 6.0, 12.0, 20.0, 30.0, 36.0, 44.0, 50.0, 60.0]);
+        assert_eq!(climb(None), [3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0, 768.0]);
+        let plain = LadderOptions { near_model: false, ..o };
         assert_eq!(plain.next_rate(3.0, Some(4.0)), 6.0);
     }
 
@@ -685,10 +603,7 @@ mod tests {
             steps: vec![step],
         };
         let text = c.explain(2);
-        assert!(
-            text.contains("CPU is the limit") && !text.contains("= 2000000"),
-            "{text}"
-        );
+        assert!(text.contains("CPU is the limit") && !text.contains("= 2000000"), "{text}");
         // One rate is not a ladder.
         assert!(
             text.contains("the one rate offered, 400.0/s") && !text.contains("ladder"),

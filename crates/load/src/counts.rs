@@ -64,10 +64,7 @@ impl Counts {
 
     /// The failure kinds as a result carries them.
     pub fn error_kinds(&self) -> BTreeMap<String, u64> {
-        self.error_kinds
-            .iter()
-            .map(|(k, n)| (k.to_string(), *n))
-            .collect()
+        self.error_kinds.iter().map(|(k, n)| (k.to_string(), *n)).collect()
     }
 }
 
@@ -87,13 +84,7 @@ mod tests {
         all.merge(&c);
         all.merge(&c);
         assert_eq!((all.responses, all.errors), (6, 4));
-        assert_eq!(
-            all.status_counts,
-            BTreeMap::from([(200, 2), (404, 2), (503, 2)])
-        );
-        assert_eq!(
-            all.error_kinds(),
-            BTreeMap::from([(TIMEOUT_KIND.to_string(), 2)])
-        );
+        assert_eq!(all.status_counts, BTreeMap::from([(200, 2), (404, 2), (503, 2)]));
+        assert_eq!(all.error_kinds(), BTreeMap::from([(TIMEOUT_KIND.to_string(), 2)]));
     }
 }

@@ -49,9 +49,7 @@ pub const MAX_POINTS: usize = 200_000;
 /// 0.1 ms to 100 s (0.1, 0.16, 0.25, 0.4, 0.63, 1, ...), so each bucket is
 /// the same height on a log axis.
 pub fn bucket_edges() -> Vec<Duration> {
-    (0..=30)
-        .map(|k| Duration::from_secs_f64(1e-4 * 10f64.powf(f64::from(k) / 5.0)))
-        .collect()
+    (0..=30).map(|k| Duration::from_secs_f64(1e-4 * 10f64.powf(f64::from(k) / 5.0))).collect()
 }
 
 /// One interval of the attack. See the module docs for which moment of a
@@ -198,23 +196,14 @@ pub struct Points {
 
 impl Default for Points {
     fn default() -> Points {
-        Points {
-            every: 1,
-            points: Vec::new(),
-            seen: 0,
-        }
+        Points { every: 1, points: Vec::new(), seen: 0 }
     }
 }
 
 /// Their count, not thousands of them in every failed assertion's message.
 impl std::fmt::Debug for Points {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Points {{ every: {}, kept: {} }}",
-            self.every,
-            self.points.len()
-        )
+        write!(f, "Points {{ every: {}, kept: {} }}", self.every, self.points.len())
     }
 }
 
@@ -307,12 +296,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     pub fn new(t0: Instant, interval: Duration) -> Recorder {
-        Recorder {
-            t0,
-            interval,
-            acc: Vec::new(),
-            points: Points::default(),
-        }
+        Recorder { t0, interval, acc: Vec::new(), points: Points::default() }
     }
 
     pub fn record(&mut self, r: &Finished) {
@@ -327,27 +311,19 @@ impl Recorder {
         acc.server_errors += u64::from(o == Outcome::ServerError);
         acc.failed += u64::from(!o.answered());
         acc.timeouts += u64::from(o == Outcome::Timeout);
-        acc.errors += u64::from(matches!(
-            o,
-            Outcome::ServerError | Outcome::Timeout | Outcome::Failed
-        ));
+        acc.errors +=
+            u64::from(matches!(o, Outcome::ServerError | Outcome::Timeout | Outcome::Failed));
         match o {
-            Outcome::Ok => acc
-                .ok_latencies
-                .get_or_insert_with(Latencies::coarse)
-                .record(response_time),
-            Outcome::Other | Outcome::ServerError => acc
-                .other_latencies
-                .get_or_insert_with(Latencies::coarse)
-                .record(response_time),
+            Outcome::Ok => {
+                acc.ok_latencies.get_or_insert_with(Latencies::coarse).record(response_time)
+            }
+            Outcome::Other | Outcome::ServerError => {
+                acc.other_latencies.get_or_insert_with(Latencies::coarse).record(response_time)
+            }
             Outcome::Timeout | Outcome::Failed => {}
         }
         let due_s = r.due.saturating_duration_since(self.t0).as_secs_f32();
-        self.points.push(Point {
-            due_s,
-            ms: response_time.as_secs_f32() * 1000.0,
-            outcome: o,
-        });
+        self.points.push(Point { due_s, ms: response_time.as_secs_f32() * 1000.0, outcome: o });
     }
 
     /// The intervals that end by `until` (after the first due time), and
@@ -365,11 +341,7 @@ impl Recorder {
         let step = self.interval.as_secs_f64();
         let until_s = until.as_secs_f64();
         let whole = (until_s / step + 1e-9).floor() as usize;
-        let count = if partial {
-            (until_s / step - 1e-9).ceil().max(1.0) as usize
-        } else {
-            whole
-        };
+        let count = if partial { (until_s / step - 1e-9).ceil().max(1.0) as usize } else { whole };
         let (mut sent_so_far, mut finished_so_far) = (0, 0);
         let first = count.saturating_sub(last);
         let mut out = Vec::with_capacity(count - first);
@@ -482,11 +454,7 @@ pub(crate) struct SentLog {
 
 impl SentLog {
     pub fn new(t0: Instant, interval: Duration) -> SentLog {
-        SentLog {
-            t0,
-            interval,
-            sent: Mutex::default(),
-        }
+        SentLog { t0, interval, sent: Mutex::default() }
     }
 
     pub fn record(&self, at: Instant) {
@@ -537,24 +505,10 @@ mod tests {
             });
         }
         let samples = [
-            ServerSample {
-                t_s: 0.05,
-                in_flight: 2,
-                executor_lag_ms: Some(1.0),
-            },
-            ServerSample {
-                t_s: 0.08,
-                in_flight: 4,
-                executor_lag_ms: Some(3.0),
-            },
+            ServerSample { t_s: 0.05, in_flight: 2, executor_lag_ms: Some(1.0) },
+            ServerSample { t_s: 0.08, in_flight: 4, executor_lag_ms: Some(3.0) },
         ];
-        let iv = r.intervals(
-            &log.counts(),
-            &samples,
-            Duration::from_millis(290),
-            true,
-            usize::MAX,
-        );
+        let iv = r.intervals(&log.counts(), &samples, Duration::from_millis(290), true, usize::MAX);
         let col = |f: fn(&Interval) -> u64| iv.iter().map(f).collect::<Vec<_>>();
         assert_eq!(col(|i| i.sent), [3, 2, 0]);
         assert_eq!(col(|i| i.answered), [1, 2, 1]);
@@ -563,45 +517,23 @@ mod tests {
         assert_eq!(col(|i| i.in_flight), [2, 2, 0]);
         assert_eq!(col(|i| i.response_time.count), [1, 2, 1]);
         assert_eq!(col(|i| i.buckets.iter().sum()), [1, 2, 1]);
-        assert!(
-            (iv[2].end_s - 0.29).abs() < 1e-9 && iv[1].end_s == iv[2].start_s,
-            "{iv:?}"
-        );
+        assert!((iv[2].end_s - 0.29).abs() < 1e-9 && iv[1].end_s == iv[2].start_s, "{iv:?}");
         let s = iv[0].server.as_ref().unwrap();
         assert_eq!(
-            (
-                s.samples,
-                s.max_in_flight,
-                s.mean_in_flight,
-                s.mean_executor_lag_ms
-            ),
+            (s.samples, s.max_in_flight, s.mean_in_flight, s.mean_executor_lag_ms),
             (2, 4, 3.0, Some(2.0))
         );
         assert!(iv[1].server.is_none());
         // Response time counts from the due time: the second request, due at 20 ms, done at 150 ms.
-        assert!(
-            (iv[1].response_time.max_ms - 130.0).abs() < 2.0,
-            "{:?}",
-            iv[1].response_time
-        );
+        assert!((iv[1].response_time.max_ms - 130.0).abs() < 2.0, "{:?}", iv[1].response_time);
         // Only the intervals that have ended, when the run is still going.
         assert_eq!(
-            r.intervals(
-                &log.counts(),
-                &[],
-                Duration::from_millis(250),
-                false,
-                usize::MAX
-            )
-            .len(),
+            r.intervals(&log.counts(), &[], Duration::from_millis(250), false, usize::MAX).len(),
             2
         );
         // A window of the last one still counts what came before into in_flight.
         let last = r.intervals(&log.counts(), &[], Duration::from_millis(250), false, 1);
-        assert_eq!(
-            (last.len(), last[0].start_s, last[0].in_flight),
-            (1, 0.1, 2)
-        );
+        assert_eq!((last.len(), last[0].start_s, last[0].in_flight), (1, 0.1, 2));
         let t = r.totals();
         assert_eq!((t.answered, t.errors, t.late, t.finished), (4, 2, 1, 5));
     }
@@ -636,46 +568,20 @@ mod tests {
                 outcome,
             });
         }
-        let iv = r.intervals(
-            &log.counts(),
-            &[],
-            Duration::from_millis(100),
-            true,
-            usize::MAX,
-        );
+        let iv = r.intervals(&log.counts(), &[], Duration::from_millis(100), true, usize::MAX);
         assert_eq!(iv.len(), 1, "{iv:?}");
         let i = &iv[0];
         assert_eq!(
-            (
-                i.sent,
-                i.answered,
-                i.ok,
-                i.server_errors,
-                i.failed,
-                i.timeouts,
-                i.errors
-            ),
+            (i.sent, i.answered, i.ok, i.server_errors, i.failed, i.timeouts, i.errors),
             (7, 5, 2, 2, 2, 1, 4)
         );
         // Every request sent ended exactly one way.
         assert_eq!(i.answered + i.failed, i.sent);
         assert_eq!(i.errors, i.server_errors + i.failed);
-        assert_eq!(
-            (i.in_flight, i.response_time.count, i.ok_response_time.count),
-            (0, 5, 2)
-        );
-        assert_eq!(
-            (
-                i.buckets.iter().sum::<u64>(),
-                i.ok_buckets.iter().sum::<u64>()
-            ),
-            (5, 2)
-        );
+        assert_eq!((i.in_flight, i.response_time.count, i.ok_response_time.count), (0, 5, 2));
+        assert_eq!((i.buckets.iter().sum::<u64>(), i.ok_buckets.iter().sum::<u64>()), (5, 2));
         // The 2xx took 65 and 80 ms; the two 503s took 1 ms each.
-        assert!(
-            i.ok_response_time.min_ms >= 60.0 && i.response_time.min_ms < 5.0,
-            "{i:?}"
-        );
+        assert!(i.ok_response_time.min_ms >= 60.0 && i.response_time.min_ms < 5.0, "{i:?}");
         assert!(
             (i.ok_rate() - 20.0).abs() < 1e-9 && (i.answered_rate() - 50.0).abs() < 1e-9,
             "{i:?}"
@@ -684,11 +590,7 @@ mod tests {
         // Every request is a point, the timeout at the time it gave up.
         let outcomes: Vec<Outcome> = r.points.points.iter().map(|p| p.outcome).collect();
         assert_eq!(outcomes, reqs.map(|r| r.2));
-        assert!(
-            (r.points.points[5].ms - 49.0).abs() < 1.0,
-            "{:?}",
-            r.points.points[5]
-        );
+        assert!((r.points.points[5].ms - 49.0).abs() < 1.0, "{:?}", r.points.points[5]);
     }
 
     #[test]
@@ -707,11 +609,7 @@ mod tests {
         let mut p = Points::default();
         let n = MAX_POINTS as u64 * 3;
         for i in 0..n {
-            p.push(Point {
-                due_s: i as f32,
-                ms: 1.0,
-                outcome: Outcome::Ok,
-            });
+            p.push(Point { due_s: i as f32, ms: 1.0, outcome: Outcome::Ok });
         }
         assert_eq!(p.every, 4);
         assert!(

@@ -94,11 +94,8 @@ pub struct Little {
 impl Little {
     /// The law over one window, λ from the window's own count.
     pub fn of(window: Window) -> Little {
-        let throughput = if window.window_s > 0.0 {
-            window.handler_count as f64 / window.window_s
-        } else {
-            0.0
-        };
+        let throughput =
+            if window.window_s > 0.0 { window.handler_count as f64 / window.window_s } else { 0.0 };
         Little::new(throughput, window)
     }
 
@@ -220,9 +217,7 @@ impl WindowSampler {
     /// Ends the window now if it has not ended, and returns it.
     pub fn finish(self) -> Result<Window, String> {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle
-            .join()
-            .unwrap_or_else(|_| Err("the /metrics sampler panicked".into()))
+        self.handle.join().unwrap_or_else(|_| Err("the /metrics sampler panicked".into()))
     }
 }
 
@@ -279,9 +274,7 @@ fn control(addr: SocketAddr, method: &str, path: &str) -> Result<MetricsSnapshot
     let (status, body) = harness::request(addr, method, path, SAMPLE_TIMEOUT)
         .map_err(|e| format!("{method} {path}: {e}"))?;
     if status != 200 {
-        return Err(format!(
-            "{method} {path} answered {status} (is this a kit server?)"
-        ));
+        return Err(format!("{method} {path} answered {status} (is this a kit server?)"));
     }
     serde_json::from_str(&body)
         .map_err(|e| format!("{path} is not a kit server's metrics JSON: {e}"))
@@ -335,26 +328,14 @@ mod tests {
                 && !verdict.contains("agree"),
             "{verdict}"
         );
-        assert!(
-            little.explain().contains("5 requests in 0.75 s"),
-            "{}",
-            little.explain()
-        );
+        assert!(little.explain().contains("5 requests in 0.75 s"), "{}", little.explain());
         // 20 requests: judged, either way.
-        assert!(Little::new(20.0, window(2.1, 100.0))
-            .verdict()
-            .contains("agree within 25 %"));
+        assert!(Little::new(20.0, window(2.1, 100.0)).verdict().contains("agree within 25 %"));
         assert!(Little::new(20.0, window(3.0, 100.0))
             .verdict()
             .contains("differ by more than 25 %"));
         // /health: 400/s x 0.003 ms is 0.0012 inside on average; the samples read 0.
-        let health = Little::new(
-            400.0,
-            Window {
-                handler_count: 1000,
-                ..window(0.0, 0.003)
-            },
-        );
+        let health = Little::new(400.0, Window { handler_count: 1000, ..window(0.0, 0.003) });
         assert!(
             !health.judgeable() && health.verdict().contains("too little inside to judge"),
             "{}",
@@ -377,8 +358,6 @@ mod tests {
         let note = little.observer_note(Some(4)).expect("a note");
         assert!(note.contains("more than 3 of 4 slots"), "{note}");
         assert!(little.observer_note(None).is_none());
-        assert!(Little::new(20.0, window(2.0, 100.0))
-            .observer_note(Some(4))
-            .is_none());
+        assert!(Little::new(20.0, window(2.0, 100.0)).observer_note(Some(4)).is_none());
     }
 }

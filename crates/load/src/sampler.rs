@@ -48,12 +48,7 @@ pub enum ServerWatch {
     #[default]
     Off,
     /// A kit server: its /metrics was read every `every_ms`.
-    Sampled {
-        variant: String,
-        every_ms: u64,
-        samples: u64,
-        failed: u64,
-    },
+    Sampled { variant: String, every_ms: u64, samples: u64, failed: u64 },
     /// Its /metrics did not answer with the kit's JSON: no samples.
     NotAKitServer { why: String },
 }
@@ -63,17 +58,8 @@ impl ServerWatch {
     pub fn describe(&self) -> String {
         match self {
             ServerWatch::Off => "not sampled".into(),
-            ServerWatch::Sampled {
-                variant,
-                every_ms,
-                samples,
-                failed,
-            } => {
-                let failed = if *failed > 0 {
-                    format!(", {failed} failed")
-                } else {
-                    String::new()
-                };
+            ServerWatch::Sampled { variant, every_ms, samples, failed } => {
+                let failed = if *failed > 0 { format!(", {failed} failed") } else { String::new() };
                 format!("{variant}: /metrics read every {every_ms} ms ({samples} samples{failed})")
             }
             ServerWatch::NotAKitServer { why } => {
@@ -89,10 +75,8 @@ pub(crate) fn server_interval(
     start_s: f64,
     end_s: f64,
 ) -> Option<ServerInterval> {
-    let mine: Vec<&ServerSample> = samples
-        .iter()
-        .filter(|s| s.t_s >= start_s && s.t_s < end_s)
-        .collect();
+    let mine: Vec<&ServerSample> =
+        samples.iter().filter(|s| s.t_s >= start_s && s.t_s < end_s).collect();
     if mine.is_empty() {
         return None;
     }
@@ -133,12 +117,7 @@ impl Sampler {
         let watch = Arc::new(Mutex::new(ServerWatch::Off));
         let (flag, into, found) = (stop.clone(), samples.clone(), watch.clone());
         let handle = std::thread::spawn(move || sample(addr, t0, &flag, &into, &found));
-        Sampler {
-            stop,
-            samples,
-            watch,
-            handle: Some(handle),
-        }
+        Sampler { stop, samples, watch, handle: Some(handle) }
     }
 
     /// What sampling has found so far, for a person.
@@ -157,9 +136,7 @@ impl Sampler {
     pub fn finish(mut self) -> (ServerWatch, Vec<ServerSample>) {
         self.stop.store(true, Ordering::Relaxed);
         let handle = self.handle.take().expect("finished once");
-        handle
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         let samples = std::mem::take(&mut *lock(&self.samples));
         (lock(&self.watch).clone(), samples)
     }

@@ -57,15 +57,10 @@ pub(crate) fn start() -> TestServer {
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("local addr");
     let peers = Peers::default();
-    let shared = Shared {
-        peers: peers.clone(),
-        slots: Arc::new(Semaphore::new(2)),
-    };
+    let shared = Shared { peers: peers.clone(), slots: Arc::new(Semaphore::new(2)) };
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async move {
             let app = Router::new()
                 .route("/fast", get(|| async { "ok" }))
@@ -91,28 +86,16 @@ pub(crate) fn start() -> TestServer {
                         "gated"
                     }),
                 )
-                .route(
-                    "/error",
-                    get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
-                )
-                .layer(axum::middleware::from_fn_with_state(
-                    shared.clone(),
-                    note_peer,
-                ))
+                .route("/error", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }))
+                .layer(axum::middleware::from_fn_with_state(shared.clone(), note_peer))
                 .with_state(shared);
             let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("serve");
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .expect("serve");
         });
     });
-    TestServer {
-        base: format!("http://{addr}"),
-        peers,
-    }
+    TestServer { base: format!("http://{addr}"), peers }
 }
 
 /// Remembers each connection's client address.

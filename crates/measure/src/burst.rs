@@ -165,11 +165,8 @@ impl Burst {
             // Requests that waited at once, from the server's own time per
             // request where it has one. CPU cells keep the model's t: their
             // handler time includes the queue for a core.
-            measured_slots: SlotModel {
-                t: self.measured_t(&model),
-                ..model
-            }
-            .measured_slots(self.total),
+            measured_slots: SlotModel { t: self.measured_t(&model), ..model }
+                .measured_slots(self.total),
             peak_in_flight: self.peak_in_flight(),
             speedup: None,
         }
@@ -231,10 +228,7 @@ pub fn burst_with(
         ))
     })?;
     // A server that is not ours reports its own threads and memory.
-    let peaks = watched.unwrap_or(Peaks {
-        threads: after.os_threads,
-        rss_bytes: after.rss_bytes,
-    });
+    let peaks = watched.unwrap_or(Peaks { threads: after.os_threads, rss_bytes: after.rss_bytes });
     Ok(outcome.into_burst(path, n, before, after, peaks))
 }
 
@@ -261,12 +255,8 @@ struct Outcome {
 
 /// One request: when it was sent, when it came back, its status or failure
 /// kind, and its socket, still open (closed after the last answer).
-type Answer = (
-    Instant,
-    Instant,
-    std::result::Result<u16, &'static str>,
-    Option<tokio::net::TcpStream>,
-);
+type Answer =
+    (Instant, Instant, std::result::Result<u16, &'static str>, Option<tokio::net::TcpStream>);
 
 /// Opens all `n` connections, then sends all `n` requests at once. Opening
 /// a connection costs the client more than writing a request (1000 connects
@@ -337,9 +327,8 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
     let mut answers = Vec::with_capacity(tasks.len());
     let mut sockets = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let (sent, back, result, socket) = task
-            .await
-            .map_err(|e| HarnessError(format!("request task failed: {e}")))?;
+        let (sent, back, result, socket) =
+            task.await.map_err(|e| HarnessError(format!("request task failed: {e}")))?;
         answers.push((sent, back, result));
         sockets.extend(socket);
     }
@@ -347,19 +336,11 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
     drop(sockets);
     // The burst's clock starts at its first send (every task sends right
     // after the same barrier, within a few ms of each other).
-    let first = answers
-        .iter()
-        .map(|(sent, _, _)| *sent)
-        .min()
-        .unwrap_or(started);
+    let first = answers.iter().map(|(sent, _, _)| *sent).min().unwrap_or(started);
     for (sent, back, result) in answers {
         let ok = matches!(result, Ok(status) if outcome::is_contract_answer(status));
         let since = |at: Instant| at.saturating_duration_since(first).as_secs_f64();
-        outcome.spans.push(Span {
-            sent_s: since(sent),
-            answered_s: since(back),
-            ok,
-        });
+        outcome.spans.push(Span { sent_s: since(sent), answered_s: since(back), ok });
         match result {
             Ok(status) => {
                 outcome.latencies.record(back - sent);
@@ -425,21 +406,9 @@ mod tests {
     use super::*;
 
     fn timeline(slots: Option<u64>, answers: &[f64]) -> Timeline {
-        let spans = answers
-            .iter()
-            .map(|&a| Span {
-                sent_s: 0.0,
-                answered_s: a,
-                ok: true,
-            })
-            .collect();
-        Timeline {
-            variant: "v".into(),
-            endpoint: "/parallel".into(),
-            slots,
-            t_s: 1.0,
-            spans,
-        }
+        let spans =
+            answers.iter().map(|&a| Span { sent_s: 0.0, answered_s: a, ok: true }).collect();
+        Timeline { variant: "v".into(), endpoint: "/parallel".into(), slots, t_s: 1.0, spans }
     }
 
     #[test]

@@ -23,9 +23,8 @@ pub fn check(server: &Server) -> Result<(), String> {
     let health_path = Endpoint::Health.path();
     let health = call(server, "GET", health_path, 200)?;
     same_keys(&health, &Health::ok("x"), health_path)?;
-    for (endpoint, waits) in Endpoint::SHARED
-        .into_iter()
-        .filter_map(|e| Some((e, waits_of(e, io, db)?)))
+    for (endpoint, waits) in
+        Endpoint::SHARED.into_iter().filter_map(|e| Some((e, waits_of(e, io, db)?)))
     {
         let path = endpoint.path();
         let json = call(server, "GET", path, 200)?;
@@ -80,22 +79,14 @@ fn waits_of(e: Endpoint, io: u64, db: u64) -> Option<Vec<u64>> {
 
 fn expect_error(server: &Server, method: &str, path: &str, status: u16) -> Result<(), String> {
     let json = call(server, method, path, status)?;
-    same_keys(
-        &json,
-        &ErrorBody {
-            error: String::new(),
-        },
-        &format!("{method} {path}"),
-    )
+    same_keys(&json, &ErrorBody { error: String::new() }, &format!("{method} {path}"))
 }
 
 fn call(server: &Server, method: &str, path: &str, want: u16) -> Result<Value, String> {
     let (status, body) = request(server.addr, method, path, TIMEOUT)
         .map_err(|e| format!("{method} {path}: no answer: {e}"))?;
     if status != want {
-        return Err(format!(
-            "{method} {path}: status {status}, expected {want}: {body}"
-        ));
+        return Err(format!("{method} {path}: status {status}, expected {want}: {body}"));
     }
     serde_json::from_str(&body)
         .map_err(|e| format!("{method} {path}: the body is not JSON ({e}): {body}"))
@@ -108,17 +99,13 @@ fn parse<T: serde::de::DeserializeOwned>(json: &Value, path: &str) -> Result<T, 
 
 fn same_keys(json: &Value, reference: &impl Serialize, path: &str) -> Result<(), String> {
     let keys = |v: &Value| -> Vec<String> {
-        v.as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default()
+        v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
     };
     let want = keys(&serde_json::to_value(reference).map_err(|e| e.to_string())?);
     let got = keys(json);
     if got == want {
         Ok(())
     } else {
-        Err(format!(
-            "{path}: JSON keys {got:?}, the contract says {want:?}"
-        ))
+        Err(format!("{path}: JSON keys {got:?}, the contract says {want:?}"))
     }
 }

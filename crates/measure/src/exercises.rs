@@ -106,9 +106,7 @@ pub fn find(name: &str) -> Option<&'static Exercise> {
 impl Exercise {
     /// The checks that must pass as given: all but [`Exercise::fail_as_given`].
     pub fn pass_as_given(&self) -> Vec<u32> {
-        (1..=self.checks)
-            .filter(|n| !self.fail_as_given.contains(n))
-            .collect()
+        (1..=self.checks).filter(|n| !self.fail_as_given.contains(n)).collect()
     }
 
     /// The README table's first cell: the folder, and what it needs.
@@ -147,11 +145,7 @@ pub fn readme_table() -> String {
 pub fn table_in(readme: &str) -> Option<String> {
     let header = "| exercise | starts as |";
     let start = readme.lines().position(|l| l.starts_with(header))?;
-    let rows: Vec<&str> = readme
-        .lines()
-        .skip(start)
-        .take_while(|l| l.starts_with('|'))
-        .collect();
+    let rows: Vec<&str> = readme.lines().skip(start).take_while(|l| l.starts_with('|')).collect();
     Some(rows.iter().map(|l| format!("{l}\n")).collect())
 }
 
@@ -165,10 +159,7 @@ pub fn layout_problems(root: &Path, registry: &[Exercise]) -> Vec<String> {
             .iter()
             .any(|o| o.name == e.name || o.folder == e.folder || o.solution == e.solution)
         {
-            problems.push(format!(
-                "the registry lists `{}` (or its folders) twice",
-                e.name
-            ));
+            problems.push(format!("the registry lists `{}` (or its folders) twice", e.name));
         }
         if e.folder != format!("exercises/{}", e.name)
             || e.solution != format!("solutions/{}", e.name)
@@ -199,10 +190,8 @@ pub fn layout_problems(root: &Path, registry: &[Exercise]) -> Vec<String> {
                 e.name, e.server
             ));
         }
-        for (folder, files) in [
-            (e.folder, &EXERCISE_FILES[..]),
-            (e.solution, &SOLUTION_FILES[..]),
-        ] {
+        for (folder, files) in [(e.folder, &EXERCISE_FILES[..]), (e.solution, &SOLUTION_FILES[..])]
+        {
             if !root.join(folder).is_dir() {
                 problems.push(format!("the registry lists {folder}, which is not there"));
                 continue;
@@ -215,10 +204,7 @@ pub fn layout_problems(root: &Path, registry: &[Exercise]) -> Vec<String> {
         }
     }
     for (parent, registered) in [
-        (
-            "exercises",
-            registry.iter().map(|e| e.folder).collect::<Vec<_>>(),
-        ),
+        ("exercises", registry.iter().map(|e| e.folder).collect::<Vec<_>>()),
         ("solutions", registry.iter().map(|e| e.solution).collect()),
     ] {
         for folder in folders_under(&root.join(parent)) {
@@ -327,11 +313,7 @@ mod tests {
             .arg(root().join("Cargo.toml"))
             .output()
             .expect("cargo metadata runs");
-        assert!(
-            out.status.success(),
-            "cargo metadata: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
         let meta: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
         let dir_of = |id: &serde_json::Value| -> PathBuf {
@@ -341,10 +323,7 @@ mod tests {
                 .iter()
                 .find(|p| &p["id"] == id)
                 .expect("a member is a package");
-            Path::new(package["manifest_path"].as_str().unwrap())
-                .parent()
-                .unwrap()
-                .to_path_buf()
+            Path::new(package["manifest_path"].as_str().unwrap()).parent().unwrap().to_path_buf()
         };
         let list = |key: &str| -> Vec<PathBuf> {
             meta[key]
@@ -378,10 +357,7 @@ mod tests {
             ),
             "{table}"
         );
-        assert!(
-            table.contains("| `exercises/trap` | `async-trap` |"),
-            "{table}"
-        );
+        assert!(table.contains("| `exercises/trap` | `async-trap` |"), "{table}");
         let readme = format!("intro\n\n{table}\nThe grade\n| other | table |\n");
         assert_eq!(table_in(&readme).as_deref(), Some(table.as_str()));
         assert_eq!(table_in("| other | table |\n"), None);
@@ -414,10 +390,8 @@ mod tests {
 
     /// The files of the registry's first exercise (the trap), all there.
     fn complete() -> Vec<String> {
-        let mut files: Vec<String> = EXERCISE_FILES
-            .iter()
-            .map(|f| format!("exercises/trap/{f}"))
-            .collect();
+        let mut files: Vec<String> =
+            EXERCISE_FILES.iter().map(|f| format!("exercises/trap/{f}")).collect();
         files.extend(SOLUTION_FILES.iter().map(|f| format!("solutions/trap/{f}")));
         files.push("servers/async-trap/main.rs".into());
         files
@@ -465,10 +439,8 @@ mod tests {
                 "{missing}"
             );
         }
-        let files: Vec<String> = complete()
-            .into_iter()
-            .filter(|f| !f.starts_with("solutions/"))
-            .collect();
+        let files: Vec<String> =
+            complete().into_iter().filter(|f| !f.starts_with("solutions/")).collect();
         assert_eq!(
             problems_with("no-solution", &files),
             vec!["the registry lists solutions/trap, which is not there".to_string()]
@@ -477,33 +449,20 @@ mod tests {
 
     #[test]
     fn a_bad_entry_is_a_problem() {
-        let fixture = Fixture::new(
-            "bad-entry",
-            &complete().iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        let fixture =
+            Fixture::new("bad-entry", &complete().iter().map(String::as_str).collect::<Vec<_>>());
         let twice = [EXERCISES[0], EXERCISES[0]];
-        assert!(layout_problems(&fixture.0, &twice)
-            .iter()
-            .any(|p| p.contains("twice")));
-        let none_fail = [Exercise {
-            fail_as_given: &[],
-            ..EXERCISES[0]
-        }];
+        assert!(layout_problems(&fixture.0, &twice).iter().any(|p| p.contains("twice")));
+        let none_fail = [Exercise { fail_as_given: &[], ..EXERCISES[0] }];
         assert!(layout_problems(&fixture.0, &none_fail)
             .iter()
             .any(|p| p.contains("fail_as_given")));
-        let out_of_range = [Exercise {
-            fail_as_given: &[6],
-            ..EXERCISES[0]
-        }];
+        let out_of_range = [Exercise { fail_as_given: &[6], ..EXERCISES[0] }];
         assert!(layout_problems(&fixture.0, &out_of_range)
             .iter()
             .any(|p| p.contains("fail_as_given")));
-        let no_server = [Exercise {
-            server: "async-nowhere",
-            starts_as: "`async-nowhere`",
-            ..EXERCISES[0]
-        }];
+        let no_server =
+            [Exercise { server: "async-nowhere", starts_as: "`async-nowhere`", ..EXERCISES[0] }];
         assert!(layout_problems(&fixture.0, &no_server)
             .iter()
             .any(|p| p.contains("servers/async-nowhere")));
@@ -519,10 +478,8 @@ mod tests {
             membership_problems(root, ONE, &[at("solutions/trap")], &[at("solutions/trap")]);
         assert_eq!(
             problems,
-            vec![
-                "exercises/trap is not a member of the workspace (Cargo.toml's `members`)"
-                    .to_string()
-            ]
+            vec!["exercises/trap is not a member of the workspace (Cargo.toml's `members`)"
+                .to_string()]
         );
         let problems = membership_problems(root, ONE, &members, &[]);
         assert!(

@@ -26,11 +26,7 @@ pub struct Band {
 }
 
 impl Band {
-    pub const DEFAULT: Band = Band {
-        below: 0.05,
-        above: 0.30,
-        slack: Duration::from_millis(300),
-    };
+    pub const DEFAULT: Band = Band { below: 0.05, above: 0.30, slack: Duration::from_millis(300) };
 
     pub fn contains(&self, predicted: Duration, measured: Duration) -> bool {
         let p = predicted.as_secs_f64();
@@ -59,11 +55,7 @@ pub struct Expect {
 
 impl Expect {
     pub fn new(slots: Option<u64>, t: Duration) -> Expect {
-        Expect {
-            slots,
-            t,
-            band: Band::DEFAULT,
-        }
+        Expect { slots, t, band: Band::DEFAULT }
     }
 
     pub fn band(mut self, band: Band) -> Expect {
@@ -81,10 +73,7 @@ impl Expect {
             ));
         }
         if !burst.latency.is_ordered() || burst.latency.count != burst.n {
-            return Err(format!(
-                "latency summary is inconsistent: {:?}",
-                burst.latency
-            ));
+            return Err(format!("latency summary is inconsistent: {:?}", burst.latency));
         }
         Ok(())
     }
@@ -126,19 +115,15 @@ impl Expect {
             variant = burst.after.variant,
             n = burst.n,
             path = burst.path,
-            slots = self
-                .slots
-                .map_or("unbounded (all N at once)".to_string(), |s| s.to_string()),
+            slots = self.slots.map_or("unbounded (all N at once)".to_string(), |s| s.to_string()),
         ))
     }
 
     /// `no_errors`, `total` and `peak`, with every failure in one message.
     pub fn all(&self, burst: &Burst) -> Result<(), String> {
         self.no_errors(burst)?;
-        let failures: Vec<String> = [self.total(burst), self.peak(burst)]
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
+        let failures: Vec<String> =
+            [self.total(burst), self.peak(burst)].into_iter().filter_map(Result::err).collect();
         if failures.is_empty() {
             Ok(())
         } else {
@@ -152,10 +137,7 @@ impl Expect {
 /// its handler (`handler`), so this sentence and `peak_in_flight` speak of
 /// the same thing.
 pub fn meaning(model: &SlotModel, total: Duration, handler: Option<Duration>) -> String {
-    let seen = SlotModel {
-        t: handler.unwrap_or(model.t),
-        ..*model
-    };
+    let seen = SlotModel { t: handler.unwrap_or(model.t), ..*model };
     let rounds = seen.measured_rounds(total);
     let slots = seen.measured_slots(total);
     if total > model.predicted().mul_f64(1.3) + Duration::from_millis(500) {

@@ -70,11 +70,7 @@ const DEADLINE_LARGE: Duration = Duration::from_secs(3);
 /// A band for one round of a short wait: reading 100 to 1000 requests that
 /// arrive at once takes a passing server tens of ms on 2 cores, and a noisy
 /// neighbour can add a few hundred; the counts carry the precision.
-const ONE_ROUND: Band = Band {
-    below: 0.05,
-    above: 0.5,
-    slack: Duration::from_millis(400),
-};
+const ONE_ROUND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(400) };
 /// A request's own time inside its handler, as a multiple of the waits it
 /// must make: timers never fire early (so at least 0.95 of the waits), and
 /// overlapping waits stay well under the 2 x io that sequential ones take.
@@ -102,19 +98,10 @@ fn ms(millis: u64) -> Duration {
 /// Starts the server under grade with the grade's short waits; a server that
 /// does not start fails the check as a crash, in its own words.
 pub(crate) fn start(bin: &Path, io_ms: u64, env: &[(&str, &str)]) -> Server {
-    let args = [
-        "--io-ms".to_string(),
-        io_ms.to_string(),
-        "--db-ms".into(),
-        DB_MS.to_string(),
-    ];
+    let args = ["--io-ms".to_string(), io_ms.to_string(), "--db-ms".into(), DB_MS.to_string()];
     // A crash is quoted by its message and location; a backtrace of the
     // server would bury them, whatever the learner's RUST_BACKTRACE says.
-    let env: Vec<(&str, &str)> = env
-        .iter()
-        .copied()
-        .chain([("RUST_BACKTRACE", "0")])
-        .collect();
+    let env: Vec<(&str, &str)> = env.iter().copied().chain([("RUST_BACKTRACE", "0")]).collect();
     Server::start_with_env(bin, &args, &env).unwrap_or_else(|e| {
         let e = e.to_string();
         fail(
@@ -143,11 +130,7 @@ pub fn known_threads(peak: Option<u64>, check: u32, hint: u32) -> u64 {
 fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
     let died = |server: &mut Server, what: String| -> ! {
         let diagnosis = diagnose(server);
-        let next = if server.exited().is_some() {
-            Next::Crash
-        } else {
-            Next::Hint(2)
-        };
+        let next = if server.exited().is_some() { Next::Crash } else { Next::Hint(2) };
         fail(&what, &diagnosis, next)
     };
     match burst(server, path, n, deadline) {
@@ -171,26 +154,15 @@ fn report(b: &Burst) -> String {
     let peak = b.peak_in_flight();
     let total = b.total.as_secs_f64();
     let answered = if b.timed_out > 0 {
-        format!(
-            " (only {} of {} answered before the grade gave up)",
-            b.ok, b.n
-        )
+        format!(" (only {} of {} answered before the grade gave up)", b.ok, b.n)
     } else {
         String::new()
     };
     let model = SlotModel::new(b.n, ms(t), Some(peak.max(1)));
     // Requests that waited at once: the answered ones' handler time over the
     // total (unanswered requests have not spent theirs yet).
-    let done = if b.timed_out > 0 {
-        format!("{} answered", b.ok)
-    } else {
-        b.n.to_string()
-    };
-    let seen = if total > 0.0 {
-        b.ok as f64 * t as f64 / 1000.0 / total
-    } else {
-        0.0
-    };
+    let done = if b.timed_out > 0 { format!("{} answered", b.ok) } else { b.n.to_string() };
+    let seen = if total > 0.0 { b.ok as f64 * t as f64 / 1000.0 / total } else { 0.0 };
     format!(
         "  measured: {total:.3} s for {n} x {path}{answered}; {t} ms per request inside its handler (the \
          server's own p50, from /metrics); peak_in_flight {peak} (exact: the most requests inside handlers \
@@ -210,9 +182,7 @@ fn knob(m: &MetricsSnapshot) -> (String, String) {
     ["worker_threads", "workers", "threads"]
         .iter()
         .find_map(|k| {
-            m.knobs
-                .get(*k)
-                .map(|v| (format!("--{}", k.replace('_', "-")), v.to_string()))
+            m.knobs.get(*k).map(|v| (format!("--{}", k.replace('_', "-")), v.to_string()))
         })
         .unwrap_or_else(|| ("its thread knob".into(), "?".into()))
 }
@@ -237,11 +207,7 @@ fn expect_one_round(b: &Burst, r: &Round) {
         b.n
     );
     let failed = |meaning: String, hint: u32| -> ! {
-        fail(
-            r.what,
-            &format!("{}\n{meaning}\n{goal}", report(b)),
-            Next::Hint(hint),
-        )
+        fail(r.what, &format!("{}\n{meaning}\n{goal}", report(b)), Next::Hint(hint))
     };
     let Some(own) = b.handler_time() else {
         fail(
@@ -253,10 +219,7 @@ fn expect_one_round(b: &Burst, r: &Round) {
             Next::Hint(6),
         )
     };
-    let (low, high) = (
-        r.unit.mul_f64(r.own * OWN_TIME.0),
-        r.unit.mul_f64(r.own * OWN_TIME.1),
-    );
+    let (low, high) = (r.unit.mul_f64(r.own * OWN_TIME.0), r.unit.mul_f64(r.own * OWN_TIME.1));
     let units = own.as_secs_f64() / r.unit.as_secs_f64();
     // Skipped waits first: without the waits, no other number means anything.
     if own < low {
@@ -402,11 +365,7 @@ fn expect_few_threads_at_rest(server: &Server, at_rest: u64, check: u32) {
         return;
     }
     let metrics = server.metrics().unwrap_or_else(|e| {
-        fail(
-            "the server's /metrics did not answer",
-            &format!("  {e}"),
-            Next::Hint(6),
-        )
+        fail("the server's /metrics did not answer", &format!("  {e}"), Next::Hint(6))
     });
     let (flag, value) = knob(&metrics);
     fail(
@@ -583,11 +542,7 @@ pub fn keeps_the_contract(bin: impl AsRef<Path>) {
     let _shared = MACHINE.read().unwrap_or_else(|p| p.into_inner());
     let server = start(bin.as_ref(), IO_MS, &[]);
     if let Err(broken) = crate::conformance::check(&server) {
-        fail(
-            "the responses break the contract",
-            &format!("  {broken}"),
-            Next::Hint(6),
-        );
+        fail("the responses break the contract", &format!("  {broken}"), Next::Hint(6));
     }
 }
 

@@ -81,17 +81,13 @@ impl Server {
         envs: &[(&str, &str)],
     ) -> Result<Server> {
         let bin = bin.as_ref();
-        let name = bin
-            .file_name()
-            .map_or("server".into(), |n| n.to_string_lossy().into_owned());
+        let name = bin.file_name().map_or("server".into(), |n| n.to_string_lossy().into_owned());
         let mut cmd = Command::new(bin);
         cmd.args(args).envs(envs.iter().copied());
         if !args.iter().any(|a| a == "--port") {
             cmd.args(["--port", "0"]);
         }
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.env(net::EXIT_WITH_PARENT_ENV, "1");
         let mut child = spawn(&mut cmd)
             .map_err(|e| HarnessError(format!("cannot start {}: {e}", bin.display())))?;
@@ -216,9 +212,7 @@ impl Server {
     /// A poisoned lock only means a thread panicked between two calls on the
     /// child; the child itself is still there to wait on or kill.
     fn child(&self) -> std::sync::MutexGuard<'_, Child> {
-        self.child
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sends SIGTERM and waits for the process to exit on its own.
@@ -255,11 +249,8 @@ fn control(name: &str, addr: SocketAddr, method: &str, path: &str) -> Result<Met
     if status != 200 {
         return err(format!("{name}: {method} {path} answered {status}: {body}"));
     }
-    serde_json::from_str(&body).map_err(|e| {
-        HarnessError(format!(
-            "{name}: {path} is not the metrics JSON ({e}): {body}"
-        ))
-    })
+    serde_json::from_str(&body)
+        .map_err(|e| HarnessError(format!("{name}: {path} is not the metrics JSON ({e}): {body}")))
 }
 
 /// What the burst and the probes measure: a server that speaks the
@@ -416,11 +407,7 @@ fn drain_output(child: &mut Child, output: &Arc<Output>) -> mpsc::Receiver<Strin
         let output = Arc::clone(output);
         output.open.fetch_add(1, Ordering::SeqCst);
         std::thread::spawn(move || {
-            for (i, line) in BufReader::new(stdout)
-                .lines()
-                .map_while(|l| l.ok())
-                .enumerate()
-            {
+            for (i, line) in BufReader::new(stdout).lines().map_while(|l| l.ok()).enumerate() {
                 if i == 0 {
                     let _ = first_tx.send(line.clone());
                 }
@@ -470,11 +457,7 @@ pub fn request(
         )
     };
     let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(bad)?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
     Ok((status, body.to_string()))
 }
 
@@ -491,17 +474,13 @@ pub fn free_ports(count: u16) -> Result<u16> {
             .as_nanos() as u64;
     for attempt in 0..200u64 {
         let base = 20_000
-            + ((seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(attempt * 7919))
-                % 10_000) as u16;
+            + ((seed.wrapping_mul(6364136223846793005).wrapping_add(attempt * 7919)) % 10_000)
+                as u16;
         if (0..count).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
             return Ok(base);
         }
     }
-    err(format!(
-        "no {count} free consecutive ports between 20000 and 30000"
-    ))
+    err(format!("no {count} free consecutive ports between 20000 and 30000"))
 }
 
 /// A server binary that sits next to the running executable (the same

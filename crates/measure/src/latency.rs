@@ -47,8 +47,7 @@ impl Latencies {
     }
 
     pub fn record(&mut self, d: Duration) {
-        self.0
-            .saturating_record((d.as_micros() as u64).clamp(1, MAX_US));
+        self.0.saturating_record((d.as_micros() as u64).clamp(1, MAX_US));
     }
 
     pub fn merge(&mut self, other: &Latencies) {
@@ -100,16 +99,12 @@ pub struct Batch {
 
 impl Batch {
     pub fn new(into: Arc<Mutex<Latencies>>) -> Batch {
-        Batch {
-            samples: Vec::new(),
-            into,
-        }
+        Batch { samples: Vec::new(), into }
     }
 
     pub fn record(&mut self, d: Duration) {
         // MAX_US (600 s in µs) fits a u32 (up to 4,294 s).
-        self.samples
-            .push((d.as_micros() as u64).clamp(1, MAX_US) as u32);
+        self.samples.push((d.as_micros() as u64).clamp(1, MAX_US) as u32);
         if self.samples.len() >= FLUSH_EVERY {
             self.flush();
         }
@@ -198,11 +193,8 @@ mod tests {
         for ms in [1, 2, 5, 9, 10, 11, 50, 1000] {
             l.record(Duration::from_millis(ms));
         }
-        let edges = [
-            Duration::from_millis(3),
-            Duration::from_millis(10),
-            Duration::from_millis(100),
-        ];
+        let edges =
+            [Duration::from_millis(3), Duration::from_millis(10), Duration::from_millis(100)];
         // [<3 ms, 3-10 ms, 10-100 ms, >= 100 ms]; 9.9-ish bins stay below 10.
         assert_eq!(l.bucket_counts(&edges), vec![2, 2, 3, 1]);
         assert_eq!(l.bucket_counts(&edges).iter().sum::<u64>(), l.len());

@@ -39,11 +39,7 @@ const LONG_DEADLINE: Duration = Duration::from_secs(3);
 /// Checks 1 and 2 give up after this: a pool of 2 needs 5 s.
 const DEADLINE: Duration = Duration::from_secs(15);
 /// Real queries: a connection and a round trip on top of each timer.
-const BAND: Band = Band {
-    below: 0.05,
-    above: 0.5,
-    slack: Duration::from_millis(800),
-};
+const BAND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(800) };
 
 /// What a check does when no database is set (`KIT_DATABASE_URL`): fail
 /// (the exercise) or skip (the solution, whose grade runs in every
@@ -85,11 +81,7 @@ fn server(bin: &Path, check: &str, without: NoDatabase, env: &[(&str, &str)]) ->
 fn fire(server: &mut Server, path: &str, n: u64, deadline: Duration) -> Burst {
     burst(server, path, n, deadline).unwrap_or_else(|e| {
         let diagnosis = diagnose(server);
-        fail(
-            &format!("{n} x {path} could not be measured: {e}"),
-            &diagnosis,
-            Next::Crash,
-        )
+        fail(&format!("{n} x {path} could not be measured: {e}"), &diagnosis, Next::Crash)
     })
 }
 
@@ -142,12 +134,7 @@ pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, wi
         return;
     };
     let t = ms(DB_MS);
-    let b = fire(
-        &mut server,
-        &format!("/db-simulation?db_ms={DB_MS}"),
-        N,
-        DEADLINE,
-    );
+    let b = fire(&mut server, &format!("/db-simulation?db_ms={DB_MS}"), N, DEADLINE);
     let pool = pool_of(&b);
     let goal = SlotModel::new(N, t, Some(capacity));
     let detail = |meaning: String| {
@@ -162,11 +149,7 @@ pub fn takes_the_rounds_of_the_capacity(bin: impl AsRef<Path>, capacity: u64, wi
     };
     if b.ok != b.n {
         fail(
-            &format!(
-                "{} of {N} queries failed (statuses {:?})",
-                b.n - b.ok,
-                b.status_counts
-            ),
+            &format!("{} of {N} queries failed (statuses {:?})", b.n - b.ok, b.status_counts),
             &detail(
                 "  meaning: a query that fails never waited its turn: nothing below is measured."
                     .into(),
@@ -197,12 +180,7 @@ pub fn stays_within_the_capacity(bin: impl AsRef<Path>, capacity: u64, without: 
         return;
     };
     let t = ms(DB_MS);
-    let b = fire(
-        &mut server,
-        &format!("/db-simulation?db_ms={DB_MS}"),
-        N,
-        DEADLINE,
-    );
+    let b = fire(&mut server, &format!("/db-simulation?db_ms={DB_MS}"), N, DEADLINE);
     let pool = pool_of(&b);
     if pool.size > capacity || pool.peak_in_use > capacity {
         fail(
@@ -257,19 +235,10 @@ pub fn a_burst_past_the_pool_gets_quick_503s_in_env(
     // The burst is sized from the pool the server reports, before any load.
     let before = server.metrics().unwrap_or_else(|e| {
         let diagnosis = diagnose(&mut server);
-        fail(
-            &format!("the server's /metrics did not answer: {e}"),
-            &diagnosis,
-            Next::Crash,
-        )
+        fail(&format!("the server's /metrics did not answer: {e}"), &diagnosis, Next::Crash)
     });
     let n = past_the_pool(pool_in(&before).size);
-    let b = fire(
-        &mut server,
-        &format!("/db-simulation?db_ms={LONG_DB_MS}"),
-        n,
-        LONG_DEADLINE,
-    );
+    let b = fire(&mut server, &format!("/db-simulation?db_ms={LONG_DB_MS}"), n, LONG_DEADLINE);
     let pool = pool_of(&b);
     let unavailable = b.status_counts.get(&503).copied().unwrap_or(0);
     let other = b.errors - b.timed_out - unavailable;
@@ -300,11 +269,7 @@ pub fn a_burst_past_the_pool_gets_quick_503s_in_env(
     if pool.timeouts != unavailable {
         fail(
             "the 503s are not the pool's timeouts",
-            &format!(
-                "{}\n{counts}; the pool counted {} timeouts",
-                report(&b, t),
-                pool.timeouts
-            ),
+            &format!("{}\n{counts}; the pool counted {} timeouts", report(&b, t), pool.timeouts),
             Next::Hint(2),
         );
     }
@@ -346,9 +311,6 @@ mod tests {
     #[test]
     fn check_3_sends_more_than_any_pool_serves_in_time() {
         // 3 s of 1 s queries is 3 rounds: two more make the wait show.
-        assert_eq!(
-            [2, 20, 100, 1000].map(past_the_pool),
-            [N, N, 500, MAX_BURST]
-        );
+        assert_eq!([2, 20, 100, 1000].map(past_the_pool), [N, N, 500, MAX_BURST]);
     }
 }

@@ -58,15 +58,13 @@ pub fn health_under_cpu_load(
         let cpu_url = validate_url(&format!("{base}/cpu-intensive")).map_err(harness)?;
         let cpu = Arc::new(Get::new(&cpu_url, health.addr, false));
         let stop_at = Instant::now() + duration;
-        let load: Vec<_> = (0..clients)
-            .map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at)))
-            .collect();
+        let load: Vec<_> =
+            (0..clients).map(|_| tokio::spawn(cpu_loop(cpu.clone(), stop_at))).collect();
         let (health, health_errors) = health_loop(&health, stop_at).await;
         let (mut done, mut errors) = (0, 0);
         for task in load {
-            let (d, e) = task
-                .await
-                .map_err(|e| HarnessError(format!("cpu load task failed: {e}")))?;
+            let (d, e) =
+                task.await.map_err(|e| HarnessError(format!("cpu load task failed: {e}")))?;
             done += d;
             errors += e;
         }
@@ -185,9 +183,5 @@ pub fn cancelled_cpu_jobs(server: &impl Target, clients: usize) -> Result<Cancel
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Ok(Cancelled {
-        clients,
-        gave_up_after: GIVE_UP_AFTER,
-        cpu_jobs_peak: after.cpu_jobs_peak,
-    })
+    Ok(Cancelled { clients, gave_up_after: GIVE_UP_AFTER, cpu_jobs_peak: after.cpu_jobs_peak })
 }

@@ -86,10 +86,7 @@ mod tests {
         let peaks = watcher.stop();
         // The extra threads, this test's thread and the watcher's own, at
         // once (other tests' threads can only add to that).
-        assert!(
-            peaks.threads.expect("threads on linux") >= EXTRA + 2,
-            "{peaks:?}"
-        );
+        assert!(peaks.threads.expect("threads on linux") >= EXTRA + 2, "{peaks:?}");
         assert!(peaks.rss_bytes.is_some_and(|r| r > 0), "{peaks:?}");
     }
 }

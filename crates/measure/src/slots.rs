@@ -10,12 +10,7 @@ use kit_serve::contract::PoolStats;
 use serde::{Deserialize, Serialize};
 
 /// The four servers, in the order every table, chart and demo lists them.
-pub const VARIANTS: [&str; 4] = [
-    "sync-blocking",
-    "async-trap",
-    "blocking-wrapper",
-    "async-native",
-];
+pub const VARIANTS: [&str; 4] = ["sync-blocking", "async-trap", "blocking-wrapper", "async-native"];
 /// The variant every speedup is measured against.
 pub const BASELINE: &str = "sync-blocking";
 
@@ -75,21 +70,11 @@ impl SlotModel {
         };
         let t = whole_ms(self.t);
         let (ht, whose) = match handler {
-            Some(h) => (
-                whole_ms(h),
-                "the server's own time per request inside its handler",
-            ),
-            None => (
-                t,
-                "the lesson's time per request (the server reported none)",
-            ),
+            Some(h) => (whole_ms(h), "the server's own time per request inside its handler"),
+            None => (t, "the lesson's time per request (the server reported none)"),
         };
         let total_s = round3(total.as_secs_f64());
-        let seen = if total_s > 0.0 {
-            self.n as f64 * ht as f64 / 1000.0 / total_s
-        } else {
-            0.0
-        };
+        let seen = if total_s > 0.0 { self.n as f64 * ht as f64 / 1000.0 / total_s } else { 0.0 };
         format!(
             "{n} requests of {t} ms on {slots}: the model predicts {r} x {t} ms = {p:.3} s; \
              measured {total_s:.3} s; with {ht} ms per request ({whose}), \
@@ -249,12 +234,7 @@ mod tests {
     #[test]
     fn a_pool_smaller_than_the_slots_binds_and_is_named() {
         let t = Duration::from_millis(300);
-        let pool = |size| PoolStats {
-            size,
-            in_use: 0,
-            peak_in_use: 0,
-            timeouts: 0,
-        };
+        let pool = |size| PoolStats { size, in_use: 0, peak_in_use: 0, timeouts: 0 };
         let (model, why) = db_binding(100, t, None, Some(&pool(10)));
         assert_eq!(model.rounds(), 10);
         assert_eq!(
@@ -265,10 +245,7 @@ mod tests {
         let (model, why) = db_binding(100, t, Some(4), Some(&pool(10)));
         assert_eq!((model.rounds(), why), (25, None));
         // No pool: the server's own slots.
-        assert_eq!(
-            db_binding(100, t, None, None),
-            (SlotModel::new(100, t, None), None)
-        );
+        assert_eq!(db_binding(100, t, None, None), (SlotModel::new(100, t, None), None));
     }
 
     #[test]
@@ -277,21 +254,14 @@ mod tests {
         assert_eq!(SlotModel::new(100, t, Some(4)).rounds(), 25);
         assert_eq!(SlotModel::new(101, t, Some(4)).rounds(), 26);
         assert_eq!(SlotModel::new(100, t, None).rounds(), 1);
-        assert_eq!(
-            SlotModel::new(100, t, Some(4)).predicted(),
-            Duration::from_secs(25)
-        );
+        assert_eq!(SlotModel::new(100, t, Some(4)).predicted(), Duration::from_secs(25));
     }
 
     #[test]
     fn one_round_is_singular() {
         assert_eq!(
             (rounds(1), rounds(25), rounds(0)),
-            (
-                "1 round".to_string(),
-                "25 rounds".to_string(),
-                "0 rounds".to_string()
-            )
+            ("1 round".to_string(), "25 rounds".to_string(), "0 rounds".to_string())
         );
     }
 
@@ -301,10 +271,7 @@ mod tests {
         assert!((m.measured_slots(Duration::from_secs(25)) - 4.0).abs() < 1e-9);
         assert!((m.measured_rounds(Duration::from_secs(25)) - 25.0).abs() < 1e-9);
         let sentence = m.explain(Duration::from_secs(25), None);
-        assert!(
-            sentence.contains("25 rounds x 1000 ms = 25.000 s"),
-            "{sentence}"
-        );
+        assert!(sentence.contains("25 rounds x 1000 ms = 25.000 s"), "{sentence}");
         assert!(sentence.contains("about 4.0 requests"), "{sentence}");
     }
 
@@ -313,17 +280,9 @@ mod tests {
         // The lesson expected 0.5 s and unbounded slots; the server spent
         // 1.0 s per request in its handler and took 25.02 s.
         let m = SlotModel::new(100, Duration::from_millis(500), None);
-        let sentence = m.explain(
-            Duration::from_millis(25_020),
-            Some(Duration::from_micros(1_000_400)),
-        );
-        assert!(
-            sentence.contains("1 round x 500 ms = 0.500 s"),
-            "{sentence}"
-        );
-        assert!(
-            sentence.contains("100 x 1000 ms / 25.020 s = about 4.0 requests"),
-            "{sentence}"
-        );
+        let sentence =
+            m.explain(Duration::from_millis(25_020), Some(Duration::from_micros(1_000_400)));
+        assert!(sentence.contains("1 round x 500 ms = 0.500 s"), "{sentence}");
+        assert!(sentence.contains("100 x 1000 ms / 25.020 s = about 4.0 requests"), "{sentence}");
     }
 }

@@ -44,13 +44,7 @@ pub fn write_grid(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) 
     let mut cells: Vec<Vec<String>> = vec![headers.iter().map(|h| h.to_string()).collect()];
     cells.extend(rows.iter().cloned());
     let widths: Vec<usize> = (0..cells[0].len())
-        .map(|c| {
-            cells
-                .iter()
-                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| cells.iter().map(|r| r.get(c).map_or(0, |x| x.chars().count())).max().unwrap_or(0))
         .collect();
     for (i, row) in cells.iter().enumerate() {
         write_line(out, row, &widths)?;
@@ -87,15 +81,8 @@ fn write_line(out: &mut impl Write, cells: &[String], widths: &[usize]) -> io::R
 /// often about 100 columns.
 pub const SCREEN_WIDTH: usize = 100;
 
-const NARROW_HEADERS: [&str; 7] = [
-    "variant",
-    "slots",
-    "rounds x t",
-    "model",
-    "measured",
-    "peak",
-    "verdict",
-];
+const NARROW_HEADERS: [&str; 7] =
+    ["variant", "slots", "rounds x t", "model", "measured", "peak", "verdict"];
 
 /// The race's table for a terminal: the slot model's prediction next to
 /// the measured total and the exact count, in at most [`SCREEN_WIDTH`]
@@ -138,13 +125,7 @@ fn cells_of(r: &Row) -> Vec<String> {
         ms_as_text(r.p95_ms),
         ms_as_text(r.p99_ms),
         r.errors.to_string(),
-        format!(
-            "{} ({} x {} on {})",
-            seconds(r.model_s),
-            r.rounds,
-            seconds(r.t_s),
-            slots(r.slots)
-        ),
+        format!("{} ({} x {} on {})", seconds(r.model_s), r.rounds, seconds(r.t_s), slots(r.slots)),
         format!("{:.1}", r.measured_slots),
         r.peak_in_flight.to_string(),
         r.speedup.map_or("-".into(), |s| format!("{s:.1}x")),

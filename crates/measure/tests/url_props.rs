@@ -8,10 +8,7 @@ use kit_measure::client::url::validate_url;
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 1024,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 1024, ..ProptestConfig::default() }
 }
 
 /// Text near the URL grammar: schemes, brackets, colons, ports, paths.

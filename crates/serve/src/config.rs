@@ -82,7 +82,5 @@ impl CommonArgs {
 
 /// The number of cores the OS gives this process.
 pub fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

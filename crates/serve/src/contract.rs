@@ -74,10 +74,7 @@ impl Endpoint {
     }
 
     pub fn from_path(path: &str) -> Option<Endpoint> {
-        Endpoint::SHARED
-            .into_iter()
-            .chain(Endpoint::NATIVE_ONLY)
-            .find(|e| e.path() == path)
+        Endpoint::SHARED.into_iter().chain(Endpoint::NATIVE_ONLY).find(|e| e.path() == path)
     }
 }
 
@@ -268,10 +265,7 @@ pub struct Health {
 
 impl Health {
     pub fn ok(variant: &str) -> Health {
-        Health {
-            status: "ok".into(),
-            variant: variant.into(),
-        }
+        Health { status: "ok".into(), variant: variant.into() }
     }
 }
 
@@ -369,65 +363,41 @@ pub struct ErrorBody {
 impl ApiError {
     pub fn not_found(path: &str) -> ApiError {
         // The path is the client's: shown escaped and short.
-        ApiError {
-            status: 404,
-            message: format!("no such endpoint: {}", shown(path)),
-        }
+        ApiError { status: 404, message: format!("no such endpoint: {}", shown(path)) }
     }
 
     pub fn method_not_allowed(method: &str, e: Endpoint) -> ApiError {
         ApiError {
             status: 405,
-            message: format!(
-                "{method} is not allowed on {}: use {}",
-                e.path(),
-                e.method()
-            ),
+            message: format!("{method} is not allowed on {}: use {}", e.path(), e.method()),
         }
     }
 
     pub fn bad_request(message: String) -> ApiError {
-        ApiError {
-            status: 400,
-            message,
-        }
+        ApiError { status: 400, message }
     }
 
     /// The upstream could not be reached or answered nonsense.
     pub fn bad_gateway(message: String) -> ApiError {
-        ApiError {
-            status: 502,
-            message,
-        }
+        ApiError { status: 502, message }
     }
 
     /// The upstream did not answer within `--io-timeout-ms`.
     pub fn gateway_timeout(message: String) -> ApiError {
-        ApiError {
-            status: 504,
-            message,
-        }
+        ApiError { status: 504, message }
     }
 
     /// The database is down, or no pool connection came free in time.
     pub fn unavailable(message: String) -> ApiError {
-        ApiError {
-            status: 503,
-            message,
-        }
+        ApiError { status: 503, message }
     }
 
     pub fn internal(message: String) -> ApiError {
-        ApiError {
-            status: 500,
-            message,
-        }
+        ApiError { status: 500, message }
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            error: self.message.clone(),
-        }
+        ErrorBody { error: self.message.clone() }
     }
 }
 
@@ -532,19 +502,13 @@ mod tests {
         assert_eq!(route("GET", "/nope", offered).unwrap_err().status, 404);
         assert_eq!(route("GET", "/sse", offered).unwrap_err().status, 404);
         assert_eq!(route("POST", "/parallel", offered).unwrap_err().status, 405);
-        assert_eq!(
-            route("GET", "/metrics/reset", offered).unwrap_err().status,
-            405
-        );
+        assert_eq!(route("GET", "/metrics/reset", offered).unwrap_err().status, 405);
     }
 
     #[test]
     fn query_overrides_defaults_and_rejects_bad_values() {
         let p = Query::parse(Some("io_ms=20&db_ms=5&cpu_rounds=7"), &settings()).unwrap();
-        assert_eq!(
-            (p.io_wait.as_millis(), p.db_wait.as_millis(), p.cpu_rounds),
-            (20, 5, 7)
-        );
+        assert_eq!((p.io_wait.as_millis(), p.db_wait.as_millis(), p.cpu_rounds), (20, 5, 7));
         let p = Query::parse(None, &settings()).unwrap();
         assert_eq!(p.io_wait.as_millis(), 500);
         for bad in [
@@ -575,17 +539,9 @@ mod tests {
         let long = format!("x{}=1", "a".repeat(100_000));
         let err = Query::parse(Some(&long), &settings()).unwrap_err();
         assert!(err.message.len() < 200, "{}", err.message);
-        assert!(
-            err.message.contains("100001 bytes in all"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("100001 bytes in all"), "{}", err.message);
         let err = Query::parse(Some("io_ms=%0a%1b"), &settings()).unwrap_err();
-        assert!(
-            !err.message.contains('\n') && err.message.contains("\\n"),
-            "{}",
-            err.message
-        );
+        assert!(!err.message.contains('\n') && err.message.contains("\\n"), "{}", err.message);
     }
 
     #[test]

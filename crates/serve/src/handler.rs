@@ -70,22 +70,11 @@ mod tests {
             db_wait: Duration::from_millis(300),
             cpu_rounds: 10,
         };
-        let settings = Settings {
-            defaults,
-            backend: IoBackend::timer(),
-        };
+        let settings = Settings { defaults, backend: IoBackend::timer() };
         let p = Params::parse(Some("io_ms=20"), &settings).unwrap();
-        assert_eq!(
-            (p.variant, p.io_wait.as_millis(), p.db_wait.as_millis()),
-            ("test", 20, 300)
-        );
+        assert_eq!((p.variant, p.io_wait.as_millis(), p.db_wait.as_millis()), ("test", 20, 300));
         assert_eq!(p.backend.name(), "timer");
-        assert_eq!(
-            Params::parse(Some("io_ms=x"), &settings)
-                .unwrap_err()
-                .status,
-            400
-        );
+        assert_eq!(Params::parse(Some("io_ms=x"), &settings).unwrap_err().status, 400);
     }
 
     #[test]

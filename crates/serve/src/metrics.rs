@@ -134,10 +134,7 @@ impl Metrics {
     ) -> Arc<Metrics> {
         Arc::new(Metrics {
             variant,
-            knobs: knobs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.into()))
-                .collect(),
+            knobs: knobs.into_iter().map(|(k, v)| (k.to_string(), v.into())).collect(),
             slots,
             started: Instant::now(),
             requests_total: AtomicU64::new(0),
@@ -169,11 +166,7 @@ impl Metrics {
         self.requests_total.fetch_add(1, Ordering::Relaxed);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight {
-            metrics: Arc::clone(self),
-            label,
-            started: Instant::now(),
-        }
+        InFlight { metrics: Arc::clone(self), label, started: Instant::now() }
     }
 
     /// Reports `pool` in /metrics from now on (a backend with a pool).
@@ -198,8 +191,7 @@ impl Metrics {
     /// flight right now, so it stays a true high-water mark.
     pub fn reset(&self) {
         self.requests_total.store(0, Ordering::SeqCst);
-        self.peak_in_flight
-            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.peak_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
         CPU_JOBS_PEAK.store(CPU_JOBS.load(Ordering::SeqCst), Ordering::SeqCst);
         lock(&self.endpoints).clear();
         if let Some(pool) = self.pool.get() {
@@ -215,12 +207,7 @@ impl Metrics {
         MetricsSnapshot {
             variant: self.variant.to_string(),
             knobs: self.knobs.clone(),
-            io_backend: self
-                .io_backend
-                .get()
-                .copied()
-                .unwrap_or("timer")
-                .to_string(),
+            io_backend: self.io_backend.get().copied().unwrap_or("timer").to_string(),
             slots: self.slots.declared(),
             requests_total: self.requests_total.load(Ordering::SeqCst),
             in_flight: self.in_flight.load(Ordering::SeqCst),
@@ -308,10 +295,7 @@ impl ProcessStats {
     /// This process, with its peak RSS.
     pub fn read() -> ProcessStats {
         let me = ProcessStats::of_pid(std::process::id());
-        ProcessStats {
-            peak_rss_bytes: os::peak_rss_bytes_self(),
-            ..me
-        }
+        ProcessStats { peak_rss_bytes: os::peak_rss_bytes_self(), ..me }
     }
 
     /// Another process (the harness watches servers from outside). The OS
@@ -332,31 +316,19 @@ mod tests {
 
     #[test]
     fn peak_is_the_exact_high_water_mark() {
-        let m = Metrics::new(
-            "test",
-            [("threads", 4)],
-            Slots::Threads(4),
-            Runtime::Threads,
-        );
+        let m = Metrics::new("test", [("threads", 4)], Slots::Threads(4), Runtime::Threads);
         let a = m.enter("/a");
         let b = m.enter("/a");
         let c = m.enter("/b");
         drop(a);
         let d = m.enter("/b");
         let snap = m.snapshot();
-        assert_eq!(
-            (snap.in_flight, snap.peak_in_flight, snap.requests_total),
-            (3, 3, 4)
-        );
+        assert_eq!((snap.in_flight, snap.peak_in_flight, snap.requests_total), (3, 3, 4));
         drop((b, c, d));
         let snap = m.snapshot();
         assert_eq!((snap.in_flight, snap.peak_in_flight), (0, 3));
         assert_eq!(snap.endpoints["/a"].count, 2);
-        assert!(
-            snap.endpoints["/a"].mean_ms > 0.0,
-            "{:?}",
-            snap.endpoints["/a"]
-        );
+        assert!(snap.endpoints["/a"].mean_ms > 0.0, "{:?}", snap.endpoints["/a"]);
         m.reset();
         assert_eq!(m.snapshot().peak_in_flight, 0);
         assert!(snap.executor_lag_ms.is_none());

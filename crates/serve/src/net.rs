@@ -117,18 +117,15 @@ pub fn exit_with_parent() {
     if std::env::var_os(EXIT_WITH_PARENT_ENV).is_none_or(|v| v != "1") {
         return;
     }
-    let watch = std::thread::Builder::new()
-        .name("exit-with-parent".into())
-        .spawn(|| {
-            // Returns at end-of-file (or a broken stdin): either way the parent is gone.
-            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
-            // Not eprintln!: stderr is usually a pipe to the same dead parent,
-            // and eprintln! panics on a broken pipe instead of exiting.
-            let note =
-                "stdin closed: the process that started this server is gone, so it exits too\n";
-            let _ = std::io::stderr().write_all(note.as_bytes());
-            std::process::exit(EXIT_PARENT_GONE);
-        });
+    let watch = std::thread::Builder::new().name("exit-with-parent".into()).spawn(|| {
+        // Returns at end-of-file (or a broken stdin): either way the parent is gone.
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        // Not eprintln!: stderr is usually a pipe to the same dead parent,
+        // and eprintln! panics on a broken pipe instead of exiting.
+        let note = "stdin closed: the process that started this server is gone, so it exits too\n";
+        let _ = std::io::stderr().write_all(note.as_bytes());
+        std::process::exit(EXIT_PARENT_GONE);
+    });
     if let Err(e) = watch {
         eprintln!(
             "warning: cannot watch stdin for the parent's exit ({e}); this server may outlive it"
@@ -164,10 +161,7 @@ impl AcceptErrors {
     /// Records a failed accept; returns how long to pause before the next.
     pub fn failed(&mut self, e: &std::io::Error) -> Option<Duration> {
         use std::io::ErrorKind::*;
-        if matches!(
-            e.kind(),
-            ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
-        ) {
+        if matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock) {
             return None;
         }
         // The first error of a run is logged; then one line per 100, so a
@@ -190,10 +184,7 @@ impl AcceptErrors {
     /// Records a successful accept, and says so if it ends a run of errors.
     pub fn accepted(&mut self) {
         if self.failing > 0 {
-            say(&format!(
-                "accepting again after {} failed accepts",
-                self.failing
-            ));
+            say(&format!("accepting again after {} failed accepts", self.failing));
             self.failing = 0;
         }
     }
@@ -212,9 +203,7 @@ pub fn accept_until_stopped(
     mut take: impl FnMut(TcpStream),
 ) {
     if let Err(e) = listener.set_nonblocking(true) {
-        say(&format!(
-            "error: cannot make the listener non-blocking ({e}); not accepting"
-        ));
+        say(&format!("error: cannot make the listener non-blocking ({e}); not accepting"));
         return;
     }
     let mut errors = AcceptErrors::default();
@@ -354,18 +343,14 @@ impl Shutdown {
     pub fn install() -> Shutdown {
         let stop = stop_flag();
         let (tell, heard) = tokio::sync::oneshot::channel();
-        let watch = std::thread::Builder::new()
-            .name("signal-watch".into())
-            .spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(SIGNAL_POLL);
-                }
-                let _ = tell.send(());
-            });
+        let watch = std::thread::Builder::new().name("signal-watch".into()).spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(SIGNAL_POLL);
+            }
+            let _ = tell.send(());
+        });
         if let Err(e) = watch {
-            say(&format!(
-                "warning: cannot watch for SIGTERM ({e}); this server will not drain"
-            ));
+            say(&format!("warning: cannot watch for SIGTERM ({e}); this server will not drain"));
         }
         Shutdown { heard }
     }

@@ -156,11 +156,7 @@ pub fn raise_nofile_limit() -> Result<u64, String> {
 /// be accepted) or `timeout` passes; true if readable. poll(2) is POSIX and
 /// has the same shape on Linux and macOS.
 pub fn wait_readable(fd: &impl std::os::fd::AsRawFd, timeout: std::time::Duration) -> bool {
-    let mut pollfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut pollfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
     let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
     // SAFETY: one valid pollfd, and its count, 1.
     unsafe { libc::poll(&mut pollfd, 1, millis) > 0 }
@@ -171,9 +167,7 @@ mod imp {
     /// One `Name:  value` field of /proc/PID/status, as a number.
     fn status_field(pid: u32, name: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
+        let line = status.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
         line.split_whitespace().next()?.parse().ok()
     }
 
@@ -198,10 +192,7 @@ mod imp {
         for task in tasks.flatten() {
             // A thread that ended since the listing has no children to give.
             if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                pids.extend(
-                    list.split_whitespace()
-                        .filter_map(|p| p.parse::<u32>().ok()),
-                );
+                pids.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
             }
         }
         Some(pids)
@@ -220,11 +211,7 @@ mod imp {
     }
 
     pub fn listen_backlog_cap() -> Option<u32> {
-        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok()?.trim().parse().ok()
     }
 
     /// /proc/net/netstat is pairs of lines, `TcpExt: Name1 Name2 ...` then
@@ -295,12 +282,7 @@ mod imp {
         let count =
             unsafe { libc::proc_listchildpids(pid, pids.as_mut_ptr() as *mut c_void, bytes) };
         let count = usize::try_from(count).ok()?.min(pids.len());
-        Some(
-            pids[..count]
-                .iter()
-                .filter_map(|p| u32::try_from(*p).ok())
-                .collect(),
-        )
+        Some(pids[..count].iter().filter_map(|p| u32::try_from(*p).ok()).collect())
     }
 
     pub fn name(pid: u32) -> Option<String> {
@@ -390,9 +372,7 @@ mod tests {
         use socket2::{Domain, Socket, Type};
         let before = listen_queue_drops().expect("/proc/net/netstat");
         let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        socket
-            .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-            .unwrap();
+        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
         socket.listen(1).unwrap();
         let addr = socket.local_addr().unwrap().as_socket().unwrap();
         let held: Vec<_> = (0..6)
@@ -426,10 +406,7 @@ mod tests {
         assert!((MIB..IMPLAUSIBLE_BYTES).contains(&rss), "rss {rss}");
         // Read after rss, so it has seen at least that much (both are in
         // pages; /proc's per-thread counters may lag by a few of them).
-        assert!(
-            peak + MIB >= rss && peak < IMPLAUSIBLE_BYTES,
-            "peak {peak}, rss {rss}"
-        );
+        assert!(peak + MIB >= rss && peak < IMPLAUSIBLE_BYTES, "peak {peak}, rss {rss}");
         let cap = listen_backlog_cap().expect("somaxconn");
         assert!(cap >= 1, "somaxconn {cap}");
         assert_eq!(NAME, "linux");
@@ -438,10 +415,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_child_is_listed_and_named() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .expect("sleep runs");
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
         let pid = child.id();
         let listed = children(std::process::id()).expect("children");
         // Until its exec completes, a new child still carries the name of the
@@ -464,19 +438,14 @@ mod tests {
     fn a_missing_process_has_no_readings() {
         // Above the largest pid Linux (4194304) and macOS (99999) hand out.
         let nobody = 5_000_000;
-        assert_eq!(
-            (threads(nobody), rss_bytes(nobody), name(nobody)),
-            (None, None, None)
-        );
+        assert_eq!((threads(nobody), rss_bytes(nobody), name(nobody)), (None, None, None));
         assert!(!is_alive(nobody));
     }
 
     #[test]
     fn alive_until_reaped() {
         assert!(is_alive(std::process::id()));
-        let mut child = std::process::Command::new("true")
-            .spawn()
-            .expect("true runs");
+        let mut child = std::process::Command::new("true").spawn().expect("true runs");
         let pid = child.id();
         // Exited but not reaped: a zombie, where this system can tell.
         let exited = std::time::Instant::now();
@@ -489,10 +458,7 @@ mod tests {
         }
         child.wait().expect("true exits");
         assert!(!is_alive(pid), "a reaped child is gone");
-        assert!(
-            !is_alive(0) && !is_alive(u32::MAX),
-            "a process group is not a process"
-        );
+        assert!(!is_alive(0) && !is_alive(u32::MAX), "a process group is not a process");
     }
 
     #[test]

@@ -122,12 +122,7 @@ impl Default for Routes {
 
 impl Routes {
     pub fn new() -> Routes {
-        Routes {
-            handlers: Router::new(),
-            has_handlers: false,
-            app: Router::new(),
-            rest: None,
-        }
+        Routes { handlers: Router::new(), has_handlers: false, app: Router::new(), rest: None }
     }
 
     /// `endpoint` answered by a handler of this server: `get(health)`.
@@ -148,11 +143,8 @@ impl Routes {
     /// `endpoint` handed to an app that counts its own requests in flight
     /// (the wrapper's bridge), for the endpoint's method only.
     pub fn to_app(mut self, endpoint: Endpoint, app: MethodRouter) -> Routes {
-        let method = if endpoint.method() == "POST" {
-            MethodFilter::POST
-        } else {
-            MethodFilter::GET
-        };
+        let method =
+            if endpoint.method() == "POST" { MethodFilter::POST } else { MethodFilter::GET };
         self.app = self.app.route(endpoint.path(), on_service(method, app));
         self
     }
@@ -282,10 +274,7 @@ impl<'a> Server<'a> {
         if let Some(pool) = backend.pool().filter(|_| !self.slots.are_threads()) {
             metrics.watch_pool(pool);
         }
-        let settings = Settings {
-            defaults: self.common.defaults(self.variant),
-            backend,
-        };
+        let settings = Settings { defaults: self.common.defaults(self.variant), backend };
         Ok(Listening {
             socket,
             drain_timeout: self.common.drain_timeout(),
@@ -325,14 +314,7 @@ impl Listening {
     pub async fn serve(self, routes: Routes) -> Result<(), Error> {
         let app = routes.into_router(self.ctx.clone());
         let metrics = self.ctx.metrics.clone();
-        serve(
-            self.socket,
-            self.drain_timeout,
-            self.header_read_timeout,
-            app,
-            metrics,
-        )
-        .await
+        serve(self.socket, self.drain_timeout, self.header_read_timeout, app, metrics).await
     }
 }
 
@@ -432,13 +414,8 @@ impl Connections {
         // A client that connects and then sends its head slowly, or never,
         // is closed after --header-read-timeout-ms. Meanwhile it holds no
         // thread, only a parked task: slowloris cannot starve this server.
-        http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(header_read_timeout);
-        Connections {
-            app,
-            http,
-            draining: tokio::sync::watch::Sender::new(false),
-        }
+        http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read_timeout);
+        Connections { app, http, draining: tokio::sync::watch::Sender::new(false) }
     }
 
     /// Serves one connection on its own task, request after request.

@@ -24,10 +24,7 @@ fn settings() -> Query {
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 512,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 512, ..ProptestConfig::default() }
 }
 
 /// A refusal as a server sends it: status 400, and a body that is JSON of

@@ -60,12 +60,7 @@ async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // Waits (yielding) for a pool connection, then for the query.
     p.backend.query(p.db_wait).await?;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 fn main() -> std::process::ExitCode {
@@ -74,10 +69,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), net::Error> {
-    let pool = PoolOptions {
-        size: POOL_SIZE,
-        acquire_timeout: ACQUIRE_TIMEOUT,
-    };
+    let pool = PoolOptions { size: POOL_SIZE, acquire_timeout: ACQUIRE_TIMEOUT };
     let backend = IoBackend::postgres(&args.database_url, pool)?;
     // The queries' slots are the pool's: /metrics reports it (size, in_use,
     // peak_in_use, timeouts).
@@ -90,8 +82,6 @@ fn run(args: Args) -> Result<(), net::Error> {
     let routes = Routes::new()
         .route(Endpoint::Health, get(health))
         .route(Endpoint::DbSimulation, get(db_simulation));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(server.serve(routes))
 }

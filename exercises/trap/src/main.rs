@@ -47,12 +47,7 @@ async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     // whole wait, and the two waits cannot overlap.
     std::thread::sleep(p.io_wait);
     std::thread::sleep(p.io_wait);
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
 async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
@@ -61,24 +56,14 @@ async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     std::thread::sleep(p.io_wait);
     std::thread::sleep(p.io_wait);
     std::thread::sleep(p.io_wait);
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // TODO: a blocking "query" on the worker thread.
     std::thread::sleep(p.db_wait);
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {

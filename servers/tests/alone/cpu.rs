@@ -29,14 +29,8 @@ fn probe(variant: &str) -> CpuProbe {
         (0, 0),
         "{variant}: requests failed under CPU load: {p:?}"
     );
-    assert!(
-        p.cpu_done >= CPU_CLIENTS as u64,
-        "{variant}: the CPU load did not run: {p:?}"
-    );
-    assert!(
-        p.health.count > 0 && p.health.is_ordered(),
-        "{variant}: no /health answers: {p:?}"
-    );
+    assert!(p.cpu_done >= CPU_CLIENTS as u64, "{variant}: the CPU load did not run: {p:?}");
+    assert!(p.health.count > 0 && p.health.is_ordered(), "{variant}: no /health answers: {p:?}");
     eprintln!(
         "{variant}: /health p50 {:.1} ms p99 {:.1} ms, cpu done {}, lag {:?}, peak threads {:?}",
         p.health.p50_ms, p.health.p99_ms, p.cpu_done, p.after.executor_lag_ms, p.peak_threads
@@ -68,10 +62,7 @@ fn cpu_work_queues_health_on_sync_blocking() {
 #[test]
 fn cpu_work_stalls_the_async_trap_runtime() {
     let p = queued("async-trap");
-    let lag = p
-        .after
-        .executor_lag_ms
-        .expect("tokio variants report executor lag");
+    let lag = p.after.executor_lag_ms.expect("tokio variants report executor lag");
     assert!(
         lag.max >= FAST_MS,
         "async-trap executor lag max {} ms: inline CPU work should stall the runtime",
@@ -125,11 +116,7 @@ fn the_load_generator_is_not_the_bottleneck() {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((b.errors, b.peak_in_flight()), (0, 100), "{b:?}");
         totals.push(b.total.as_secs_f64());
-        let handler_max = b
-            .after
-            .endpoints
-            .get("/parallel")
-            .map_or(f64::NAN, |e| e.max_ms);
+        let handler_max = b.after.endpoints.get("/parallel").map_or(f64::NAN, |e| e.max_ms);
         eprintln!(
             "100 x /parallel on async-native: {:.3} s (floor {floor:.3} s); client p50 {:.1} ms, slowest handler {handler_max:.1} ms",
             b.total.as_secs_f64(),

@@ -21,10 +21,7 @@ fn more_worker_threads_fail_at_rest_on_the_knob_that_made_them() {
         grade::cannot_be_gamed_with_threads_in_env(env!("CARGO_BIN_EXE_async-trap"), &env)
     })
     .expect("1000 worker threads must not pass check 4");
-    assert_mentions(
-        &message,
-        &["before any request", "--worker-threads 1000", "hint 5"],
-    );
+    assert_mentions(&message, &["before any request", "--worker-threads 1000", "hint 5"]);
 }
 
 #[test]
@@ -66,10 +63,7 @@ fn uncapped_cpu_work_fails_check_3_on_the_count_of_cpu_jobs() {
 fn a_cap_held_by_the_future_fails_check_3_when_clients_give_up() {
     let message = failure(|| grade::cpu_does_not_stall(variant(&["--cpu", "permit-in-future"])))
         .expect("must fail check 3");
-    assert_mentions(
-        &message,
-        &["did not survive clients that gave up", "hint 4"],
-    );
+    assert_mentions(&message, &["did not survive clients that gave up", "hint 4"]);
 }
 
 #[test]
@@ -83,9 +77,6 @@ fn a_cap_held_by_the_blocking_job_passes_check_3() {
 fn idle_worker_threads_fail_check_3_on_the_knob_not_the_cpu_work() {
     let message = failure(|| grade::cpu_does_not_stall(variant(&["--worker-threads", "100"])))
         .expect("must fail check 3");
-    assert_mentions(
-        &message,
-        &["before any request", "--worker-threads 100", "hint 5"],
-    );
+    assert_mentions(&message, &["before any request", "--worker-threads 100", "hint 5"]);
     assert_omits(&message, &["hint 4"]);
 }

@@ -29,13 +29,9 @@ fn the_upstream_holds_10000_waits_at_once() {
         return;
     }
     let upstream = Upstream::start().unwrap_or_else(|e| panic!("{e}"));
-    let b = burst(
-        &*upstream,
-        &format!("/delay?ms={}", WAIT.as_millis()),
-        N,
-        Duration::from_secs(30),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let b =
+        burst(&*upstream, &format!("/delay?ms={}", WAIT.as_millis()), N, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
         "upstream: {N} x /delay of {WAIT:?}: connect {:.2} s, total {:.2} s, peak_in_flight {}, errors {}",
         b.connect.as_secs_f64(),
@@ -48,10 +44,6 @@ fn the_upstream_holds_10000_waits_at_once() {
     // shared 2-core machine (1.6 to 2.4 s over the wait, in 6 runs): 3 s,
     // up to 7.5 s. A slot limit in the upstream would take rounds: with 4
     // slots, 7,500 of them.
-    let band = Band {
-        below: 0.05,
-        above: 1.0,
-        slack: Duration::from_millis(1500),
-    };
+    let band = Band { below: 0.05, above: 1.0, slack: Duration::from_millis(1500) };
     assert_ok(Expect::new(None, WAIT).band(band).all(&b));
 }

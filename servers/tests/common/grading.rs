@@ -11,10 +11,7 @@ use kit_measure::grade;
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
     // The test runs from target/<profile>/deps.
-    let profile = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
+    let profile = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
     let path = profile.join("examples").join(name);
     assert!(
         path.is_file(),
@@ -41,19 +38,13 @@ pub fn failure(check: impl FnOnce() + std::panic::UnwindSafe) -> Option<String> 
 
 pub fn assert_mentions(message: &str, needles: &[&str]) {
     for needle in needles {
-        assert!(
-            message.contains(needle),
-            "missing '{needle}' in:\n{message}"
-        );
+        assert!(message.contains(needle), "missing '{needle}' in:\n{message}");
     }
 }
 
 pub fn assert_omits(message: &str, needles: &[&str]) {
     for needle in needles {
-        assert!(
-            !message.contains(needle),
-            "'{needle}' should not be in:\n{message}"
-        );
+        assert!(!message.contains(needle), "'{needle}' should not be in:\n{message}");
     }
 }
 
@@ -64,15 +55,10 @@ pub fn assert_multiplies_out(message: &str) {
         .find(|l| l.contains("slot model:"))
         .unwrap_or_else(|| panic!("no slot model in:\n{message}"));
     let words: Vec<&str> = line.split_whitespace().collect();
-    let at = words
-        .iter()
-        .position(|w| *w == "rounds" || *w == "round")
-        .expect("'N rounds'");
+    let at = words.iter().position(|w| *w == "rounds" || *w == "round").expect("'N rounds'");
     let rounds: f64 = words[at - 1].parse().unwrap();
-    let (t, predicted): (f64, f64) = (
-        words[at + 2].parse().unwrap(),
-        words[at + 5].parse().unwrap(),
-    );
+    let (t, predicted): (f64, f64) =
+        (words[at + 2].parse().unwrap(), words[at + 5].parse().unwrap());
     assert_eq!(words[at + 3], "ms", "{line}");
     assert!(
         (rounds * t / 1000.0 - predicted).abs() < 1e-9,
@@ -82,9 +68,7 @@ pub fn assert_multiplies_out(message: &str) {
 
 /// "about 4.0 requests waiting at once", as a number.
 pub fn requests_waiting(message: &str) -> f64 {
-    let (before, _) = message
-        .split_once(" requests waiting at once")
-        .expect("the measured slots");
+    let (before, _) = message.split_once(" requests waiting at once").expect("the measured slots");
     before.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
@@ -94,11 +78,8 @@ pub fn variant_of(name: &str, flags: &[&str]) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&dir).expect("a folder for the wrapper scripts");
     let script = dir.join(flags.join("_").replace("--", ""));
-    let body = format!(
-        "#!/bin/sh\nexec '{}' {} \"$@\"\n",
-        example(name).display(),
-        flags.join(" ")
-    );
+    let body =
+        format!("#!/bin/sh\nexec '{}' {} \"$@\"\n", example(name).display(), flags.join(" "));
     // Tests that share a variant run at once: rewriting a script another
     // test is starting could make it busy, so an unchanged one is kept.
     if std::fs::read_to_string(&script).ok().as_deref() != Some(body.as_str()) {

@@ -4,9 +4,7 @@
 /// The text of hint `n` ("## Hint n: ..." up to the next heading).
 pub fn hint(hints_md: &str, n: u32) -> String {
     let heading = format!("## Hint {n}:");
-    let start = hints_md
-        .find(&heading)
-        .unwrap_or_else(|| panic!("no '{heading}' in HINTS.md"));
+    let start = hints_md.find(&heading).unwrap_or_else(|| panic!("no '{heading}' in HINTS.md"));
     let rest = &hints_md[start + heading.len()..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
     rest[..end].to_string()
@@ -18,19 +16,13 @@ pub fn named_hint(message: &str) -> u32 {
         .split_once("HINTS.md, hint ")
         .unwrap_or_else(|| panic!("no hint named in:\n{message}"));
     let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("no hint number in:\n{message}"))
+    digits.parse().unwrap_or_else(|_| panic!("no hint number in:\n{message}"))
 }
 
 /// Fails unless `message` names hint `n`, and that hint mentions every one
 /// of `needs`: what the measured failure needs the learner to do next.
 pub fn assert_names_hint_with(hints_md: &str, message: &str, n: u32, needs: &[&str]) {
-    assert_eq!(
-        named_hint(message),
-        n,
-        "the failure names another hint:\n{message}"
-    );
+    assert_eq!(named_hint(message), n, "the failure names another hint:\n{message}");
     let text = hint(hints_md, n);
     for need in needs {
         assert!(text.contains(need), "hint {n} does not mention '{need}', which this failure needs:\n{message}\nhint {n}:{text}");

@@ -85,47 +85,31 @@ pub mod raw {
         path: &str,
         connected: Option<mpsc::Sender<()>>,
     ) -> Answer {
-        stream
-            .set_read_timeout(Some(CLIENT_TIMEOUT))
-            .map_err(|e| e.to_string())?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n\r\n"
-        )
-        .map_err(|e| format!("send: {e}"))?;
+        stream.set_read_timeout(Some(CLIENT_TIMEOUT)).map_err(|e| e.to_string())?;
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n\r\n")
+            .map_err(|e| format!("send: {e}"))?;
         if let Some(connected) = connected {
             let _ = connected.send(());
         }
         let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
-            .map_err(|e| format!("read: {e}"))?;
+        stream.read_to_end(&mut raw).map_err(|e| format!("read: {e}"))?;
         parse(&raw)
     }
 
     fn parse(raw: &[u8]) -> Answer {
         let text = String::from_utf8_lossy(raw);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| format!("no complete answer: {text:?}"))?;
+        let (head, body) =
+            text.split_once("\r\n\r\n").ok_or_else(|| format!("no complete answer: {text:?}"))?;
         let status = head
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("bad status line: {head}"))?;
-        let reply = Reply {
-            status,
-            head: head.to_string(),
-            body: body.to_string(),
-        };
-        match reply
-            .header("content-length")
-            .and_then(|v| v.parse::<usize>().ok())
-        {
-            Some(n) if n != reply.body.len() => Err(format!(
-                "body of {} bytes, Content-Length {n}",
-                reply.body.len()
-            )),
+        let reply = Reply { status, head: head.to_string(), body: body.to_string() };
+        match reply.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+            Some(n) if n != reply.body.len() => {
+                Err(format!("body of {} bytes, Content-Length {n}", reply.body.len()))
+            }
             _ => Ok(reply),
         }
     }

@@ -40,23 +40,14 @@ struct Answer {
 impl Answer {
     /// For the table: "400 `{"error":...}`", "414 (empty)", "closed, no answer".
     fn cell(&self) -> String {
-        let all = self
-            .statuses
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let all = self.statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
         match self.statuses.first() {
             None => "closed, no answer".into(),
             Some(_) if self.statuses.len() > 1 => format!("{all} (both answered)"),
             Some(s) if self.body.is_empty() => format!("{s} (empty body)"),
             Some(s) => {
                 let body: String = self.body.chars().take(70).collect();
-                let more = if body.len() < self.body.len() {
-                    "..."
-                } else {
-                    ""
-                };
+                let more = if body.len() < self.body.len() { "..." } else { "" };
                 format!("{s} `{}{more}`", body.replace('|', "\\|"))
             }
         }
@@ -96,11 +87,7 @@ fn raw(addr: SocketAddr, bytes: &[u8]) -> Answer {
     }
     let _ = writing.join();
     let text = String::from_utf8_lossy(&got).into_owned();
-    Answer {
-        statuses: statuses(&text),
-        body: first_body(&text),
-        took: started.elapsed(),
-    }
+    Answer { statuses: statuses(&text), body: first_body(&text), took: started.elapsed() }
 }
 
 /// Every status line in a stream of responses (enough for the short
@@ -119,17 +106,13 @@ fn first_body(text: &str) -> String {
     };
     let length = head.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse::<usize>().ok())?
+        name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
     });
     let body = match length {
         Some(n) => rest.get(..n).unwrap_or(rest),
         None => rest.split("HTTP/1.").next().unwrap_or_default(),
     };
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         let mut out = String::new();
         let mut rest = body;
         while let Some((size, after)) = rest.split_once("\r\n") {
@@ -148,12 +131,7 @@ fn first_body(text: &str) -> String {
 
 /// A request line and headers around `target`, closing after the answer.
 fn req(target: &[u8]) -> Vec<u8> {
-    [
-        b"GET ".as_slice(),
-        target,
-        b" HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n\r\n",
-    ]
-    .concat()
+    [b"GET ".as_slice(), target, b" HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n\r\n"].concat()
 }
 
 /// What a kind of bad input must get.
@@ -179,11 +157,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let case = |name, bytes, expect| Case {
-        name,
-        bytes,
-        expect,
-    };
+    let case = |name, bytes, expect| Case { name, bytes, expect };
     let value = |v: &str| req(format!("/db-simulation?db_ms={v}").as_bytes());
     let long_query = format!("/health?x={}", "a".repeat(100_000));
     let big_header = [
@@ -194,9 +168,7 @@ fn cases() -> Vec<Case> {
     .concat();
     let many_headers = [
         b"GET /health HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n".as_slice(),
-        &(0..500)
-            .flat_map(|i| format!("X-H{i}: a\r\n").into_bytes())
-            .collect::<Vec<u8>>(),
+        &(0..500).flat_map(|i| format!("X-H{i}: a\r\n").into_bytes()).collect::<Vec<u8>>(),
         b"\r\n",
     ]
     .concat();
@@ -207,11 +179,7 @@ fn cases() -> Vec<Case> {
     .concat();
     const PARSER: &[u16] = &[400];
     vec![
-        case(
-            "garbage (text)",
-            b"hello there, server\r\n\r\n".to_vec(),
-            Expect::Parser(PARSER),
-        ),
+        case("garbage (text)", b"hello there, server\r\n\r\n".to_vec(), Expect::Parser(PARSER)),
         case(
             "garbage (binary)",
             b"\x00\xff\xfe\x01\x16\x03\x01\r\n\r\n".to_vec(),
@@ -224,16 +192,8 @@ fn cases() -> Vec<Case> {
         ),
         case("one header of 1 MB", big_header, Expect::HeaderTooBig),
         case("500 headers", many_headers, Expect::HeaderTooBig),
-        case(
-            "a body on a GET, then a second GET",
-            body_on_get,
-            Expect::Ok(2),
-        ),
-        case(
-            "raw invalid UTF-8 in the path",
-            req(b"/heal\xff\xfeth"),
-            Expect::Parser(PARSER),
-        ),
+        case("a body on a GET, then a second GET", body_on_get, Expect::Ok(2)),
+        case("raw invalid UTF-8 in the path", req(b"/heal\xff\xfeth"), Expect::Parser(PARSER)),
         case(
             "raw invalid UTF-8 in the query",
             req(b"/db-simulation?db_ms=\xff"),
@@ -244,61 +204,21 @@ fn cases() -> Vec<Case> {
             req(b"/%ff%fe"),
             Expect::Json(404, "no such endpoint"),
         ),
-        case(
-            "%-encoded invalid UTF-8 in the query",
-            value("%ff"),
-            Expect::Json(400, "UTF-8"),
-        ),
-        case(
-            "bad %-encoding in the query",
-            value("%zz"),
-            Expect::Json(400, "percent-encoding"),
-        ),
-        case(
-            "a lone % in the query",
-            value("5%"),
-            Expect::Json(400, "percent-encoding"),
-        ),
-        case(
-            "negative value",
-            value("-5"),
-            Expect::Json(400, "bad value for db_ms"),
-        ),
+        case("%-encoded invalid UTF-8 in the query", value("%ff"), Expect::Json(400, "UTF-8")),
+        case("bad %-encoding in the query", value("%zz"), Expect::Json(400, "percent-encoding")),
+        case("a lone % in the query", value("5%"), Expect::Json(400, "percent-encoding")),
+        case("negative value", value("-5"), Expect::Json(400, "bad value for db_ms")),
         case(
             "huge value",
             value("99999999999999999999999"),
             Expect::Json(400, "bad value for db_ms"),
         ),
-        case(
-            "over the maximum",
-            value("60001"),
-            Expect::Json(400, "from 0 to 60000"),
-        ),
-        case(
-            "fractional value",
-            value("1.5"),
-            Expect::Json(400, "bad value for db_ms"),
-        ),
-        case(
-            "non-numeric value",
-            value("ten"),
-            Expect::Json(400, "bad value for db_ms"),
-        ),
-        case(
-            "signed value (+5)",
-            value("%2B5"),
-            Expect::Json(400, "bad value for db_ms"),
-        ),
-        case(
-            "empty value",
-            value(""),
-            Expect::Json(400, "bad value for db_ms"),
-        ),
-        case(
-            "repeated parameter",
-            value("5&db_ms=7"),
-            Expect::Json(400, "more than once"),
-        ),
+        case("over the maximum", value("60001"), Expect::Json(400, "from 0 to 60000")),
+        case("fractional value", value("1.5"), Expect::Json(400, "bad value for db_ms")),
+        case("non-numeric value", value("ten"), Expect::Json(400, "bad value for db_ms")),
+        case("signed value (+5)", value("%2B5"), Expect::Json(400, "bad value for db_ms")),
+        case("empty value", value(""), Expect::Json(400, "bad value for db_ms")),
+        case("repeated parameter", value("5&db_ms=7"), Expect::Json(400, "more than once")),
         case(
             "unknown parameter",
             req(b"/health?colour=red"),
@@ -309,11 +229,7 @@ fn cases() -> Vec<Case> {
 
 /// The server is alive and answers a good request promptly.
 fn serves_next(server: &Server, variant: &str, after: &str) {
-    assert!(
-        server.exited().is_none(),
-        "{variant} died after {after}:\n{}",
-        server.output_tail(20)
-    );
+    assert!(server.exited().is_none(), "{variant} died after {after}:\n{}", server.output_tail(20));
     let (status, body) = get(server.addr, "/db-simulation?db_ms=1", T)
         .unwrap_or_else(|e| panic!("{variant}: no good answer after {after}: {e}"));
     assert_eq!(status, 200, "{variant} after {after}: {body}");
@@ -329,16 +245,9 @@ fn check(variant: &str, case: &Case, answer: &Answer) {
             assert_eq!(first, Some(status), "{what}");
             let body: ErrorBody = serde_json::from_str(&answer.body)
                 .unwrap_or_else(|e| panic!("{what}: not a JSON error ({e})"));
-            assert!(
-                body.error.contains(needle),
-                "{what}: the error should mention '{needle}'"
-            );
+            assert!(body.error.contains(needle), "{what}: the error should mention '{needle}'");
             // Quoted short: a long input does not come back whole.
-            assert!(
-                body.error.len() < 300,
-                "{what}: an error of {} bytes",
-                body.error.len()
-            );
+            assert!(body.error.len() < 300, "{what}: an error of {} bytes", body.error.len());
         }
         Expect::Parser(allowed) => match first {
             Some(s) => {
@@ -374,10 +283,7 @@ fn survives_bad_input(variant: &str) {
     }
     // Bad requests never count as work in flight once answered.
     let metrics = server.metrics().expect("metrics");
-    assert_eq!(
-        metrics.in_flight, 0,
-        "{variant}: requests left in flight after bad input"
-    );
+    assert_eq!(metrics.in_flight, 0, "{variant}: requests left in flight after bad input");
 }
 
 #[test]
@@ -423,11 +329,7 @@ fn ws_upgrade(addr: SocketAddr) -> TcpStream {
         );
         head.push(byte[0]);
     }
-    assert!(
-        head.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
     stream
 }
 
@@ -448,16 +350,11 @@ fn async_native_survives_websocket_clients_vanishing_mid_frame() {
         ws.write_all(&[b'x'; 10]).unwrap();
         drop(ws);
     }
-    serves_next(
-        &server,
-        "async-native",
-        "20 WebSocket clients vanished mid-frame",
-    );
+    serves_next(&server, "async-native", "20 WebSocket clients vanished mid-frame");
     let url = format!("ws://{}/ws", server.addr);
     kit_measure::burst::runtime().unwrap().block_on(async {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("a new WebSocket handshake");
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(url).await.expect("a new WebSocket handshake");
         ws.send(Message::text("still here")).await.unwrap();
         let echo = tokio::time::timeout(T, ws.next())
             .await
@@ -503,8 +400,7 @@ fn async_native_survives_sse_clients_that_stop_reading() {
     for s in &mut silent {
         s.set_read_timeout(Some(T)).unwrap();
         let mut text = String::new();
-        s.read_to_string(&mut text)
-            .expect("the stream, ended by the server");
+        s.read_to_string(&mut text).expect("the stream, ended by the server");
         assert_eq!(text.matches("event: tick").count(), 5, "{text}");
     }
 }

@@ -45,10 +45,7 @@ fn headline_sync_blocking_takes_25_rounds_on_4_threads() {
 #[test]
 fn headline_async_trap_takes_25_rounds_and_stalls_its_runtime() {
     let b = headline("async-trap");
-    let lag = b
-        .after
-        .executor_lag_ms
-        .expect("tokio variants report executor lag");
+    let lag = b.after.executor_lag_ms.expect("tokio variants report executor lag");
     // Every worker sleeps through whole requests: the heartbeat waits at least one wait.
     assert!(lag.max >= IO.as_millis() as f64, "async-trap executor lag max {} ms, expected >= one io wait ({} ms): the runtime should stall", lag.max, IO.as_millis());
 }
@@ -56,10 +53,7 @@ fn headline_async_trap_takes_25_rounds_and_stalls_its_runtime() {
 #[test]
 fn headline_blocking_wrapper_takes_25_rounds_but_its_front_end_stays_free() {
     let b = headline("blocking-wrapper");
-    let lag = b
-        .after
-        .executor_lag_ms
-        .expect("the front end reports executor lag");
+    let lag = b.after.executor_lag_ms.expect("the front end reports executor lag");
     assert!(lag.max < never_blocked_ms(), "blocking-wrapper front-end lag max {} ms, expected < {} ms: the front end should never block", lag.max, never_blocked_ms());
 }
 
@@ -68,10 +62,7 @@ fn headline_async_native_takes_one_round_with_100_in_flight() {
     // (That the load generator is not the bottleneck, within 10% of the
     // floor, is measured with the machine to itself: tests/alone/cpu.rs.)
     let b = headline("async-native");
-    let lag = b
-        .after
-        .executor_lag_ms
-        .expect("tokio variants report executor lag");
+    let lag = b.after.executor_lag_ms.expect("tokio variants report executor lag");
     assert!(
         lag.max < never_blocked_ms(),
         "async-native executor lag max {} ms under load, expected < {} ms",
@@ -186,13 +177,10 @@ fn a_failure_message_and_its_exact_check_agree_on_the_trap() {
     let io = Duration::from_millis(100);
     let server = start("async-trap", &["--io-ms", "100"]);
     let b = burst(&server, "/parallel", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
-    let message = Expect::new(None, io)
-        .all(&b)
-        .expect_err("the trap cannot keep async-native's lesson");
+    let message =
+        Expect::new(None, io).all(&b).expect_err("the trap cannot keep async-native's lesson");
     eprintln!("{message}");
-    let (before, _) = message
-        .split_once(" requests waited at once")
-        .expect("the measured slots");
+    let (before, _) = message.split_once(" requests waited at once").expect("the measured slots");
     let waited: f64 = before.rsplit(' ').next().unwrap().parse().unwrap();
     assert_eq!(b.peak_in_flight(), 4, "{message}");
     assert!(

@@ -23,9 +23,7 @@ fn get_json(server: &Server, path: &str) -> (u16, Value) {
 }
 
 fn keys(v: &Value) -> Vec<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 #[test]
@@ -34,10 +32,7 @@ fn every_server_serves_the_contract() {
         let server = start(variant, &["--io-ms", "10", "--db-ms", "5"]);
         let (status, health) = get_json(&server, "/health");
         assert_eq!(status, 200);
-        assert_eq!(
-            serde_json::from_value::<Health>(health).unwrap(),
-            Health::ok(variant)
-        );
+        assert_eq!(serde_json::from_value::<Health>(health).unwrap(), Health::ok(variant));
 
         for (path, waits) in [
             ("/parallel", vec![10, 10]),
@@ -48,12 +43,7 @@ fn every_server_serves_the_contract() {
             let work: Work =
                 serde_json::from_value(json).unwrap_or_else(|e| panic!("{variant} {path}: {e}"));
             assert_eq!(
-                (
-                    status,
-                    work.waits_ms,
-                    work.endpoint.as_str(),
-                    work.variant.as_str()
-                ),
+                (status, work.waits_ms, work.endpoint.as_str(), work.variant.as_str()),
                 (200, waits, path, variant)
             );
         }
@@ -98,11 +88,7 @@ fn every_server_serves_the_contract() {
 
         let (status, body) = request(server.addr, "POST", "/metrics/reset", T).unwrap();
         let m: MetricsSnapshot = serde_json::from_str(&body).unwrap();
-        assert_eq!(
-            (status, m.requests_total, m.peak_in_flight),
-            (200, 0, 0),
-            "{variant}: reset"
-        );
+        assert_eq!((status, m.requests_total, m.peak_in_flight), (200, 0, 0), "{variant}: reset");
     }
 }
 
@@ -144,10 +130,7 @@ fn json_shapes_are_the_same_on_every_server() {
     ];
     let shapes = |variant: &str| -> Vec<Vec<String>> {
         let server = start(variant, &["--io-ms", "1", "--db-ms", "1"]);
-        paths
-            .iter()
-            .map(|p| keys(&get_json(&server, p).1))
-            .collect()
+        paths.iter().map(|p| keys(&get_json(&server, p).1)).collect()
     };
     let native = shapes("async-native");
     for variant in ["sync-blocking", "async-trap", "blocking-wrapper"] {
@@ -169,13 +152,7 @@ fn native_only_endpoints_exist_on_async_native_only() {
     }
     let server = start("async-native", &["--io-ms", "50"]);
     let (status, json) = get_json(&server, "/slow");
-    assert_eq!(
-        (
-            status,
-            serde_json::from_value::<Work>(json).unwrap().waits_ms
-        ),
-        (200, vec![25])
-    );
+    assert_eq!((status, serde_json::from_value::<Work>(json).unwrap().waits_ms), (200, vec![25]));
     let (status, json) = get_json(&server, "/ws");
     assert_eq!(status, 400, "a plain GET on /ws is a JSON 400: {json}");
 }
@@ -186,10 +163,7 @@ fn sse_streams_five_events() {
     let rt = kit_measure::burst::runtime().unwrap();
     let (content_type, body) = rt.block_on(async {
         let response = reqwest::get(format!("{}/sse", server.url)).await.unwrap();
-        let ct = response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let ct = response.headers()["content-type"].to_str().unwrap().to_string();
         (ct, response.text().await.unwrap())
     });
     assert_eq!(content_type, "text/event-stream");
@@ -198,11 +172,7 @@ fn sse_streams_five_events() {
         .filter_map(|l| l.strip_prefix("data: "))
         .map(|d| serde_json::from_str(d).unwrap())
         .collect();
-    assert_eq!(
-        ticks.iter().map(|t| t.seq).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5],
-        "{body}"
-    );
+    assert_eq!(ticks.iter().map(|t| t.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5], "{body}");
 }
 
 #[test]
@@ -212,9 +182,7 @@ fn websocket_echoes() {
     let server = start("async-native", &[]);
     let url = format!("ws://{}/ws", server.addr);
     kit_measure::burst::runtime().unwrap().block_on(async {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("WebSocket handshake");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("WebSocket handshake");
         for text in ["hello", "slots"] {
             ws.send(Message::text(text)).await.unwrap();
             let echo = ws.next().await.expect("an echo").unwrap();
@@ -231,9 +199,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
         let addr = server.addr;
         let in_flight = std::thread::spawn(move || get(addr, "/parallel?io_ms=600", T));
         std::thread::sleep(Duration::from_millis(300));
-        let status = server
-            .terminate()
-            .unwrap_or_else(|e| panic!("{variant}: {e}"));
+        let status = server.terminate().unwrap_or_else(|e| panic!("{variant}: {e}"));
         assert!(status.success(), "{variant} exited with {status}");
         let (code, body) = in_flight
             .join()
@@ -264,13 +230,8 @@ fn bad_flags_exit_2_with_a_clear_message() {
             .arg("soon")
             .assert()
             .code(2)
-            .stderr(predicates::str::contains(
-                "invalid value 'soon' for '--io-ms",
-            ));
-        Command::new(bin(variant))
-            .arg("--no-such-flag")
-            .assert()
-            .code(2);
+            .stderr(predicates::str::contains("invalid value 'soon' for '--io-ms"));
+        Command::new(bin(variant)).arg("--no-such-flag").assert().code(2);
         Command::new(bin(variant))
             .arg("--help")
             .assert()

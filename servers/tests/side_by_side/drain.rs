@@ -54,13 +54,9 @@ struct Drain {
 fn sigterm_under_load(server: &Server, path: &str) -> Drain {
     let (connected, connects) = mpsc::channel();
     let started = Instant::now();
-    let clients: Vec<_> = (0..N)
-        .map(|_| client(server.addr, path, connected.clone()))
-        .collect();
+    let clients: Vec<_> = (0..N).map(|_| client(server.addr, path, connected.clone())).collect();
     for _ in 0..N {
-        connects
-            .recv_timeout(CLIENT_TIMEOUT)
-            .expect("every client connects before the signal");
+        connects.recv_timeout(CLIENT_TIMEOUT).expect("every client connects before the signal");
     }
     std::thread::sleep(SIGNAL_AFTER);
     let signal_at = started.elapsed();
@@ -82,9 +78,7 @@ fn sigterm_under_load(server: &Server, path: &str) -> Drain {
             }
             Err(e) => panic!("connecting after SIGTERM failed otherwise than refused: {e}"),
             Ok(stream) => {
-                late.push(std::thread::spawn(move || {
-                    exchange(stream, "/health", None)
-                }));
+                late.push(std::thread::spawn(move || exchange(stream, "/health", None)));
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -101,14 +95,8 @@ fn sigterm_under_load(server: &Server, path: &str) -> Drain {
         std::thread::sleep(Duration::from_millis(5));
     };
     let exit_after = signalled.elapsed();
-    let answers = clients
-        .into_iter()
-        .map(|c| c.join().expect("client thread"))
-        .collect();
-    let late = late
-        .into_iter()
-        .map(|c| c.join().expect("client thread"))
-        .collect();
+    let answers = clients.into_iter().map(|c| c.join().expect("client thread")).collect();
+    let late = late.into_iter().map(|c| c.join().expect("client thread")).collect();
     Drain {
         answers,
         signal_at,
@@ -157,29 +145,18 @@ fn drains_100_in_flight(variant: &str) {
     let d = sigterm_under_load(&server, "/parallel");
     let said = || format!("{variant} said:\n{}", d.output);
 
-    assert_eq!(
-        d.code,
-        Some(0),
-        "{variant} did not exit 0 after SIGTERM; {}",
-        said()
-    );
+    assert_eq!(d.code, Some(0), "{variant} did not exit 0 after SIGTERM; {}", said());
     // Exact: every client that connected before the signal got a full answer.
     for (i, answer) in d.answers.iter().enumerate() {
         let reply = answer.as_ref().unwrap_or_else(|e| {
-            panic!(
-                "{variant}: client {i} of {N} got no answer: {e}; {}",
-                said()
-            )
+            panic!("{variant}: client {i} of {N} got no answer: {e}; {}", said())
         });
         let body = &reply.body;
         assert_eq!(reply.status, 200, "{variant}: client {i}: {body}");
         let work: Work = serde_json::from_str(body).unwrap_or_else(|e| {
             panic!("{variant}: client {i}: not a full /parallel body ({e}): {body}")
         });
-        assert_eq!(
-            (work.variant.as_str(), work.endpoint.as_str()),
-            (variant, "/parallel")
-        );
+        assert_eq!((work.variant.as_str(), work.endpoint.as_str()), (variant, "/parallel"));
     }
     // Every late client is owed an answer, but the last one may lose a race
     // no server can win (net::HANDSHAKE_SETTLE): its connect() returned just
@@ -196,12 +173,7 @@ fn drains_100_in_flight(variant: &str) {
             d.late.len()
         );
     }
-    assert!(
-        d.output
-            .contains("drained: every accepted client was answered"),
-        "{}",
-        said()
-    );
+    assert!(d.output.contains("drained: every accepted client was answered"), "{}", said());
 
     // Refused after the signal; on the 4-slot servers while they still drain.
     let (refused_after, running) = d
@@ -249,13 +221,9 @@ fn async_native_answers_all_100_in_flight_then_exits_0() {
 
 /// The unanswered count on the final line: "drain timeout: N accepted ...".
 fn unanswered(output: &str) -> Option<usize> {
-    output.lines().find_map(|l| {
-        l.strip_prefix("drain timeout: ")?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    })
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("drain timeout: ")?.split_whitespace().next()?.parse().ok())
 }
 
 fn a_short_drain_timeout_counts_the_unanswered(
@@ -269,12 +237,7 @@ fn a_short_drain_timeout_counts_the_unanswered(
     let d = sigterm_under_load(&server, path);
     let said = || format!("{variant} said:\n{}", d.output);
 
-    assert_eq!(
-        d.code,
-        Some(0),
-        "{variant} did not exit 0 at its drain timeout; {}",
-        said()
-    );
+    assert_eq!(d.code, Some(0), "{variant} did not exit 0 at its drain timeout; {}", said());
     // Prompt: the deadline, plus at most one request's wait to notice it.
     assert!(
         d.exit_after <= timeout + t + Duration::from_secs(1),
@@ -283,16 +246,8 @@ fn a_short_drain_timeout_counts_the_unanswered(
         said()
     );
     let failed = d.answers.iter().filter(|a| a.is_err()).count();
-    let answered = d
-        .answers
-        .iter()
-        .filter(|a| matches!(a, Ok(r) if r.status == 200))
-        .count();
-    assert_eq!(
-        answered + failed,
-        N,
-        "{variant}: every answer is a 200 or none at all"
-    );
+    let answered = d.answers.iter().filter(|a| matches!(a, Ok(r) if r.status == 200)).count();
+    assert_eq!(answered + failed, N, "{variant}: every answer is a 200 or none at all");
     // Probes that connected after the signal, before the listener closed,
     // were accepted too: they count.
     let late_failed = d.late.iter().filter(|a| a.is_err()).count();
@@ -393,11 +348,7 @@ fn a_sigterm_right_after_the_listening_line_drains_and_exits_0() {
             std::thread::sleep(Duration::from_millis(5));
         };
         let mut stderr = String::new();
-        let _ = child
-            .stderr
-            .take()
-            .expect("piped")
-            .read_to_string(&mut stderr);
+        let _ = child.stderr.take().expect("piped").read_to_string(&mut stderr);
         assert_eq!(
             status.code(),
             Some(0),

@@ -17,22 +17,13 @@
 
 /// Server lines the exercises do not have (the `#[command(flatten)]` just
 /// before `io: IoArgs,` belongs to it, and goes with it).
-const SERVER_ONLY: [&str; 3] = [
-    "use kit_serve::io::IoArgs;",
-    "io: IoArgs,",
-    ".io_backend(&args.io)",
-];
+const SERVER_ONLY: [&str; 3] =
+    ["use kit_serve::io::IoArgs;", "io: IoArgs,", ".io_backend(&args.io)"];
 
 /// A server's wait and the exercise's, each a whole line.
 const WAITS: [(&str, &str); 2] = [
-    (
-        "p.backend.wait_blocking(p.io_wait)?;",
-        "std::thread::sleep(p.io_wait);",
-    ),
-    (
-        "p.backend.query_blocking(p.db_wait)?;",
-        "std::thread::sleep(p.db_wait);",
-    ),
+    ("p.backend.wait_blocking(p.io_wait)?;", "std::thread::sleep(p.io_wait);"),
+    ("p.backend.query_blocking(p.db_wait)?;", "std::thread::sleep(p.db_wait);"),
 ];
 
 /// The server's code lines as the exercise has them: the seam's lines
@@ -89,9 +80,6 @@ fn the_wrapper_exercise_is_blocking_wrapper() {
     assert_same_code(
         include_str!("../../../exercises/wrapper/src/main.rs"),
         include_str!("../../blocking-wrapper/main.rs"),
-        (
-            "exercises/wrapper/src/main.rs",
-            "servers/blocking-wrapper/main.rs",
-        ),
+        ("exercises/wrapper/src/main.rs", "servers/blocking-wrapper/main.rs"),
     );
 }

@@ -23,18 +23,10 @@ const HOLD: usize = 150;
 /// must be low; `ulimit -n` in sh sets both, then execs the server.
 fn start_with_fd_limit(variant: &str) -> Server {
     let script = format!("ulimit -n {FD_LIMIT} && exec \"$0\" \"$@\"");
-    let args: Vec<String> = [
-        "-c",
-        &script,
-        common::bin(variant),
-        "--port",
-        "0",
-        "--io-ms",
-        "50",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let args: Vec<String> = ["-c", &script, common::bin(variant), "--port", "0", "--io-ms", "50"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     Server::start("/bin/sh", &args)
         .unwrap_or_else(|e| panic!("{variant} under ulimit -n {FD_LIMIT}: {e}"))
 }
@@ -66,11 +58,7 @@ fn survives_running_out_of_file_descriptors(variant: &str) {
         "{variant}: {HOLD} connections under an fd limit of {FD_LIMIT}, and no accept error was logged; it said:\n{}",
         server.output_tail(20)
     );
-    assert!(
-        server.exited().is_none(),
-        "{variant} died of EMFILE: {}",
-        server.output_tail(20)
-    );
+    assert!(server.exited().is_none(), "{variant} died of EMFILE: {}", server.output_tail(20));
     drop(held);
     // With the descriptors free again, a new client is served.
     let started = Instant::now();
@@ -118,13 +106,9 @@ fn async_native_accepts_again_after_running_out_of_file_descriptors() {
 /// and sent its request, with their answers to come.
 fn burst(server: &Server, path: &str, n: usize) -> Vec<std::thread::JoinHandle<Answer>> {
     let (connected, connects) = mpsc::channel();
-    let clients = (0..n)
-        .map(|_| client(server.addr, path, connected.clone()))
-        .collect();
+    let clients = (0..n).map(|_| client(server.addr, path, connected.clone())).collect();
     for _ in 0..n {
-        connects
-            .recv_timeout(Duration::from_secs(30))
-            .expect("every client connects");
+        connects.recv_timeout(Duration::from_secs(30)).expect("every client connects");
     }
     clients
 }
@@ -135,10 +119,8 @@ fn burst(server: &Server, path: &str, n: usize) -> Vec<std::thread::JoinHandle<A
 #[test]
 fn a_full_wrapper_queue_answers_503_with_retry_after() {
     let (workers, queue, n) = (2, 3, 12);
-    let server = common::start(
-        "blocking-wrapper",
-        &["--workers", "2", "--queue", "3", "--io-ms", "500"],
-    );
+    let server =
+        common::start("blocking-wrapper", &["--workers", "2", "--queue", "3", "--io-ms", "500"]);
     let knobs = server.metrics().unwrap().knobs;
     assert_eq!(
         knobs.get("queue").and_then(|v| v.as_u64()),
@@ -146,10 +128,8 @@ fn a_full_wrapper_queue_answers_503_with_retry_after() {
         "/metrics knobs: {knobs:?}"
     );
     let started = Instant::now();
-    let answers: Vec<_> = burst(&server, "/parallel", n)
-        .into_iter()
-        .map(|c| c.join().expect("client"))
-        .collect();
+    let answers: Vec<_> =
+        burst(&server, "/parallel", n).into_iter().map(|c| c.join().expect("client")).collect();
     let replies: Vec<_> = answers
         .into_iter()
         .map(|a| a.unwrap_or_else(|e| panic!("a client got no answer: {e}")))
@@ -163,11 +143,7 @@ fn a_full_wrapper_queue_answers_503_with_retry_after() {
         assert_eq!(reply.header("retry-after"), Some("1"), "{reply:?}");
         let body: serde_json::Value = serde_json::from_str(&reply.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body));
-        assert!(
-            body["error"].as_str().is_some_and(|e| e.contains("full")),
-            "{}",
-            reply.body
-        );
+        assert!(body["error"].as_str().is_some_and(|e| e.contains("full")), "{}", reply.body);
     }
     // The five admitted: 2 app threads, 3 rounds of 1 s (ceil(5 / 2)).
     let took = started.elapsed();
@@ -177,11 +153,7 @@ fn a_full_wrapper_queue_answers_503_with_retry_after() {
     );
     let m = server.metrics().unwrap();
     let parallel = m.endpoints.get("/parallel").map_or(0, |e| e.count);
-    assert_eq!(
-        parallel,
-        (n - predicted) as u64,
-        "only admitted requests reach the app: {m:?}"
-    );
+    assert_eq!(parallel, (n - predicted) as u64, "only admitted requests reach the app: {m:?}");
 }
 
 /// One app thread, busy for 1 s. Meanwhile 5 clients ask for
@@ -190,10 +162,8 @@ fn a_full_wrapper_queue_answers_503_with_retry_after() {
 /// for the next client.
 #[test]
 fn the_wrapper_skips_jobs_whose_client_has_gone() {
-    let server = common::start(
-        "blocking-wrapper",
-        &["--workers", "1", "--io-ms", "500", "--db-ms", "300"],
-    );
+    let server =
+        common::start("blocking-wrapper", &["--workers", "1", "--io-ms", "500", "--db-ms", "300"]);
     let busy = burst(&server, "/parallel", 1);
     std::thread::sleep(Duration::from_millis(100));
     let quitters: Vec<TcpStream> = (0..5)

@@ -21,12 +21,7 @@ fn the_pristine_trap_fails_check_1_in_slot_language_with_numbers_that_agree() {
         .expect("async-trap must fail check 1");
     assert_mentions(
         &message,
-        &[
-            "peak_in_flight 4",
-            "25 rounds x",
-            "holds a thread while it waits",
-            "HINTS.md, hint 1",
-        ],
+        &["peak_in_flight 4", "25 rounds x", "holds a thread while it waits", "HINTS.md, hint 1"],
     );
     assert_multiplies_out(&message);
     // The time, read with the server's own time per request, says what the
@@ -42,10 +37,7 @@ fn the_pristine_trap_fails_check_1_in_slot_language_with_numbers_that_agree() {
 fn sequential_awaits_fail_check_1_on_the_overlap_and_point_to_hint_3() {
     let message = failure(|| grade::parallel_overlaps(variant(&["--waits", "sequential"])))
         .expect("must fail check 1");
-    assert_mentions(
-        &message,
-        &["peak_in_flight 100", "did not overlap", "hint 3"],
-    );
+    assert_mentions(&message, &["peak_in_flight 100", "did not overlap", "hint 3"]);
     assert_multiplies_out(&message);
 }
 
@@ -71,10 +63,7 @@ fn more_worker_threads_tick_neither_check_1_nor_check_2() {
     // would pass. The threads at rest are its exact partner.
     let env = [("KIT_WORKER_THREADS", "100")];
     for (check, message) in [
-        (
-            1,
-            failure(|| grade::parallel_overlaps_in_env(variant(&["--waits", "sequential"]), &env)),
-        ),
+        (1, failure(|| grade::parallel_overlaps_in_env(variant(&["--waits", "sequential"]), &env))),
         (
             2,
             failure(|| grade::multi_io_and_db_scale_in_env(env!("CARGO_BIN_EXE_async-trap"), &env)),
@@ -111,12 +100,7 @@ fn spawn_blocking_around_waits_does_not_tick_check_1_either() {
         .expect("must fail check 1");
     assert_mentions(
         &message,
-        &[
-            "100 concurrent /parallel ran on",
-            "OS threads",
-            "grew with the requests",
-            "hint 5",
-        ],
+        &["100 concurrent /parallel ran on", "OS threads", "grew with the requests", "hint 5"],
     );
 }
 
@@ -175,11 +159,7 @@ fn a_server_that_panics_after_listening_is_reported_dead_in_its_own_words() {
             .expect("must fail");
     assert_mentions(
         &message,
-        &[
-            "exited",
-            "died right after it announced itself",
-            "not about slots",
-        ],
+        &["exited", "died right after it announced itself", "not about slots"],
     );
     assert_omits(&message, &["HINTS.md", "never answered"]);
 }
@@ -207,15 +187,9 @@ fn the_message_is_the_last_thing_a_learner_reads() {
         .env("RUST_BACKTRACE", "1")
         .output()
         .expect("run this test binary again");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!out.status.success(), "the check should fail:\n{text}");
     assert_mentions(&text, &["✗ the server did not start", "not about slots"]);
-    assert_omits(
-        &text,
-        &["stack backtrace", "grade.rs", "panicked at crates"],
-    );
+    assert_omits(&text, &["stack backtrace", "grade.rs", "panicked at crates"]);
 }

@@ -8,10 +8,7 @@ use std::process::Command;
 use kit_measure::harness::sibling_binary;
 
 fn help(bin: &std::path::Path) -> String {
-    let out = Command::new(bin)
-        .arg("--help")
-        .output()
-        .expect("run --help");
+    let out = Command::new(bin).arg("--help").output().expect("run --help");
     assert!(out.status.success(), "{} --help failed", bin.display());
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -19,18 +16,10 @@ fn help(bin: &std::path::Path) -> String {
 fn check(bin: &std::path::Path, says: &[&str], never: &[&str]) {
     let text = help(bin);
     for s in says {
-        assert!(
-            text.contains(s),
-            "{} --help should say '{s}':\n{text}",
-            bin.display()
-        );
+        assert!(text.contains(s), "{} --help should say '{s}':\n{text}", bin.display());
     }
     for s in never {
-        assert!(
-            !text.contains(s),
-            "{} --help must not say '{s}':\n{text}",
-            bin.display()
-        );
+        assert!(!text.contains(s), "{} --help must not say '{s}':\n{text}", bin.display());
     }
 }
 

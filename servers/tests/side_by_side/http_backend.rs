@@ -32,23 +32,12 @@ fn on_upstream(variant: &str, upstream: &Upstream, extra: &[&str]) -> Server {
 /// one per slot on the blocking servers, both waits of all 100 natively.
 fn parallel_on_http(variant: &str) {
     let upstream = Upstream::start().unwrap_or_else(|e| panic!("{e}"));
-    let server = on_upstream(
-        variant,
-        &upstream,
-        &["--io-ms", &IO.as_millis().to_string()],
-    );
+    let server = on_upstream(variant, &upstream, &["--io-ms", &IO.as_millis().to_string()]);
     upstream.reset_metrics().unwrap_or_else(|e| panic!("{e}"));
     let b = burst(&server, "/parallel", N, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
-    let t = if variant == "async-native" {
-        IO
-    } else {
-        IO * 2
-    };
+    let t = if variant == "async-native" { IO } else { IO * 2 };
     assert_ok(Expect::new(slots(variant), t).all(&b));
-    assert_eq!(
-        b.after.io_backend, "http",
-        "{variant}: /metrics names the backend"
-    );
+    assert_eq!(b.after.io_backend, "http", "{variant}: /metrics names the backend");
     assert!(
         b.after.knobs.contains_key("io_timeout_ms"),
         "{variant}: the backend's knobs: {:?}",
@@ -129,10 +118,7 @@ fn upstream_down_is_a_fast_502_on_all_four() {
             let took = started.elapsed();
             assert_eq!(answer.0, 502, "{variant}, request {attempt}: {answer:?}");
             let error = error_of(variant, &answer);
-            assert!(
-                error.contains(&url) && error.contains("connect"),
-                "{variant}: {error}"
-            );
+            assert!(error.contains(&url) && error.contains("connect"), "{variant}: {error}");
             assert!(
                 took < Duration::from_secs(2),
                 "{variant}, request {attempt}: a refused connection took {took:?} to report"
@@ -148,21 +134,15 @@ fn upstream_too_slow_is_a_504_after_the_io_timeout_on_all_four() {
     let upstream = Upstream::start().unwrap_or_else(|e| panic!("{e}"));
     let timeout = Duration::from_millis(300);
     for variant in VARIANTS {
-        let server = on_upstream(
-            variant,
-            &upstream,
-            &["--io-timeout-ms", &timeout.as_millis().to_string()],
-        );
+        let server =
+            on_upstream(variant, &upstream, &["--io-timeout-ms", &timeout.as_millis().to_string()]);
         let started = Instant::now();
         let answer = get(server.addr, "/parallel?io_ms=2000", Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("{variant}: {e}"));
         let took = started.elapsed();
         assert_eq!(answer.0, 504, "{variant}: {answer:?}");
         let error = error_of(variant, &answer);
-        assert!(
-            error.contains(&upstream.url) && error.contains("300"),
-            "{variant}: {error}"
-        );
+        assert!(error.contains(&upstream.url) && error.contains("300"), "{variant}: {error}");
         // The first wait times out; the second is never made.
         assert!(
             took >= timeout && took < Duration::from_millis(1500),

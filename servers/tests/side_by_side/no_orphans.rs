@@ -39,10 +39,7 @@ fn dropping_the_guard_kills_the_server() {
     let pid = server.pid();
     assert!(is_alive(pid));
     drop(server);
-    assert!(
-        gone_within(pid, EXIT_WITHIN),
-        "server {pid} survived its guard"
-    );
+    assert!(gone_within(pid, EXIT_WITHIN), "server {pid} survived its guard");
 }
 
 #[test]
@@ -56,10 +53,7 @@ fn a_panicking_test_kills_its_server() {
     .join();
     assert!(result.is_err());
     let pid = rx.recv().unwrap();
-    assert!(
-        gone_within(pid, EXIT_WITHIN),
-        "server {pid} survived a panic"
-    );
+    assert!(gone_within(pid, EXIT_WITHIN), "server {pid} survived a panic");
 }
 
 /// Runs only as the child of the test below: starts a server, says its
@@ -78,13 +72,7 @@ fn helper_start_server_and_wait() {
 #[test]
 fn a_killed_parent_takes_its_server_along() {
     let mut parent = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "helper_start_server_and_wait",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
+        .args(["--ignored", "helper_start_server_and_wait", "--nocapture", "--test-threads", "1"])
         .env("KIT_ORPHAN_HELPER", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -95,10 +83,7 @@ fn a_killed_parent_takes_its_server_along() {
         .lines()
         .map_while(Result::ok)
         // libtest prints "test NAME ... " on the same line first.
-        .find_map(|l| {
-            l.split_once("server pid ")
-                .and_then(|(_, p)| p.trim().parse().ok())
-        })
+        .find_map(|l| l.split_once("server pid ").and_then(|(_, p)| p.trim().parse().ok()))
         .expect("the helper reports its server's pid");
     assert!(is_alive(pid));
     signal(parent.id(), libc::SIGKILL);
@@ -114,19 +99,14 @@ fn a_killed_parent_takes_its_server_along() {
 /// listening line. `watch` sets the harness's opt-in variable.
 fn start_by_hand(bin: &str, watch: bool) -> Child {
     let mut cmd = Command::new(bin);
-    cmd.args(["--port", "0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(["--port", "0"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.env_remove(EXIT_WITH_PARENT_ENV);
     if watch {
         cmd.env(EXIT_WITH_PARENT_ENV, "1");
     }
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{bin}: {e}"));
     let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
     assert!(first.starts_with("listening on "), "{bin}: {first}");
     child
 }
@@ -150,12 +130,7 @@ fn each_server_exits_when_its_stdin_closes() {
             std::thread::sleep(Duration::from_millis(20));
         };
         let mut stderr = String::new();
-        server
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+        server.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
         assert_eq!(status.code(), Some(EXIT_PARENT_GONE), "{variant}: {stderr}");
         assert!(stderr.contains("stdin closed"), "{variant} said: {stderr}");
     }
@@ -170,8 +145,5 @@ fn a_server_run_by_hand_ignores_its_stdin() {
     let running = server.try_wait().unwrap().is_none();
     let _ = server.kill();
     let _ = server.wait();
-    assert!(
-        running,
-        "async-native exited when its stdin closed, without {EXIT_WITH_PARENT_ENV}"
-    );
+    assert!(running, "async-native exited when its stdin closed, without {EXIT_WITH_PARENT_ENV}");
 }

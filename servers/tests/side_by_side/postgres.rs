@@ -20,11 +20,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// Real queries add a connection and a round trip to each timer: a wider
 /// band than the timer tests', still far narrower than the factor a wrong
 /// slot count makes (10 rounds against 1 or 100).
-const BAND: Band = Band {
-    below: 0.05,
-    above: 0.5,
-    slack: Duration::from_millis(800),
-};
+const BAND: Band = Band { below: 0.05, above: 0.5, slack: Duration::from_millis(800) };
 
 fn on_postgres(variant: &str, url: &str, extra: &[&str]) -> Server {
     let backend = format!("postgres={url}");
@@ -40,17 +36,9 @@ fn postgres_a_pool_of_10_serves_100_queries_in_10_rounds() {
         return;
     };
     let db = Duration::from_millis(200);
-    let server = on_postgres(
-        "async-native",
-        &url,
-        &["--pool-size", "10", "--db-ms", "200"],
-    );
+    let server = on_postgres("async-native", &url, &["--pool-size", "10", "--db-ms", "200"]);
     let b = burst(&server, "/db-simulation", 100, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
-    let pool = b
-        .after
-        .pool
-        .clone()
-        .expect("async-native on postgres reports its pool");
+    let pool = b.after.pool.clone().expect("async-native on postgres reports its pool");
     // The slot model names the pool: async-native's own slots are unbounded.
     let (model, why) = db_binding(100, db, None, Some(&pool));
     assert_eq!(model.rounds(), 10, "{why:?}");
@@ -61,10 +49,7 @@ fn postgres_a_pool_of_10_serves_100_queries_in_10_rounds() {
     // Exact: never an 11th connection lent out, and every request was
     // inside its handler at once (waiting for the pool, not for a thread).
     assert_eq!(pool.peak_in_use, 10, "pool peak_in_use: {pool:?}");
-    assert_eq!(
-        pool.timeouts, 0,
-        "no request waited past --io-timeout-ms: {pool:?}"
-    );
+    assert_eq!(pool.timeouts, 0, "no request waited past --io-timeout-ms: {pool:?}");
     assert_eq!(b.peak_in_flight(), 100);
 }
 
@@ -113,10 +98,7 @@ fn postgres_a_database_that_is_down_is_a_fast_503_on_all_four() {
             let json: serde_json::Value =
                 serde_json::from_str(&body).unwrap_or_else(|e| panic!("{variant}: {e}: {body}"));
             let error = json["error"].as_str().unwrap_or_default();
-            assert!(
-                error.starts_with("database unavailable"),
-                "{variant}: {body}"
-            );
+            assert!(error.starts_with("database unavailable"), "{variant}: {body}");
             assert!(
                 took < Duration::from_secs(2),
                 "{variant}, request {attempt}: {took:?} for a refused connection"
@@ -132,11 +114,7 @@ fn postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly() {
     else {
         return;
     };
-    let server = on_postgres(
-        "async-native",
-        &url,
-        &["--pool-size", "1", "--io-timeout-ms", "200"],
-    );
+    let server = on_postgres("async-native", &url, &["--pool-size", "1", "--io-timeout-ms", "200"]);
     // Connect the pool's one connection first, so that the race below is
     // only about who gets it.
     // Opening it counts against the 200 ms too, and on a loaded machine it
@@ -170,16 +148,9 @@ fn postgres_a_pool_exhausted_past_its_timeout_answers_503_quickly() {
         busy_took < Duration::from_millis(700),
         "the 503 took {busy_took:?}: it should come at the 200 ms timeout"
     );
-    assert!(
-        ok_took >= Duration::from_millis(950),
-        "the query itself ran {ok_took:?}"
-    );
+    assert!(ok_took >= Duration::from_millis(950), "the query itself ran {ok_took:?}");
     let pool = server.metrics().expect("metrics").pool.expect("a pool");
-    assert_eq!(
-        (pool.size, pool.peak_in_use, pool.timeouts),
-        (1, 1, 1),
-        "{pool:?}"
-    );
+    assert_eq!((pool.size, pool.peak_in_use, pool.timeouts), (1, 1, 1), "{pool:?}");
 }
 
 #[test]
@@ -209,11 +180,6 @@ fn postgres_a_large_pool_does_not_hide_an_unbounded_wait_from_pool_check_3() {
     .expect("an unbounded wait must fail check 3 whatever the pool's size");
     assert_mentions(
         &message,
-        &[
-            "500 concurrent 1000 ms queries",
-            "were left waiting",
-            "pool size 100",
-            "hint 2",
-        ],
+        &["500 concurrent 1000 ms queries", "were left waiting", "pool size 100", "hint 2"],
     );
 }

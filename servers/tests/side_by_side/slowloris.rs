@@ -26,9 +26,7 @@ fn silent(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
 
 /// When (since `opened`) the server closed a connection that sends nothing.
 fn closed_after(mut stream: TcpStream, opened: Instant) -> Duration {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("read timeout");
     let mut byte = [0u8; 1];
     match stream.read(&mut byte) {
         // End of file or a reset: closed by the server.
@@ -79,10 +77,8 @@ fn async_native_closes_silent_connections_and_they_do_not_starve_it() {
 #[test]
 fn four_silent_clients_take_all_four_slots_of_sync_blocking() {
     let timeout = Duration::from_secs(2);
-    let server = common::start(
-        "sync-blocking",
-        &["--threads", "4", "--header-read-timeout-ms", "2000"],
-    );
+    let server =
+        common::start("sync-blocking", &["--threads", "4", "--header-read-timeout-ms", "2000"]);
     let idle = silent(server.addr, 4);
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();

@@ -51,14 +51,8 @@ fn live_run_shape() {
     fill_speedups(&mut rows);
     for r in &rows {
         assert_eq!(r.errors, 0, "{r:?}");
-        assert!(
-            r.p50_ms <= r.p95_ms && r.p95_ms <= r.p99_ms && r.p99_ms <= r.max_ms,
-            "{r:?}"
-        );
-        assert!(
-            r.total_s > 0.0 && r.rps > 0.0 && r.measured_slots > 0.0,
-            "{r:?}"
-        );
+        assert!(r.p50_ms <= r.p95_ms && r.p95_ms <= r.p99_ms && r.p99_ms <= r.max_ms, "{r:?}");
+        assert!(r.total_s > 0.0 && r.rps > 0.0 && r.measured_slots > 0.0, "{r:?}");
     }
     let shape: Vec<serde_json::Value> = rows
         .iter()

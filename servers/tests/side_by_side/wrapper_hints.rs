@@ -26,12 +26,7 @@ fn the_pristine_wrapper_is_told_to_move_the_waits_off_the_app_threads() {
         HINTS,
         &message,
         1,
-        &[
-            "peak_in_flight",
-            "async handlers",
-            "tokio::time::sleep",
-            "route them",
-        ],
+        &["peak_in_flight", "async handlers", "tokio::time::sleep", "route them"],
     );
 }
 
@@ -55,12 +50,7 @@ fn multi_io_and_db_left_on_the_bridge_are_shown_how_to_route_a_handler() {
         HINTS,
         &message,
         2,
-        &[
-            "/multi-io",
-            "Routes::route",
-            "rest_to_app",
-            "Endpoint::MultiIo",
-        ],
+        &["/multi-io", "Routes::route", "rest_to_app", "Endpoint::MultiIo"],
     );
 }
 
@@ -75,18 +65,10 @@ fn parallel_left_on_the_bridge_is_told_to_leave_the_bridge() {
 #[test]
 fn sequential_awaits_are_told_to_join_and_not_to_touch_app_rs() {
     let message = failure(|| {
-        grade::parallel_overlaps(variant_of(
-            "wrapper-variants",
-            &["--parallel", "sequential"],
-        ))
+        grade::parallel_overlaps(variant_of("wrapper-variants", &["--parallel", "sequential"]))
     })
     .expect("sequential awaits fail check 1");
-    assert_names_hint_with(
-        HINTS,
-        &message,
-        3,
-        &["a.await; b.await;", "tokio::join!", "app.rs"],
-    );
+    assert_names_hint_with(HINTS, &message, 3, &["a.await; b.await;", "tokio::join!", "app.rs"]);
 }
 
 #[test]

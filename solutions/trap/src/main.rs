@@ -56,12 +56,7 @@ async fn parallel(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // FIXED: two yielding waits, polled together: 1 x io, no thread held.
     tokio::join!(sleep(p.io_wait), sleep(p.io_wait));
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started)))
 }
 
 async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
@@ -70,24 +65,14 @@ async fn multi_io(p: Params) -> Result<Json<Work>, ApiError> {
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started)))
 }
 
 async fn db_simulation(p: Params) -> Result<Json<Work>, ApiError> {
     let started = Instant::now();
     // FIXED: the "query" yields while it waits.
     sleep(p.db_wait).await;
-    Ok(Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    )))
+    Ok(Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started)))
 }
 
 async fn cpu_intensive(p: Params) -> Json<Work> {
@@ -95,11 +80,7 @@ async fn cpu_intensive(p: Params) -> Json<Work> {
     // FIXED: wait (yielding) for a core, then compute on the blocking pool.
     // The permit moves into the job: it is released when the computation
     // ends, not when a client that gave up drops this future.
-    let core = CPU_SLOTS
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("the semaphore is never closed");
+    let core = CPU_SLOTS.clone().acquire_owned().await.expect("the semaphore is never closed");
     let rounds = p.cpu_rounds;
     let checksum = tokio::task::spawn_blocking(move || {
         let _core = core;

@@ -59,12 +59,7 @@ async fn parallel(p: Params) -> Json<Work> {
     let started = Instant::now();
     // FIXED: the waits yield and overlap; no app thread is involved.
     tokio::join!(sleep(p.io_wait), sleep(p.io_wait));
-    Json(Work::waited(
-        &p,
-        Endpoint::Parallel,
-        &[p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::Parallel, &[p.io_wait, p.io_wait], started))
 }
 
 async fn multi_io(p: Params) -> Json<Work> {
@@ -72,23 +67,13 @@ async fn multi_io(p: Params) -> Json<Work> {
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
     sleep(p.io_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::MultiIo,
-        &[p.io_wait, p.io_wait, p.io_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::MultiIo, &[p.io_wait, p.io_wait, p.io_wait], started))
 }
 
 async fn db_simulation(p: Params) -> Json<Work> {
     let started = Instant::now();
     sleep(p.db_wait).await;
-    Json(Work::waited(
-        &p,
-        Endpoint::DbSimulation,
-        &[p.db_wait],
-        started,
-    ))
+    Json(Work::waited(&p, Endpoint::DbSimulation, &[p.db_wait], started))
 }
 
 fn main() -> std::process::ExitCode {
@@ -114,9 +99,7 @@ fn run(args: Args) -> Result<(), net::Error> {
         .route(Endpoint::MultiIo, get(multi_io))
         .route(Endpoint::DbSimulation, get(db_simulation))
         .to_app(Endpoint::CpuIntensive, bridge::route(jobs));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let served = runtime.block_on(server.serve(routes));
     // Dropping the runtime drops the last job sender, so the app threads
     // finish: each ends its job in progress and skips the queued ones, whose

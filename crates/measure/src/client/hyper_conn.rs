@@ -41,12 +41,7 @@ pub struct Get {
 impl Get {
     /// A GET of `url` sent to `addr` (where [`connect_probe`] found it).
     pub fn new(url: &HttpUrl, addr: SocketAddr, keep_alive: bool) -> Get {
-        Get {
-            addr,
-            path: url.target().clone(),
-            host: url.authority().clone(),
-            keep_alive,
-        }
+        Get { addr, path: url.target().clone(), host: url.authority().clone(), keep_alive }
     }
 
     pub fn keep_alive(&self) -> bool {
@@ -56,11 +51,7 @@ impl Get {
     /// The same GET as bytes for [`super::raw`].
     pub fn raw_request(&self) -> Vec<u8> {
         let target = self.path.path_and_query().map_or("/", |pq| pq.as_str());
-        super::raw::request(
-            target,
-            self.host.to_str().unwrap_or_default(),
-            self.keep_alive,
-        )
+        super::raw::request(target, self.host.to_str().unwrap_or_default(), self.keep_alive)
     }
 
     pub fn request(&self) -> Request<Empty<Bytes>> {
@@ -126,9 +117,7 @@ pub async fn within(
     timeout: Duration,
     attempt: impl Future<Output = Result<u16, &'static str>>,
 ) -> Result<u16, &'static str> {
-    tokio::time::timeout(timeout, attempt)
-        .await
-        .unwrap_or(Err(TIMEOUT_KIND))
+    tokio::time::timeout(timeout, attempt).await.unwrap_or(Err(TIMEOUT_KIND))
 }
 
 /// One request on a connection of its own, bounded by `timeout`.

@@ -32,11 +32,7 @@ const MAX_HEAD: usize = 64 * 1024;
 /// next request, and closes its end. With `keep_alive` the server keeps the
 /// connection open, as for any HTTP/1.1 client, until the caller closes it.
 pub fn request(target: &str, host: &str, keep_alive: bool) -> Vec<u8> {
-    let close = if keep_alive {
-        ""
-    } else {
-        "Connection: close\r\n"
-    };
+    let close = if keep_alive { "" } else { "Connection: close\r\n" };
     format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n").into_bytes()
 }
 
@@ -136,25 +132,16 @@ mod tests {
             request("/p?x=1", "h:1", false),
             b"GET /p?x=1 HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n"
         );
-        assert_eq!(
-            request("/p", "h:1", true),
-            b"GET /p HTTP/1.1\r\nHost: h:1\r\n\r\n"
-        );
+        assert_eq!(request("/p", "h:1", true), b"GET /p HTTP/1.1\r\nHost: h:1\r\n\r\n");
     }
 
     #[test]
     fn a_head_gives_its_status_and_lengths() {
         let answer =
             b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-        assert_eq!(
-            parse_head(answer),
-            Ok(Some((200, answer.len() - 2, Some(2))))
-        );
+        assert_eq!(parse_head(answer), Ok(Some((200, answer.len() - 2, Some(2)))));
         let no_length = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n";
-        assert_eq!(
-            parse_head(no_length),
-            Ok(Some((503, no_length.len(), None)))
-        );
+        assert_eq!(parse_head(no_length), Ok(Some((503, no_length.len(), None))));
         // Chunked wins over a length, as HTTP/1.1 says.
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n";
         assert_eq!(parse_head(chunked), Ok(Some((200, chunked.len(), None))));
@@ -189,21 +176,10 @@ mod tests {
             addr
         }
         let get = request("/health", "127.0.0.1", false);
-        let pieces = serve(&[
-            b"HTTP/1.1 200 OK\r\nContent-",
-            b"Length: 4\r\n\r\nab",
-            b"cd",
-        ])
-        .await;
-        assert_eq!(
-            exchange(&mut connect(pieces).await.unwrap(), &get).await,
-            Ok(200)
-        );
+        let pieces = serve(&[b"HTTP/1.1 200 OK\r\nContent-", b"Length: 4\r\n\r\nab", b"cd"]).await;
+        assert_eq!(exchange(&mut connect(pieces).await.unwrap(), &get).await, Ok(200));
         let unsized_body = serve(&[b"HTTP/1.1 404 Not Found\r\n\r\n", b"gone"]).await;
-        assert_eq!(
-            exchange(&mut connect(unsized_body).await.unwrap(), &get).await,
-            Ok(404)
-        );
+        assert_eq!(exchange(&mut connect(unsized_body).await.unwrap(), &get).await, Ok(404));
         let cut = serve(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]).await;
         assert_eq!(
             exchange(&mut connect(cut).await.unwrap(), &get).await,

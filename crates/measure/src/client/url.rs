@@ -67,17 +67,15 @@ impl fmt::Display for HttpUrl {
 /// defaults to 80.
 pub fn validate_url(url: &str) -> Result<HttpUrl, LoadError> {
     let text = url.trim();
-    let bad = |reason: &str| LoadError::InvalidUrl {
-        url: url.to_string(),
-        reason: reason.to_string(),
-    };
+    let bad =
+        |reason: &str| LoadError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
     let Some((scheme, rest)) = text.split_once("://").filter(|(s, _)| is_scheme(s)) else {
         // "localhost:3000/x" is a URL of scheme "localhost" to a URL parser:
         // point at the fix rather than at the grammar.
         return match text.split_once(':') {
-            Some((scheme, _)) if is_scheme(scheme) => Err(bad(&format!(
-                "unsupported scheme '{scheme}:' (only http:// is supported)"
-            ))),
+            Some((scheme, _)) if is_scheme(scheme) => {
+                Err(bad(&format!("unsupported scheme '{scheme}:' (only http:// is supported)")))
+            }
             _ => Err(bad("not a URL (it does not start with http://)")),
         };
     };
@@ -85,15 +83,9 @@ pub fn validate_url(url: &str) -> Result<HttpUrl, LoadError> {
         "http" => {}
         // The client speaks plain HTTP/1.1, no TLS: say so instead of
         // failing on every request.
-        "https" => {
-            return Err(bad(
-                "https is not supported by this load generator; use http://",
-            ))
-        }
+        "https" => return Err(bad("https is not supported by this load generator; use http://")),
         _ => {
-            return Err(bad(&format!(
-                "unsupported scheme '{scheme}:' (only http:// is supported)"
-            )))
+            return Err(bad(&format!("unsupported scheme '{scheme}:' (only http:// is supported)")))
         }
     }
     // The fragment never leaves the client.
@@ -106,29 +98,14 @@ pub fn validate_url(url: &str) -> Result<HttpUrl, LoadError> {
         t => t.to_string(),
     };
     let target = Uri::try_from(target).map_err(|e| {
-        bad(&format!(
-            "bad path or query ({e}); spaces and the like must be percent-encoded"
-        ))
+        bad(&format!("bad path or query ({e}); spaces and the like must be percent-encoded"))
     })?;
-    let host_header = if port == 80 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
+    let host_header = if port == 80 { host.to_string() } else { format!("{host}:{port}") };
     // Only the characters checked below reach here: always a valid header.
     let authority =
         HeaderValue::try_from(host_header).map_err(|e| bad(&format!("bad host ({e})")))?;
-    let bare = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    Ok(HttpUrl {
-        text: text.to_string(),
-        host: bare,
-        port,
-        authority,
-        target,
-    })
+    let bare = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    Ok(HttpUrl { text: text.to_string(), host: bare, port, authority, target })
 }
 
 /// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`.
@@ -147,9 +124,7 @@ fn split_authority(authority: &str) -> Result<(&str, u16), String> {
         return Err("user names and passwords in the URL are not supported".into());
     }
     let (host, port) = if authority.starts_with('[') {
-        let close = authority
-            .find(']')
-            .ok_or("unclosed '[' in the IPv6 address")?;
+        let close = authority.find(']').ok_or("unclosed '[' in the IPv6 address")?;
         let (host, after) = authority.split_at(close + 1);
         host[1..close]
             .parse::<Ipv6Addr>()
@@ -179,9 +154,7 @@ fn split_authority(authority: &str) -> Result<(&str, u16), String> {
         return Err("missing host".into());
     }
     if !host.starts_with('[')
-        && !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        && !host.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
     {
         return Err(format!("bad host '{host}'"));
     }
@@ -207,16 +180,11 @@ fn split_authority(authority: &str) -> Result<(&str, u16), String> {
 /// answered, so callers that open their own connections need not resolve
 /// the name again.
 pub async fn connect_probe(url: &HttpUrl, timeout: Duration) -> Result<SocketAddr, LoadError> {
-    let fail = |reason: String| LoadError::Connect {
-        url: url.to_string(),
-        reason,
-    };
+    let fail = |reason: String| LoadError::Connect { url: url.to_string(), reason };
     let limit = timeout.min(PROBE_TIMEOUT_CAP);
     let connect = tokio::net::TcpStream::connect((url.host(), url.port()));
     match tokio::time::timeout(limit, connect).await {
-        Ok(Ok(stream)) => stream
-            .peer_addr()
-            .map_err(|e| fail(io_reason(&e).to_string())),
+        Ok(Ok(stream)) => stream.peer_addr().map_err(|e| fail(io_reason(&e).to_string())),
         Ok(Err(e)) => Err(fail(io_reason(&e).to_string())),
         Err(_) => Err(fail(format!("no answer within {} ms", limit.as_millis()))),
     }
@@ -270,25 +238,16 @@ mod tests {
             parts("http://127.0.0.1:3000/health"),
             (s("127.0.0.1"), 3000, s("127.0.0.1:3000"), s("/health"))
         );
-        assert_eq!(
-            parts("HTTP://localhost"),
-            (s("localhost"), 80, s("localhost"), s("/"))
-        );
+        assert_eq!(parts("HTTP://localhost"), (s("localhost"), 80, s("localhost"), s("/")));
         assert_eq!(
             parts("http://localhost:80/a?b=1#frag"),
             (s("localhost"), 80, s("localhost"), s("/a?b=1"))
         );
         assert_eq!(parts("http://h:/?q"), (s("h"), 80, s("h"), s("/?q")));
         // The resolver wants an IPv6 literal bare, the Host header bracketed.
-        assert_eq!(
-            parts("http://[::1]:3000/x"),
-            (s("::1"), 3000, s("[::1]:3000"), s("/x"))
-        );
+        assert_eq!(parts("http://[::1]:3000/x"), (s("::1"), 3000, s("[::1]:3000"), s("/x")));
         assert_eq!(parts("http://[::1]"), (s("::1"), 80, s("[::1]"), s("/")));
         // Messages quote the URL as given.
-        assert_eq!(
-            validate_url(" http://h/x ").unwrap().to_string(),
-            "http://h/x"
-        );
+        assert_eq!(validate_url(" http://h/x ").unwrap().to_string(), "http://h/x");
     }
 }

@@ -69,9 +69,7 @@ pub fn diagnose(server: &mut Server) -> String {
     let output = server.output();
     let mut lines = Vec::new();
     if let Some(status) = status {
-        lines.push(format!(
-            "  the server exited ({status}): it is dead, not slow."
-        ));
+        lines.push(format!("  the server exited ({status}): it is dead, not slow."));
     }
     lines.push(crash_lines(&output));
     lines.push(format!(
@@ -98,8 +96,7 @@ pub(crate) fn crash_lines(output: &str) -> String {
 pub fn panic_in(output: &str) -> Option<String> {
     let mut lines = output.lines();
     let at = lines.find_map(|l| {
-        l.split_once("panicked at ")
-            .map(|(_, at)| at.trim_end_matches(':').to_string())
+        l.split_once("panicked at ").map(|(_, at)| at.trim_end_matches(':').to_string())
     })?;
     let message = lines.next().unwrap_or_default().trim();
     Some(format!("{message} (at {at})"))

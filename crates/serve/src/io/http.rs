@@ -45,12 +45,7 @@ impl Upstream {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let authority = base.trim_start_matches("http://").to_string();
-        Ok(Upstream {
-            base: base.to_string(),
-            authority,
-            timeout,
-            client,
-        })
+        Ok(Upstream { base: base.to_string(), authority, timeout, client })
     }
 
     fn path(d: Duration) -> String {
@@ -94,11 +89,8 @@ impl Upstream {
     /// `Connection: close`, as a plain `requests.get` does.
     pub fn call_blocking(&self, d: Duration) -> Result<(), ApiError> {
         let deadline = Instant::now() + self.timeout;
-        let left = || {
-            deadline
-                .saturating_duration_since(Instant::now())
-                .max(Duration::from_millis(1))
-        };
+        let left =
+            || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
         let addr: SocketAddr = self
             .authority
             .to_socket_addrs()

@@ -110,10 +110,9 @@ impl IoArgs {
         match self.io_backend {
             BackendSpec::Timer => vec![],
             BackendSpec::Http(_) => vec![("io_timeout_ms", self.io_timeout_ms)],
-            BackendSpec::Postgres(_) => vec![
-                ("pool_size", self.pool_size),
-                ("io_timeout_ms", self.io_timeout_ms),
-            ],
+            BackendSpec::Postgres(_) => {
+                vec![("pool_size", self.pool_size), ("io_timeout_ms", self.io_timeout_ms)]
+            }
         }
     }
 
@@ -173,9 +172,7 @@ impl IoBackend {
     /// exercise calls it with options of its own.
     #[cfg(feature = "postgres")]
     pub fn postgres(url: &str, options: PoolOptions) -> Result<IoBackend, String> {
-        Ok(IoBackend(Arc::new(Backend::Postgres(
-            postgres::Postgres::open(url, options)?,
-        ))))
+        Ok(IoBackend(Arc::new(Backend::Postgres(postgres::Postgres::open(url, options)?))))
     }
 
     pub fn name(&self) -> &'static str {
@@ -282,8 +279,7 @@ impl PoolGauge {
 
     /// Restarts the peak at what is lent out now (`POST /metrics/reset`).
     pub fn reset(&self) {
-        self.peak_in_use
-            .store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.peak_in_use.store(self.in_use.load(Ordering::SeqCst), Ordering::SeqCst);
         self.timeouts.store(0, Ordering::SeqCst);
     }
 
@@ -312,14 +308,8 @@ mod tests {
 
     #[test]
     fn base_urls_are_host_and_port_only() {
-        assert_eq!(
-            base_url("http://127.0.0.1:6000").as_deref(),
-            Ok("http://127.0.0.1:6000")
-        );
-        assert_eq!(
-            base_url("http://localhost:6000/").as_deref(),
-            Ok("http://localhost:6000")
-        );
+        assert_eq!(base_url("http://127.0.0.1:6000").as_deref(), Ok("http://127.0.0.1:6000"));
+        assert_eq!(base_url("http://localhost:6000/").as_deref(), Ok("http://localhost:6000"));
         for bad in [
             "notaurl",
             "https://x:1",

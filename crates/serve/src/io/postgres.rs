@@ -61,9 +61,7 @@ impl Postgres {
     /// that is down shows as 503s, not as a server that will not start.
     pub(crate) fn open(url: &str, options: PoolOptions) -> Result<Postgres, String> {
         let bad = |e: tokio_postgres::Error| format!("postgres={url} is not a PostgreSQL URL: {e}");
-        let connect = options
-            .acquire_timeout
-            .map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT));
+        let connect = options.acquire_timeout.map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT));
         let mut config: tokio_postgres::Config = url.parse().map_err(bad)?;
         config.connect_timeout(connect);
         let mut blocking: postgres::Config = url.parse().map_err(bad)?;
@@ -71,9 +69,7 @@ impl Postgres {
         let manager = Manager::from_config(
             config,
             NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
         let pool = Pool::builder(manager)
             .max_size(options.size as usize)
@@ -83,12 +79,7 @@ impl Postgres {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| format!("the PostgreSQL pool could not be built: {e}"))?;
-        Ok(Postgres {
-            pool,
-            gauge: PoolGauge::new(options.size),
-            blocking,
-            options,
-        })
+        Ok(Postgres { pool, gauge: PoolGauge::new(options.size), blocking, options })
     }
 
     pub(crate) fn gauge(&self) -> Arc<PoolGauge> {
@@ -100,16 +91,9 @@ impl Postgres {
     pub(crate) async fn query(&self, d: Duration) -> Result<(), ApiError> {
         let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
         let _lent = self.gauge.checkout();
-        let statement = client
-            .prepare_cached(SLEEP)
-            .await
-            .map_err(|e| query_error(&e))?;
+        let statement = client.prepare_cached(SLEEP).await.map_err(|e| query_error(&e))?;
         let seconds = d.as_secs_f64();
-        client
-            .execute(&statement, &[&seconds])
-            .await
-            .map(|_| ())
-            .map_err(|e| query_error(&e))
+        client.execute(&statement, &[&seconds]).await.map(|_| ()).map_err(|e| query_error(&e))
     }
 
     fn pool_error(&self, e: PoolError) -> ApiError {
@@ -142,12 +126,7 @@ impl Postgres {
         let conn = CONN.with(|c| c.borrow_mut().take());
         let (client, result) = if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::scope(|s| s.spawn(|| self.run_blocking(conn, d)).join()).unwrap_or_else(
-                |_| {
-                    (
-                        None,
-                        Err(ApiError::internal("the database thread panicked".into())),
-                    )
-                },
+                |_| (None, Err(ApiError::internal("the database thread panicked".into()))),
             )
         } else {
             self.run_blocking(conn, d)
