@@ -386,9 +386,12 @@ mod tests {
         }
     }
 
-    const ONE: &[Exercise] = &[EXERCISES[0]];
+    /// The trap's entry alone, wherever it stands in the registry.
+    fn one() -> &'static [Exercise] {
+        std::slice::from_ref(find("trap").expect("the trap is registered"))
+    }
 
-    /// The files of the registry's first exercise (the trap), all there.
+    /// The files of the trap exercise, all there.
     fn complete() -> Vec<String> {
         let mut files: Vec<String> =
             EXERCISE_FILES.iter().map(|f| format!("exercises/trap/{f}")).collect();
@@ -400,7 +403,7 @@ mod tests {
     fn problems_with(test: &str, files: &[String]) -> Vec<String> {
         let files: Vec<&str> = files.iter().map(String::as_str).collect();
         let fixture = Fixture::new(test, &files);
-        layout_problems(&fixture.0, ONE)
+        layout_problems(&fixture.0, one())
     }
 
     #[test]
@@ -473,22 +476,22 @@ mod tests {
         let root = Path::new("/repo");
         let at = |f: &str| root.join(f);
         let members = vec![at("exercises/trap"), at("solutions/trap")];
-        assert!(membership_problems(root, ONE, &members, &[at("solutions/trap")]).is_empty());
+        assert!(membership_problems(root, one(), &members, &[at("solutions/trap")]).is_empty());
         let problems =
-            membership_problems(root, ONE, &[at("solutions/trap")], &[at("solutions/trap")]);
+            membership_problems(root, one(), &[at("solutions/trap")], &[at("solutions/trap")]);
         assert_eq!(
             problems,
             vec!["exercises/trap is not a member of the workspace (Cargo.toml's `members`)"
                 .to_string()]
         );
-        let problems = membership_problems(root, ONE, &members, &[]);
+        let problems = membership_problems(root, one(), &members, &[]);
         assert!(
             problems.len() == 1
                 && problems[0]
                     .starts_with("solutions/trap is not in Cargo.toml's `default-members`"),
             "{problems:?}"
         );
-        let problems = membership_problems(root, ONE, &members, &members);
+        let problems = membership_problems(root, one(), &members, &members);
         assert!(
             problems.len() == 1
                 && problems[0].starts_with("exercises/trap is in Cargo.toml's `default-members`"),
