@@ -12,7 +12,7 @@ use serde_json::json;
 use kit_measure::burst::Timeline;
 use kit_measure::slots::{fill_speedups, Row, VARIANTS};
 use kit_measure::table;
-use kit_serve::contract::DEFAULT_CPU_ROUNDS;
+use kit_serve::contract::{Endpoint, DEFAULT_CPU_ROUNDS};
 use kit_serve::net;
 
 use crate::error::{CliError, Result};
@@ -22,7 +22,7 @@ use crate::support::fleet::{self, Cell, Job};
 use crate::support::servers::{self, Knobs, Started};
 
 /// The endpoint of the race: two independent waits of io.
-const PATH: &str = "/parallel";
+const PATH: &str = Endpoint::Parallel.path();
 /// The database wait does not matter to /parallel; the contract's default.
 const DB_MS: u64 = 300;
 

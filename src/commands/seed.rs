@@ -22,7 +22,7 @@ use kit_load::intervals::Interval;
 use kit_measure::slots::VARIANTS;
 use kit_measure::table;
 use kit_serve::config::cores;
-use kit_serve::contract::DEFAULT_CPU_ROUNDS;
+use kit_serve::contract::{Endpoint, DEFAULT_CPU_ROUNDS};
 use kit_serve::net;
 
 use super::capacity::{self as cap, rate};
@@ -33,7 +33,7 @@ use crate::support::servers::{self, Knobs};
 
 /// (variant, rate) as the original ran them.
 const RUNS: [(&str, f64); 2] = [("blocking-wrapper", 400.0), ("async-native", 5000.0)];
-const PATHS: [&str; 2] = ["/health", "/parallel"];
+const PATHS: [&str; 2] = [Endpoint::Health.path(), Endpoint::Parallel.path()];
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {

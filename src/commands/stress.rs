@@ -37,6 +37,7 @@ use kit_measure::expect::Band;
 use kit_measure::harness::{self, Server};
 use kit_measure::latency::Summary;
 use kit_measure::slots::{SlotModel, VARIANTS};
+use kit_serve::contract::Endpoint;
 use kit_serve::net;
 use kit_serve::os::{self, ListenQueueDrops};
 
@@ -45,7 +46,7 @@ use crate::support::client;
 use crate::support::servers::{self, Knobs};
 
 /// The endpoint: two independent waits of io (overlapped only where waits yield).
-const PATH: &str = "/parallel";
+const PATH: &str = Endpoint::Parallel.path();
 /// Refused above this: a stress run is bounded in time as well as in count.
 const MAX_MODEL: Duration = Duration::from_secs(300);
 /// File descriptors a process needs beside its N sockets (runtime, pipes, stdio).

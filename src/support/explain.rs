@@ -6,11 +6,12 @@ use std::fmt::Write;
 
 use kit_measure::slots::{Row, BASELINE};
 use kit_measure::table::short_seconds;
+use kit_serve::contract::Endpoint;
 
 use crate::walkthrough::wrap;
 
 /// The one endpoint bound by cores rather than by waits.
-const CPU: &str = "/cpu-intensive";
+const CPU: &str = Endpoint::CpuIntensive.path();
 
 /// What the conclusion is wrapped to: a projector's terminal, less a margin.
 /// It is Markdown too (report.md): a bullet goes on under two spaces.

@@ -1,9 +1,9 @@
 //! Exercise: the wrapper. (`cd exercises/wrapper && cargo test --release` is your grade.)
 //!
 //! Story: the shop's blocking app (crates/blocking/src/app.rs, the same
-//! file sync-blocking runs, from the crate kit-blocking) was too slow, so the team put an async front end
-//! in front of it: every request is converted and handed to the app on 4
-//! dedicated app threads, and the front end awaits the answer. The front
+//! file sync-blocking runs) was too slow, so the team put an async front
+//! end in front of it: every request is converted and handed to the app on
+//! 4 dedicated app threads, and the front end awaits the answer. The front
 //! end is never busy now, yet 100 people at once still wait 25 seconds.
 //!
 //! Your task: make this server behave like a native async server while
