@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use kit_measure::database;
 use kit_measure::exercises::{self, Exercise, Needs, EXERCISES};
+use kit_measure::harness;
 
 use crate::error::{CliError, Result};
 
@@ -239,11 +240,7 @@ fn cargo_test(dir: &Path, extra: &[&str], log: &Path, stop: &AtomicBool) -> Resu
         .spawn()
         .map_err(|e| CliError::Failed(format!("cannot run cargo in {}: {e}", dir.display())))?;
     let kill = |child: &mut std::process::Child| {
-        #[cfg(unix)]
-        // SAFETY: a plain syscall; the group is the one this child leads.
-        unsafe {
-            libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-        }
+        harness::signal_group(child.id(), libc::SIGKILL);
         let _ = child.kill();
         let _ = child.wait();
     };

@@ -364,6 +364,15 @@ pub fn signal(pid: u32, sig: libc::c_int) {
     }
 }
 
+/// Sends `sig` to every process of the group that `leader` leads (a child
+/// spawned with `process_group(0)`), the processes it started included.
+pub fn signal_group(leader: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) only sends a signal; a negative pid names the group.
+    unsafe {
+        libc::kill(-(leader as libc::pid_t), sig);
+    }
+}
+
 /// Liveness as `kill(pid, 0)` sees it: a zombie still counts, so a caller
 /// that owns the child pairs it with `Server::exited` (which reaps).
 pub use kit_serve::os::is_alive;
