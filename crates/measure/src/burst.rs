@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Barrier;
 
 use crate::client::progress::{with_progress, Progress};
+use crate::client::url::validate_url;
 use crate::client::{hyper_conn, outcome, raw};
 use crate::harness::{HarnessError, Result, Target};
 use crate::latency::{Latencies, Summary};
@@ -215,11 +216,35 @@ pub fn burst_with(
     keep_alive: bool,
     progress: Option<Progress<'_>>,
 ) -> Result<Burst> {
+    let paths = vec![path.to_string(); n as usize];
+    measure(server, path, &paths, deadline, keep_alive, progress)
+}
+
+/// A burst of one request per path, all at once, each on its own
+/// connection: 100 requests for 100 different products. `label` names the
+/// burst in its `path` (`/price?product=0..99`).
+pub fn burst_each(
+    server: &impl Target,
+    label: &str,
+    paths: &[String],
+    deadline: Duration,
+) -> Result<Burst> {
+    measure(server, label, paths, deadline, false, None)
+}
+
+fn measure(
+    server: &impl Target,
+    label: &str,
+    paths: &[String],
+    deadline: Duration,
+    keep_alive: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<Burst> {
+    let (path, n) = (label, paths.len() as u64);
     net::raise_open_files_limit();
     let before = server.reset_metrics()?;
     let watcher = server.pid().map(ProcessWatcher::start);
-    let outcome =
-        runtime()?.block_on(fire(server.url(), path, n, deadline, keep_alive, progress))?;
+    let outcome = runtime()?.block_on(fire(server.url(), paths, deadline, keep_alive, progress))?;
     let watched = watcher.map(ProcessWatcher::stop);
     let after = server.metrics().map_err(|e| {
         HarnessError(format!(
@@ -267,22 +292,39 @@ type Answer =
 /// lean client of [`raw`].
 async fn fire(
     base: &str,
-    path: &str,
-    n: u64,
+    paths: &[String],
     deadline: Duration,
     keep_alive: bool,
     progress: Option<Progress<'_>>,
 ) -> Result<Outcome> {
-    let get = hyper_conn::resolve(&format!("{base}{path}"), keep_alive, deadline)
+    let first = paths.first().map_or("/", String::as_str);
+    let get = hyper_conn::resolve(&format!("{base}{first}"), keep_alive, deadline)
         .await
         .map_err(|e| HarnessError(e.to_string()))?;
-    let (addr, request): (_, Arc<[u8]>) = (get.addr, get.raw_request().into());
+    let addr = get.addr;
+    // One request per path, all to the address the first one found; the
+    // same path shares one buffer.
+    let mut requests: Vec<Arc<[u8]>> = Vec::with_capacity(paths.len());
+    let mut previous: Option<(&str, Arc<[u8]>)> = None;
+    for path in paths {
+        let request = match &previous {
+            Some((same, request)) if same == path => request.clone(),
+            _ => {
+                let url = validate_url(&format!("{base}{path}"))
+                    .map_err(|e| HarnessError(e.to_string()))?;
+                hyper_conn::Get::new(&url, addr, keep_alive).raw_request().into()
+            }
+        };
+        previous = Some((path, request.clone()));
+        requests.push(request);
+    }
     let until = tokio::time::Instant::now() + deadline;
-    let go = Arc::new(Barrier::new(n as usize + 1));
+    let go = Arc::new(Barrier::new(requests.len() + 1));
     let done = Arc::new(AtomicU64::new(0));
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            let (request, go, done) = (request.clone(), go.clone(), done.clone());
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let (go, done) = (go.clone(), done.clone());
             tokio::spawn(async move {
                 let connected = tokio::time::timeout_at(until, raw::connect(addr)).await;
                 go.wait().await;

@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kit_serve::contract::MetricsSnapshot;
+use kit_serve::contract::{CallStats, MetricsSnapshot};
 use kit_serve::net;
 
 /// How long a server may take to print its listening line.
@@ -298,7 +298,36 @@ pub struct Upstream(Server);
 
 impl Upstream {
     pub fn start() -> Result<Upstream> {
-        Server::start(sibling_binary("upstream")?, &[]).map(Upstream)
+        Upstream::start_bin(sibling_binary("upstream")?, &[])
+    }
+
+    /// The upstream as an exercise builds it, under its own name
+    /// (`lock-upstream`, from servers/upstream/main.rs), with flags such as
+    /// `--limit 5` or `--io-ms 100`.
+    pub fn start_bin(bin: impl AsRef<Path>, args: &[String]) -> Result<Upstream> {
+        Server::start(bin, args).map(Upstream)
+    }
+
+    /// Its own count of the calls it received (`calls` in its /metrics).
+    pub fn calls(&self) -> Result<CallStats> {
+        self.0.metrics()?.calls.ok_or_else(|| {
+            HarnessError(format!(
+                "{}: /metrics reports no calls: not the kit's upstream",
+                self.0.name
+            ))
+        })
+    }
+
+    /// Makes every call from now on hang (`true`) or answer again (`false`).
+    pub fn hang(&self, on: bool) -> Result<CallStats> {
+        let method = if on { "POST" } else { "DELETE" };
+        let (status, body) = request(self.0.addr, method, "/hang", CONTROL_TIMEOUT)
+            .map_err(|e| HarnessError(format!("{}: {method} /hang failed: {e}", self.0.name)))?;
+        if status != 200 {
+            return err(format!("{}: {method} /hang answered {status}: {body}", self.0.name));
+        }
+        serde_json::from_str(&body)
+            .map_err(|e| HarnessError(format!("{}: /hang answered {body} ({e})", self.0.name)))
     }
 
     /// The flags that send a server's waits here.

@@ -13,6 +13,8 @@
 //!   exercise; [`grade::failure`]: what a failed check says.
 //! - [`pool_grade`], [`database`]: the pool exercise's checks, and the
 //!   PostgreSQL they need (`KIT_DATABASE_URL`).
+//! - [`calls`]: what the grades of exercises that call a service share:
+//!   the kit's upstream beside the server, its own count of calls.
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
 //! - [`burst`]: N concurrent requests, one connection each, with the server's metrics around them.
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
@@ -32,6 +34,7 @@
 //!   report.md, and the servers' snapshot test), beside the `Row` it renders.
 
 pub mod burst;
+pub mod calls;
 pub mod client;
 pub mod conformance;
 pub mod database;

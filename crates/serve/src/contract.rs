@@ -387,6 +387,11 @@ impl ApiError {
         ApiError { status: 504, message }
     }
 
+    /// Too many calls at once for a rate-limited service (the upstream's `--limit`).
+    pub fn too_many_requests(message: String) -> ApiError {
+        ApiError { status: 429, message }
+    }
+
     /// The database is down, or no pool connection came free in time.
     pub fn unavailable(message: String) -> ApiError {
         ApiError { status: 503, message }
@@ -446,6 +451,10 @@ pub struct MetricsSnapshot {
     /// `null` when there is none. Absent from older servers' JSON.
     #[serde(default)]
     pub pool: Option<PoolStats>,
+    /// The calls an upstream received (`kit_serve::upstream`): only the
+    /// upstream reports them, so the field is left out everywhere else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<CallStats>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -480,6 +489,28 @@ pub struct PoolStats {
     pub peak_in_use: u64,
     /// Requests that gave up waiting for a connection (503s).
     pub timeouts: u64,
+}
+
+/// `calls` in the upstream's /metrics: its own count of the calls it
+/// received, the exact partner of a grade's timings (the server under
+/// grade cannot fake what the service it calls counted).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallStats {
+    /// The most calls it holds at once (`--limit`); past it, an answer 429
+    /// at once. `null`: no limit.
+    pub limit: Option<u64>,
+    /// Every call received: held, refused or hung up.
+    pub total: u64,
+    /// Calls held right now.
+    pub in_flight: u64,
+    /// The most calls held at the same moment: exact.
+    pub peak_in_flight: u64,
+    /// Calls answered 429 because `limit` calls were already held.
+    pub rejected: u64,
+    /// Calls whose client went away before the answer was ready.
+    pub hung_up: u64,
+    /// Whether calls hang right now (no answer until the client goes away).
+    pub hanging: bool,
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@
 //! - [`net`]: binding with a real backlog, the first stdout line, signals.
 //! - [`serve`]: the one way a server starts (`Server`), and the axum plumbing
 //!   shared by the tokio servers (`Routes`, serving, draining).
+//! - [`upstream`]: the slow service the servers and the exercises call
+//!   (`/delay`, `/price`, a limit, a hang switch, its own count of calls).
 //! - [`os`]: the only place that asks the operating system directly (threads,
 //!   RSS, liveness, limits): /proc on Linux, libproc and sysctl on macOS.
 //!
@@ -25,7 +27,8 @@
 //! `contract` and `os` import nothing of the crate; `net` imports `os`;
 //! `config` imports `contract`; `io` imports `contract`; `metrics` imports
 //! `contract`, `io` and `os`; `handler` imports `contract`, `io` and
-//! `metrics`; `serve` imports all of them but `os`.
+//! `metrics`; `serve` imports all of them but `os`; `upstream` imports `config`, `contract`,
+//! `metrics`, `net` and `serve`.
 
 // The kit needs unix processes, signals and pipes. One clear error instead
 // of a page of missing items; the modules below are left out so that it is
@@ -49,3 +52,5 @@ pub mod net;
 pub mod os;
 #[cfg(unix)]
 pub mod serve;
+#[cfg(unix)]
+pub mod upstream;

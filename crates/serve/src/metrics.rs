@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use crate::contract::{as_ms_f64, EndpointStats, LagStats, MetricsSnapshot};
+use crate::contract::{as_ms_f64, CallStats, EndpointStats, LagStats, MetricsSnapshot};
 use crate::io::PoolGauge;
 use crate::os;
 
@@ -115,6 +115,8 @@ pub struct Metrics {
     io_backend: OnceLock<&'static str>,
     /// The database pool, once a backend with one is opened.
     pool: OnceLock<Arc<PoolGauge>>,
+    /// The calls an upstream received (the upstream only).
+    calls: OnceLock<Arc<CallGauge>>,
 }
 
 #[derive(Default)]
@@ -144,6 +146,7 @@ impl Metrics {
             lag: (runtime == Runtime::Tokio).then(|| Mutex::new(Lag::default())),
             io_backend: OnceLock::new(),
             pool: OnceLock::new(),
+            calls: OnceLock::new(),
         })
     }
 
@@ -174,6 +177,11 @@ impl Metrics {
         let _ = self.pool.set(pool);
     }
 
+    /// Reports `calls` in /metrics from now on (the upstream).
+    pub fn watch_calls(&self, calls: Arc<CallGauge>) {
+        let _ = self.calls.set(calls);
+    }
+
     /// Records one heartbeat's lateness (tokio variants).
     pub fn record_lag(&self, late: Duration) {
         if let Some(lag) = &self.lag {
@@ -196,6 +204,9 @@ impl Metrics {
         lock(&self.endpoints).clear();
         if let Some(pool) = self.pool.get() {
             pool.reset();
+        }
+        if let Some(calls) = self.calls.get() {
+            calls.reset();
         }
         if let Some(lag) = &self.lag {
             *lock(lag) = Lag::default();
@@ -232,6 +243,7 @@ impl Metrics {
             peak_rss_bytes: process.peak_rss_bytes,
             uptime_s: self.started.elapsed().as_secs_f64(),
             pool: self.pool.get().map(|p| p.stats()),
+            calls: self.calls.get().map(|c| c.stats()),
         }
     }
 }
@@ -310,6 +322,114 @@ impl ProcessStats {
     }
 }
 
+/// The calls a service received, counted by the service itself (the
+/// upstream's `calls` in /metrics): how many it holds at once (exact, with
+/// its peak), the ones refused past its limit, and the ones whose client
+/// went away before the answer.
+pub struct CallGauge {
+    limit: Option<u64>,
+    total: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    rejected: AtomicU64,
+    hung_up: AtomicU64,
+    hanging: std::sync::atomic::AtomicBool,
+}
+
+/// A call refused because `limit` calls were already held.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OverLimit(pub u64);
+
+impl CallGauge {
+    /// `limit`: the most calls held at once; `None` holds every call.
+    pub fn new(limit: Option<u64>) -> Arc<CallGauge> {
+        Arc::new(CallGauge {
+            limit,
+            total: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            hung_up: AtomicU64::new(0),
+            hanging: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Counts a call, and holds it until the guard drops, unless `limit`
+    /// calls are held already. The check and the increment are one atomic
+    /// step, so no burst ever gets past the limit, and the peak is exact.
+    pub fn enter(self: &Arc<Self>) -> Result<Call, OverLimit> {
+        self.total.fetch_add(1, Ordering::SeqCst);
+        let limit = self.limit.unwrap_or(u64::MAX);
+        let admitted = self.in_flight.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
+            (held < limit).then_some(held + 1)
+        });
+        match admitted {
+            Ok(held) => {
+                self.peak_in_flight.fetch_max(held + 1, Ordering::SeqCst);
+                Ok(Call { gauge: Arc::clone(self), answered: false })
+            }
+            Err(_) => {
+                self.rejected.fetch_add(1, Ordering::SeqCst);
+                Err(OverLimit(limit))
+            }
+        }
+    }
+
+    /// Whether calls hang (no answer until their client goes away).
+    pub fn hanging(&self) -> bool {
+        self.hanging.load(Ordering::SeqCst)
+    }
+
+    pub fn set_hanging(&self, on: bool) {
+        self.hanging.store(on, Ordering::SeqCst);
+    }
+
+    /// Zeroes the counts; the peak restarts at what is held now
+    /// (`POST /metrics/reset`). The limit and the hanging switch stay.
+    pub fn reset(&self) {
+        self.total.store(0, Ordering::SeqCst);
+        self.rejected.store(0, Ordering::SeqCst);
+        self.hung_up.store(0, Ordering::SeqCst);
+        self.peak_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    pub fn stats(&self) -> CallStats {
+        CallStats {
+            limit: self.limit,
+            total: self.total.load(Ordering::SeqCst),
+            in_flight: self.in_flight.load(Ordering::SeqCst),
+            peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            rejected: self.rejected.load(Ordering::SeqCst),
+            hung_up: self.hung_up.load(Ordering::SeqCst),
+            hanging: self.hanging(),
+        }
+    }
+}
+
+/// A call held by the service. Dropped before [`Call::answered`], it hung
+/// up: hyper drops a handler's future when its client closes the
+/// connection, so the drop is where a service learns that nobody waits.
+pub struct Call {
+    gauge: Arc<CallGauge>,
+    answered: bool,
+}
+
+impl Call {
+    /// The answer is ready: from here on, the client did not hang up on it.
+    pub fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.gauge.hung_up.fetch_add(1, Ordering::SeqCst);
+        }
+        self.gauge.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +461,29 @@ mod tests {
         snap.os_threads = None;
         let json = serde_json::to_value(&snap).expect("serializes");
         assert!(json["os_threads"].is_null(), "{json}");
+    }
+
+    #[test]
+    fn calls_past_the_limit_are_refused_and_the_peak_is_exact() {
+        let gauge = CallGauge::new(Some(2));
+        let first = gauge.enter().expect("1 of 2");
+        let second = gauge.enter().expect("2 of 2");
+        assert_eq!(gauge.enter().err(), Some(OverLimit(2)));
+        first.answered();
+        let third = gauge.enter().expect("a slot came back");
+        drop(second);
+        let stats = gauge.stats();
+        assert_eq!(
+            (stats.total, stats.in_flight, stats.peak_in_flight, stats.rejected, stats.hung_up),
+            (4, 1, 2, 1, 1)
+        );
+        drop(third);
+        gauge.reset();
+        let stats = gauge.stats();
+        assert_eq!(
+            (stats.total, stats.peak_in_flight, stats.rejected, stats.hung_up),
+            (0, 0, 0, 0)
+        );
+        assert_eq!(stats.hung_up, 0);
     }
 }

@@ -23,4 +23,5 @@ mod no_orphans;
 mod postgres;
 mod slowloris;
 mod snapshots;
+mod upstream;
 mod wrapper_hints;
