@@ -83,6 +83,20 @@ pub const EXERCISES: &[Exercise] = &[
         fix: "move the waits out of the blocking app into async handlers; keep the bridge for CPU work",
     },
     Exercise {
+        name: "lock",
+        folder: "exercises/lock",
+        solution: "solutions/lock",
+        server: "async-native",
+        starts_as: "async-native with a price cache behind a `tokio::sync::Mutex`, held across the call to the upstream",
+        python_twin: "an `asyncio.Lock` held across `await session.get(..)`",
+        needs: Needs::Nothing,
+        checks: 4,
+        fail_as_given: &[1],
+        hint: "HINTS.md, hint 1",
+        evidence: "calls at once 1 (exact",
+        fix: "hold the lock only to read and to insert; fetch with no lock held",
+    },
+    Exercise {
         name: "pool",
         folder: "exercises/pool",
         solution: "solutions/pool",
@@ -345,6 +359,7 @@ mod tests {
         assert!(find("exercises/pool").is_none());
         assert_eq!(find("trap").unwrap().pass_as_given(), vec![5]);
         assert_eq!(find("pool").unwrap().pass_as_given(), vec![2]);
+        assert_eq!(find("lock").unwrap().pass_as_given(), vec![2, 3, 4]);
     }
 
     #[test]

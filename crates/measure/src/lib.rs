@@ -13,6 +13,8 @@
 //!   exercise; [`grade::failure`]: what a failed check says.
 //! - [`pool_grade`], [`database`]: the pool exercise's checks, and the
 //!   PostgreSQL they need (`KIT_DATABASE_URL`).
+//! - [`lock_grade`]: the lock exercise's checks (a price cache in front
+//!   of the kit's upstream).
 //! - [`calls`]: what the grades of exercises that call a service share:
 //!   the kit's upstream beside the server, its own count of calls.
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
@@ -43,6 +45,7 @@ pub mod expect;
 pub mod grade;
 pub mod harness;
 pub mod latency;
+pub mod lock_grade;
 pub mod pool_grade;
 pub mod probe;
 pub mod process_watch;

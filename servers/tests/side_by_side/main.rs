@@ -19,6 +19,7 @@ mod faults;
 mod grade;
 mod help;
 mod http_backend;
+mod lock_grade;
 mod no_orphans;
 mod postgres;
 mod slowloris;
