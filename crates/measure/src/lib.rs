@@ -13,6 +13,8 @@
 //!   exercise; [`grade::failure`]: what a failed check says.
 //! - [`pool_grade`], [`database`]: the pool exercise's checks, and the
 //!   PostgreSQL they need (`KIT_DATABASE_URL`).
+//! - [`fanout_grade`]: the fan-out exercise's checks: a basket's calls to a
+//!   pricing service with a limit, counted by the service.
 //! - [`calls`]: what the grades of exercises that call a service share:
 //!   the kit's upstream beside the server, its own count of calls.
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
@@ -40,6 +42,7 @@ pub mod conformance;
 pub mod database;
 pub mod exercises;
 pub mod expect;
+pub mod fanout_grade;
 pub mod grade;
 pub mod harness;
 pub mod latency;
