@@ -27,6 +27,7 @@
 //! a time hint 1 (overlap them), fewer than LIMIT at once hint 4 (use the
 //! whole limit); calls skipped or an answer changed hint 5.
 
+use std::io::ErrorKind;
 use std::path::Path;
 use std::time::Duration;
 
@@ -116,6 +117,17 @@ impl Measured {
         self.baskets.total.as_secs_f64() * 1000.0 / self.t_ms.max(1) as f64
     }
 
+    /// "one basket of 20 items took 20.1 rounds of 101 ms; the slot model predicts 4"
+    fn took_rounds(&self) -> String {
+        format!(
+            "{} took {:.1} rounds of {} ms; the slot model predicts {}",
+            self.what_baskets(),
+            self.measured_rounds(),
+            self.t_ms,
+            self.model().rounds()
+        )
+    }
+
     fn what_baskets(&self) -> String {
         match self.n() {
             1 => format!("one basket of {ITEMS} items"),
@@ -146,11 +158,12 @@ impl Measured {
         let c = &self.calls;
         let model = self.model();
         format!(
-            "  measured: {total:.3} s for {n} x {path} = {r:.1} rounds of {t} ms ({t_from}); answers: {answers}\n  \
-             the pricing service's own count (exact): {received} received, at most {peak} at once (its limit: \
-             {LIMIT}), {rejected} refused with 429\n  \
-             slot model: {expected} of {t} ms on the service's {LIMIT} slots take ceil({e} / {LIMIT}) = {rounds} \
-             x {t} ms = {pred:.3} s",
+            "  measured: {total:.3} s for {n} x {path} = {r:.1} rounds of {t} ms ({t_from}); \
+             answers: {answers}\n  \
+             the pricing service's own count (exact): {received} received, at most {peak} at once \
+             (its limit: {LIMIT}), {rejected} refused with 429\n  \
+             slot model: {expected} of {t} ms on the service's {LIMIT} slots take \
+             ceil({e} / {LIMIT}) = {rounds} x {t} ms = {pred:.3} s",
             total = self.baskets.total.as_secs_f64(),
             n = self.n(),
             path = self.baskets.path,
@@ -219,115 +232,117 @@ fn measure(pair: &mut Pair, n: u64) -> Measured {
     Measured { baskets, calls, t_ms, t_from }
 }
 
-/// The hint for what the counts of one basket alone show, with the
-/// sentence that says why; `None` when the basket kept the contract with
-/// the service (exactly LIMIT at once, none refused, one call per item).
-fn judge_counts(m: &Measured) -> Option<(String, String, u32)> {
+/// What the counts of a measurement show, when they break the contract
+/// with the service: the failure's title, what it means, and its hint.
+struct Finding {
+    what: String,
+    meaning: String,
+    hint: u32,
+}
+
+/// The finding of the counts of `m`, or `None` when its baskets kept the
+/// contract with the service: every basket answered, one call per item,
+/// exactly LIMIT at once at the peak, none refused.
+fn judge_counts(m: &Measured) -> Option<Finding> {
     let (c, b) = (&m.calls, &m.baskets);
     let what = m.what_baskets();
     if c.rejected > 0 {
-        let how = if b.ok == b.n {
+        let meaning = if b.ok == b.n {
             format!(
-                "  meaning: {what} sent more than {LIMIT} calls at once, and the service refused {} with 429. \
-                 Your server tried them again until they went through, so the answers came, but the pricing \
-                 team's contract is {LIMIT} at once: each of the {} refused calls broke it, and a partner that \
-                 counts them blocks a client that keeps it up.",
-                c.rejected, c.rejected
+                "  meaning: {what} sent more than {LIMIT} calls at once, and the service refused {r} \
+                 with 429. Your server tried them again until they went through, so the answers \
+                 came, but the pricing team's contract is {LIMIT} at once: each of the {r} refused \
+                 calls broke it, and a partner that counts them blocks a client that keeps it up.",
+                r = c.rejected
             )
         } else {
             format!(
-                "  meaning: {what} sent more than {LIMIT} calls at once: the service held {} and refused {} with \
-                 429 at once, and a refused call fails its basket (a 502). Bound the calls to the service's \
-                 limit: at most {LIMIT} in flight, the others waiting their turn.",
+                "  meaning: {what} sent more than {LIMIT} calls at once: the service held {} and \
+                 refused {} with 429 at once, and a refused call fails its basket (a 502). Bound the \
+                 calls to the service's limit: at most {LIMIT} in flight, the others waiting their turn.",
                 c.peak_in_flight, c.rejected
             )
         };
-        return Some((
-            format!("{what}: the pricing service refused {} with 429", n_calls(c.rejected)),
-            how,
-            2,
-        ));
+        let what = format!("{what}: the pricing service refused {} with 429", n_calls(c.rejected));
+        return Some(Finding { what, meaning, hint: 2 });
     }
     if b.ok != b.n {
-        let hint = if b.timed_out > 0 { 1 } else { 5 };
-        return Some((
-            format!("{what}: {} of {} baskets got no price (answers: {})", b.n - b.ok, b.n, m.answers()),
-            format!(
-                "  meaning: the service refused no call, yet not every basket was answered 200 in time. A \
-                 basket is priced by its {ITEMS} calls, and answered with its total."
+        return Some(Finding {
+            what: format!("{what}: {} of {} got no price ({})", b.n - b.ok, b.n, m.answers()),
+            meaning: format!(
+                "  meaning: the service refused no call, yet not every basket was answered 200 in \
+                 time. A basket is priced by its {ITEMS} calls, and answered with its total."
             ),
-            hint,
-        ));
+            // Unanswered: calls too slow; an error answer: the answer changed.
+            hint: if b.timed_out > 0 { 1 } else { 5 },
+        });
     }
     if held(c) != m.expected_calls() {
-        return Some((
-            format!(
-                "{what}: the pricing service received {} where the baskets have {} items",
+        return Some(Finding {
+            what: format!(
+                "{what}: the pricing service received {} for {} items",
                 n_calls(held(c)),
                 m.expected_calls()
             ),
-            "  meaning: every item is priced by one call to the pricing service, every time (the grade \
-             counts them at the service): a price that is not asked for may be stale or made up, and one \
-             asked for twice costs the service a call for nothing."
+            meaning: "  meaning: every item is priced by one call to the pricing service, every \
+                      time (the grade counts them at the service): a price that is not asked for \
+                      may be stale or made up, and one asked for twice costs the service a call \
+                      for nothing."
                 .into(),
-            5,
-        ));
+            hint: 5,
+        });
     }
     if c.peak_in_flight <= 1 {
-        return Some((
-            format!("{what} took {:.1} rounds of {} ms; the slot model predicts {}", m.measured_rounds(), m.t_ms, m.model().rounds()),
-            format!(
-                "  meaning: the service held at most 1 call at once: the calls went one after another, each \
-                 `.await` waiting for its answer before the next call started, though no call needs another's \
-                 answer. {} one after another are {} rounds; on the service's {LIMIT} slots, {}.",
+        return Some(Finding {
+            what: m.took_rounds(),
+            meaning: format!(
+                "  meaning: the service held at most 1 call at once: the calls went one after \
+                 another, each `.await` waiting for its answer before the next call started, though \
+                 no call needs another's answer. {} one after another are {} rounds; on the \
+                 service's {LIMIT} slots, {}.",
                 n_calls(m.expected_calls()),
                 m.expected_calls(),
                 rounds(m.model().rounds())
             ),
-            1,
-        ));
+            hint: 1,
+        });
     }
     if c.peak_in_flight < LIMIT {
-        return Some((
-            format!(
+        let peak = c.peak_in_flight;
+        return Some(Finding {
+            what: format!(
                 "{what}: the pricing service held at most {} at once, where it allows {LIMIT}",
-                n_calls(c.peak_in_flight)
+                n_calls(peak)
             ),
-            format!(
-                "  meaning: the calls overlap (good), but never more than {} at once: {} of the service's {LIMIT} \
-                 slots stayed idle. {} on {} slots take {}, on {LIMIT} slots {}.",
-                c.peak_in_flight,
-                LIMIT - c.peak_in_flight,
+            meaning: format!(
+                "  meaning: the calls overlap (good), but never more than {peak} at once: {} of the \
+                 service's {LIMIT} slots stayed idle. {} on {peak} slots take {}, on {LIMIT} slots {}.",
+                LIMIT - peak,
                 n_calls(m.expected_calls()),
-                c.peak_in_flight,
-                rounds(m.expected_calls().div_ceil(c.peak_in_flight)),
+                rounds(m.expected_calls().div_ceil(peak)),
                 rounds(m.model().rounds())
             ),
-            4,
-        ));
+            hint: 4,
+        });
     }
     None
 }
 
-/// Fails unless the baskets took the model's rounds (within the band).
+/// Fails unless the baskets took the model's rounds (within the band):
+/// the counts were right, so only the time is left to judge.
 fn expect_rounds(m: &Measured, context: &str) {
     let model = m.model();
     if BAND.contains(model.predicted(), m.baskets.total) || m.baskets.total < model.predicted() {
         return;
     }
     fail(
+        &m.took_rounds(),
         &format!(
-            "{} took {:.1} rounds of {} ms; the slot model predicts {}",
-            m.what_baskets(),
-            m.measured_rounds(),
-            m.t_ms,
-            model.rounds()
-        ),
-        &format!(
-            "{}{context}\n  meaning: the service held exactly {LIMIT} at once at its peak and refused none \
-             (good), yet the calls took more rounds than {LIMIT} slots need ({}): the calls did not keep the \
-             service's {LIMIT} slots busy all the time (a batch waiting for its slowest call, a pause between \
-             calls), or the machine was busy: run the grade again.\n  goal: {}, within {}",
+            "{}{context}\n  meaning: the service held exactly {LIMIT} at once at its peak and \
+             refused none (good), yet the calls took more than the {} that {LIMIT} slots need: \
+             they did not keep the service's slots busy all the time (a batch that waits for its \
+             slowest call, a pause between calls), or the machine was busy: run the grade again.\n  \
+             goal: {}, within {}",
             m.report(),
             rounds(model.rounds()),
             rounds(model.rounds()),
@@ -337,14 +352,25 @@ fn expect_rounds(m: &Measured, context: &str) {
     );
 }
 
+/// Fails with a finding, its measurement and the goal.
+fn fail_on(finding: Finding, measured: String, goal_of: &Measured) -> ! {
+    let detail = format!("{measured}\n{}\n{}", finding.meaning, goal(goal_of));
+    fail(&finding.what, &detail, Next::Hint(finding.hint))
+}
+
+/// The pricing service (`upstream`, with the grade's limit), then the
+/// server under grade pointed at it.
+fn pair(bin: &Path, upstream: &Path) -> Pair {
+    start_pair(bin, upstream, UPSTREAM_MS, &["--limit", &LIMIT.to_string()])
+}
+
 /// Check 1: one basket of [`ITEMS`] takes ceil(ITEMS / LIMIT) rounds, the
 /// service holding exactly LIMIT calls at once and refusing none.
 pub fn one_basket_takes_the_rounds_of_the_limit(bin: impl AsRef<Path>, upstream: impl AsRef<Path>) {
-    let mut pair =
-        start_pair(bin.as_ref(), upstream.as_ref(), UPSTREAM_MS, &["--limit", &LIMIT.to_string()]);
+    let mut pair = pair(bin.as_ref(), upstream.as_ref());
     let one = measure(&mut pair, 1);
-    if let Some((what, meaning, hint)) = judge_counts(&one) {
-        fail(&what, &format!("{}\n{meaning}\n{}", one.report(), goal(&one)), Next::Hint(hint));
+    if let Some(finding) = judge_counts(&one) {
+        fail_on(finding, one.report(), &one);
     }
     expect_rounds(&one, "");
 }
@@ -353,66 +379,48 @@ pub fn one_basket_takes_the_rounds_of_the_limit(bin: impl AsRef<Path>, upstream:
 /// rounds: the limit is the server's, shared by every request. One basket
 /// alone is measured first: a limit per basket passes it and fails here.
 pub fn baskets_at_once_share_the_limit(bin: impl AsRef<Path>, upstream: impl AsRef<Path>) {
-    let mut pair =
-        start_pair(bin.as_ref(), upstream.as_ref(), UPSTREAM_MS, &["--limit", &LIMIT.to_string()]);
+    let mut pair = pair(bin.as_ref(), upstream.as_ref());
     let one = measure(&mut pair, 1);
     let four = measure(&mut pair, BASKETS);
     let alone = format!("\n  just before, alone: {}", one.summary());
-    // One basket alone shows the mistake first: it is the cause of what
-    // the baskets at once measured.
-    if let Some((what, meaning, hint)) = judge_counts(&one) {
-        let (what, meaning) = if hint == 1 {
-            (
-                format!(
-                    "{} took {:.1} rounds of {} ms; the slot model predicts {}",
-                    four.what_baskets(),
-                    four.measured_rounds(),
-                    four.t_ms,
-                    four.model().rounds()
-                ),
-                format!(
-                    "  meaning: each basket made its calls one after another (alone, at most 1 call at once), \
-                     so {BASKETS} baskets at once were at most {} at once, one per basket, on a service that \
-                     holds {LIMIT}. The time is not far from the model's only because {BASKETS} baskets came \
-                     together; the count says that each one waits for every call in turn.",
-                    n_calls(four.calls.peak_in_flight)
-                ),
-            )
-        } else {
-            (what, meaning)
-        };
-        fail(
-            &what,
-            &format!("{}{alone}\n{meaning}\n{}", four.report(), goal(&four)),
-            Next::Hint(hint),
+    // What one basket alone does wrong is the cause of what the baskets at
+    // once measured: it is named first.
+    if let Some(finding) = judge_counts(&one) {
+        if finding.hint != 1 {
+            fail_on(finding, format!("{}\n  then, {}", one.report(), four.summary()), &one);
+        }
+        let meaning = format!(
+            "  meaning: each basket made its calls one after another (alone, at most 1 call at \
+             once), so {BASKETS} baskets at once were at most {} at once, one per basket, on a \
+             service that holds {LIMIT}. The time is not far from the model's only because \
+             {BASKETS} baskets came together; the count says that each one waits for every call \
+             in turn.",
+            n_calls(four.calls.peak_in_flight)
+        );
+        fail_on(
+            Finding { what: four.took_rounds(), meaning, hint: 1 },
+            four.report() + &alone,
+            &four,
         );
     }
     if four.calls.rejected > 0 {
-        fail(
-            &format!(
-                "{}: the pricing service refused {} with 429",
-                four.what_baskets(),
-                n_calls(four.calls.rejected)
-            ),
-            &format!(
-                "{}{alone}\n  meaning: alone, a basket kept to {LIMIT} calls at once; {BASKETS} baskets at once \
-                 sent up to {BASKETS} x {LIMIT} = {} at once, and the service refused {} with 429. Each \
-                 request keeps a limit of its own: {BASKETS} requests, {BASKETS} limits. The service's limit \
-                 is for the whole server: one limit, made once, that every request's calls share.\n{}",
-                four.report(),
-                BASKETS * LIMIT,
-                four.calls.rejected,
-                goal(&four)
-            ),
-            Next::Hint(3),
+        let meaning = format!(
+            "  meaning: alone, a basket kept to {LIMIT} calls at once; {BASKETS} baskets at once sent \
+             up to {BASKETS} x {LIMIT} = {} at once, and the service refused {} with 429. Each \
+             request keeps a limit of its own: {BASKETS} requests, {BASKETS} limits. The service's \
+             limit is for the whole server: one limit, made once, that every request's calls share.",
+            BASKETS * LIMIT,
+            four.calls.rejected
         );
+        let what = format!(
+            "{}: the pricing service refused {} with 429",
+            four.what_baskets(),
+            n_calls(four.calls.rejected)
+        );
+        fail_on(Finding { what, meaning, hint: 3 }, four.report() + &alone, &four);
     }
-    if let Some((what, meaning, hint)) = judge_counts(&four) {
-        fail(
-            &what,
-            &format!("{}{alone}\n{meaning}\n{}", four.report(), goal(&four)),
-            Next::Hint(hint),
-        );
+    if let Some(finding) = judge_counts(&four) {
+        fail_on(finding, four.report() + &alone, &four);
     }
     expect_rounds(&four, &alone);
 }
@@ -421,8 +429,7 @@ pub fn baskets_at_once_share_the_limit(bin: impl AsRef<Path>, upstream: impl AsR
 /// one call per item, JSON 400 for a bad query, and a JSON 502 at once
 /// when the pricing service cannot be reached.
 pub fn the_answer_keeps_the_contract(bin: impl AsRef<Path>, upstream: impl AsRef<Path>) {
-    let mut pair =
-        start_pair(bin.as_ref(), upstream.as_ref(), UPSTREAM_MS, &["--limit", &LIMIT.to_string()]);
+    let mut pair = pair(bin.as_ref(), upstream.as_ref());
     for items in [ITEMS, 7, 0] {
         reset_calls(&pair);
         let path = basket(items);
@@ -431,11 +438,14 @@ pub fn the_answer_keeps_the_contract(bin: impl AsRef<Path>, upstream: impl AsRef
         let expected = json!({ "items": items, "total_cents": total_cents(items) });
         if status != 200 && c.rejected > 0 {
             fail(
-                &format!("GET {path}: {status}, and the pricing service refused {} with 429", n_calls(c.rejected)),
                 &format!(
-                    "  answer: {body}\n  the service's own count (exact): {} received, at most {} at once (its \
-                     limit: {LIMIT}), {} refused\n  meaning: the basket sent more calls at once than the \
-                     service holds, and a refused call fails the basket.",
+                    "GET {path}: {status}, and the pricing service refused {} with 429",
+                    n_calls(c.rejected)
+                ),
+                &format!(
+                    "  answer: {body}\n  the service's own count (exact): {} received, at most {} \
+                     at once (its limit: {LIMIT}), {} refused\n  meaning: the basket sent more calls \
+                     at once than the service holds, and a refused call fails the basket.",
                     n_calls(c.total),
                     n_calls(c.peak_in_flight),
                     c.rejected
@@ -448,9 +458,9 @@ pub fn the_answer_keeps_the_contract(bin: impl AsRef<Path>, upstream: impl AsRef
             fail(
                 &format!("GET {path} does not answer the basket's total"),
                 &format!(
-                    "  answer: {status} {body}\n  expected: 200 {expected} (the prices of products 0 to {}, as \
-                     the pricing service gives them)\n  meaning: the answer must stay as it was: the items, and \
-                     the sum of their prices in cents.",
+                    "  answer: {status} {body}\n  expected: 200 {expected} (the prices of products \
+                     0 to {}, as the pricing service gives them)\n  meaning: the answer must stay as \
+                     it was: the items, and the sum of their prices in cents.",
                     items.saturating_sub(1)
                 ),
                 Next::Hint(5),
@@ -458,11 +468,14 @@ pub fn the_answer_keeps_the_contract(bin: impl AsRef<Path>, upstream: impl AsRef
         }
         if held(&c) != items {
             fail(
-                &format!("GET {path}: the pricing service received {} for {items} items", n_calls(held(&c))),
                 &format!(
-                    "  answer: {body} (right)\n  meaning: every item is priced by one call to the pricing \
-                     service, every time: the grade counts the calls at the service (exactly {items}), and a \
-                     price that is not asked for is a price that may be stale or made up."
+                    "GET {path}: the pricing service received {} for {items} items",
+                    n_calls(held(&c))
+                ),
+                &format!(
+                    "  answer: {body} (right)\n  meaning: every item is priced by one call to the \
+                     pricing service, every time: the grade counts the calls at the service (exactly \
+                     {items}), and a price that is not asked for may be stale or made up."
                 ),
                 Next::Hint(5),
             );
@@ -474,8 +487,9 @@ pub fn the_answer_keeps_the_contract(bin: impl AsRef<Path>, upstream: impl AsRef
             fail(
                 &format!("GET {path} answered {status}, not a JSON 400"),
                 &format!(
-                    "  answer: {body}\n  meaning: a bad or missing ?items is the client's mistake: a 400 with \
-                     the contract's JSON error ({{\"error\": \"...\"}}), as the given code answers it."
+                    "  answer: {body}\n  meaning: a bad or missing ?items is the client's mistake: a \
+                     400 with the contract's JSON error ({{\"error\": \"...\"}}), as the given code \
+                     answers it."
                 ),
                 Next::Hint(5),
             );
@@ -502,26 +516,41 @@ fn an_unreachable_service_is_a_502(bin: &Path) {
     match answer {
         Ok((502, body)) if is_error_json(&body) => {}
         Ok((status, body)) => fail(
-            &format!("with the pricing service unreachable, GET {path} answered {status}, not a JSON 502"),
             &format!(
-                "  answer: {body}\n  meaning: a call that fails fails the basket: answer at once with a 502 \
-                 and the contract's JSON error naming what failed, as the given code does."
+                "with the pricing service unreachable, GET {path} answered {status}, not a JSON 502"
+            ),
+            &format!(
+                "  answer: {body}\n  meaning: a call that fails fails the basket: answer at once with \
+                 a 502 and the contract's JSON error naming what failed, as the given code does."
             ),
             Next::Hint(5),
         ),
         Err(e) if server.exited().is_some() => {
             let diagnosis = diagnose(&mut server);
-            fail(&format!("the server died on GET {path} with the pricing service unreachable ({e})"), &diagnosis, Next::Crash)
+            fail(
+                &format!("the server died on GET {path} with the pricing service unreachable ({e})"),
+                &diagnosis,
+                Next::Crash,
+            )
         }
-        Err(e) => fail(
-            &format!("with the pricing service unreachable, GET {path} got no answer in {:.1} s", took.as_secs_f64()),
-            &format!(
-                "  {e}\n  meaning: the service at {nobody} refuses every connection, so no call can succeed, \
-                 however often it is tried. A call that fails fails the basket: answer at once with a 502 and \
-                 the contract's JSON error, and never retry in a loop."
-            ),
-            Next::Hint(5),
-        ),
+        Err(e) => {
+            let timed_out = matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut);
+            let how = if timed_out { String::new() } else { format!(" ({e})") };
+            fail(
+                &format!(
+                    "with the pricing service unreachable, GET {path} got no answer in {:.1} s{how}",
+                    took.as_secs_f64()
+                ),
+                &format!(
+                    "  meaning: the service at {nobody} refuses every connection, so no call can succeed, \
+                     however often it is tried. A call that fails fails the basket: answer at once with a \
+                     502 and the contract's JSON error, and never retry in a loop.\n  goal: a JSON 502 \
+                     within {:.0} s",
+                    UNREACHABLE_TIMEOUT.as_secs_f64()
+                ),
+                Next::Hint(5),
+            )
+        }
     }
 }
 

@@ -20,7 +20,7 @@
 //! `join_all`.
 //!
 //! Run it by hand: `cargo run --bin fanout-solution-upstream -- --port 6000 --limit 5`,
-//! then `cargo run -- --port 5006 --upstream http://127.0.0.1:6000` and
+//! then `cargo run --bin fanout-solution -- --port 5006 --upstream http://127.0.0.1:6000` and
 //! `curl 'localhost:5006/basket?items=20'`.
 
 use std::sync::Arc;
