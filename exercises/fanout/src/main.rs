@@ -1,12 +1,12 @@
 //! Exercise: the fan-out. (`cd exercises/fanout && cargo test --release` is your grade.)
 //!
 //! Story: the shop's basket page shows a total, and every item's price comes
-//! from the pricing team's service: one call per item. The server is native
+//! from the pricing team's service, one call per item. The server is native
 //! async (no handler holds a thread), and yet a basket of 20 items takes 2
-//! seconds: 20 calls of 100 ms, one after another, while the pricing service
-//! would have answered 5 at once. The pricing team's contract says so: this
-//! server may hold PRICING_LIMIT calls at once, and past that the service
-//! answers 429 Too Many Requests. So "all 20 at once" fails too.
+//! seconds: 20 calls of 100 ms, one after another. The pricing service
+//! would answer 5 of them at once: its team's contract gives this server
+//! PRICING_LIMIT calls at once, and past that the service answers 429 Too
+//! Many Requests. So "all 20 at once" fails too.
 //!
 //! Your task: let the calls of a basket overlap, and never hold more than
 //! PRICING_LIMIT calls at once from this server, however many baskets are

@@ -48,7 +48,9 @@ const PRICING_LIMIT: usize = 5;
 const MAX_ITEMS: u64 = 100;
 
 #[derive(Parser)]
-#[command(about = "An async server that prices a basket through a pricing service")]
+#[command(
+    about = "The fan-out, fixed: a basket's calls overlap, at most 5 at once for the whole server"
+)]
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
@@ -102,7 +104,7 @@ async fn basket(
 ) -> Result<Json<Basket>, ApiError> {
     let items = items(query.as_deref())?;
     // Every call at once, each behind its permit: N calls take
-    // ceil(N / PRICING_LIMIT) rounds. The first failure fails the basket.
+    // ceil(N / PRICING_LIMIT) rounds. A call that failed fails the basket.
     let prices = join_all((0..items).map(|product| pricing.price(product))).await;
     let mut total_cents = 0;
     for price in prices {
