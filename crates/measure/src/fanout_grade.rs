@@ -404,12 +404,15 @@ pub fn baskets_at_once_share_the_limit(bin: impl AsRef<Path>, upstream: impl AsR
         );
     }
     if four.calls.rejected > 0 {
+        // Alone, a basket held exactly LIMIT at once (judged above).
+        let alone_peak = one.calls.peak_in_flight;
         let meaning = format!(
-            "  meaning: alone, a basket kept to {LIMIT} calls at once; {BASKETS} baskets at once sent \
-             up to {BASKETS} x {LIMIT} = {} at once, and the service refused {} with 429. Each \
-             request keeps a limit of its own: {BASKETS} requests, {BASKETS} limits. The service's \
-             limit is for the whole server: one limit, made once, that every request's calls share.",
-            BASKETS * LIMIT,
+            "  meaning: alone, a basket kept to {alone_peak} calls at once; {BASKETS} baskets at once \
+             sent up to {BASKETS} x {alone_peak} = {} at once, and the service refused {} with 429. \
+             Each request keeps a limit of its own: {BASKETS} requests, {BASKETS} limits. The \
+             service's limit is for the whole server: one limit, made once, that every request's \
+             calls share.",
+            BASKETS * alone_peak,
             four.calls.rejected
         );
         let what = format!(
