@@ -15,6 +15,8 @@
 //!   PostgreSQL they need (`KIT_DATABASE_URL`).
 //! - [`lock_grade`]: the lock exercise's checks (a price cache in front
 //!   of the kit's upstream).
+//! - [`fanout_grade`]: the fan-out exercise's checks: a basket's calls to a
+//!   pricing service with a limit, counted by the service.
 //! - [`calls`]: what the grades of exercises that call a service share:
 //!   the kit's upstream beside the server, its own count of calls.
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
@@ -42,6 +44,7 @@ pub mod conformance;
 pub mod database;
 pub mod exercises;
 pub mod expect;
+pub mod fanout_grade;
 pub mod grade;
 pub mod harness;
 pub mod latency;

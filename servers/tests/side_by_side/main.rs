@@ -15,6 +15,7 @@ mod concurrency;
 mod contract;
 mod drain;
 mod exercises;
+mod fanout_grade;
 mod faults;
 mod grade;
 mod help;
