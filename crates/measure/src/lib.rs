@@ -13,6 +13,8 @@
 //!   exercise; [`grade::failure`]: what a failed check says.
 //! - [`pool_grade`], [`database`]: the pool exercise's checks, and the
 //!   PostgreSQL they need (`KIT_DATABASE_URL`).
+//! - [`timeout_grade`]: the timeout exercise's checks, while the service
+//!   its server calls hangs.
 //! - [`calls`]: what the grades of exercises that call a service share:
 //!   the kit's upstream beside the server, its own count of calls.
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
@@ -48,3 +50,4 @@ pub mod probe;
 pub mod process_watch;
 pub mod slots;
 pub mod table;
+pub mod timeout_grade;
