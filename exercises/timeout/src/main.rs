@@ -1,26 +1,29 @@
 //! Exercise: the timeout. (`cd exercises/timeout && cargo test --release` is your grade.)
 //!
 //! Story: the shop's product page shows a price, and the price comes from a
-//! partner's pricing service. This server asks the partner once per request,
-//! natively async (every wait is an `.await`, as in `servers/async-native`),
-//! and keeps to the partner's contract: at most 20 calls at once, through a
-//! semaphore, as a client's connection pool would. One evening the partner
-//! hangs: it takes every call and never answers. Within a second the shop
-//! hangs with it. Every product page spins until the browser gives up, the
-//! partner's dashboard shows 20 calls from the shop open for minutes, and
-//! the shop's own requests wait behind them for a permit that never comes.
+//! partner's pricing service. This server asks that service once per
+//! request, natively async (every wait is an `.await`, as in
+//! `servers/async-native`), and keeps to the service's contract: at most 20
+//! calls at once, through a semaphore, as a client's connection pool would.
+//! One evening the service hangs: it takes every call and never answers.
+//! Within a second the shop hangs with it. Every product page spins until
+//! the browser gives up, the partner's dashboard shows 20 calls from the
+//! shop open for minutes, and the shop's own requests wait behind them for
+//! a permit that never comes.
 //!
-//! Your task: answer every request within 1 s, whatever the partner does:
-//! its price, or a JSON 504 when the partner did not answer in time. Keep
-//! to the partner's 20 calls at once. Work at the `// TODO` markers. Run
-//! `cargo test --release` here after each change: the failure says what was
-//! measured, what the slot model makes of it (20 permits are 20 slots), and
-//! which hint to read next (HINTS.md). Done means all four checks pass.
+//! Your task: answer every request within 1 s, whatever the service does:
+//! its price, or a JSON 504 when it did not answer in time. Keep to its 20
+//! calls at once. Work at the `// TODO` markers. Run `cargo test --release`
+//! here after each change: the failure says what was measured, what the
+//! slot model makes of it (20 permits are 20 slots), and which hint to read
+//! next (HINTS.md). Done means all four checks pass.
 //!
-//! Run it by hand: the partner first, `cargo run --release --bin timeout-upstream -- --port 6000`,
-//! then this server, `cargo run --release -- --port 5006 --upstream http://127.0.0.1:6000`,
+//! Run it by hand, in two terminals: the service first,
+//!   `cargo run --release --bin timeout-upstream -- --port 6000`
+//! then this server,
+//!   `cargo run --release -- --port 5006 --upstream http://127.0.0.1:6000`
 //! and `curl 'localhost:5006/price?product=7'`. `curl -X POST localhost:6000/hang`
-//! makes the partner hang; `curl -X DELETE localhost:6000/hang` recovers.
+//! makes the service hang; `curl -X DELETE localhost:6000/hang` recovers.
 
 use std::sync::Arc;
 
@@ -39,7 +42,7 @@ use tokio::sync::Semaphore;
 
 const VARIANT: &str = "exercise-timeout";
 
-/// Calls to the pricing service at once, at most: the partner's contract
+/// Calls to the pricing service at once, at most: the service's contract
 /// allows 20. Not yours to change.
 const PERMITS: usize = 20;
 
@@ -71,7 +74,7 @@ async fn health(p: Params) -> Json<Health> {
     Json(Health::ok(p.variant))
 }
 
-/// `GET /price?product=ID`: the partner's price for one product.
+/// `GET /price?product=ID`: the service's price for one product.
 async fn price(
     State(shop): State<Shop>,
     RawQuery(query): RawQuery,
@@ -80,7 +83,7 @@ async fn price(
     // One of the PERMITS calls at once. The permit goes back to the
     // semaphore when `_permit` is dropped, at the end of this function.
     let _permit = shop.permits.acquire().await.expect("the semaphore is never closed");
-    // TODO: a call with no deadline. When the partner hangs, this waits for
+    // TODO: a call with no deadline. When the service hangs, this waits for
     // ever and holds its permit all along: 20 such calls hold every permit,
     // and every later request waits for a permit for ever too.
     let price = ask(&shop, product).await?;
@@ -117,7 +120,7 @@ fn run(args: Args) -> Result<(), net::Error> {
         upstream: base_url(&args.upstream)?,
     };
     // Waits yield here: the requests are not bounded by threads. The
-    // permits bound the calls to the partner, and only those.
+    // permits bound the calls to the service, and only those.
     let server = Server::new(VARIANT, &args.common)
         .knob("permits", PERMITS as u64)
         .slots(Slots::Unbounded)

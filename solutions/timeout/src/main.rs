@@ -10,16 +10,18 @@
 //! (ceil(100 / 20) rounds); under one deadline every request has its answer
 //! after at most 1 deadline. When it passes, `timeout` drops the future it
 //! holds, and with it everything the future holds: the call (reqwest closes
-//! its connection, so the partner sees the client go) and the permit (back
+//! its connection, so the service sees the client go) and the permit (back
 //! to the semaphore at once, for the next request).
 //!
-//! The permits did not change: 20 is the partner's limit, and with no
+//! The permits did not change: 20 is the service's limit, and with no
 //! deadline 200 permits would only be 200 calls hanging instead of 20.
 //!
-//! Run it by hand: the partner first, `cargo run --release --bin timeout-solution-upstream -- --port 6000`,
-//! then this server, `cargo run --release -- --port 5006 --upstream http://127.0.0.1:6000`,
+//! Run it by hand, in two terminals: the service first,
+//!   `cargo run --release --bin timeout-solution-upstream -- --port 6000`
+//! then this server,
+//!   `cargo run --release --bin timeout-solution -- --port 5006 --upstream http://127.0.0.1:6000`
 //! and `curl 'localhost:5006/price?product=7'`. `curl -X POST localhost:6000/hang`
-//! makes the partner hang; `curl -X DELETE localhost:6000/hang` recovers.
+//! makes the service hang; `curl -X DELETE localhost:6000/hang` recovers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +41,7 @@ use tokio::sync::Semaphore;
 
 const VARIANT: &str = "solution-timeout";
 
-/// Calls to the pricing service at once, at most: the partner's contract
+/// Calls to the pricing service at once, at most: the service's contract
 /// allows 20.
 const PERMITS: usize = 20;
 
@@ -71,7 +73,7 @@ async fn health(p: Params) -> Json<Health> {
     Json(Health::ok(p.variant))
 }
 
-/// `GET /price?product=ID`: the partner's price for one product.
+/// `GET /price?product=ID`: the service's price for one product.
 async fn price(
     State(shop): State<Shop>,
     RawQuery(query): RawQuery,
@@ -129,7 +131,7 @@ fn run(args: Args) -> Result<(), net::Error> {
         upstream: base_url(&args.upstream)?,
     };
     // Waits yield here: the requests are not bounded by threads. The
-    // permits bound the calls to the partner, and only those.
+    // permits bound the calls to the service, and only those.
     let server = Server::new(VARIANT, &args.common)
         .knob("permits", PERMITS as u64)
         .slots(Slots::Unbounded)
