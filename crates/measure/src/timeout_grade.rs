@@ -153,20 +153,25 @@ impl Answers {
                 next,
             );
         }
-        let in_time = b
-            .spans
+        // The answered requests are the first to come back: the clients
+        // that gave up came back at the deadline, after every answer.
+        let mut spans = b.spans.clone();
+        spans.sort_by(|x, y| x.answered_s.total_cmp(&y.answered_s));
+        let mut times: Vec<Duration> = spans
             .iter()
-            .filter(|s| s.answered_s - s.sent_s <= ANSWER_WITHIN.as_secs_f64())
-            .count() as u64;
-        let at = |millis: f64| (answered > 0).then(|| Duration::from_secs_f64(millis / 1000.0));
+            .take(answered as usize)
+            .map(|s| Duration::from_secs_f64((s.answered_s - s.sent_s).max(0.0)))
+            .collect();
+        times.sort_unstable();
+        let in_time = times.iter().filter(|t| **t <= ANSWER_WITHIN).count() as u64;
         Answers {
             n: b.n,
             in_time,
             answered,
             gateway_timeouts: b.status_counts.get(&504).copied().unwrap_or(0),
             statuses: b.status_counts.clone(),
-            first: at(b.latency.min_ms),
-            last: at(b.latency.max_ms),
+            first: times.first().copied(),
+            last: times.last().copied(),
         }
     }
 
@@ -277,7 +282,7 @@ pub fn a_hanging_partner_gets_quick_504s(bin: impl AsRef<Path>, upstream: impl A
 }
 
 /// No answer came in time at all: no deadline, or one longer than the
-/// client's patience.
+/// answers were due in.
 fn no_deadline(a: &Answers, due: &CallStats, measured: &str) -> ! {
     let never_called = N.saturating_sub(due.total);
     let queue = if never_called > 0 {
@@ -285,17 +290,31 @@ fn no_deadline(a: &Answers, due: &CallStats, measured: &str) -> ! {
     } else {
         String::new()
     };
-    fail(
-        &format!("{N} requests while the pricing service hangs: {} answered within {}", a.in_time, secs(ANSWER_WITHIN)),
-        &format!(
-            "{measured}\n  meaning: the service holds {held} calls from this server and will never answer them, and \
-             nothing in the server ends them: each one holds its permit{queue}. A permit held by a hung call is a \
-             slot that never comes back: the slot model has no round to count, and the wait has no end. A deadline \
-             that has not passed when the client gives up ({patience}) is no deadline to that client.\n{goal}",
-            goal = goal(),
+    let meaning = match a.first {
+        None => format!(
+            "the service holds {held} calls from this server and will never answer them, and nothing in the \
+             server ends them: each one holds its permit{queue}. A permit held by a hung call is a slot that \
+             never comes back: the slot model has no round to count, and the wait has no end. A deadline that \
+             has not passed when the client gives up ({patience}) is no deadline to that client.",
             held = due.in_flight,
             patience = secs(PATIENCE),
         ),
+        Some(first) => format!(
+            "the first answer came {first} ms after its request: the deadline itself is longer than the {within} \
+             every answer was due in. Until it passes, each call to the hanging service holds its permit \
+             ({held} held when the answers were due){queue}.",
+            first = whole_ms(first),
+            within = secs(ANSWER_WITHIN),
+            held = due.in_flight,
+        ),
+    };
+    fail(
+        &format!(
+            "{N} requests while the pricing service hangs: {} answered within {}",
+            a.in_time,
+            secs(ANSWER_WITHIN)
+        ),
+        &format!("{measured}\n  meaning: {meaning}\n{}", goal()),
         Next::Hint(1),
     )
 }

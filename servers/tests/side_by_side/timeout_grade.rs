@@ -86,6 +86,19 @@ fn a_deadline_far_past_the_clients_patience_is_told_how_long() {
     assert_mentions(&message, &["0 answered within 1.5 s", "no deadline to that client"]);
 }
 
+/// A deadline of 1.8 s: every answer comes, each one after the 1.5 s it
+/// was due in.
+#[test]
+fn a_deadline_longer_than_the_answers_are_due_in_is_told_how_long() {
+    let bin = variant(&["--deadline-ms", "1800"]);
+    let message = fails(check_1, &bin, "a deadline of 1.8 s");
+    assert_names_hint_with(HINTS, &message, 1, &["1 s, plus 0.5 s of slack"]);
+    assert_mentions(
+        &message,
+        &["0 answered within 1.5 s", "the deadline itself is longer than the 1.5 s"],
+    );
+}
+
 /// 200 permits and no deadline: 100 calls hang instead of 20.
 #[test]
 fn more_permits_without_a_deadline_still_hang() {
