@@ -86,6 +86,44 @@ impl Pair {
         self.alive(measured, path, n as usize)
     }
 
+    /// [`Pair::fire_each`], and the upstream's own count of calls read
+    /// about `at` after the burst began, while requests may still wait:
+    /// what the service held when the answers were due. Read after the
+    /// burst, the count would also hold what the grade's own clients ended
+    /// by giving up at `deadline` (a server drops a request whose client
+    /// has gone, and the call it was making with it).
+    pub fn fire_each_counting_at(
+        &mut self,
+        label: &str,
+        paths: &[String],
+        deadline: Duration,
+        at: Duration,
+    ) -> (Burst, CallStats) {
+        use crate::harness::{HarnessError, Remote, Target};
+        let upstream = Remote::new(&self.upstream.url);
+        let counting = std::thread::spawn(move || {
+            std::thread::sleep(at);
+            upstream?.metrics()?.calls.ok_or_else(|| {
+                HarnessError("/metrics reports no calls: not the kit's upstream".into())
+            })
+        });
+        let b = self.fire_each(label, paths, deadline);
+        let calls = counting
+            .join()
+            .unwrap_or_else(|_| Err(HarnessError("the thread that reads it panicked".into())))
+            .unwrap_or_else(|e| {
+                fail(
+                    "the upstream's /metrics did not answer",
+                    &format!(
+                        "  {}\n  the upstream is the kit's, not yours: run the grade again.",
+                        indent(&e.0)
+                    ),
+                    Next::Crash,
+                )
+            });
+        (b, calls)
+    }
+
     fn alive(&mut self, measured: crate::harness::Result<Burst>, label: &str, n: usize) -> Burst {
         match measured {
             Ok(b) if self.server.exited().is_none() => b,

@@ -124,6 +124,20 @@ pub const EXERCISES: &[Exercise] = &[
         evidence: "peak_in_use 2 (exact",
         fix: "size the pool to the database's capacity, bound the wait for a connection (see \"Backends: PostgreSQL and the pool\")",
     },
+    Exercise {
+        name: "timeout",
+        folder: "exercises/timeout",
+        solution: "solutions/timeout",
+        server: "async-native",
+        starts_as: "async-native calling a pricing service, 20 calls at once, no deadline",
+        python_twin: "aiohttp with no `ClientTimeout`",
+        needs: Needs::Nothing,
+        checks: 4,
+        fail_as_given: &[1, 2],
+        hint: "HINTS.md, hint 1",
+        evidence: "in_flight 20 (held",
+        fix: "one deadline over the wait for a permit and the call (`tokio::time::timeout`), a JSON 504 past it",
+    },
 ];
 
 /// The registered exercise called `name`.

@@ -17,6 +17,8 @@
 //!   of the kit's upstream).
 //! - [`fanout_grade`]: the fan-out exercise's checks: a basket's calls to a
 //!   pricing service with a limit, counted by the service.
+//! - [`timeout_grade`]: the timeout exercise's checks, while the service
+//!   its server calls hangs.
 //! - [`calls`]: what the grades of exercises that call a service share:
 //!   the kit's upstream beside the server, its own count of calls.
 //! - [`harness`]: start a server process on port 0, kill it on drop; `Target` and `Remote`.
@@ -54,3 +56,4 @@ pub mod probe;
 pub mod process_watch;
 pub mod slots;
 pub mod table;
+pub mod timeout_grade;

@@ -25,5 +25,6 @@ mod no_orphans;
 mod postgres;
 mod slowloris;
 mod snapshots;
+mod timeout_grade;
 mod upstream;
 mod wrapper_hints;
