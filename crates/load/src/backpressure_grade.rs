@@ -492,12 +492,12 @@ fn meaning(run: &Run, s: &Steady, hint: u32) -> String {
         ),
         _ => format!(
             "  meaning: the server turned {} away, but kept too many: a request behind n others waits n / {GATEWAY_CONNECTIONS} \
-             x {CALL_MS} ms, so within a patience of {:.0} s at most {GATEWAY_CONNECTIONS} x ({:.0} ms - {CALL_MS} ms) / \
+             x {CALL_MS} ms, so within a patience of {:.0} s at most {GATEWAY_CONNECTIONS} x ({:.0} s - {CALL_MS} ms) / \
              {CALL_MS} ms = {} may wait, and the server holds at most {} ({GATEWAY_CONNECTIONS} calling + {} waiting). \
              A longer line, or a longer wait, only delays the same 503 past the client's patience.",
             s.server_errors,
             PATIENCE.as_secs_f64(),
-            PATIENCE.as_secs_f64() * 1000.0,
+            PATIENCE.as_secs_f64(),
             longest_line(),
             most_inside(),
             longest_line()
