@@ -60,12 +60,15 @@
 //!   `acquire`) of at most t. A longer bounded wait sheds too slowly
 //!   (check 2); one longer than the patience is no bound (checks 1 to 3).
 //! - The client shares the machine. It states its own late sends, as
-//!   `kit capacity` does: when more than [`LATE_SHARE`] of the sends went out
-//!   more than 10 ms after they were due, or the gateway's own runtime was
-//!   starved (its executor lag over [`LAG_LIMIT_MS`]), the load measured was
-//!   not the load the check is about: the check says the measurement is void
-//!   and why, and names no hint (servers/tests/alone/backpressure.rs runs
-//!   the grade beside a CPU hog to prove it).
+//!   `kit capacity` does. When more than [`LATE_SHARE`] of the sends went
+//!   out more than 10 ms after they were due, or the gateway's own runtime
+//!   was starved (its executor lag over [`LAG_LIMIT_MS`]), a failure may be
+//!   the machine's: the check says that the measurement is void and why,
+//!   and names no hint. A pass on such a run holds: late sends bunch the same
+//!   requests up, and a slow gateway serves fewer, so the load was harder,
+//!   not lighter. A run that sent less than asked ([`MIN_SENT_SHARE`], or
+//!   dropped sends) is void either way. servers/tests/alone/backpressure.rs
+//!   runs the grade beside a CPU hog to prove it.
 //!
 //! Each grade run takes about 12 s warm: the two attacks, the drain of the
 //! first, and one start of the pair each.
@@ -116,6 +119,9 @@ const PROBE: usize = 30;
 pub const LATE_SHARE: f64 = 0.1;
 /// ...or when the gateway's own runtime was late by more than this.
 pub const LAG_LIMIT_MS: f64 = 100.0;
+/// A run that sent less than this share of the rate asked offered a
+/// lighter load than the check is about: void, pass or fail.
+pub const MIN_SENT_SHARE: f64 = 0.9;
 /// The handlers' label in /metrics: /quote is no endpoint of the shared
 /// contract, so the server counts it as "other".
 const LABEL: &str = "other";
@@ -237,10 +243,33 @@ impl Run {
         }
     }
 
-    /// Why this run's numbers do not describe the load asked for, if they do not.
-    pub fn void(&self) -> Option<String> {
+    /// Why this run offered less than the load asked for, if it did: then
+    /// no verdict holds, a pass no more than a failure.
+    pub fn lighter(&self) -> Option<String> {
         let a = &self.attack;
         let mut why = Vec::new();
+        if a.dropped > 0 {
+            why.push(format!(
+                "the client dropped {} due requests it had no room to send",
+                a.dropped
+            ));
+        }
+        if a.sent_rate < MIN_SENT_SHARE * self.rate {
+            why.push(format!(
+                "the client sent {:.1}/s where {:.0}/s was asked: it could not keep the schedule",
+                a.sent_rate, self.rate
+            ));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
+    }
+
+    /// Why a failure of this run may be the machine's, if it may: the client
+    /// sent late (its requests bunched up: the same load, burstier), or the
+    /// gateway, the kit's own, was starved. Both make the load harder, never
+    /// lighter, so a pass still holds; a failure is void.
+    pub fn void(&self) -> Option<String> {
+        let a = &self.attack;
+        let mut why: Vec<String> = self.lighter().into_iter().collect();
         if a.late >= 3 && a.late as f64 > LATE_SHARE * a.requests.max(1) as f64 {
             why.push(format!(
                 "the grade's client sent {} of its {} requests more than {} ms after they were due: it fell \
@@ -249,12 +278,6 @@ impl Run {
                 a.requests,
                 LATE_THRESHOLD.as_millis(),
                 self.rate
-            ));
-        }
-        if a.dropped > 0 {
-            why.push(format!(
-                "the client dropped {} due requests it had no room to send",
-                a.dropped
             ));
         }
         if let Some(lag) = self.gateway_lag_ms.filter(|l| *l > LAG_LIMIT_MS) {
@@ -372,21 +395,34 @@ fn head_of(addr: SocketAddr) -> Option<String> {
     text.split("\r\n\r\n").next().map(str::to_string)
 }
 
-/// A void run fails its check without a hint: it measured the machine.
-fn fail_if_void(check: &str, run: &Run) {
-    if let Some(why) = run.void() {
-        fail(
-            &format!("{check}: the measurement is void, and says nothing about your server"),
-            &format!(
-                "  {why}.\n  measured anyway: {}\n  meaning: an open-loop grade is only as good as its schedule; \
-                 judged on this run, a server could pass or fail for the machine's sake.",
-                figures(run, &run.steady(steady_from(run)))
-            ),
-            Next::Setup(
-                "run the grade again on a quieter machine (let a build or another test run finish first).",
-            ),
-        );
+/// A check on a run that offered less than asked fails without a hint: it
+/// measured the machine.
+fn fail_if_lighter(check: &str, run: &Run) {
+    if let Some(why) = run.lighter() {
+        void(check, run, &why);
     }
+}
+
+/// A failure that names a hint, unless the run is void ([`Run::void`]).
+fn blame(check: &str, run: &Run, what: &str, detail: &str, hint: u32) -> ! {
+    if let Some(why) = run.void() {
+        void(check, run, &why);
+    }
+    fail(what, detail, Next::Hint(hint))
+}
+
+fn void(check: &str, run: &Run, why: &str) -> ! {
+    fail(
+        &format!("{check}: the measurement is void, and says nothing about your server"),
+        &format!(
+            "  {why}.\n  measured anyway: {}\n  meaning: an open-loop grade is only as good as its schedule; \
+             judged on this run, a server could fail for the machine's sake.",
+            figures(run, &run.steady(steady_from(run)))
+        ),
+        Next::Setup(
+            "run the grade again on a quieter machine (let a build or another test run finish first).",
+        ),
+    )
 }
 
 fn steady_from(run: &Run) -> Duration {
@@ -509,7 +545,7 @@ fn meaning(run: &Run, s: &Steady, hint: u32) -> String {
 /// accepted is answered within a few calls' time.
 pub fn goodput_holds_under_overload(bin: impl AsRef<Path>, upstream_bin: impl AsRef<Path>) {
     let run = overload(bin.as_ref(), upstream_bin.as_ref());
-    fail_if_void("check 1", &run);
+    fail_if_lighter("check 1", &run);
     let s = run.steady(STEADY_FROM);
     let goal = GOODPUT_SHARE * capacity();
     let limit = p99_limit().as_secs_f64() * 1000.0;
@@ -529,7 +565,9 @@ pub fn goodput_holds_under_overload(bin: impl AsRef<Path>, upstream_bin: impl As
                 s.ok_p99_ms
             )
         };
-        fail(
+        blame(
+            "check 1",
+            &run,
             &what,
             &format!(
                 "{}\n{}\n  goal: at least {:.0} % of s / t = {goal:.1}/s answered 200 within the patience, their p99 \
@@ -540,7 +578,7 @@ pub fn goodput_holds_under_overload(bin: impl AsRef<Path>, upstream_bin: impl As
                 P99_SLACK.as_millis(),
                 if s.ok > 0 { format!("{:.0} ms", s.ok_p99_ms) } else { "no 200 to measure".into() }
             ),
-            Next::Hint(hint),
+            hint,
         );
     }
     // Passed: the figures, for `cargo test --release -- --nocapture`.
@@ -551,11 +589,13 @@ pub fn goodput_holds_under_overload(bin: impl AsRef<Path>, upstream_bin: impl As
 /// a 200, or a 503 within one call's time that says when to come back.
 pub fn the_rest_get_a_fast_503(bin: impl AsRef<Path>, upstream_bin: impl AsRef<Path>) {
     let run = overload(bin.as_ref(), upstream_bin.as_ref());
-    fail_if_void("check 2", &run);
+    fail_if_lighter("check 2", &run);
     let s = run.steady(STEADY_FROM);
     if (s.in_time() as f64) < IN_TIME_SHARE * s.due as f64 {
         let hint = hint_for(&run, &s);
-        fail(
+        blame(
+            "check 2",
+            &run,
             &format!(
                 "{} of {} requests got no answer within the client's patience of {:.0} s",
                 s.due - s.in_time(),
@@ -568,12 +608,14 @@ pub fn the_rest_get_a_fast_503(bin: impl AsRef<Path>, upstream_bin: impl AsRef<P
                 meaning(&run, &s, hint),
                 IN_TIME_SHARE * 100.0
             ),
-            Next::Hint(hint),
+            hint,
         );
     }
     let within = t().as_secs_f64() * 1000.0;
     if s.server_errors > 0 && s.shed_p99_ms > within {
-        fail(
+        blame(
+            "check 2",
+            &run,
             &format!("the 503s took {:.0} ms (p99): longer than one call's {CALL_MS} ms", s.shed_p99_ms),
             &format!(
                 "{}\n  meaning: a request the server will not serve is told so only after it waited: {} of them \
@@ -583,7 +625,7 @@ pub fn the_rest_get_a_fast_503(bin: impl AsRef<Path>, upstream_bin: impl AsRef<P
                 report(&run, &s),
                 s.server_errors
             ),
-            Next::Hint(3),
+            3,
         );
     }
     let other_5xx: u64 = run
@@ -594,18 +636,22 @@ pub fn the_rest_get_a_fast_503(bin: impl AsRef<Path>, upstream_bin: impl AsRef<P
         .map(|(_, n)| n)
         .sum();
     if other_5xx > 0 {
-        fail(
+        blame(
+            "check 2",
+            &run,
             &format!("{other_5xx} requests were answered with a 5xx other than 503"),
             &format!(
                 "{}\n  meaning: shedding is 503 Service Unavailable (with Retry-After); a 502 or 500 tells the \
                  client something broke, not that the server is busy.\n  goal: 200 or 503, nothing else",
                 report(&run, &s)
             ),
-            Next::Hint(3),
+            3,
         );
     }
     if let Some(probe) = run.probe.as_ref().filter(|p| p.shed() > p.with_retry_after) {
-        fail(
+        blame(
+            "check 2",
+            &run,
             &format!(
                 "{} of {} 503s carried no Retry-After header",
                 probe.shed() - probe.with_retry_after,
@@ -619,7 +665,7 @@ pub fn the_rest_get_a_fast_503(bin: impl AsRef<Path>, upstream_bin: impl AsRef<P
                 report(&run, &s),
                 probe.statuses
             ),
-            Next::Hint(3),
+            3,
         );
     }
 }
@@ -629,11 +675,13 @@ pub fn the_rest_get_a_fast_503(bin: impl AsRef<Path>, upstream_bin: impl AsRef<P
 /// longest line the patience allows; and its mean agrees with Little's law.
 pub fn in_flight_stays_within_the_bound(bin: impl AsRef<Path>, upstream_bin: impl AsRef<Path>) {
     let run = overload(bin.as_ref(), upstream_bin.as_ref());
-    fail_if_void("check 3", &run);
+    fail_if_lighter("check 3", &run);
     let s = run.steady(STEADY_FROM);
     let allowed = GATEWAY_CONNECTIONS + run.calls.hung_up.min(GATEWAY_CONNECTIONS);
     if run.calls.peak_in_flight > allowed {
-        fail(
+        blame(
+            "check 3",
+            &run,
             &format!(
                 "the gateway counted {} calls at once from your server; it gives this app {GATEWAY_CONNECTIONS}",
                 run.calls.peak_in_flight
@@ -647,7 +695,7 @@ pub fn in_flight_stays_within_the_bound(bin: impl AsRef<Path>, upstream_bin: imp
                 report(&run, &s),
                 capacity()
             ),
-            Next::Hint(4),
+            4,
         );
     }
     let little = match &run.little {
@@ -662,7 +710,9 @@ pub fn in_flight_stays_within_the_bound(bin: impl AsRef<Path>, upstream_bin: imp
     };
     if little.window.max_in_flight > most_inside() {
         let hint = hint_for(&run, &s);
-        fail(
+        blame(
+            "check 3",
+            &run,
             &format!(
                 "the server held up to {} requests at once; one that can answer what it keeps holds at most {}",
                 little.window.max_in_flight,
@@ -675,7 +725,7 @@ pub fn in_flight_stays_within_the_bound(bin: impl AsRef<Path>, upstream_bin: imp
                 longest_line(),
                 most_inside()
             ),
-            Next::Hint(hint),
+            hint,
         );
     }
     if little.judgeable() && !little.agrees(AGREEMENT_BAND) {
@@ -695,11 +745,13 @@ pub fn in_flight_stays_within_the_bound(bin: impl AsRef<Path>, upstream_bin: imp
 /// Check 4: at half the capacity nothing is shed: every request is a 200.
 pub fn nothing_is_shed_at_half_capacity(bin: impl AsRef<Path>, upstream_bin: impl AsRef<Path>) {
     let run = quiet(bin.as_ref(), upstream_bin.as_ref());
-    fail_if_void("check 4", &run);
+    fail_if_lighter("check 4", &run);
     let s = run.steady(Duration::ZERO);
     if s.ok < s.due {
         let hint = if s.server_errors > 0 { 5 } else { 2 };
-        fail(
+        blame(
+            "check 4",
+            &run,
             &format!(
                 "at half the capacity ({:.0}/s offered, {:.1}/s sustained), {} of {} requests got no 200",
                 run.rate,
@@ -717,7 +769,7 @@ pub fn nothing_is_shed_at_half_capacity(bin: impl AsRef<Path>, upstream_bin: imp
                 run.rate,
                 s.due
             ),
-            Next::Hint(hint),
+            hint,
         );
     }
     eprintln!("check 4 measured:\n{}", report(&run, &s));
@@ -762,5 +814,67 @@ mod tests {
         assert_eq!(p99(vec![]), 0.0);
         assert_eq!(p99((1..=100).map(f64::from).collect()), 99.0);
         assert_eq!(p99(vec![5.0]), 5.0);
+    }
+
+    /// An overload run of 200 requests with `late` of them sent late.
+    fn run(late: u64, sent_rate: f64, dropped: u64, gateway_lag_ms: f64) -> Run {
+        let attack = AttackResult {
+            url: "http://x/quote".into(),
+            target_rate: OVERLOAD_RATE,
+            achieved_rate: 16.0,
+            sent_rate,
+            requests: 200,
+            completed: 200,
+            ok: 80,
+            errors: 120,
+            late,
+            dropped,
+            status_counts: BTreeMap::from([(200, 80), (503, 120)]),
+            error_kinds: BTreeMap::new(),
+            elapsed_s: 5.3,
+            service_time: Default::default(),
+            response_time: Default::default(),
+            ok_response_time: Default::default(),
+            first_ok_s: Some(0.25),
+            last_ok_s: Some(5.25),
+            first_ok_round: 4,
+            stopped: false,
+            series: Default::default(),
+        };
+        Run {
+            rate: OVERLOAD_RATE,
+            duration: OVERLOAD_FOR,
+            attack,
+            little: Err("not sampled".into()),
+            calls: CallStats {
+                limit: None,
+                total: 80,
+                in_flight: 0,
+                peak_in_flight: 4,
+                rejected: 0,
+                hung_up: 0,
+                hanging: false,
+            },
+            gateway_lag_ms: Some(gateway_lag_ms),
+            probe: None,
+        }
+    }
+
+    /// A late client or a starved gateway voids a failure (a pass holds);
+    /// a client that sent less than asked voids both; a few late sends, a
+    /// timer's hiccups, void nothing.
+    #[test]
+    fn a_client_that_fell_behind_voids_the_measurement_and_says_why() {
+        assert_eq!((run(2, 40.0, 0, 1.0).void(), run(20, 40.0, 0, 1.0).void()), (None, None));
+        let late = run(21, 40.0, 0, 1.0);
+        let why = late.void().expect("21 of 200 late is void");
+        assert!(why.contains("sent 21 of its 200 requests more than 10 ms after"), "{why}");
+        assert!(late.lighter().is_none());
+        let starved = run(0, 40.0, 0, 250.0).void().expect("a starved gateway is void");
+        assert!(starved.contains("its runtime was 250 ms late"), "{starved}");
+        let light = run(0, 30.0, 3, 1.0);
+        let why = light.lighter().expect("30/s sent for 40/s asked");
+        assert!(why.contains("dropped 3") && why.contains("sent 30.0/s where 40/s"), "{why}");
+        assert!(light.void().is_some());
     }
 }
