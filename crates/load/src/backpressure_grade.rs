@@ -435,9 +435,16 @@ fn steady_from(run: &Run) -> Duration {
 
 /// One line of what the client measured in the window.
 fn figures(run: &Run, s: &Steady) -> String {
+    let p99 = |n: u64, ms: f64, (open, close): (&str, &str)| {
+        if n > 0 {
+            format!("{open}p99 {ms:.0} ms{close}")
+        } else {
+            String::new()
+        }
+    };
     format!(
         "{:.0}/s for {:.0} s; of the {} requests due from {:.0} s to {:.0} s: {} x 200 in time \
-         ({:.1}/s), {} x 5xx, {} gave up after {:.0} s (statuses over the whole run: {:?})",
+         ({:.1}/s{}), {} x 5xx{}, {} gave up after {:.0} s (statuses over the whole run: {:?}, {} of {} sent late)",
         run.rate,
         run.duration.as_secs_f64(),
         s.due,
@@ -445,10 +452,14 @@ fn figures(run: &Run, s: &Steady) -> String {
         run.duration.as_secs_f64(),
         s.ok,
         s.goodput(),
+        p99(s.ok, s.ok_p99_ms, (", ", "")),
         s.server_errors,
+        p99(s.server_errors, s.shed_p99_ms, (" (", ")")),
         s.timeouts,
         PATIENCE.as_secs_f64(),
-        run.attack.status_counts
+        run.attack.status_counts,
+        run.attack.late,
+        run.attack.requests
     )
 }
 
@@ -458,7 +469,8 @@ fn report(run: &Run, s: &Steady) -> String {
     let inside = match &run.little {
         Ok(l) => format!(
             "{:.1} requests inside the server on average (in_flight sampled {} times every 20 ms, at most {}); \
-             Little's law: {:.1}/s finished x {:.0} ms each in the handler = {:.1} ({})",
+             Little's law: {:.1}/s leaving the handler (answered, or dropped when the client left) x {:.0} ms \
+             each in it = {:.1} ({})",
             l.measured_in_flight,
             l.window.samples,
             l.window.max_in_flight,
@@ -508,7 +520,7 @@ fn meaning(run: &Run, s: &Steady, hint: u32) -> String {
              already left: work done for nobody. Past {:.0}/s a line without a bound only grows, until the \
              clients' patience is the bound and everyone waits it out.",
             little.map_or(String::new(), |l| format!(
-                "By Little's law, {:.1} inside / {:.1}/s finished = {:.2} s each in the server, against a patience of {:.0} s.",
+                "By Little's law, {:.1} inside / {:.1}/s leaving = {:.2} s each in the server, against a patience of {:.0} s.",
                 l.measured_in_flight,
                 l.throughput,
                 if l.throughput > 0.0 { l.measured_in_flight / l.throughput } else { f64::NAN },
