@@ -787,6 +787,17 @@ pub fn nothing_is_shed_at_half_capacity(bin: impl AsRef<Path>, upstream_bin: imp
     eprintln!("check 4 measured:\n{}", report(&run, &s));
 }
 
+/// Check `n` (1 to 4), for the kit's own tests that run them in turn.
+pub fn check(n: u32, bin: &Path, upstream_bin: &Path) {
+    match n {
+        1 => goodput_holds_under_overload(bin, upstream_bin),
+        2 => the_rest_get_a_fast_503(bin, upstream_bin),
+        3 => in_flight_stays_within_the_bound(bin, upstream_bin),
+        4 => nothing_is_shed_at_half_capacity(bin, upstream_bin),
+        _ => panic!("the backpressure grade has checks 1 to 4, not {n}"),
+    }
+}
+
 /// The backpressure grade's checks as `#[test]`s:
 /// `backpressure_grade_tests!(server_bin, upstream_bin)`.
 #[macro_export]

@@ -55,16 +55,10 @@ fn beside_a_cpu_hog_an_honest_fix_passes_or_the_measurement_is_void() {
     let gateway: PathBuf =
         kit_measure::harness::sibling_binary("upstream").expect("the upstream binary");
     let hog = Hog::start();
-    let checks: [(u32, fn(PathBuf, PathBuf)); 4] = [
-        (1, |b, u| grade::goodput_holds_under_overload(b, u)),
-        (2, |b, u| grade::the_rest_get_a_fast_503(b, u)),
-        (3, |b, u| grade::in_flight_stays_within_the_bound(b, u)),
-        (4, |b, u| grade::nothing_is_shed_at_half_capacity(b, u)),
-    ];
     let mut void = 0;
-    for (n, check) in checks {
+    for n in 1..=4 {
         let (b, u) = (bin.clone(), gateway.clone());
-        match failure(move || check(b, u)) {
+        match failure(move || grade::check(n, &b, &u)) {
             None => eprintln!("check {n} passed beside the hog"),
             Some(message) => {
                 assert!(

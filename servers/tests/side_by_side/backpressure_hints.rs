@@ -23,20 +23,10 @@ fn variant(flags: &[&str]) -> PathBuf {
     variant_of("backpressure-variants", flags)
 }
 
-type Check = fn(PathBuf, PathBuf);
-
-const CHECKS: [(u32, Check); 4] = [
-    (1, |b, u| grade::goodput_holds_under_overload(b, u)),
-    (2, |b, u| grade::the_rest_get_a_fast_503(b, u)),
-    (3, |b, u| grade::in_flight_stays_within_the_bound(b, u)),
-    (4, |b, u| grade::nothing_is_shed_at_half_capacity(b, u)),
-];
-
 /// Check `n` on the variant: its failure message, or None if it passed.
 fn check(n: u32, flags: &[&str]) -> Option<String> {
-    let (_, run) = CHECKS[n as usize - 1];
     let (bin, up) = (variant(flags), gateway());
-    failure(move || run(bin, up))
+    failure(move || grade::check(n, &bin, &up))
 }
 
 fn fails(n: u32, flags: &[&str]) -> String {
