@@ -23,7 +23,7 @@
 //!
 //! Run it by hand: `cargo run --release --bin backpressure-upstream -- --port 5006 --io-ms 250`
 //! in one terminal, `KIT_UPSTREAM_URL=http://127.0.0.1:5006 cargo run --release -- --port 5005`
-//! in another, then `cargo run --release -p kit -- attack 'http://127.0.0.1:5005/quote?product=7' --rate 40`
+//! in another, then `cargo run --release -p kit -- attack 'http://127.0.0.1:5005/quote?product=7' --rate 40 --duration 5s`
 //! from the repository root.
 
 use std::sync::Arc;
