@@ -56,10 +56,11 @@
 //!   connection again: check 3 allows the gateway one call more per call it
 //!   counted as hung up (at most 4 more). An honest fix hangs up none.
 //! - Honest fixes the grade accepts: a count of the requests in line with a
-//!   503 past a bound of up to 8 waiting (p99 755 ms measured at 8; at 10 a
-//!   request would wait 0.625 s + its call, past 3 t); `Semaphore::try_acquire`
-//!   with a waiting room of that size; a bounded wait (`tokio::time::timeout`
-//!   on `acquire`) of at most t. A longer bounded wait sheds too slowly
+//!   503 past a bound of up to about 8 waiting (p99 755 ms measured at 8,
+//!   within the 900 ms of 3 t + 150 ms; at 12 a request waits 0.75 s and
+//!   its call ends at the patience itself); `Semaphore::try_acquire` with a
+//!   waiting room of that size; a bounded wait (`tokio::time::timeout` on
+//!   `acquire`) of at most t. A longer bounded wait sheds too slowly
 //!   (check 2); one longer than the patience is no bound (checks 1 to 3).
 //! - The client shares the machine. It states its own late sends, as
 //!   `kit capacity` does. When more than [`LATE_SHARE`] of the sends went
@@ -111,7 +112,7 @@ pub const GOODPUT_SHARE: f64 = 0.9;
 /// ...and the accepted requests' p99 stay within this many calls' time,
 /// plus [`P99_SLACK`] for a shared machine.
 pub const P99_CALLS: u64 = 3;
-const P99_SLACK: Duration = Duration::from_millis(100);
+const P99_SLACK: Duration = Duration::from_millis(150);
 /// Check 2: at least this share of the requests is answered in time.
 pub const IN_TIME_SHARE: f64 = 0.99;
 /// Check 2: the requests of the probe for Retry-After, sent at once.
@@ -835,7 +836,7 @@ mod tests {
     fn the_model_s_numbers() {
         assert_eq!(capacity(), 16.0);
         assert_eq!((longest_line(), most_inside()), (12, 16));
-        assert_eq!(p99_limit(), Duration::from_millis(850));
+        assert_eq!(p99_limit(), Duration::from_millis(900));
         assert_eq!(p99(vec![]), 0.0);
         assert_eq!(p99((1..=100).map(f64::from).collect()), 99.0);
         assert_eq!(p99(vec![5.0]), 5.0);
