@@ -19,6 +19,8 @@
 //! - [`littles_law`]: Little's law (L = λW) measured on the server's own
 //!   /metrics while an attack runs.
 //! - [`counts`]: what bench and attack count for every request.
+//! - [`backpressure_grade`]: the backpressure exercise's grade, graded in
+//!   the open loop (here, not in kit-measure, because it runs [`attack`]).
 //!
 //! Test support: `testing` (compiled for this crate's unit tests only) is a
 //! real HTTP server with fast, slow, gated and failing routes that bench's
@@ -29,6 +31,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 pub mod attack;
+pub mod backpressure_grade;
 pub mod bench;
 pub mod capacity;
 pub mod counts;

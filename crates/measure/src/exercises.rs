@@ -138,6 +138,20 @@ pub const EXERCISES: &[Exercise] = &[
         evidence: "in_flight 20 (held",
         fix: "one deadline over the wait for a permit and the call (`tokio::time::timeout`), a JSON 504 past it",
     },
+    Exercise {
+        name: "backpressure",
+        folder: "exercises/backpressure",
+        solution: "solutions/backpressure",
+        server: "async-native",
+        starts_as: "async-native calling a gateway of 4 connections, the wait for one unbounded, at 2.5 x capacity",
+        python_twin: "an `asyncio.Semaphore` with unbounded waiters",
+        needs: Needs::Nothing,
+        checks: 4,
+        fail_as_given: &[1, 2, 3],
+        hint: "HINTS.md, hint 1",
+        evidence: "hung up by a client who had left",
+        fix: "bound the line for a connection and shed the rest with a fast 503 and `Retry-After` (see docs/open-loop.md)",
+    },
 ];
 
 /// The registered exercise called `name`.

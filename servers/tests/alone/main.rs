@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backpressure;
 mod cpu;
 mod grade;
 mod upstream;

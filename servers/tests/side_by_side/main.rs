@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backpressure_hints;
 mod bad_input;
 mod concurrency;
 mod contract;

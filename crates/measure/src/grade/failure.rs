@@ -1,7 +1,9 @@
-//! What a failed check says, shared by the grade's five checks and the pool
-//! grade's three: the message's shape (what failed, what was measured,
-//! what to do next), how it ends the test, and how a dead server is
-//! explained from its own output.
+//! What a failed check says, shared by the grade's five checks, the pool
+//! grade's three, and the grades of kit-load (`kit_load::backpressure_grade`,
+//! which cannot live here because kit-load depends on this crate): the
+//! message's shape (what failed, what was measured, what to do next), how
+//! it ends the test, and how a dead server is explained from its own output.
+//! One implementation: [`fail`], [`Next`] and [`diagnose`] are public for them.
 
 use std::any::Any;
 
@@ -18,7 +20,7 @@ pub fn failure_message(payload: &(dyn Any + Send)) -> Option<&str> {
 }
 
 /// What a failure points the learner to.
-pub(crate) enum Next {
+pub enum Next {
     Hint(u32),
     /// A crash: no hint is about it; the server's own words are.
     Crash,
@@ -31,7 +33,7 @@ pub(crate) enum Next {
 /// the panic hook, so no "panicked at src/grade.rs" line (a file the
 /// exercise does not have) and no backtrace follow it, whatever
 /// RUST_BACKTRACE says.
-pub(crate) fn fail(what: &str, detail: &str, next: Next) -> ! {
+pub fn fail(what: &str, detail: &str, next: Next) -> ! {
     let next = match next {
         Next::Hint(n) => format!("next: read HINTS.md, hint {n} (and the ones before it)."),
         Next::Crash => {
