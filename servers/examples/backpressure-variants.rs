@@ -162,7 +162,8 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args) -> Result<(), net::Error> {
     let app = App {
-        client: reqwest::Client::new(),
+        // The service is named by its URL: never through a proxy from the environment.
+        client: reqwest::Client::builder().no_proxy().build()?,
         upstream: args.upstream.trim_end_matches('/').to_string(),
         gateway: Arc::new(Semaphore::new(args.connections)),
         line: Arc::new(AtomicUsize::new(0)),

@@ -217,7 +217,8 @@ fn run(args: Args) -> Result<(), net::Error> {
         .listen()?;
     let shop = Shop {
         fix: args.fix,
-        client: reqwest::Client::new(),
+        // The service is named by its URL: never through a proxy from the environment.
+        client: reqwest::Client::builder().no_proxy().build()?,
         upstream: args.upstream.trim_end_matches('/').to_string(),
         async_mutex: Arc::default(),
         std_mutex: Arc::default(),

@@ -168,8 +168,9 @@ fn fails_as_intended(e: &Exercise) -> String {
         1 => format!(", {} passes", numbers(&passes)),
         _ => format!(", {} pass", numbers(&passes)),
     };
+    let verb = if e.fail_as_given.len() == 1 { "fails" } else { "fail" };
     format!(
-        "fails as intended: {} fail{passes}; names \"{}\", shows \"{}\"",
+        "fails as intended: {} {verb}{passes}; names \"{}\", shows \"{}\"",
         numbers(e.fail_as_given),
         e.hint,
         e.evidence
@@ -611,6 +612,9 @@ mod tests {
         assert_eq!(numbers(&[1, 2, 5]), "checks 1, 2 and 5");
         assert_eq!(fails_as_intended(trap()), "fails as intended: checks 1-4 fail, check 5 passes; names \"HINTS.md, hint 1\", shows \"peak_in_flight 4\"");
         assert_eq!(fails_as_intended(pool()), "fails as intended: checks 1 and 3 fail, check 2 passes; names \"HINTS.md, hint 1\", shows \"peak_in_use 2 (exact\"");
+        let lock = exercises::find("lock").expect("lock is registered");
+        assert!(fails_as_intended(lock)
+            .starts_with("fails as intended: check 1 fails, checks 2-4 pass;"));
     }
 
     #[test]

@@ -105,7 +105,8 @@ fn main() -> std::process::ExitCode {
 fn run(args: Args) -> Result<(), net::Error> {
     let server = Server::new(VARIANT, &args.common).slots(Slots::Unbounded).listen()?;
     let shop = Shop {
-        client: reqwest::Client::new(),
+        // The service is named by its URL: never through a proxy from the environment.
+        client: reqwest::Client::builder().no_proxy().build()?,
         upstream: args.upstream.trim_end_matches('/').to_string(),
         cache: Arc::default(),
     };
