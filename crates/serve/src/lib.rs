@@ -1,6 +1,6 @@
 //! # kit-serve: what a server needs
 //!
-//! The serving kernel of async-await-kit. The four servers, the three
+//! The serving kernel of async-await-kit. The four servers, the
 //! exercises and their solutions depend on this crate (and the wrapper's on
 //! kit-blocking, the blocking app and its bridge), never on the measuring
 //! or the presentation stack.
