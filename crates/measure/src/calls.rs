@@ -124,7 +124,14 @@ impl Pair {
         (b, calls)
     }
 
-    fn alive(&mut self, measured: crate::harness::Result<Burst>, label: &str, n: usize) -> Burst {
+    /// A measured burst, or a failure: the server died during it, or it
+    /// could not be measured (the server's own words either way).
+    pub(crate) fn alive(
+        &mut self,
+        measured: crate::harness::Result<Burst>,
+        label: &str,
+        n: usize,
+    ) -> Burst {
         match measured {
             Ok(b) if self.server.exited().is_none() => b,
             Ok(_) => {

@@ -127,17 +127,7 @@ fn fire(pair: &mut Pair, label: &str, paths: Vec<String>, deadline: Duration) ->
         let _ = tell.send(burst_each(&seen, &label_owned, &paths, deadline));
     });
     let measured = told.recv_timeout(deadline + GRACE).ok()?;
-    match measured {
-        Ok(b) if pair.server.exited().is_none() => Some(b),
-        Ok(_) => {
-            let diagnosis = diagnose(&mut pair.server);
-            fail(&format!("the server died during {n} x {label}"), &diagnosis, Next::Crash)
-        }
-        Err(e) => {
-            let diagnosis = diagnose(&mut pair.server);
-            fail(&format!("{n} x {label} could not be measured: {e}"), &diagnosis, Next::Crash)
-        }
-    }
+    Some(pair.alive(measured, label, n))
 }
 
 /// The failure for a server whose runtime stopped during `what`: `silent`
