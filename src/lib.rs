@@ -26,8 +26,8 @@
 //! - [`cli`]: the command line as a whole: the top-level parser, and the
 //!   race's flags at the top level (`kit --n 8`).
 //! - [`commands`]: one file per subcommand (race, report, up, images,
-//!   health, bench, stress, attack, capacity, seed, selfcheck, demo,
-//!   doctor), named as it is typed, and [`commands::Command::run`], the one
+//!   health, bench, stress, attack, capacity, seed, selfcheck, learn, demo,
+//!   doctor, dev), named as it is typed, and [`commands::Command::run`], the one
 //!   place that dispatches to them.
 //! - [`support`]: what several subcommands share, none of it a subcommand:
 //!   the server binaries, bursts at several servers at once, progress bars,
@@ -36,6 +36,8 @@
 //! - [`error`]: how a subcommand fails, and the exit code that follows.
 //! - [`charts`]: rows as PNG and SVG charts with an embedded font.
 //! - [`walkthrough`]: the guided workshop walk-through that `kit demo` runs.
+//! - [`learn`]: the course runner that `kit learn` runs: the exercises in
+//!   order, each graded on every save.
 //! - [`containers`]: the servers as locally made images (`kit images`,
 //!   `kit up --containers`, the container tests).
 
@@ -44,6 +46,7 @@ pub mod cli;
 pub mod commands;
 pub mod containers;
 pub mod error;
+pub mod learn;
 pub mod support;
 pub mod walkthrough;
 

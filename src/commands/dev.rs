@@ -11,11 +11,8 @@
 //!
 //! Run: `cargo run --release -- dev check`, or `-- dev check --exercise trap`.
 
-use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -24,6 +21,10 @@ use kit_measure::exercises::{self, Exercise, Needs, EXERCISES};
 use kit_measure::harness;
 
 use crate::error::{CliError, Result};
+use crate::learn::{course, timing};
+use crate::support::grade_log::{
+    check_names, check_outcomes, failure_report, grade_section, spawn_cargo_test, Outcome,
+};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,6 +36,18 @@ pub struct Args {
 pub enum DevCommand {
     /// Every pristine exercise fails its grade on exactly its registered checks, and every solution passes it.
     Check(CheckArgs),
+    /// `kit learn`'s save-to-first-verdict time, warm, on an exercise as given and as solved.
+    FirstVerdict(FirstVerdictArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FirstVerdictArgs {
+    /// The exercise to time (its file is put back as it was afterwards).
+    #[arg(long, value_name = "NAME", value_parser = registered, default_value = "trap")]
+    pub exercise: &'static Exercise,
+    /// Saves timed on each version, after one unmeasured save.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -65,12 +78,43 @@ fn registered(name: &str) -> std::result::Result<&'static Exercise, String> {
 pub fn run(args: Args) -> Result<()> {
     match args.command {
         DevCommand::Check(args) => check(args),
+        DevCommand::FirstVerdict(args) => first_verdict(args),
     }
+}
+
+/// Times saves of the pristine file and of the solution's, as `kit learn` grades them.
+fn first_verdict(args: FirstVerdictArgs) -> Result<()> {
+    let root = course::repository_root("kit dev first-verdict").map_err(CliError::Failed)?;
+    let course = course::Course::from_registry(&root);
+    let lesson = course
+        .position(args.exercise.name)
+        .map(|i| course.lessons[i].clone())
+        .ok_or_else(|| CliError::Failed(format!("{} is not in the course", args.exercise.name)))?;
+    let pristine = lesson.pristine_text().map_err(CliError::Failed)?;
+    let solved =
+        std::fs::read_to_string(root.join(args.exercise.solution).join(args.exercise.file()))?;
+    let scratch = root.join("target").join("learn-timing");
+    println!(
+        "kit learn, save to verdict on {} ({} warm saves each, min / median / max):",
+        lesson.name, args.runs
+    );
+    println!("| file | save to first verdict | save to last verdict |");
+    println!("|---|---|---|");
+    for (name, text) in [("as given", &pristine), ("solved", &solved)] {
+        let samples =
+            timing::saves(&lesson, text, args.runs, &scratch).map_err(CliError::Failed)?;
+        println!(
+            "| {name} | {} | {} |",
+            timing::spread(samples.iter().map(|s| s.first_verdict).collect()),
+            timing::spread(samples.iter().map(|s| s.last_verdict).collect())
+        );
+    }
+    Ok(())
 }
 
 fn check(args: CheckArgs) -> Result<()> {
     let started = Instant::now();
-    let root = repository_root()?;
+    let root = course::repository_root("kit dev check").map_err(CliError::Failed)?;
     let layout = exercises::layout_problems(&root, EXERCISES);
     if !layout.is_empty() {
         return Err(CliError::Failed(format!(
@@ -124,7 +168,7 @@ fn check(args: CheckArgs) -> Result<()> {
                     false => fails_as_intended(e),
                     true => format!(
                         "passes its grade: {}",
-                        numbers(&(1..=e.checks).collect::<Vec<_>>())
+                        numbers(&(1..=e.check_count()).collect::<Vec<_>>())
                     ),
                 };
                 println!("{verdict} {took}");
@@ -192,26 +236,6 @@ pub fn numbers(ns: &[u32]) -> String {
     }
 }
 
-/// The root of the repository: where `cargo run` was started from (its
-/// CARGO_MANIFEST_DIR), where the kit was built, or the current folder.
-fn repository_root() -> Result<PathBuf> {
-    let candidates = [
-        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-        std::env::current_dir().ok(),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|dir| dir.join("exercises").is_dir() && dir.join("solutions").is_dir())
-        .ok_or_else(|| {
-            CliError::Failed(
-                "run `kit dev check` from the repository root (no exercises/ and solutions/ here)"
-                    .into(),
-            )
-        })
-}
-
 /// One `cargo test --release`, as it ended.
 struct Run {
     passed: bool,
@@ -225,20 +249,7 @@ struct Run {
 /// the servers it started too.
 fn cargo_test(dir: &Path, extra: &[&str], log: &Path, stop: &AtomicBool) -> Result<Run> {
     let started = Instant::now();
-    let out = File::create(log)?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["test", "--release"])
-        .args(extra)
-        .current_dir(dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out);
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd
-        .spawn()
+    let mut child = spawn_cargo_test(dir, extra, log)
         .map_err(|e| CliError::Failed(format!("cannot run cargo in {}: {e}", dir.display())))?;
     let kill = |child: &mut std::process::Child| {
         harness::signal_group(child.id(), libc::SIGKILL);
@@ -269,70 +280,14 @@ fn tail(text: &str, n: usize) -> Vec<&str> {
     lines[lines.len().saturating_sub(n)..].to_vec()
 }
 
-/// How one check of the grade ended, as libtest prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    Failed,
-    Ignored,
-}
-
-/// The grade's part of a `cargo test` log: from cargo's `Running tests/grade.rs`
-/// line to the next test binary's, or `None` when the grade did not run.
-pub fn grade_section(log: &str) -> Option<&str> {
-    let start = log.find("Running tests/grade.rs")?;
-    let rest = &log[start..];
-    let body = rest.find('\n').map_or("", |i| &rest[i..]);
-    let end = ["     Running ", "   Doc-tests "]
-        .iter()
-        .filter_map(|m| body.find(m))
-        .min()
-        .unwrap_or(body.len());
-    Some(&rest[..rest.len() - body.len() + end])
-}
-
-/// The checks in libtest's lines `test check_<n>_<name> ... ok|FAILED|ignored`, by number.
-pub fn check_outcomes(section: &str) -> BTreeMap<u32, Outcome> {
-    let mut outcomes = BTreeMap::new();
-    for line in section.lines() {
-        let Some((name, result)) =
-            line.strip_prefix("test check_").and_then(|l| l.split_once(" ... "))
-        else {
-            continue;
-        };
-        let Some(n) = name.split_once('_').and_then(|(n, _)| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let outcome = match result.trim() {
-            "ok" => Outcome::Ok,
-            "FAILED" => Outcome::Failed,
-            r if r.starts_with("ignored") => Outcome::Ignored,
-            _ => continue,
-        };
-        outcomes.insert(n, outcome);
-    }
-    outcomes
-}
-
-/// libtest's report of check `n`: from its `---- check_<n>_` line to the
-/// next `----` line or the list of failures. (libtest prints the reports in
-/// the order the checks ended, not in their order.)
-pub fn failure_report(section: &str, n: u32) -> Option<&str> {
-    let start = section.find(&format!("\n---- check_{n}_"))? + 1;
-    let rest = &section[start..];
-    let body = rest.find('\n').map_or("", |i| &rest[i..]);
-    let end =
-        ["\n---- ", "\nfailures:"].iter().filter_map(|m| body.find(m)).min().unwrap_or(body.len());
-    Some(&rest[..rest.len() - body.len() + end])
-}
-
 /// Where the checks' outcomes differ from what the registry says: one
 /// sentence each. `pristine`: the exercise as given (its listed checks
 /// fail) or its solution (every check passes).
 fn outcome_problems(e: &Exercise, section: &str, pristine: bool) -> Vec<String> {
     let outcomes = check_outcomes(section);
     let mut problems = Vec::new();
-    for n in 1..=e.checks {
+    let names = check_names(section);
+    for n in 1..=e.check_count() {
         let fails = pristine && e.fail_as_given.contains(&n);
         let expected = if fails { Outcome::Failed } else { Outcome::Ok };
         let said = if fails { "fails" } else { "passes" };
@@ -352,9 +307,19 @@ fn outcome_problems(e: &Exercise, section: &str, pristine: bool) -> Vec<String> 
             }
         }
     }
-    for n in outcomes.keys().filter(|&&n| n == 0 || n > e.checks) {
-        problems
-            .push(format!("the grade has a check {n}; the registry lists checks 1-{}", e.checks));
+    for n in outcomes.keys().filter(|&&n| n == 0 || n > e.check_count()) {
+        problems.push(format!(
+            "the grade has a check {n}; the registry lists checks 1-{}",
+            e.check_count()
+        ));
+    }
+    for (&n, name) in names.iter().filter(|(n, _)| (1..=e.check_count()).contains(n)) {
+        let registered = e.checks[n as usize - 1];
+        if name != registered {
+            problems.push(format!(
+                "check {n} is check_{n}_{name} in the grade and check_{n}_{registered} in the registry"
+            ));
+        }
     }
     problems
 }

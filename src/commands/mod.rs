@@ -25,6 +25,7 @@ pub mod dev;
 pub mod doctor;
 pub mod health;
 pub mod images;
+pub mod learn;
 pub mod race;
 pub mod report;
 pub mod seed;
@@ -56,6 +57,8 @@ pub enum Command {
     Stress(stress::Args),
     /// Compare our load generator's requests/s with wrk's on the same URL.
     Selfcheck(selfcheck::Args),
+    /// The course in one terminal: each exercise graded on every save, its hint on `h` (`--status`: where each stands).
+    Learn(learn::Args),
     /// A guided walk through the four servers for a workshop screen.
     Demo(demo::Args),
     /// Is this machine ready for the workshop? Toolchain, limits, OS readings, optional services.
@@ -81,6 +84,7 @@ impl Command {
             Command::Capacity(args) => capacity::run(args),
             Command::Seed(args) => seed::run(args),
             Command::Selfcheck(args) => selfcheck::run(args),
+            Command::Learn(args) => learn::run(args),
             Command::Demo(args) => demo::run(args),
             Command::Doctor(args) => doctor::run(args),
             Command::Dev(args) => dev::run(args),

@@ -16,11 +16,14 @@
 //!   latency summaries as text. The load generators themselves are
 //!   `kit_load::bench` and `kit_load::attack`.
 //! - [`dashboard`]: `kit attack`'s live view in the terminal (ratatui).
+//! - [`grade_log`]: an exercise's grade as `cargo test --release` prints it,
+//!   read line by line, and the grade started: `kit dev check` and `kit learn`.
 
 pub mod client;
 pub mod dashboard;
 pub mod explain;
 pub mod files;
 pub mod fleet;
+pub mod grade_log;
 pub mod progress;
 pub mod servers;

@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod demo;
 mod doctor;
+mod learn;
 mod screen;
 mod stress;

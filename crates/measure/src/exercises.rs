@@ -40,8 +40,12 @@ pub struct Exercise {
     pub python_twin: &'static str,
     /// What the grade needs to measure at all.
     pub needs: Needs,
-    /// How many checks the grade has: its tests are `check_1_...` to `check_<checks>_...`.
-    pub checks: u32,
+    /// One sentence for `kit learn`'s screen: what the server does wrong, as
+    /// a learner meets it (at most [`STORY_WIDTH`] characters: one line).
+    pub story: &'static str,
+    /// The grade's checks in order: check n is the test `check_<n>_<checks[n - 1]>`
+    /// (`kit dev check` fails when a grade's test names differ).
+    pub checks: &'static [&'static str],
     /// The checks that must fail as given; every other check must pass.
     pub fail_as_given: &'static [u32],
     /// The hint the first failure names, as the grade writes it.
@@ -63,7 +67,14 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "`async-trap`",
         python_twin: "Flask `async def` views on WSGI",
         needs: Needs::Nothing,
-        checks: 5,
+        story: "The handlers say async, yet each one blocks its worker thread: 4 slots, whatever the code says.",
+        checks: &[
+            "parallel_requests_and_their_waits_overlap",
+            "multi_io_and_db_scale_the_same_way",
+            "cpu_work_does_not_stall_the_runtime",
+            "it_cannot_be_gamed_with_threads",
+            "responses_keep_the_contract",
+        ],
         fail_as_given: &[1, 2, 3, 4],
         hint: "HINTS.md, hint 1",
         evidence: "peak_in_flight 4",
@@ -77,7 +88,14 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "`blocking-wrapper`",
         python_twin: "Flask behind `WsgiToAsgi`",
         needs: Needs::Nothing,
-        checks: 5,
+        story: "An async server in front, the blocking app behind it on 4 threads: the back still takes turns.",
+        checks: &[
+            "parallel_requests_and_their_waits_overlap",
+            "multi_io_and_db_scale_the_same_way",
+            "cpu_work_does_not_stall_the_runtime",
+            "it_cannot_be_gamed_with_threads",
+            "responses_keep_the_contract",
+        ],
         fail_as_given: &[1, 2, 3, 4],
         hint: "HINTS.md, hint 1",
         evidence: "peak_in_flight 4",
@@ -91,7 +109,13 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "async-native with a price cache behind a `tokio::sync::Mutex`, held across the call to the upstream",
         python_twin: "an `asyncio.Lock` held across `await session.get(..)`",
         needs: Needs::Nothing,
-        checks: 4,
+        story: "A price cache behind a lock held across the call to the pricing service: requests take turns.",
+        checks: &[
+            "misses_for_different_products_take_one_round",
+            "the_cache_still_saves_calls",
+            "health_stays_fast_during_misses",
+            "the_answers_keep_the_contract",
+        ],
         fail_as_given: &[1],
         hint: "HINTS.md, hint 1",
         evidence: "calls at once 1 (exact",
@@ -105,7 +129,12 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "async-native calling a pricing service, one call after another",
         python_twin: "`for item in basket: await session.get(..)`; the fix: `asyncio.gather` behind one `asyncio.Semaphore`",
         needs: Needs::Nothing,
-        checks: 3,
+        story: "A basket's prices fetched one after another, from a service that allows 5 calls at once.",
+        checks: &[
+            "one_basket_takes_the_rounds_of_the_pricing_limit",
+            "baskets_at_once_share_one_limit",
+            "the_answer_keeps_the_contract",
+        ],
         fail_as_given: &[1, 2],
         hint: "HINTS.md, hint 1",
         evidence: "at most 1 call at once",
@@ -119,7 +148,13 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "async-native calling a pricing service, 20 calls at once, no deadline",
         python_twin: "aiohttp with no `ClientTimeout`",
         needs: Needs::Nothing,
-        checks: 4,
+        story: "20 calls at once to a pricing service, no deadline on any: when it hangs, the server hangs.",
+        checks: &[
+            "a_hanging_partner_gets_quick_504s",
+            "abandoned_calls_hang_up",
+            "the_server_recovers_with_the_partner",
+            "health_stays_fast_while_the_partner_hangs",
+        ],
         fail_as_given: &[1, 2],
         hint: "HINTS.md, hint 1",
         evidence: "in_flight 20 (held",
@@ -133,7 +168,13 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "async-native calling a gateway of 4 connections, the wait for one unbounded, at 2.5 x capacity",
         python_twin: "an `asyncio.Semaphore` with unbounded waiters",
         needs: Needs::Nothing,
-        checks: 4,
+        story: "A gateway of 4 connections and an unbounded line for one: at 2.5 x capacity, everyone waits.",
+        checks: &[
+            "the_goodput_holds_at_2_5_x_capacity",
+            "the_rest_get_a_fast_503_with_retry_after",
+            "in_flight_stays_within_the_gateway_and_the_line",
+            "nothing_is_shed_at_half_capacity",
+        ],
         fail_as_given: &[1, 2, 3],
         hint: "HINTS.md, hint 1",
         evidence: "hung up by a client who had left",
@@ -147,7 +188,12 @@ pub const EXERCISES: &[Exercise] = &[
         starts_as: "async-native on PostgreSQL, a pool of 2, no bound on the wait",
         python_twin: "Quart with an asyncpg pool of 2",
         needs: Needs::Database,
-        checks: 3,
+        story: "A pool of 2 connections to PostgreSQL, no bound on the wait for one: the queries take turns.",
+        checks: &[
+            "a_burst_takes_the_rounds_of_the_database_capacity",
+            "the_pool_stays_within_the_database_capacity",
+            "a_burst_past_the_pool_gets_quick_503s",
+        ],
         fail_as_given: &[1, 3],
         hint: "HINTS.md, hint 1",
         evidence: "peak_in_use 2 (exact",
@@ -163,7 +209,24 @@ pub fn find(name: &str) -> Option<&'static Exercise> {
 impl Exercise {
     /// The checks that must pass as given: all but [`Exercise::fail_as_given`].
     pub fn pass_as_given(&self) -> Vec<u32> {
-        (1..=self.checks).filter(|n| !self.fail_as_given.contains(n)).collect()
+        (1..=self.check_count()).filter(|n| !self.fail_as_given.contains(n)).collect()
+    }
+
+    /// How many checks the grade has.
+    pub fn check_count(&self) -> u32 {
+        self.checks.len() as u32
+    }
+
+    /// Check `n` (from 1) as a learner reads it: "cpu work does not stall the
+    /// runtime", "the goodput holds at 2.5 x capacity".
+    pub fn check_title(&self, n: u32) -> Option<String> {
+        let name = self.checks.get((n as usize).checked_sub(1)?)?;
+        Some(title_of(name))
+    }
+
+    /// The file a learner edits, from the exercise's folder.
+    pub fn file(&self) -> &'static str {
+        EXERCISE_SOURCE
     }
 
     /// The README table's first cell: the folder, and what it needs.
@@ -175,11 +238,37 @@ impl Exercise {
     }
 }
 
+/// The longest story that fits one line of `kit learn`'s 100 columns.
+pub const STORY_WIDTH: usize = 98;
+
+/// The one source file of every exercise and solution, from its folder.
+pub const EXERCISE_SOURCE: &str = "src/main.rs";
+
+/// A test's name as words: underscores become spaces, and one between two
+/// digits a decimal point ("2_5_x" reads "2.5 x").
+pub fn title_of(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let between_digits = i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        out.push(match c {
+            '_' if between_digits => '.',
+            '_' => ' ',
+            c => c,
+        });
+    }
+    out
+}
+
 /// The files every exercise folder must hold, from the folder.
-pub const EXERCISE_FILES: [&str; 4] = ["Cargo.toml", "README.md", "HINTS.md", "tests/grade.rs"];
+pub const EXERCISE_FILES: [&str; 5] =
+    ["Cargo.toml", "README.md", "HINTS.md", "tests/grade.rs", EXERCISE_SOURCE];
 
 /// The files every solution folder must hold, from the folder.
-pub const SOLUTION_FILES: [&str; 3] = ["Cargo.toml", "README.md", "tests/grade.rs"];
+pub const SOLUTION_FILES: [&str; 4] =
+    ["Cargo.toml", "README.md", "tests/grade.rs", EXERCISE_SOURCE];
 
 /// The README's exercise table, rendered from [`EXERCISES`].
 pub fn readme_table() -> String {
@@ -226,13 +315,21 @@ pub fn layout_problems(root: &Path, registry: &[Exercise]) -> Vec<String> {
                 e.name, e.folder, e.solution
             ));
         }
-        if e.checks == 0
+        if e.story.is_empty() || e.story.chars().count() > STORY_WIDTH {
+            problems.push(format!(
+                "the registry's `{}`: its story must be one line of 1-{STORY_WIDTH} characters",
+                e.name
+            ));
+        }
+        if e.checks.is_empty()
             || e.fail_as_given.is_empty()
-            || e.fail_as_given.iter().any(|&n| n == 0 || n > e.checks)
+            || e.fail_as_given.iter().any(|&n| n == 0 || n > e.check_count())
         {
             problems.push(format!(
                 "the registry's `{}`: fail_as_given {:?} must name at least one of its checks 1-{}",
-                e.name, e.fail_as_given, e.checks
+                e.name,
+                e.fail_as_given,
+                e.check_count()
             ));
         }
         if !root.join("servers").join(e.server).is_dir() {
@@ -403,6 +500,20 @@ mod tests {
         assert_eq!(find("trap").unwrap().pass_as_given(), vec![5]);
         assert_eq!(find("pool").unwrap().pass_as_given(), vec![2]);
         assert_eq!(find("lock").unwrap().pass_as_given(), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn checks_read_as_words() {
+        let trap = find("trap").unwrap();
+        assert_eq!(trap.check_count(), 5);
+        assert_eq!(trap.check_title(3).as_deref(), Some("cpu work does not stall the runtime"));
+        assert_eq!(trap.check_title(0), None);
+        assert_eq!(trap.check_title(6), None);
+        assert_eq!(
+            find("backpressure").unwrap().check_title(1).as_deref(),
+            Some("the goodput holds at 2.5 x capacity")
+        );
+        assert_eq!(title_of("a_1_b_22_3"), "a 1 b 22.3");
     }
 
     #[test]

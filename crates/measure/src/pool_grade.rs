@@ -50,7 +50,8 @@ pub enum NoDatabase {
     Skip,
 }
 
-const HOW: &str = "set KIT_DATABASE_URL to a PostgreSQL you may use, e.g. \
+/// How to get the database the grade needs (`kit learn` says the same).
+pub const GET_A_DATABASE: &str = "set KIT_DATABASE_URL to a PostgreSQL you may use, e.g. \
     `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16` and \
     KIT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres; or, where PostgreSQL is installed, from the \
     repository root: `source .ci/postgres.sh && start_throwaway_postgres && (cd exercises/pool && cargo test --release)` \
@@ -71,7 +72,7 @@ fn server(bin: &Path, check: &str, without: NoDatabase, env: &[(&str, &str)]) ->
                      without measuring would lie.",
                     database::ENV
                 ),
-                Next::Setup(HOW),
+                Next::Setup(GET_A_DATABASE),
             ),
         }
     }

@@ -19,6 +19,31 @@ pub fn failure_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload.downcast_ref::<GradeFailure>().map(|f| f.0.as_str())
 }
 
+/// Where a runner (`kit learn`) wants each failing check's message as the
+/// check ends: a folder, one file per check, named as the test is
+/// (`check_1_...`). libtest prints the reports only after the last check;
+/// this lets the runner show the first one while the rest still run.
+pub const REPORTS_ENV: &str = "KIT_GRADE_REPORTS";
+
+/// Writes `message` for the runner, if one asked: a file written whole under
+/// a temporary name and then renamed, so the runner never reads half of it.
+/// libtest names each test's thread after the test.
+fn report_to_runner(message: &str) {
+    let thread = std::thread::current();
+    let (Some(dir), Some(name)) = (std::env::var_os(REPORTS_ENV), thread.name()) else {
+        return;
+    };
+    let test = name.rsplit("::").next().unwrap_or(name);
+    if !test.starts_with("check_") {
+        return;
+    }
+    let dir = std::path::Path::new(&dir);
+    let partial = dir.join(format!(".{test}.partial"));
+    if std::fs::write(&partial, message).is_ok() {
+        let _ = std::fs::rename(&partial, dir.join(test));
+    }
+}
+
 /// What a failure points the learner to.
 pub enum Next {
     Hint(u32),
@@ -43,6 +68,7 @@ pub fn fail(what: &str, detail: &str, next: Next) -> ! {
     };
     let message = format!("\n\n✗ {what}\n{detail}\n  {next}\n\n");
     eprint!("{message}");
+    report_to_runner(&message);
     std::panic::resume_unwind(Box::new(GradeFailure(message)))
 }
 
