@@ -569,6 +569,19 @@ mod tests {
     }
 
     #[test]
+    fn a_check_named_otherwise_than_the_registry_is_a_problem() {
+        let mut names = TRAP_CHECKS;
+        names[2] = "check_3_cpu_work_is_fine";
+        let outcomes: Vec<(&str, &str)> =
+            names.iter().copied().zip(["FAILED", "FAILED", "FAILED", "FAILED", "ok"]).collect();
+        let problems = exercise_problems(trap(), &log(&outcomes, TRAP_REPORT), false);
+        assert_eq!(
+            problems,
+            vec!["check 3 is check_3_cpu_work_is_fine in the grade and check_3_cpu_work_does_not_stall_the_runtime in the registry".to_string()]
+        );
+    }
+
+    #[test]
     fn numbers_read_as_a_sentence() {
         assert_eq!(numbers(&[5]), "check 5");
         assert_eq!(numbers(&[1, 3]), "checks 1 and 3");
