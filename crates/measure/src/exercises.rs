@@ -56,6 +56,15 @@ pub struct Exercise {
     pub fix: &'static str,
 }
 
+/// The checks of `kit_measure::grade` (the trap's and the wrapper's grade).
+const GRADE_CHECKS: &[&str] = &[
+    "parallel_requests_and_their_waits_overlap",
+    "multi_io_and_db_scale_the_same_way",
+    "cpu_work_does_not_stall_the_runtime",
+    "it_cannot_be_gamed_with_threads",
+    "responses_keep_the_contract",
+];
+
 /// Every exercise, in course order (the README's table and `kit dev check`
 /// list them so): the pool, which needs a database, last.
 pub const EXERCISES: &[Exercise] = &[
@@ -68,13 +77,7 @@ pub const EXERCISES: &[Exercise] = &[
         python_twin: "Flask `async def` views on WSGI",
         needs: Needs::Nothing,
         story: "The handlers say async, yet each one blocks its worker thread: 4 slots, whatever the code says.",
-        checks: &[
-            "parallel_requests_and_their_waits_overlap",
-            "multi_io_and_db_scale_the_same_way",
-            "cpu_work_does_not_stall_the_runtime",
-            "it_cannot_be_gamed_with_threads",
-            "responses_keep_the_contract",
-        ],
+        checks: GRADE_CHECKS,
         fail_as_given: &[1, 2, 3, 4],
         hint: "HINTS.md, hint 1",
         evidence: "peak_in_flight 4",
@@ -89,13 +92,7 @@ pub const EXERCISES: &[Exercise] = &[
         python_twin: "Flask behind `WsgiToAsgi`",
         needs: Needs::Nothing,
         story: "An async server in front, the blocking app behind it on 4 threads: the back still takes turns.",
-        checks: &[
-            "parallel_requests_and_their_waits_overlap",
-            "multi_io_and_db_scale_the_same_way",
-            "cpu_work_does_not_stall_the_runtime",
-            "it_cannot_be_gamed_with_threads",
-            "responses_keep_the_contract",
-        ],
+        checks: GRADE_CHECKS,
         fail_as_given: &[1, 2, 3, 4],
         hint: "HINTS.md, hint 1",
         evidence: "peak_in_flight 4",
