@@ -30,6 +30,7 @@ pub mod race;
 pub mod report;
 pub mod seed;
 pub mod selfcheck;
+pub mod slots;
 pub mod stress;
 pub mod up;
 
@@ -53,6 +54,8 @@ pub enum Command {
     Capacity(capacity::Args),
     /// The original comparison: blocking-wrapper at 400/s and async-native at 5000/s, on /health and /parallel.
     Seed(seed::Args),
+    /// Count the slots of any server from outside: one request alone, then N at once, read as rounds.
+    Slots(slots::Args),
     /// N concurrent /parallel at a server the kit starts, all in flight at once: time, memory, threads, failures by name.
     Stress(stress::Args),
     /// Compare our load generator's requests/s with wrk's on the same URL.
@@ -80,6 +83,7 @@ impl Command {
             Command::Health(args) => health::run(args),
             Command::Bench(args) => bench::run(args),
             Command::Stress(args) => stress::run(args),
+            Command::Slots(args) => slots::run(args),
             Command::Attack(args) => attack::run(args),
             Command::Capacity(args) => capacity::run(args),
             Command::Seed(args) => seed::run(args),

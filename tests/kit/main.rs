@@ -9,4 +9,5 @@ mod demo;
 mod doctor;
 mod learn;
 mod screen;
+mod slots;
 mod stress;

@@ -257,6 +257,60 @@ fn measure(
     Ok(outcome.into_burst(path, n, before, after, peaks))
 }
 
+/// A burst seen from outside only: what the client measured, for a server
+/// that has no `/metrics` (`kit slots` on any URL).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Outside {
+    pub n: u64,
+    /// Opening the n connections, before the first request was sent.
+    pub connect: Duration,
+    /// From the first send to the last answer (or the deadline).
+    pub total: Duration,
+    pub status_counts: BTreeMap<u16, u64>,
+    pub error_kinds: BTreeMap<String, u64>,
+    pub timed_out: u64,
+    pub latency: Summary,
+    /// Every request, on the burst's own clock.
+    pub spans: Vec<Span>,
+}
+
+impl Outside {
+    /// Requests without a 2xx answer.
+    pub fn errors(&self) -> u64 {
+        let ok: u64 = self.status_counts.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, c)| c).sum();
+        self.n - ok
+    }
+}
+
+/// Fires `n` concurrent `GET url`, each on its own connection, all
+/// connections open before the first request is sent, and reads nothing
+/// from the server but its answers. Any http:// server.
+pub fn burst_outside(url: &str, n: u64, deadline: Duration) -> Result<Outside> {
+    let url = validate_url(url).map_err(|e| HarnessError(e.to_string()))?;
+    let text = url.to_string();
+    let path = url.target().to_string();
+    let base = &text[..split_origin(&text)];
+    net::raise_open_files_limit();
+    let paths = vec![path; n as usize];
+    let o = runtime()?.block_on(fire(base, &paths, deadline, false, None))?;
+    Ok(Outside {
+        n,
+        connect: o.connect,
+        total: o.total,
+        latency: o.latencies.summary(),
+        status_counts: o.status_counts,
+        error_kinds: o.error_kinds,
+        timed_out: o.timed_out,
+        spans: o.spans,
+    })
+}
+
+/// Where the origin of `http://host:port/path?q` ends.
+fn split_origin(url: &str) -> usize {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i)
+}
+
 /// A runtime for the client side. Two workers: enough to keep 10,000
 /// connections moving, few enough to leave the server its cores.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

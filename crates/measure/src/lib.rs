@@ -54,6 +54,7 @@ pub mod lock_grade;
 pub mod pool_grade;
 pub mod probe;
 pub mod process_watch;
+pub mod rounds;
 pub mod slots;
 pub mod table;
 pub mod timeout_grade;
