@@ -22,6 +22,7 @@ use crate::charts;
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
 use crate::support::dashboard;
+use crate::support::thresholds::{self, Expectation, Measured, Metric};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -46,6 +47,9 @@ pub struct Args {
     /// No live dashboard: the plain progress line, even on a terminal.
     #[arg(long)]
     pub no_tui: bool,
+    /// Exit 1 unless this holds, e.g. 'p99<200ms' (response time, from due), 'errors=0', 'rps>=900' (2xx/s); repeatable.
+    #[arg(long, value_name = "EXPR", value_parser = thresholds::for_attack)]
+    pub expect: Vec<Expectation>,
 }
 
 /// A duration of at least [`MIN_INTERVAL`]: said at parse time, with the fix.
@@ -88,7 +92,20 @@ pub fn run(args: Args) -> Result<()> {
             println!("  wrote          {}", path.display());
         }
     }
-    Ok(())
+    thresholds::check(&args.expect, args.json, |m| {
+        let r = &result.response_time;
+        Measured::exactly(match m {
+            Metric::P50 => r.p50_ms,
+            Metric::P90 => r.p90_ms,
+            Metric::P95 => r.p95_ms,
+            Metric::P99 => r.p99_ms,
+            Metric::Max => r.max_ms,
+            Metric::Mean => r.mean_ms,
+            Metric::Errors => result.errors as f64,
+            Metric::Rps => result.achieved_rate,
+            Metric::Slots => f64::NAN,
+        })
+    })
 }
 
 /// The attack with the plain progress line on stderr.

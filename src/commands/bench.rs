@@ -9,6 +9,7 @@ use kit_load::bench::{self, BenchOptions, BenchResult};
 
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
+use crate::support::thresholds::{self, Expectation, Measured, Metric};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -30,6 +31,9 @@ pub struct Args {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Exit 1 unless this holds, e.g. 'p99<200ms', 'errors=0', 'rps>=1000'; repeatable.
+    #[arg(long, value_name = "EXPR", value_parser = thresholds::for_bench)]
+    pub expect: Vec<Expectation>,
 }
 
 /// How long a bench runs when neither -n nor -d is given.
@@ -52,11 +56,24 @@ pub fn run(args: Args) -> Result<()> {
     bar.finish_and_clear();
     let result = result.map_err(|e| CliError::Failed(e.to_string()))?;
     if args.json {
-        client::print_json(&result)
+        client::print_json(&result)?;
     } else {
         print!("{}", human(&result, opts.keep_alive));
-        Ok(())
     }
+    thresholds::check(&args.expect, args.json, |m| {
+        let l = &result.latency;
+        Measured::exactly(match m {
+            Metric::P50 => l.p50_ms,
+            Metric::P90 => l.p90_ms,
+            Metric::P95 => l.p95_ms,
+            Metric::P99 => l.p99_ms,
+            Metric::Max => l.max_ms,
+            Metric::Mean => l.mean_ms,
+            Metric::Errors => result.errors as f64,
+            Metric::Rps => result.rps,
+            Metric::Slots => f64::NAN,
+        })
+    })
 }
 
 /// The result as a person reads it.

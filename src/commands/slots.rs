@@ -23,6 +23,7 @@ use crate::charts;
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
 use crate::support::files;
+use crate::support::thresholds::{self, Expectation, Measured, Metric};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -44,6 +45,9 @@ pub struct Args {
     /// Also write slots.json and the timeline chart into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Exit 1 unless this holds, e.g. 'slots>=100', 'slots=4', 'errors=0'; repeatable.
+    #[arg(long, value_name = "EXPR", value_parser = thresholds::for_slots)]
+    pub expect: Vec<Expectation>,
 }
 
 /// What `kit slots` measured and read.
@@ -76,11 +80,18 @@ pub fn run(args: Args) -> Result<()> {
         files::write_file(&dir.join("slots.json"), &json)?;
     }
     if args.json {
-        client::print_json(&result)
+        client::print_json(&result)?;
     } else {
         println!("{}", result.conclusion);
-        Ok(())
     }
+    thresholds::check(&args.expect, args.json, |m| match (m, &result.reading) {
+        (Metric::Errors, _) => Measured::exactly(result.errors as f64),
+        (_, Reading::Rounds { slots, .. }) => Measured::exactly(*slots as f64),
+        // Served all at once: as many slots as the burst had, or more.
+        (_, Reading::AllAtOnce { n, .. }) => Measured { value: *n as f64, at_least: true },
+        // No rounds, no count: every expectation on it fails.
+        (_, Reading::NoRounds { .. }) => Measured::exactly(f64::NAN),
+    })
 }
 
 fn failed(e: impl std::fmt::Display) -> CliError {
@@ -120,8 +131,7 @@ fn measure(args: &Args) -> Result<SlotsResult> {
         Some((addr, _)) => Some(metrics(*addr)?.peak_in_flight),
         None => None,
     };
-    let answers: Vec<f64> =
-        burst.spans.iter().filter(|s| s.ok).map(|s| s.answered_s).collect();
+    let answers: Vec<f64> = burst.spans.iter().filter(|s| s.ok).map(|s| s.answered_s).collect();
     let reading = rounds::read(&answers, t_s);
     let slots = match &reading {
         Reading::Rounds { slots, .. } => Some(*slots),
@@ -146,9 +156,12 @@ fn measure(args: &Args) -> Result<SlotsResult> {
     };
     result.conclusion = conclude(&result, &burst, args.outside_only);
     if let Some(dir) = &args.out {
+        // The chart's panel reads "origin path, s slots".
+        let origin_end = url.find("://").map_or(0, |i| i + 3);
+        let path_at = url[origin_end..].find('/').map_or(url.len(), |i| origin_end + i);
         let timeline = Timeline {
-            variant: url.to_string(),
-            endpoint: String::new(),
+            variant: url[..path_at].to_string(),
+            endpoint: url[path_at..].to_string(),
             slots,
             t_s,
             spans: burst.spans.clone(),
@@ -173,7 +186,12 @@ fn metrics(addr: SocketAddr) -> Result<MetricsSnapshot> {
 }
 
 fn describe_errors(o: &Outside) -> String {
-    let mut parts: Vec<String> = o.status_counts.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, c)| format!("{c} x {s}")).collect();
+    let mut parts: Vec<String> = o
+        .status_counts
+        .iter()
+        .filter(|(s, _)| !(200..300).contains(*s))
+        .map(|(s, c)| format!("{c} x {s}"))
+        .collect();
     parts.extend(o.error_kinds.iter().map(|(k, c)| format!("{c} x {k}")));
     parts.join(", ")
 }
@@ -218,15 +236,21 @@ fn conclude(r: &SlotsResult, burst: &Outside, outside_only: bool) -> String {
                     .collect();
                 out.push_str(&format!(
                     "  {} requests came back in {} rounds, one every {}: {}. The slots changed between rounds \
-                     (an uneven split between worker processes, or a pool that grows); most rounds held {slots}.\n",
+                     (an uneven split between worker processes, or a pool that grows): this endpoint serves up to \
+                     {slots} at a time, and did not keep it up.\n",
                     r.answered,
                     rounds.len(),
                     secs(*spacing_s),
                     parts.join(", then ")
                 ));
             }
+            let cost = if stretches.len() > 1 && r.total_s > model {
+                format!(": the rounds that held fewer than {slots} cost {}", secs(r.total_s - model))
+            } else {
+                String::new()
+            };
             out.push_str(&format!(
-                "  The slot model predicts ceil({} / {slots}) x {} = {}; measured {}.\n",
+                "  The slot model predicts ceil({} / {slots}) x {} = {}; measured {}{cost}.\n",
                 r.n,
                 ms(r.t_s),
                 secs(model),

@@ -16,6 +16,8 @@
 //!   latency summaries as text. The load generators themselves are
 //!   `kit_load::bench` and `kit_load::attack`.
 //! - [`dashboard`]: `kit attack`'s live view in the terminal (ratatui).
+//! - [`thresholds`]: `--expect 'p99<200ms'` on bench, attack and slots: a
+//!   measurement as an exit code.
 //! - [`grade_log`]: an exercise's grade as `cargo test --release` prints it,
 //!   read line by line, and the grade started: `kit dev check` and `kit learn`.
 
@@ -27,3 +29,4 @@ pub mod fleet;
 pub mod grade_log;
 pub mod progress;
 pub mod servers;
+pub mod thresholds;

@@ -277,7 +277,12 @@ pub struct Outside {
 impl Outside {
     /// Requests without a 2xx answer.
     pub fn errors(&self) -> u64 {
-        let ok: u64 = self.status_counts.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, c)| c).sum();
+        let ok: u64 = self
+            .status_counts
+            .iter()
+            .filter(|(s, _)| (200..300).contains(*s))
+            .map(|(_, c)| c)
+            .sum();
         self.n - ok
     }
 }

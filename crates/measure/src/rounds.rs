@@ -5,7 +5,7 @@
 //!
 //! A round is a run of answers with no gap longer than a third of t
 //! between them; the answers count as rounds when those runs come one
-//! about every t. Then the most common count per round is the server's
+//! about every t. Then the most answers any round held is the server's
 //! slots, and a change of count between rounds (an uneven split between
 //! worker processes, a pool that grows) is reported where it happens.
 
@@ -30,7 +30,7 @@ pub struct Stretch {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reading {
-    /// Rounds of `slots` (the most common count), one about every `spacing_s`.
+    /// Rounds of up to `slots` (the most any round held), one about every `spacing_s`.
     Rounds {
         slots: u64,
         spacing_s: f64,
@@ -115,15 +115,9 @@ pub fn read(answers: &[f64], t_s: f64) -> Reading {
             stretches.pop();
         }
     }
-    // The slots: the count of the most rounds (ties: the larger count).
-    let mut counts: Vec<(u64, u64)> = Vec::new();
-    for s in &stretches {
-        match counts.iter_mut().find(|(c, _)| *c == s.per_round) {
-            Some((_, rounds)) => *rounds += s.rounds,
-            None => counts.push((s.per_round, s.rounds)),
-        }
-    }
-    let slots = counts.iter().max_by_key(|(c, r)| (*r, *c)).map_or(1, |(c, _)| *c);
+    // The slots: the most any round held, what the server showed it can do
+    // at once (rounds that held fewer are where it did not).
+    let slots = stretches.iter().map(|s| s.per_round).max().unwrap_or(1);
     Reading::Rounds { slots, spacing_s, rounds, stretches }
 }
 
@@ -168,7 +162,7 @@ mod tests {
         per_round.extend([2; 38]);
         match read(&answers(&per_round, 1.0), 1.0) {
             Reading::Rounds { slots, stretches, .. } => {
-                assert_eq!(slots, 2, "the count of the most rounds");
+                assert_eq!(slots, 4, "the most any round held");
                 assert_eq!(
                     stretches,
                     vec![Stretch { per_round: 4, rounds: 6 }, Stretch { per_round: 2, rounds: 38 }]
@@ -189,7 +183,9 @@ mod tests {
         // CPU work on 2 cores: one answer every 37 ms, for a t of 100 ms.
         let spread: Vec<f64> = (0..50).map(|i| 0.1 + 0.037 * i as f64).collect();
         match read(&spread, 0.1) {
-            Reading::NoRounds { why } => assert!(why.contains("not one group every 0.100 s"), "{why}"),
+            Reading::NoRounds { why } => {
+                assert!(why.contains("not one group every 0.100 s"), "{why}")
+            }
             other => panic!("{other:?}"),
         }
         // A stream closer together than a third of t is not one round either.
