@@ -132,8 +132,8 @@ pub struct AttackResult {
     /// omits the waiting the users of a real system would have done.
     pub service_time: Summary,
     /// From the moment the request was *due* (`t0 + i/R`, or its time on
-    /// the ramp) to the end of the
-    /// body: corrected for coordinated omission, the honest one. One sample
+    /// the ramp) to the end of the body: corrected for coordinated
+    /// omission, the honest one. One sample
     /// per response received, whatever its status; it differs from
     /// `service_time` when the sender falls behind (see `late`).
     pub response_time: Summary,
