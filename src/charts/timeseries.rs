@@ -114,7 +114,12 @@ where
 }
 
 fn title(r: &AttackResult, what: &str) -> String {
-    format!("{what}: {} at {}/s", r.url, fmt_num(r.target_rate))
+    match r.ramp {
+        Some(ramp) => {
+            format!("{what}: {} at {}..{}/s", r.url, fmt_num(ramp.from), fmt_num(ramp.to))
+        }
+        None => format!("{what}: {} at {}/s", r.url, fmt_num(r.target_rate)),
+    }
 }
 
 /// Each complete interval's value, at the interval's middle.
@@ -268,9 +273,15 @@ fn draw_throughput<DB: DrawingBackend>(
         .chain(&refused)
         .chain(&failed)
         .map(|p| p.1)
-        .fold(r.target_rate, f64::max);
+        .fold(r.ramp.map_or(r.target_rate, |ramp| ramp.from.max(ramp.to)), f64::max);
+    let target = match r.ramp {
+        Some(ramp) => {
+            format!("target: a ramp from {}/s to {}/s", fmt_num(ramp.from), fmt_num(ramp.to))
+        }
+        None => format!("target {}/s", fmt_num(r.target_rate)),
+    };
     let mut legend = vec![
-        Entry::new(&format!("target {}/s", fmt_num(r.target_rate)), GREY, Mark::Dashed),
+        Entry::new(&target, GREY, Mark::Dashed),
         Entry::new("sent per second", SENT, Mark::Line),
         Entry::new("achieved: 2xx answers per second (whole intervals)", ACHIEVED, Mark::Line),
     ];
@@ -292,8 +303,14 @@ fn draw_throughput<DB: DrawingBackend>(
     let mut chart = time_plot(&body, s, 0.0..hi * 1.15, "requests per second", th)?;
     let x_max = s.intervals.last().map_or(1.0, |i| i.end_s);
     let dash = th.px(12.0).max(2);
+    // A ramp's target is each interval's due requests per second, at the
+    // interval's middle as the sent line's are; a constant one, flat.
+    let target_line = match r.ramp {
+        Some(_) => per_interval(s, |i| Some(i.target_rate())),
+        None => vec![(0.0, r.target_rate), (x_max, r.target_rate)],
+    };
     chart.draw_series(DashedLineSeries::new(
-        [(0.0, r.target_rate), (x_max, r.target_rate)],
+        target_line,
         dash,
         dash * 2 / 3,
         GREY.stroke_width(th.px(3.0) as u32),
@@ -527,6 +544,24 @@ mod tests {
             heat.contains("2xx answers per cell")
                 && heat.contains("not in it: 300 x 5xx, 50 with no answer"),
             "attack-heatmap"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A ramp's chart names its ends, in the title and the target's entry.
+    #[test]
+    fn a_ramps_target_is_named_by_its_ends() {
+        let dir = std::env::temp_dir().join(format!("kit-attack-ramp-{}", std::process::id()));
+        let mut r = drowned();
+        r.ramp = Some(kit_load::attack::Rate::ramp(50.0, 150.0));
+        for (k, i) in r.series.intervals.iter_mut().enumerate() {
+            i.target = 50 + 20 * k as u64;
+        }
+        write_attack(&r, &dir).unwrap();
+        let throughput = std::fs::read_to_string(dir.join("attack-throughput.svg")).unwrap();
+        assert!(
+            throughput.contains("a ramp from 50/s to 150/s") && throughput.contains("at 50..150/s"),
+            "attack-throughput"
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -2,6 +2,8 @@
 //! a fixed schedule whether or not the server keeps up, so queueing shows
 //! as latency: response time counts from when a request was *due*, which
 //! corrects for coordinated omission; service time counts from the send.
+//! `--rate 100..5000` ramps the rate linearly over the duration: each
+//! request is still due at its own time, on the ramp.
 //!
 //! Over time: one row per interval (`--interval`, 1 s by default), in
 //! `--json` and in `--out DIR` (series.json and the charts). On a terminal a
@@ -15,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kit_load::attack::{self, AttackOptions, AttackResult, LATE_THRESHOLD};
+use kit_load::attack::{self, AttackOptions, AttackResult, Rate, LATE_THRESHOLD};
 use kit_load::intervals::MIN_INTERVAL;
 
 use crate::charts;
@@ -29,9 +31,10 @@ pub struct Args {
     /// The URL to load, e.g. http://127.0.0.1:5004/parallel.
     #[arg(value_parser = client::parse_url)]
     pub url: String,
-    /// Requests per second, on schedule.
-    #[arg(long, value_parser = positive_rate)]
-    pub rate: f64,
+    /// Requests per second, on schedule: 200, or a linear ramp over the
+    /// duration from one rate to another, 100..5000 (or down, 5000..100).
+    #[arg(long, value_parser = parse_rate, value_name = "R|FROM..TO")]
+    pub rate: Rate,
     /// How long to send for (10s, 500ms, 2m).
     #[arg(short = 'd', long, value_parser = parse_duration)]
     pub duration: Duration,
@@ -64,11 +67,9 @@ fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
     Ok(d)
 }
 
-fn positive_rate(text: &str) -> std::result::Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!("'{text}' is not a rate above 0 (requests per second)")),
-    }
+/// A rate above 0, or a ramp FROM..TO of two: said at parse time.
+fn parse_rate(text: &str) -> std::result::Result<Rate, String> {
+    text.parse()
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -110,9 +111,8 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The attack with the plain progress line on stderr.
 fn plain(opts: &AttackOptions) -> Result<AttackResult> {
-    let expected = (opts.rate * opts.duration.as_secs_f64()).round() as u64;
-    let bar =
-        client::counter(Some(expected.max(1)), &format!("attack {} at {}/s", opts.url, opts.rate));
+    let expected = opts.rate.over(opts.duration).count();
+    let bar = client::counter(Some(expected), &format!("attack {} at {}/s", opts.url, opts.rate));
     let progress = |done: u64| bar.set_position(done);
     let result = client::block_on(attack::run(opts, Some(&progress)))?;
     bar.finish_and_clear();
@@ -138,7 +138,7 @@ fn write_files(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>> {
 fn human(r: &AttackResult) -> String {
     format!(
         "attack {url}\n  \
-         rate           target {target:.1}/s, sent {sent:.1}/s, achieved {achieved:.1}/s (2xx answers)\n  \
+         rate           target {target}, sent {sent:.1}/s, achieved {achieved:.1}/s (2xx answers)\n  \
          requests       {n} sent in {s:.2} s: {outcomes}\n  \
          errors         {e} (5xx answers and requests with no answer)\n  \
          late           {late} sent more than {late_ms} ms after they were due\n  \
@@ -151,7 +151,7 @@ fn human(r: &AttackResult) -> String {
          over time      {over_time}\n  \
          server         {server}\n{stopped}",
         url = r.url,
-        target = r.target_rate,
+        target = target(r),
         sent = r.sent_rate,
         achieved = r.achieved_rate,
         n = r.requests,
@@ -170,6 +170,17 @@ fn human(r: &AttackResult) -> String {
         server = r.series.server.describe(),
         stopped = if r.stopped { "  stopped early  the numbers cover the time until the stop\n" } else { "" },
     )
+}
+
+/// "200.0/s", or for a ramp "100.0/s rising to 5000.0/s (2550.0/s on average)".
+fn target(r: &AttackResult) -> String {
+    match r.ramp {
+        Some(Rate { from, to }) => {
+            let way = if to > from { "rising" } else { "falling" };
+            format!("{from:.1}/s {way} to {to:.1}/s ({:.1}/s on average)", r.target_rate)
+        }
+        None => format!("{:.1}/s", r.target_rate),
+    }
 }
 
 /// "78 answered 2xx + 2 answered 503 = 80": each request once, as what it was.
@@ -270,6 +281,27 @@ mod tests {
         assert!(!text.contains("9 intervals of 1 s"), "{text}");
         // Achieved per whole interval counts the 2xx: 8/s in the one with two 503s.
         assert!(text.contains("achieved (2xx) 8.0/s to 10.0/s"), "{text}");
+    }
+
+    /// A ramp says its two ends and its mean; a constant rate, as before.
+    #[test]
+    fn a_ramps_target_names_its_ends() {
+        let mut r = eight_seconds();
+        assert!(human(&r).contains("rate           target 10.0/s, sent 10.0/s"), "{}", human(&r));
+        r.ramp = Some(Rate::ramp(5.0, 15.0));
+        let text = human(&r);
+        assert!(
+            text.contains("target 5.0/s rising to 15.0/s (10.0/s on average), sent 10.0/s"),
+            "{text}"
+        );
+        r.ramp = Some(Rate::ramp(15.0, 5.0));
+        assert!(target(&r).starts_with("15.0/s falling to 5.0/s"), "{}", target(&r));
+        // In the JSON: a ramp adds its ends; a constant rate adds nothing.
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["ramp"], serde_json::json!({"from": 15.0, "to": 5.0}));
+        assert!(serde_json::to_value(eight_seconds()).unwrap().get("ramp").is_none());
+        assert_eq!(parse_rate("100..5000"), Ok(Rate::ramp(100.0, 5000.0)));
+        assert!(parse_rate("5..").unwrap_err().contains("FROM..TO"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `kit attack`'s live dashboard: what jaggr and jplot showed for vegeta in
 //! the original demo, drawn with ratatui while the attack runs.
 //!
-//! Four panels over the attack's intervals: throughput sent vs achieved,
+//! Four panels over the attack's intervals: throughput target (the
+//! requests due: it follows a `--rate FROM..TO` ramp) vs sent vs achieved,
 //! response time p50 and p99, requests in flight (the client's count and the
 //! server's own, where it is a kit server), and errors. `q`, Esc or Ctrl-C
 //! stops the sending; the requests in flight finish and the summary prints as
@@ -34,6 +35,7 @@ use crate::error::{CliError, Result};
 /// redraws a second, as the attack publishes its view ten times a second.
 const REDRAW: Duration = Duration::from_millis(100);
 
+const TARGET: Color = Color::Gray;
 const SENT: Color = Color::Cyan;
 const ACHIEVED: Color = Color::Green;
 const P50: Color = Color::Yellow;
@@ -104,12 +106,19 @@ pub fn draw(frame: &mut Frame, view: &LiveView, asked_to_stop: bool) {
     let rate = |f: fn(&Interval) -> f64| points(iv, f);
     // Achieved is the 2xx alone, and so are the latencies: a full queue's
     // fast 503s are errors (their own panel), not fast answers.
+    // The target first, so that sent, drawn over it, hides it where the
+    // sender kept to the plan and it shows where it did not.
+    let target = rate(Interval::target_rate);
     let (sent, achieved) = (rate(Interval::sent_rate), rate(Interval::ok_rate));
     line_chart(
         frame,
         throughput,
         "throughput per interval (req/s)",
-        &[("sent", SENT, &sent), ("achieved (2xx)", ACHIEVED, &achieved)],
+        &[
+            ("target", TARGET, &target),
+            ("sent", SENT, &sent),
+            ("achieved (2xx)", ACHIEVED, &achieved),
+        ],
         view,
     );
     let (p50, p99) =
@@ -171,10 +180,10 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
         Line::from(server),
         Line::from(state),
     ];
+    let rate = view.ramp.map_or_else(|| view.target_rate.to_string(), |r| r.to_string());
     let title = format!(
-        " kit attack {} at {}/s: {:.1} s of {:.1} s ",
+        " kit attack {} at {rate}/s: {:.1} s of {:.1} s ",
         view.url,
-        view.target_rate,
         view.elapsed_s.min(view.duration_s),
         view.duration_s
     );
@@ -249,6 +258,7 @@ mod tests {
                     start_s: f64::from(i),
                     end_s: f64::from(i + 1),
                     sent: 200,
+                    target: 200,
                     answered,
                     ok: answered,
                     server_errors: 0,
@@ -273,6 +283,7 @@ mod tests {
         LiveView {
             url: "http://127.0.0.1:5004/parallel".into(),
             target_rate: 200.0,
+            ramp: None,
             duration_s: 10.0,
             elapsed_s: 5.0,
             sent: 1000,
@@ -311,6 +322,23 @@ mod tests {
             assert!(text.contains(needle), "{needle} missing:\n{text}");
         }
         insta::assert_snapshot!(terminal.backend());
+    }
+
+    /// A ramp: the title names its ends and the throughput panel draws
+    /// the target, which rises with it, under what was sent.
+    #[test]
+    fn dashboard_shows_a_ramps_target() {
+        let mut v = view();
+        v.ramp = Some(attack::Rate::ramp(100.0, 500.0));
+        v.target_rate = 300.0;
+        for (k, i) in v.intervals.iter_mut().enumerate() {
+            i.target = 100 + 40 * k as u64;
+            i.sent = i.target;
+        }
+        let text = render(&v, false).backend().to_string();
+        assert!(text.contains("at 100..500/s") && text.contains("target"), "{text}");
+        let plain = render(&view(), false).backend().to_string();
+        assert!(plain.contains("at 200/s") && plain.contains("target"), "{plain}");
     }
 
     #[test]

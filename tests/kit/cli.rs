@@ -396,6 +396,48 @@ fn bench_and_attack_print_json_results() {
     );
 }
 
+/// `--rate 10..30` over 2 s: N(t) = 10t + 5t², 40 requests, 15 due in the
+/// first second and 25 in the second; the JSON names the ramp's ends, and
+/// a bad ramp is a bad argument, with its reason.
+#[test]
+fn attack_ramps_its_rate_and_refuses_a_bad_ramp() {
+    let server = kit_measure::harness::Server::start(
+        kit_measure::harness::sibling_binary("async-native").unwrap(),
+        &[],
+    )
+    .expect("async-native starts");
+    let url = format!("{}/health", server.url);
+    let out = kit()
+        .args(["attack", &url, "--rate", "10..30", "--duration", "2s", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!((a["requests"].as_u64(), a["errors"].as_u64()), (Some(40), Some(0)), "{a}");
+    assert_eq!(a["ramp"], serde_json::json!({"from": 10.0, "to": 30.0}), "{a}");
+    assert_eq!(a["target_rate"].as_f64(), Some(20.0), "{a}");
+    let intervals = a["series"]["intervals"].as_array().unwrap();
+    let col = |k: &str| intervals.iter().map(|i| i[k].as_u64().unwrap()).collect::<Vec<_>>();
+    let (target, sent, late) = (col("target"), col("sent"), a["late"].as_u64().unwrap());
+    assert_eq!((&target[..2], target.iter().sum::<u64>()), (&[15, 25][..], 40), "{a}");
+    // Sent on the ramp: an interval's sends are its due requests, give or
+    // take one crossing its edge (and any sent late, on a busy machine).
+    for (t, s) in target.iter().zip(&sent) {
+        assert!(t.abs_diff(*s) <= 1 + late, "target {target:?}, sent {sent:?}, {late} late");
+    }
+    for (rate, needle) in
+        [("0..5", "start 0 is not a rate above 0"), ("5..", "has no end"), ("a..b", "not a number")]
+    {
+        kit()
+            .args(["attack", "http://127.0.0.1:1/", "--rate", rate, "--duration", "1s"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(needle).and(predicate::str::contains("100..5000")));
+    }
+}
+
 /// The time series over a kit server: its /metrics sampled alongside, the
 /// intervals adding up to the totals, and every chart written and valid.
 #[test]

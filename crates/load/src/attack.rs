@@ -3,7 +3,10 @@
 //!
 //! Request i is due at `t0 + i/R`, whatever happened to requests 0..i: a slow
 //! server does not slow the schedule, it collects a queue, as it would with
-//! real users. Each request runs on its own task and borrows a keep-alive
+//! real users. The rate may also ramp linearly over the duration
+//! (`--rate 100..5000`, [`Rate`]): request i is then due when the ramp's
+//! cumulative count reaches i ([`Schedule::due_s`]), and still measured from
+//! that due time. Each request runs on its own task and borrows a keep-alive
 //! connection from a pool of idle ones (or opens one): the hyper HTTP/1.1
 //! client of [`kit_measure::client::hyper_conn`], the same as `kit bench`'s,
 //! so the two loops cost the server's CPU the same.
@@ -35,6 +38,9 @@ use crate::live::{Live, LiveView};
 use crate::lock;
 use crate::sampler::{Sampler, ServerWatch};
 
+mod rate;
+pub use rate::{Rate, Schedule};
+
 /// A send that starts more than this after its due time counts as `late`.
 /// 10 ms is well above timer jitter (about 1 ms) and well below anything a
 /// person would call prompt.
@@ -44,8 +50,9 @@ pub const LATE_THRESHOLD: Duration = Duration::from_millis(10);
 #[derive(Clone, Debug)]
 pub struct AttackOptions {
     pub url: String,
-    /// Requests per second to send, on schedule.
-    pub rate: f64,
+    /// Requests per second to send, on schedule: constant, or a linear
+    /// ramp from one rate to another over the duration.
+    pub rate: Rate,
     /// How long to send for; in-flight requests are then waited for (up to `timeout`).
     pub duration: Duration,
     /// Per request, connect + response + body.
@@ -65,10 +72,10 @@ pub struct AttackOptions {
 impl AttackOptions {
     /// 10 s timeout, a cap of 10,000 in flight, 1 s intervals and the
     /// server sampled: the defaults of `kit attack`.
-    pub fn new(url: impl Into<String>, rate: f64, duration: Duration) -> AttackOptions {
+    pub fn new(url: impl Into<String>, rate: impl Into<Rate>, duration: Duration) -> AttackOptions {
         AttackOptions {
             url: url.into(),
-            rate,
+            rate: rate.into(),
             duration,
             timeout: Duration::from_secs(10),
             max_in_flight: 10_000,
@@ -84,7 +91,13 @@ impl AttackOptions {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttackResult {
     pub url: String,
+    /// Requests per second asked for; for a ramp, its mean, (from + to) / 2:
+    /// the planned requests over the duration.
     pub target_rate: f64,
+    /// For a ramp, its two ends (`None` for a constant rate, as before
+    /// ramps): the target per interval is in the series' `target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Rate>,
     /// 2xx answers / elapsed_s: what was achieved. A 5xx or a timeout is not.
     pub achieved_rate: f64,
     /// Requests sent / the send window (the duration, or longer if sending overran it).
@@ -118,8 +131,9 @@ pub struct AttackResult {
     /// that measures only this "coordinates" with a stall of the sender and
     /// omits the waiting the users of a real system would have done.
     pub service_time: Summary,
-    /// From the moment the request was *due* (`t0 + i/R`) to the end of the
-    /// body: corrected for coordinated omission, the honest one. One sample
+    /// From the moment the request was *due* (`t0 + i/R`, or its time on
+    /// the ramp) to the end of the body: corrected for coordinated
+    /// omission, the honest one. One sample
     /// per response received, whatever its status; it differs from
     /// `service_time` when the sender falls behind (see `late`).
     pub response_time: Summary,
@@ -214,15 +228,13 @@ pub async fn run_with(
     let (tx, rx) = mpsc::unbounded_channel();
     let finished = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
-    let recorder = Arc::new(Mutex::new(Recorder::new(t0, opts.interval)));
+    let planned = opts.rate.over(opts.duration);
+    let recorder = Arc::new(Mutex::new(Recorder::new(t0, opts.interval, planned)));
     let aggregator = tokio::spawn(aggregate(rx, finished.clone(), recorder.clone()));
     let sent_log = Arc::new(SentLog::new(t0, opts.interval));
 
-    let plan = Plan {
-        rate: opts.rate,
-        count: planned(opts.rate, opts.duration),
-        max_in_flight: opts.max_in_flight,
-    };
+    let plan =
+        Plan { schedule: planned, count: planned.count(), max_in_flight: opts.max_in_flight };
     let runtime = tokio::runtime::Handle::current();
     // One flag for both ways to stop: the watcher's stop, and dropping this future.
     let cancel = CancelOnDrop(live.map(|l| l.stop.clone()).unwrap_or_default());
@@ -259,7 +271,8 @@ pub async fn run_with(
     drop(cancel);
 
     let (watch, samples) = sampler.map_or((ServerWatch::Off, Vec::new()), Sampler::finish);
-    let recorder = std::mem::replace(&mut *lock(&recorder), Recorder::new(t0, opts.interval));
+    let recorder =
+        std::mem::replace(&mut *lock(&recorder), Recorder::new(t0, opts.interval, planned));
     let series = recorder.finish(&sent_log.counts(), samples, watch, elapsed);
     Ok(summarise(opts, sent, tally, (t0, elapsed), stopped, series))
 }
@@ -293,7 +306,8 @@ impl Watcher<'_> {
         let sent: u64 = sent.iter().sum();
         live.publish(LiveView {
             url: self.opts.url.clone(),
-            target_rate: self.opts.rate,
+            target_rate: self.opts.rate.mean(),
+            ramp: ramp(self.opts.rate),
             duration_s: self.opts.duration.as_secs_f64(),
             elapsed_s: now.as_secs_f64(),
             sent,
@@ -321,8 +335,8 @@ pub fn validate(opts: &AttackOptions) -> Result<(), LoadError> {
 fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
     let url = validate_url(&opts.url)?;
     let invalid = |why: &str| Err(LoadError::InvalidOptions(why.to_string()));
-    if !opts.rate.is_finite() || opts.rate <= 0.0 {
-        return invalid("the rate must be a number of requests per second above 0");
+    if let Some(why) = opts.rate.problem() {
+        return invalid(&why);
     }
     if opts.duration.is_zero() {
         return invalid("the duration must be more than 0");
@@ -350,22 +364,23 @@ fn check(opts: &AttackOptions) -> Result<HttpUrl, LoadError> {
     Ok(url)
 }
 
-/// Requests due within the duration: every i >= 0 with i/R < D. (The small
-/// epsilon keeps 0.1 s x 30/s from rounding up to a fourth request.)
-fn planned(rate: f64, duration: Duration) -> u64 {
-    ((duration.as_secs_f64() * rate) - 1e-9).ceil().max(1.0) as u64
+/// A ramp's ends, for the result and the live view; `None` for a constant
+/// rate, whose JSON stays as it was.
+fn ramp(rate: Rate) -> Option<Rate> {
+    (!rate.is_constant()).then_some(rate)
 }
 
 /// The due time of request i. Computed from t0 each time, never by adding a
 /// period to the previous deadline, so rounding and late wake-ups never
 /// accumulate into drift.
-fn due(t0: Instant, i: u64, rate: f64) -> Instant {
-    t0 + Duration::from_secs_f64(i as f64 / rate)
+fn due(t0: Instant, i: u64, schedule: &Schedule) -> Instant {
+    t0 + Duration::from_secs_f64(schedule.due_s(i))
 }
 
 /// What the scheduler is to do.
 struct Plan {
-    rate: f64,
+    schedule: Schedule,
+    /// [`Schedule::count`]: every request due within the duration.
     count: u64,
     max_in_flight: usize,
 }
@@ -418,7 +433,7 @@ fn schedule(
     let slots = Arc::new(Semaphore::new(plan.max_in_flight));
     let mut sent = Sent { requests: 0, dropped: 0, window: Duration::ZERO, stopped: false };
     for i in 0..plan.count {
-        let due_at = due(t0, i, plan.rate);
+        let due_at = due(t0, i, &plan.schedule);
         loop {
             if cancelled.load(Ordering::Relaxed) {
                 sent.window = t0.elapsed();
@@ -617,7 +632,8 @@ fn summarise(
     let first_ok_round = t.first_ok_round();
     AttackResult {
         url: opts.url.clone(),
-        target_rate: opts.rate,
+        target_rate: opts.rate.mean(),
+        ramp: ramp(opts.rate),
         achieved_rate: per_s(t.ok, elapsed),
         // Stopped early, the window is the time until the stop.
         sent_rate: per_s(
@@ -658,11 +674,16 @@ mod tests {
 
     #[test]
     fn plans_one_request_per_due_time_inside_the_duration() {
+        let planned = |rate: f64, d: Duration| Rate::constant(rate).over(d).count();
         assert_eq!(planned(200.0, Duration::from_secs(1)), 200);
         assert_eq!(planned(30.0, Duration::from_millis(100)), 3);
         assert_eq!(planned(0.5, Duration::from_secs(1)), 1);
         let t0 = Instant::now();
-        assert_eq!(due(t0, 150, 200.0) - t0, Duration::from_millis(750));
+        let s = Rate::constant(200.0).over(Duration::from_secs(1));
+        assert_eq!(due(t0, 150, &s) - t0, Duration::from_millis(750));
+        // 10..30 over 2 s: N(t) = 10t + 5t², so request 15 is due at 1 s.
+        let s = Rate::ramp(10.0, 30.0).over(Duration::from_secs(2));
+        assert_eq!((s.count(), due(t0, 15, &s) - t0), (40, Duration::from_secs(1)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -680,6 +701,50 @@ mod tests {
         // Late sends measure the client's timer on a busy machine (50 of
         // 200 seen during a parallel build): bounded, not tight.
         assert!(r.late < r.requests / 2, "{r:?}");
+    }
+
+    /// A ramp from 20/s to 100/s over 2 s: N(t) = 20t + 20t², so 120
+    /// requests, due at (-20 + √(400 + 80i)) / 40 s, and 15, 25, 35 and 45
+    /// of them in the four half seconds. Every request is scheduled at its
+    /// time on the ramp (its point's due time), and sent then: a send can
+    /// only move a request across an interval's edge if it was due within
+    /// a few ms of it (at most 100/s: one request) or went out late.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ramp_sends_each_request_at_its_time_on_the_ramp() {
+        let base = test_server::start();
+        let o = AttackOptions {
+            interval: Duration::from_millis(500),
+            ..opts(format!("{base}/fast"), 0.0, 2000)
+        };
+        let o = AttackOptions { rate: Rate::ramp(20.0, 100.0), ..o };
+        let r = run(&o, None).await.unwrap();
+        assert_eq!((r.requests, r.dropped, r.completed, r.errors), (120, 0, 120, 0), "{r:?}");
+        assert_eq!((r.ramp, r.target_rate), (Some(Rate::ramp(20.0, 100.0)), 60.0), "{r:?}");
+        // The schedule: every request's due time is the closed form's, to the f32 of a point.
+        let mut due: Vec<f64> = r.series.points.points.iter().map(|p| f64::from(p.due_s)).collect();
+        due.sort_by(f64::total_cmp);
+        assert_eq!(due.len(), 120);
+        for (i, d) in due.iter().enumerate() {
+            let closed = (-20.0 + (400.0 + 80.0 * i as f64).sqrt()) / 40.0;
+            assert!((d - closed).abs() < 1e-5, "request {i} due at {d}, not {closed}");
+        }
+        // The series: the plan per interval follows the ramp, and the sends follow the plan.
+        let s = &r.series;
+        let target: Vec<u64> = s.intervals.iter().map(|i| i.target).collect();
+        assert_eq!(&target[..4], [15, 25, 35, 45], "{s:?}");
+        assert_eq!(target.iter().sum::<u64>(), 120, "{s:?}");
+        let slack = 1 + r.late;
+        for i in &s.intervals {
+            assert!(i.sent.abs_diff(i.target) <= slack, "{i:?}, {} late", r.late);
+        }
+        // 35 due in the third half second: 70/s offered. (The fourth ends
+        // with the last answer, just before 2 s, so it is cut short.)
+        assert!((s.intervals[2].target_rate() - 70.0).abs() < 1e-9, "{:?}", s.intervals[2]);
+        // Sent on time: few late (a busy machine makes some), and the
+        // response time, from the due time, never below the service time.
+        assert!(r.late < r.requests / 2, "{r:?}");
+        assert!(r.response_time.min_ms >= r.service_time.min_ms, "{r:?}");
+        assert!((r.sent_rate - 60.0).abs() < 15.0 && r.elapsed_s < 3.0, "{r:?}");
     }
 
     /// The slot model's server: 2 slots of 200 ms = 10 req/s. Sent 20/s, it
@@ -944,6 +1009,13 @@ mod tests {
             let err = run(&opts("http://127.0.0.1:1/".into(), rate, 100), None).await.unwrap_err();
             assert!(matches!(err, LoadError::InvalidOptions(_)), "{rate}: {err}");
         }
+        // A ramp is checked end by end, before anything is sent.
+        let o = AttackOptions {
+            rate: Rate::ramp(0.0, 5.0),
+            ..opts("http://127.0.0.1:1/".into(), 1.0, 100)
+        };
+        let err = run(&o, None).await.unwrap_err();
+        assert!(matches!(err, LoadError::InvalidOptions(_)) && err.to_string().contains("0..5"));
     }
 
     #[tokio::test]

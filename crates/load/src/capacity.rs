@@ -464,6 +464,7 @@ mod tests {
             first_ok_round: 1,
             url: "http://x/".into(),
             target_rate: 3.0,
+            ramp: None,
             achieved_rate: completed as f64 / elapsed_s,
             sent_rate: 3.0,
             requests: completed,

@@ -12,7 +12,11 @@
 //!   `ok` per second is the achieved throughput: a fast 503 or a timeout is
 //!   not something achieved, and it is shown as what it is;
 //! - `in_flight` at an interval's end is every request sent up to then minus
-//!   every one finished up to then: exact, not sampled.
+//!   every one finished up to then: exact, not sampled;
+//! - `target` is the plan, not a measurement: the requests *due* in the
+//!   interval ([`Schedule::due_before`] at its two ends), so per second it
+//!   is the offered rate, and it follows a ramp. Sent on time, `sent` is
+//!   `target` give or take a request crossing an interval's edge.
 //!
 //! So the intervals add up: their `sent` sum to the attack's `requests`,
 //! their `answered` to its `completed`, their `ok` to its `ok` and their
@@ -29,6 +33,7 @@ use kit_measure::client::outcome::TIMEOUT_KIND;
 use kit_measure::latency::{Latencies, Summary};
 use serde::{Deserialize, Serialize};
 
+use crate::attack::Schedule;
 use crate::lock;
 use crate::sampler::{server_interval, ServerInterval, ServerSample, ServerWatch};
 
@@ -62,6 +67,10 @@ pub struct Interval {
     pub end_s: f64,
     /// Requests sent during the interval.
     pub sent: u64,
+    /// Requests due during the interval: the offered load, which follows
+    /// a ramp (0 in a series from before ramps).
+    #[serde(default)]
+    pub target: u64,
     /// Responses received during the interval, whatever their status.
     pub answered: u64,
     /// Of `answered`, the 2xx: what the interval achieved.
@@ -110,6 +119,11 @@ impl Interval {
     /// Requests sent per second in this interval.
     pub fn sent_rate(&self) -> f64 {
         per_s(self.sent, self.seconds())
+    }
+
+    /// Requests due per second in this interval: the offered rate.
+    pub fn target_rate(&self) -> f64 {
+        per_s(self.target, self.seconds())
     }
 
     /// Responses per second in this interval, whatever their status.
@@ -290,13 +304,15 @@ impl IntervalCounts {
 pub(crate) struct Recorder {
     t0: Instant,
     interval: Duration,
+    /// When each request is due: each interval's `target`.
+    schedule: Schedule,
     acc: Vec<IntervalCounts>,
     points: Points,
 }
 
 impl Recorder {
-    pub fn new(t0: Instant, interval: Duration) -> Recorder {
-        Recorder { t0, interval, acc: Vec::new(), points: Points::default() }
+    pub fn new(t0: Instant, interval: Duration, schedule: Schedule) -> Recorder {
+        Recorder { t0, interval, schedule, acc: Vec::new(), points: Points::default() }
     }
 
     pub fn record(&mut self, r: &Finished) {
@@ -365,6 +381,7 @@ impl Recorder {
                 start_s,
                 end_s,
                 sent: sent_here,
+                target: self.schedule.due_before(end_s) - self.schedule.due_before(start_s),
                 answered: acc.answered,
                 ok: acc.ok,
                 server_errors: acc.server_errors,
@@ -474,12 +491,17 @@ mod tests {
         t0 + Duration::from_millis(ms)
     }
 
+    /// 30/s for 0.2 s: due at 0, 33, 67 ... 167 ms, three per 100 ms.
+    fn constant() -> Schedule {
+        crate::attack::Rate::constant(30.0).over(Duration::from_millis(200))
+    }
+
     /// Fixed requests, counted by hand: each lands in the interval of each moment.
     #[test]
     fn intervals_count_each_moment_where_it_happened() {
         let t0 = Instant::now();
         let step = Duration::from_millis(100);
-        let mut r = Recorder::new(t0, step);
+        let mut r = Recorder::new(t0, step, constant());
         let log = SentLog::new(t0, step);
         // (due, sent, done, late, response: Some(is a 5xx), None for a failure)
         let reqs = [
@@ -511,6 +533,7 @@ mod tests {
         let iv = r.intervals(&log.counts(), &samples, Duration::from_millis(290), true, usize::MAX);
         let col = |f: fn(&Interval) -> u64| iv.iter().map(f).collect::<Vec<_>>();
         assert_eq!(col(|i| i.sent), [3, 2, 0]);
+        assert_eq!(col(|i| i.target), [3, 3, 0]);
         assert_eq!(col(|i| i.answered), [1, 2, 1]);
         assert_eq!(col(|i| i.errors), [0, 1, 1]);
         assert_eq!(col(|i| i.late), [1, 0, 0]);
@@ -546,7 +569,7 @@ mod tests {
         use Outcome::*;
         let t0 = Instant::now();
         let step = Duration::from_millis(100);
-        let mut r = Recorder::new(t0, step);
+        let mut r = Recorder::new(t0, step, constant());
         let log = SentLog::new(t0, step);
         // (due = sent, done, outcome)
         let reqs = [
@@ -591,6 +614,24 @@ mod tests {
         let outcomes: Vec<Outcome> = r.points.points.iter().map(|p| p.outcome).collect();
         assert_eq!(outcomes, reqs.map(|r| r.2));
         assert!((r.points.points[5].ms - 49.0).abs() < 1.0, "{:?}", r.points.points[5]);
+    }
+
+    /// The target is the plan: a ramp's due requests per interval, whatever
+    /// was sent. 10..30 over 2 s is due 7, 8, 12, 13 per half second.
+    #[test]
+    fn each_intervals_target_is_what_the_ramp_made_due_in_it() {
+        let t0 = Instant::now();
+        let ramp = crate::attack::Rate::ramp(10.0, 30.0).over(Duration::from_secs(2));
+        let r = Recorder::new(t0, Duration::from_millis(500), ramp);
+        let iv = r.intervals(&[], &[], Duration::from_millis(2300), true, usize::MAX);
+        let col = |f: fn(&Interval) -> u64| iv.iter().map(f).collect::<Vec<_>>();
+        assert_eq!(col(|i| i.target), [7, 8, 12, 13, 0]);
+        assert_eq!(col(|i| i.sent), [0; 5]);
+        let rates: Vec<f64> = iv.iter().map(Interval::target_rate).collect();
+        assert_eq!(rates, [14.0, 16.0, 24.0, 26.0, 0.0]);
+        // A window of the last two still counts from the first due time.
+        let last = r.intervals(&[], &[], Duration::from_millis(2000), false, 2);
+        assert_eq!((last[0].target, last[1].target), (12, 13));
     }
 
     #[test]

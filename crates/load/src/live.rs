@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::attack::Rate;
 use crate::intervals::Interval;
 use crate::lock;
 use crate::sampler::ServerSample;
@@ -22,7 +23,10 @@ pub struct Live {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveView {
     pub url: String,
+    /// Requests per second asked for; for a ramp, its mean.
     pub target_rate: f64,
+    /// A ramp's two ends; `None` for a constant rate.
+    pub ramp: Option<Rate>,
     pub duration_s: f64,
     /// Since the first due time.
     pub elapsed_s: f64,

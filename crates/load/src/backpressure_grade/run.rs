@@ -289,6 +289,7 @@ mod tests {
         let attack = AttackResult {
             url: "http://x/quote".into(),
             target_rate: OVERLOAD_RATE,
+            ramp: None,
             achieved_rate: 16.0,
             sent_rate,
             requests: 200,
