@@ -22,7 +22,7 @@ use kit_serve::contract::MetricsSnapshot;
 use crate::charts;
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
-use crate::support::files;
+use crate::support::{files, html};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -41,7 +41,7 @@ pub struct Args {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also write slots.json and the timeline chart into this folder.
+    /// Also write slots.json, report.md, report.html and the timeline chart into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -68,12 +68,21 @@ pub struct SlotsResult {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let result = measure(&args)?;
+    let (result, charts) = measure(&args)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
         let json = serde_json::to_string_pretty(&result).expect("a plain result serializes");
         files::write_file(&dir.join("slots.json"), &json)?;
+        let (title, body) =
+            (format!("async-await-kit: slots of {}", result.url), report_body(&result));
+        files::write_file(&dir.join("report.md"), &files::markdown(&title, &body, &charts))?;
+        html::write(dir, &title, &body, &charts)?;
+        // On stderr: stdout stays the result alone (with --json, parseable).
+        eprintln!(
+            "wrote slots.json, report.md, report.html (one page, offline) and the timeline chart to {}",
+            dir.display()
+        );
     }
     if args.json {
         client::print_json(&result)
@@ -81,6 +90,18 @@ pub fn run(args: Args) -> Result<()> {
         println!("{}", result.conclusion);
         Ok(())
     }
+}
+
+/// The conclusion as Markdown: its first line, then each indented line
+/// after it (one finding each) as a bullet.
+fn report_body(r: &SlotsResult) -> String {
+    r.conclusion
+        .lines()
+        .map(|line| match line.strip_prefix("  ") {
+            Some(finding) => format!("- {finding}\n"),
+            None => format!("{line}\n\n"),
+        })
+        .collect()
 }
 
 fn failed(e: impl std::fmt::Display) -> CliError {
@@ -104,7 +125,8 @@ fn alone(url: &str, deadline: Duration) -> Result<f64> {
     Ok(times[1])
 }
 
-fn measure(args: &Args) -> Result<SlotsResult> {
+/// The result, and the chart files written where `--out` asks for them.
+fn measure(args: &Args) -> Result<(SlotsResult, Vec<PathBuf>)> {
     let url = args.url.as_str();
     let kit = if args.outside_only {
         None
@@ -145,6 +167,7 @@ fn measure(args: &Args) -> Result<SlotsResult> {
         conclusion: String::new(),
     };
     result.conclusion = conclude(&result, &burst, args.outside_only);
+    let mut charts = Vec::new();
     if let Some(dir) = &args.out {
         let timeline = Timeline {
             variant: url.to_string(),
@@ -155,9 +178,9 @@ fn measure(args: &Args) -> Result<SlotsResult> {
         };
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
-        charts::write_timeline(&[timeline], dir)?;
+        charts = charts::write_timeline(&[timeline], dir)?;
     }
-    Ok(result)
+    Ok((result, charts))
 }
 
 fn reset(addr: SocketAddr) -> Result<()> {
