@@ -24,6 +24,7 @@ use crate::charts;
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
 use crate::support::dashboard;
+use crate::support::html;
 use crate::support::thresholds::{self, Expectation, Measured, Metric};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -119,7 +120,8 @@ fn plain(opts: &AttackOptions) -> Result<AttackResult> {
     result.map_err(|e| CliError::Failed(e.to_string()))
 }
 
-/// series.json (the whole result, its series included) and the charts.
+/// series.json (the whole result, its series included), the charts, and
+/// report.html: the summary and the charts on one page.
 fn write_files(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
@@ -128,9 +130,12 @@ fn write_files(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>> {
     let text = serde_json::to_string_pretty(result).expect("serializable result");
     std::fs::write(&json, text)
         .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", json.display())))?;
-    let mut written = vec![json];
-    written.extend(charts::write_attack(result, dir)?);
-    Ok(written)
+    let charts = charts::write_attack(result, dir)?;
+    // The summary keeps its aligned columns: a fenced block.
+    let summary = format!("```\n{}```\n", human(result));
+    let html =
+        html::write(dir, &format!("async-await-kit: attack {}", result.url), &summary, &charts)?;
+    Ok([json, html].into_iter().chain(charts).collect())
 }
 
 /// The result as a person reads it: target next to achieved first, and

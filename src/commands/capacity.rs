@@ -22,6 +22,7 @@ use kit_serve::net;
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
 use crate::support::files::{self, Machine, OutArgs};
+use crate::support::html;
 use crate::support::servers::{self, Knobs};
 
 const DB_MS: u64 = 300;
@@ -274,8 +275,14 @@ fn publish(args: &Args, all: &[Capacity]) -> Result<()> {
         .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
     let charts = crate::charts::write_capacity(all, dir)?;
     files::write_file(&dir.join("capacity.json"), &json)?;
-    let md = format!("# async-await-kit: capacity\n\n{report}\n![capacity](capacity.png)\n");
+    let title = "async-await-kit: capacity";
+    let md = format!("# {title}\n\n{report}\n![capacity](capacity.png)\n");
     files::write_file(&dir.join("capacity.md"), &md)?;
-    eprintln!("wrote capacity.md, capacity.json and {} charts to {}", charts.len(), dir.display());
+    html::write(dir, title, &report, &charts)?;
+    eprintln!(
+        "wrote capacity.md, report.html (one page, offline), capacity.json and {} charts to {}",
+        charts.len(),
+        dir.display()
+    );
     Ok(())
 }

@@ -91,6 +91,10 @@ fn publish(args: &Args, knobs: Knobs, rows: &[Row], timelines: &[Timeline]) -> R
     println!("{shown}\n{conclusion}");
     let settings = json!({ "endpoint": PATH, "n": args.n, "knobs": knobs });
     let written = files::write(&args.out.out, "race", settings, rows, timelines, &conclusion)?;
-    eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
+    eprintln!(
+        "wrote report.md, report.html (one page, offline), report.json and {} chart files (PNG + SVG) to {}",
+        written.len() - 3,
+        args.out.out.display()
+    );
     Ok(())
 }

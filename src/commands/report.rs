@@ -161,7 +161,11 @@ fn publish(args: &Args, knobs: Knobs, all: Outcome) -> Result<()> {
         println!("{}\n{conclusion}", table::to_string(&rows));
         let settings = json!({ "profile": if args.full { "full" } else { "quick" }, "concurrency": args.concurrency, "knobs": knobs });
         let written = files::write(&args.out.out, "report", settings, &rows, &[], &conclusion)?;
-        eprintln!("wrote {} files to {}", written.len(), args.out.out.display());
+        eprintln!(
+            "wrote report.md, report.html (one page, offline), report.json and {} chart files (PNG + SVG) to {}",
+            written.len() - 3,
+            args.out.out.display()
+        );
     }
     if all.failures.is_empty() {
         Ok(())

@@ -29,6 +29,7 @@ use super::capacity::{self as cap, rate};
 use crate::error::{CliError, Result};
 use crate::support::client::parse_duration;
 use crate::support::files::{self, Machine, OutArgs};
+use crate::support::html;
 use crate::support::servers::{self, Knobs};
 
 /// (variant, rate) as the original ran them.
@@ -97,21 +98,27 @@ pub fn run(args: Args) -> Result<()> {
         &dir.join("seed.json"),
         &serde_json::to_string_pretty(&doc).expect("serializable runs"),
     )?;
-    files::write_file(
-        &dir.join("seed.md"),
-        &format!("# async-await-kit: the seed's experiment\n\n{text}"),
-    )?;
+    let title = "async-await-kit: the seed's experiment";
+    files::write_file(&dir.join("seed.md"), &format!("# {title}\n\n{text}"))?;
     // Each run's charts over time, as `kit attack --out` draws them.
+    let mut charts = Vec::new();
     for c in &all {
         let run = dir.join(format!(
             "seed-{}-{}",
             c.variant.as_deref().unwrap_or("server"),
             c.path.trim_start_matches('/')
         ));
-        crate::charts::write_attack(&c.steps[0].attack, &run)
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        charts.extend(
+            crate::charts::write_attack(&c.steps[0].attack, &run)
+                .map_err(|e| CliError::Failed(e.to_string()))?,
+        );
     }
-    eprintln!("wrote seed.md, seed.json and each run's charts (seed-*/) to {}", dir.display());
+    // One page with every run's charts, each captioned with its folder.
+    html::write(dir, title, &text, &charts)?;
+    eprintln!(
+        "wrote seed.md, report.html (one page, offline), seed.json and each run's charts (seed-*/) to {}",
+        dir.display()
+    );
     Ok(())
 }
 

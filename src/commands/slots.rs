@@ -22,8 +22,8 @@ use kit_serve::contract::MetricsSnapshot;
 use crate::charts;
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
-use crate::support::files;
 use crate::support::thresholds::{self, Expectation, Measured, Metric};
+use crate::support::{files, html};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -42,7 +42,7 @@ pub struct Args {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also write slots.json and the timeline chart into this folder.
+    /// Also write slots.json, report.md, report.html and the timeline chart into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Exit 1 unless this holds, e.g. 'slots>=100', 'slots=4', 'errors=0'; repeatable.
@@ -72,12 +72,21 @@ pub struct SlotsResult {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let result = measure(&args)?;
+    let (result, charts) = measure(&args)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
         let json = serde_json::to_string_pretty(&result).expect("a plain result serializes");
         files::write_file(&dir.join("slots.json"), &json)?;
+        let (title, body) =
+            (format!("async-await-kit: slots of {}", result.url), report_body(&result));
+        files::write_file(&dir.join("report.md"), &files::markdown(&title, &body, &charts))?;
+        html::write(dir, &title, &body, &charts)?;
+        // On stderr: stdout stays the result alone (with --json, parseable).
+        eprintln!(
+            "wrote slots.json, report.md, report.html (one page, offline) and the timeline chart to {}",
+            dir.display()
+        );
     }
     if args.json {
         client::print_json(&result)?;
@@ -92,6 +101,18 @@ pub fn run(args: Args) -> Result<()> {
         // No rounds, no count: every expectation on it fails.
         (_, Reading::NoRounds { .. }) => Measured::exactly(f64::NAN),
     })
+}
+
+/// The conclusion as Markdown: its first line, then each indented line
+/// after it (one finding each) as a bullet.
+fn report_body(r: &SlotsResult) -> String {
+    r.conclusion
+        .lines()
+        .map(|line| match line.strip_prefix("  ") {
+            Some(finding) => format!("- {finding}\n"),
+            None => format!("{line}\n\n"),
+        })
+        .collect()
 }
 
 fn failed(e: impl std::fmt::Display) -> CliError {
@@ -115,7 +136,8 @@ fn alone(url: &str, deadline: Duration) -> Result<f64> {
     Ok(times[1])
 }
 
-fn measure(args: &Args) -> Result<SlotsResult> {
+/// The result, and the chart files written where `--out` asks for them.
+fn measure(args: &Args) -> Result<(SlotsResult, Vec<PathBuf>)> {
     let url = args.url.as_str();
     let kit = if args.outside_only {
         None
@@ -155,6 +177,7 @@ fn measure(args: &Args) -> Result<SlotsResult> {
         conclusion: String::new(),
     };
     result.conclusion = conclude(&result, &burst, args.outside_only);
+    let mut charts = Vec::new();
     if let Some(dir) = &args.out {
         // The chart's panel reads "origin path, s slots".
         let origin_end = url.find("://").map_or(0, |i| i + 3);
@@ -168,9 +191,9 @@ fn measure(args: &Args) -> Result<SlotsResult> {
         };
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
-        charts::write_timeline(&[timeline], dir)?;
+        charts = charts::write_timeline(&[timeline], dir)?;
     }
-    Ok(result)
+    Ok((result, charts))
 }
 
 fn reset(addr: SocketAddr) -> Result<()> {

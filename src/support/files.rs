@@ -1,7 +1,8 @@
 //! The files a run leaves behind, in `--out DIR`: report.md (the table, the
-//! conclusion and links to the charts), report.json (the rows and how they
-//! were measured) and the charts as PNG and SVG; and the `--out` flag that
-//! says where.
+//! conclusion and links to the charts), report.html (the same, the charts
+//! inlined: one page that opens offline), report.json (the rows and how
+//! they were measured) and the charts as PNG and SVG; and the `--out` flag
+//! that says where.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,6 +16,7 @@ use kit_serve::config::cores;
 
 use crate::charts;
 use crate::error::{CliError, Result};
+use crate::support::html;
 
 /// Where reports go unless `--out` says otherwise (relative to the current
 /// directory, which is the project root under `cargo run`).
@@ -23,7 +25,7 @@ pub const DEFAULT_OUT: &str = "target/kit-report";
 /// The `--out` flag every reporting subcommand shares.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OutArgs {
-    /// Folder for report.md, report.json and the charts (created if missing).
+    /// Folder for report.md, report.html, report.json and the charts (created if missing).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_OUT)]
     pub out: PathBuf,
 }
@@ -58,8 +60,8 @@ impl Machine {
     }
 }
 
-/// Writes report.md, report.json and the charts into `dir`; returns every
-/// path written. `timelines` (one per burst, may be empty) adds the
+/// Writes report.md, report.html, report.json and the charts into `dir`;
+/// returns every path written. `timelines` (one per burst, may be empty) adds the
 /// timeline chart.
 pub fn write(
     dir: &Path,
@@ -75,14 +77,17 @@ pub fn write(
     if !timelines.is_empty() {
         charts.extend(charts::write_timeline(timelines, dir)?);
     }
+    let title = format!("async-await-kit: {kind}");
+    let body = body(rows, conclusion);
     let md = dir.join("report.md");
-    write_file(&md, &markdown(kind, rows, conclusion, &charts))?;
+    write_file(&md, &markdown(&title, &body, &charts))?;
+    let html = html::write(dir, &title, &body, &charts)?;
     let json = dir.join("report.json");
     let report =
         ReportJson { kind, date: utc_now(), machine: Machine::here(), settings, rows, timelines };
     // Rows and plain values always serialize.
     write_file(&json, &serde_json::to_string_pretty(&report).expect("serializable report"))?;
-    Ok([md, json].into_iter().chain(charts).collect())
+    Ok([md, html, json].into_iter().chain(charts).collect())
 }
 
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
@@ -90,11 +95,14 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
 }
 
-fn markdown(kind: &str, rows: &[Row], conclusion: &str, charts: &[PathBuf]) -> String {
-    let mut md = format!(
-        "# async-await-kit: {kind}\n\n{}\n## What it means\n\n{conclusion}\n## Charts\n\n",
-        table::to_string(rows)
-    );
+/// The table and what it means: report.md's text and report.html's.
+fn body(rows: &[Row], conclusion: &str) -> String {
+    format!("{}\n## What it means\n\n{conclusion}\n", table::to_string(rows))
+}
+
+/// `title`, `body` and a link to each chart's PNG.
+pub fn markdown(title: &str, body: &str, charts: &[PathBuf]) -> String {
+    let mut md = format!("# {title}\n\n{body}## Charts\n\n");
     // Link the PNGs (the SVGs sit next to them, same names).
     for name in charts
         .iter()

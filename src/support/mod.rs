@@ -8,6 +8,8 @@
 //! - [`progress`]: the live bars on stderr, one per server, while a fleet runs.
 //! - [`files`]: what a run leaves in `--out DIR`: report.md, report.json and
 //!   the charts; and the `--out` flag itself.
+//! - [`html`]: report.html, the run's report as one page that opens
+//!   offline: its tables and conclusions, every SVG chart inlined.
 //! - [`explain`]: the measured rows explained in slot language, the
 //!   conclusion under the table of `kit race` and `kit report`.
 //! - [`client`]: the client side of the load subcommands (`kit bench`,
@@ -27,6 +29,7 @@ pub mod explain;
 pub mod files;
 pub mod fleet;
 pub mod grade_log;
+pub mod html;
 pub mod progress;
 pub mod servers;
 pub mod thresholds;

@@ -228,6 +228,12 @@ fn kit_capacity_writes_its_files_and_refuses_bad_input() {
     for name in ["capacity.md", "capacity.png", "capacity.svg"] {
         assert!(std::fs::metadata(dir.join(name)).unwrap().len() > 100, "{name}");
     }
+    let (html, charts) = crate::common::assert_report_html(&dir);
+    assert_eq!(charts, 1);
+    assert!(
+        html.contains("<td>async-native</td>") && html.contains("Little&#39;s law"),
+        "{html:.3000}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     kit().args(["capacity"]).assert().code(2).stderr(predicate::str::contains("<URL>"));
     kit().args(["capacity", "http://x/", "--all"]).assert().code(2);
@@ -352,6 +358,15 @@ fn kit_seed_tells_the_wrappers_slots() {
             png.display()
         );
     }
+    // One page: the tables, the story, and the four runs' four charts each.
+    let (html, charts) = crate::common::assert_report_html(&dir);
+    assert_eq!(charts, 16);
+    assert!(
+        html.contains("<figcaption>seed-blocking-wrapper-parallel/attack-throughput</figcaption>")
+            && html.contains("<li>blocking-wrapper on /parallel: 4 slots of")
+            && html.contains("<th>from (s)</th>"),
+        "{html:.5000}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

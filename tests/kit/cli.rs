@@ -119,6 +119,15 @@ fn race_writes_the_report_files() {
     assert!(std::fs::read_to_string(dir.join("report.md"))
         .unwrap()
         .contains("![timeline](timeline.png)"));
+    // The same report on one page: the table, the conclusion, the five charts.
+    let (html, charts) = crate::common::assert_report_html(&dir);
+    assert_eq!(charts, RACE_CHARTS.len());
+    assert!(
+        html.contains("<td>sync-blocking</td>")
+            && html.contains("<h2>What it means</h2>")
+            && html.contains("<figcaption>timeline</figcaption>"),
+        "{html:.3000}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -159,6 +168,13 @@ fn a_small_report_measures_every_cell() {
     // 4 variants x 4 endpoints x 2 concurrency levels.
     assert_eq!(rows.len(), 32, "{json}");
     assert!(rows.iter().all(|r| r["errors"] == 0), "{json}");
+    let (html, charts) = crate::common::assert_report_html(&dir);
+    assert!(charts >= 4, "{charts} charts");
+    assert!(
+        html.contains("<h3>/cpu-intensive, 4 concurrent</h3>")
+            && html.matches("<td>async-native</td>").count() == 8,
+        "{html:.3000}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -505,6 +521,10 @@ fn attack_writes_its_series_and_charts_with_the_servers_view() {
             svg.len()
         );
     }
+    // The summary and the four charts on one page.
+    let (html, charts) = crate::common::assert_report_html(&dir);
+    assert_eq!(charts, 4);
+    assert!(html.contains(&format!("<pre>attack {url}\n  rate ")), "{html:.3000}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -615,7 +635,7 @@ fn a_negative_rate_is_explained_the_same_in_both_forms() {
             .code(2);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(
-            stderr.contains("invalid value '-5' for '--rate <RATE>': '-5' is not a rate above 0"),
+            stderr.contains("invalid value '-5' for '--rate <R|FROM..TO>': '-5' is not a rate above 0"),
             "{rate:?}: {stderr}"
         );
         assert!(!stderr.contains("-- -5"), "{rate:?}: a tip that does not work: {stderr}");

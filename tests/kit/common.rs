@@ -1,6 +1,7 @@
 //! What more than one of the root package's test files needs.
 
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
@@ -33,4 +34,44 @@ pub fn kit_with_nofile_limit(args: &[&str], limit: u64) -> Command {
         });
     }
     cmd
+}
+
+/// `dir/report.html`, checked: it opens offline (no script, nothing loaded
+/// from the network, no XML prolog left inside it) and holds every `.svg`
+/// the run wrote under `dir`, its subfolders included, inlined whole.
+/// Returns the page and how many charts it inlined.
+pub fn assert_report_html(dir: &Path) -> (String, usize) {
+    let path = dir.join("report.html");
+    let html = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"),
+        "{html:.300}"
+    );
+    for banned in
+        ["<script", "src=\"http", "href=\"http", "@import", "url(http", "<link", "<?xml", "<iframe"]
+    {
+        assert!(!html.contains(banned), "{}: {banned}", path.display());
+    }
+    let svgs = svg_files(dir);
+    for svg in &svgs {
+        let text = std::fs::read_to_string(svg).unwrap();
+        let root = text[text.find("<svg").expect("an SVG root")..].trim_end();
+        assert!(html.contains(root), "{} is not inlined in {}", svg.display(), path.display());
+    }
+    // One inline chart per file, none twice and none from elsewhere.
+    assert_eq!(html.matches("<svg").count(), svgs.len(), "{}", path.display());
+    (html, svgs.len())
+}
+
+fn svg_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(svg_files(&path));
+        } else if path.extension().is_some_and(|e| e == "svg") {
+            found.push(path);
+        }
+    }
+    found
 }

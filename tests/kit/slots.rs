@@ -291,3 +291,44 @@ impl Drop for Gunicorn {
         let _ = std::fs::remove_dir_all(&self.1);
     }
 }
+
+/// `--out`: slots.json, report.md and report.html beside the timeline
+/// chart, the page holding the chart inline and the conclusion's findings
+/// as bullets; stdout stays the JSON alone. sync-blocking (4 slots) at io
+/// 50 ms: 20 requests in 5 rounds of 100 ms.
+#[test]
+fn slots_out_writes_report_md_and_a_self_contained_report_html() {
+    let _turn = crate::common::measuring_alone();
+    let server = start("sync-blocking", &[]);
+    let dir = std::env::temp_dir().join(format!("kit-slots-html-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("{}/parallel", server.url);
+    let out = Command::new(env!("CARGO_BIN_EXE_kit"))
+        .args(["slots", &url, "--n", "20", "--json", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("kit runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let result: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON alone");
+    assert_eq!(
+        (result["errors"].as_u64(), result["slots"].as_u64()),
+        (Some(0), Some(4)),
+        "{result}"
+    );
+    assert!(stderr.contains("report.md, report.html"), "{stderr}");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("\n- 20 requests came back in 5 rounds of 4")
+            && md.contains("![timeline](timeline.png)"),
+        "{md}"
+    );
+    let (html, charts) = crate::common::assert_report_html(&dir);
+    assert_eq!(charts, 1);
+    assert!(
+        html.contains("<li>20 requests came back in 5 rounds of 4")
+            && html.contains("<li>The server&#39;s own count (its /metrics): peak_in_flight 4"),
+        "{html:.3000}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
