@@ -133,9 +133,18 @@ fn write_files(result: &AttackResult, dir: &Path) -> Result<Vec<PathBuf>> {
     let charts = charts::write_attack(result, dir)?;
     // The summary keeps its aligned columns: a fenced block.
     let summary = format!("```\n{}```\n", human(result));
-    let html =
-        html::write(dir, &format!("async-await-kit: attack {}", result.url), &summary, &charts)?;
-    Ok([json, html].into_iter().chain(charts).collect())
+    let title = format!("async-await-kit: attack {}", result.url);
+    // report.md: the summary and the charts, as the race's report.md links them.
+    let md = dir.join("report.md");
+    let links: String = charts
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map(|name| format!("![{}]({name})\n\n", name.trim_end_matches(".png")))
+        .collect();
+    crate::support::files::write_file(&md, &format!("# {title}\n\n{summary}\n{links}"))?;
+    let html = html::write(dir, &title, &summary, &charts)?;
+    Ok([json, md, html].into_iter().chain(charts).collect())
 }
 
 /// The result as a person reads it: target next to achieved first, and

@@ -525,6 +525,12 @@ fn attack_writes_its_series_and_charts_with_the_servers_view() {
     let (html, charts) = crate::common::assert_report_html(&dir);
     assert_eq!(charts, 4);
     assert!(html.contains(&format!("<pre>attack {url}\n  rate ")), "{html:.3000}");
+    // report.md beside it: the same summary, and a link to each chart.
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains(&format!("attack {url}\n  rate ")) && md.matches("![attack-").count() == 4,
+        "{md}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -635,7 +641,9 @@ fn a_negative_rate_is_explained_the_same_in_both_forms() {
             .code(2);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(
-            stderr.contains("invalid value '-5' for '--rate <R|FROM..TO>': '-5' is not a rate above 0"),
+            stderr.contains(
+                "invalid value '-5' for '--rate <R|FROM..TO>': '-5' is not a rate above 0"
+            ),
             "{rate:?}: {stderr}"
         );
         assert!(!stderr.contains("-- -5"), "{rate:?}: a tip that does not work: {stderr}");
