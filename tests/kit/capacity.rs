@@ -383,14 +383,8 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
     let args = ["--io-ms", "50", "--workers", "1", "--queue", "2"].map(String::from);
     let server = Server::start(bin, &args).unwrap_or_else(|e| panic!("{e}"));
     let url = format!("{}/parallel", server.url);
-    let out = kit()
-        .args(["attack", &url, "--rate", "100", "--duration", "1s", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let a =
+        crate::common::kit_json(&["attack", &url, "--rate", "100", "--duration", "1s", "--json"]);
     let count = |status: &str| a["status_counts"][status].as_u64().unwrap_or(0);
     let failed: u64 =
         a["error_kinds"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
@@ -420,14 +414,9 @@ fn kit_attack_and_capacity_count_only_2xx_as_achieved() {
         "{text}"
     );
     // The same in a capacity step: the step fails on its 503s, named, and achieves about s/t.
-    let out = kit()
-        .args(["capacity", &url, "--start", "100", "--steps", "1", "--step", "1s", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let c: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let c = crate::common::kit_json(&[
+        "capacity", &url, "--start", "100", "--steps", "1", "--step", "1s", "--json",
+    ]);
     let cap = &c["capacities"][0];
     let step = &cap["steps"][0];
     assert_eq!(cap["queue"].as_u64(), Some(2), "{cap}");

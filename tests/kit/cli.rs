@@ -380,27 +380,14 @@ fn bench_and_attack_print_json_results() {
     )
     .expect("async-native starts");
     let url = format!("{}/health", server.url);
-    let out = kit()
-        .args(["bench", &url, "-c", "4", "-n", "200", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let bench: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let bench = crate::common::kit_json(&["bench", &url, "-c", "4", "-n", "200", "--json"]);
     assert_eq!(
         (bench["requests"].as_u64(), bench["errors"].as_u64()),
         (Some(200), Some(0)),
         "{bench}"
     );
-    let out = kit()
-        .args(["attack", &url, "--rate", "50", "--duration", "1s", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let attack: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let attack =
+        crate::common::kit_json(&["attack", &url, "--rate", "50", "--duration", "1s", "--json"]);
     assert_eq!(attack["target_rate"].as_f64(), Some(50.0), "{attack}");
     assert_eq!(
         (attack["requests"].as_u64(), attack["errors"].as_u64()),
@@ -423,14 +410,15 @@ fn attack_ramps_its_rate_and_refuses_a_bad_ramp() {
     )
     .expect("async-native starts");
     let url = format!("{}/health", server.url);
-    let out = kit()
-        .args(["attack", &url, "--rate", "10..30", "--duration", "2s", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let a = crate::common::kit_json(&[
+        "attack",
+        &url,
+        "--rate",
+        "10..30",
+        "--duration",
+        "2s",
+        "--json",
+    ]);
     assert_eq!((a["requests"].as_u64(), a["errors"].as_u64()), (Some(40), Some(0)), "{a}");
     assert_eq!(a["ramp"], serde_json::json!({"from": 10.0, "to": 30.0}), "{a}");
     assert_eq!(a["target_rate"].as_f64(), Some(20.0), "{a}");

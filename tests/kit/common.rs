@@ -75,3 +75,11 @@ fn svg_files(dir: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// `kit ARGS`, which must succeed, its stdout read as JSON (`--json` commands).
+pub fn kit_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_kit")).args(args).output().expect("kit runs");
+    assert!(out.status.success(), "kit {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("kit {args:?} printed no JSON ({e})"))
+}
