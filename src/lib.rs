@@ -26,7 +26,7 @@
 //! - [`cli`]: the command line as a whole: the top-level parser, and the
 //!   race's flags at the top level (`kit --n 8`).
 //! - [`commands`]: one file per subcommand (race, report, up, images,
-//!   health, bench, stress, attack, capacity, seed, selfcheck, learn, demo,
+//!   health, bench, stress, attack, capacity, seed, slots, selfcheck, learn, demo,
 //!   doctor, dev), named as it is typed, and [`commands::Command::run`], the one
 //!   place that dispatches to them.
 //! - [`support`]: what several subcommands share, none of it a subcommand:

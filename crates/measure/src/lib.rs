@@ -26,6 +26,8 @@
 //! - [`probe`]: /health latency while /cpu-intensive saturates the cores.
 //! - [`conformance`]: does a running server keep the contract?
 //! - [`slots`]: the slot model and the measured `Row`.
+//! - [`rounds`]: slots from outside: a burst's answers read as rounds of s,
+//!   one every t (`kit slots`).
 //! - [`expect`]: assertions in slot language, paired time + exact checks.
 //! - [`latency`]: hdrhistogram recording and percentile summaries.
 //!
