@@ -7,17 +7,17 @@
 //!
 //! Run: `cargo run --release -- slots http://127.0.0.1:5001/parallel --n 40`
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use kit_measure::burst::{burst_outside, Outside, Timeline};
+use kit_measure::client::outcome::is_contract_answer;
+use kit_measure::client::url::validate_url;
 use kit_measure::harness;
 use kit_measure::rounds::{self, Reading};
 use kit_measure::slots::SlotModel;
-use kit_serve::contract::MetricsSnapshot;
 
 use crate::charts;
 use crate::error::{CliError, Result};
@@ -74,8 +74,7 @@ pub struct SlotsResult {
 pub fn run(args: Args) -> Result<()> {
     let (result, charts) = measure(&args)?;
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        // measure() made the folder for the chart.
         let json = serde_json::to_string_pretty(&result).expect("a plain result serializes");
         files::write_file(&dir.join("slots.json"), &json)?;
         let (title, body) =
@@ -139,18 +138,19 @@ fn alone(url: &str, deadline: Duration) -> Result<f64> {
 /// The result, and the chart files written where `--out` asks for them.
 fn measure(args: &Args) -> Result<(SlotsResult, Vec<PathBuf>)> {
     let url = args.url.as_str();
+    // A kit server: where its /metrics answers, its address.
     let kit = if args.outside_only {
         None
     } else {
-        kit_load::capacity::kit_server(url).ok().and_then(|(addr, m)| Some((addr, m?)))
+        kit_load::capacity::kit_server(url).ok().and_then(|(addr, m)| m.map(|_| addr))
     };
     let t_s = alone(url, args.deadline)?;
-    if let Some((addr, _)) = &kit {
-        reset(*addr)?;
+    if let Some(addr) = kit {
+        harness::control(url, addr, "POST", "/metrics/reset")?;
     }
     let burst = burst_outside(url, args.n, args.deadline).map_err(failed)?;
-    let peak_in_flight = match &kit {
-        Some((addr, _)) => Some(metrics(*addr)?.peak_in_flight),
+    let peak_in_flight = match kit {
+        Some(addr) => Some(harness::control(url, addr, "GET", "/metrics")?.peak_in_flight),
         None => None,
     };
     let answers: Vec<f64> = burst.spans.iter().filter(|s| s.ok).map(|s| s.answered_s).collect();
@@ -180,11 +180,10 @@ fn measure(args: &Args) -> Result<(SlotsResult, Vec<PathBuf>)> {
     let mut charts = Vec::new();
     if let Some(dir) = &args.out {
         // The chart's panel reads "origin path, s slots".
-        let origin_end = url.find("://").map_or(0, |i| i + 3);
-        let path_at = url[origin_end..].find('/').map_or(url.len(), |i| origin_end + i);
+        let parsed = validate_url(url).map_err(failed)?;
         let timeline = Timeline {
-            variant: url[..path_at].to_string(),
-            endpoint: url[path_at..].to_string(),
+            variant: parsed.origin(),
+            endpoint: parsed.target().to_string(),
             slots,
             t_s,
             spans: burst.spans.clone(),
@@ -196,23 +195,11 @@ fn measure(args: &Args) -> Result<(SlotsResult, Vec<PathBuf>)> {
     Ok((result, charts))
 }
 
-fn reset(addr: SocketAddr) -> Result<()> {
-    harness::request(addr, "POST", "/metrics/reset", Duration::from_secs(5))
-        .map(|_| ())
-        .map_err(|e| CliError::Failed(format!("POST /metrics/reset: {e}")))
-}
-
-fn metrics(addr: SocketAddr) -> Result<MetricsSnapshot> {
-    let (_, body) = harness::request(addr, "GET", "/metrics", Duration::from_secs(5))
-        .map_err(|e| CliError::Failed(format!("GET /metrics after the burst: {e}")))?;
-    serde_json::from_str(&body).map_err(|e| CliError::Failed(format!("GET /metrics: {e}")))
-}
-
 fn describe_errors(o: &Outside) -> String {
     let mut parts: Vec<String> = o
         .status_counts
         .iter()
-        .filter(|(s, _)| !(200..300).contains(*s))
+        .filter(|(s, _)| !is_contract_answer(**s))
         .map(|(s, c)| format!("{c} x {s}"))
         .collect();
     parts.extend(o.error_kinds.iter().map(|(k, c)| format!("{c} x {k}")));

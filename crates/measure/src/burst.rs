@@ -240,7 +240,6 @@ fn measure(
     keep_alive: bool,
     progress: Option<Progress<'_>>,
 ) -> Result<Burst> {
-    let (path, n) = (label, paths.len() as u64);
     net::raise_open_files_limit();
     let before = server.reset_metrics()?;
     let watcher = server.pid().map(ProcessWatcher::start);
@@ -254,11 +253,12 @@ fn measure(
     })?;
     // A server that is not ours reports its own threads and memory.
     let peaks = watched.unwrap_or(Peaks { threads: after.os_threads, rss_bytes: after.rss_bytes });
-    Ok(outcome.into_burst(path, n, before, after, peaks))
+    Ok(outcome.into_burst(label, before, after, peaks))
 }
 
-/// A burst seen from outside only: what the client measured, for a server
-/// that has no `/metrics` (`kit slots` on any URL).
+/// A burst as the client saw it: every burst's first half (a [`Burst`] adds
+/// the server's own metrics to it), and all there is of one at a server
+/// with no `/metrics` (`kit slots` on any URL).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Outside {
     pub n: u64,
@@ -275,15 +275,18 @@ pub struct Outside {
 }
 
 impl Outside {
+    /// 2xx answers: the answers a burst of the contract's endpoints asks for.
+    pub fn ok(&self) -> u64 {
+        self.status_counts
+            .iter()
+            .filter(|(s, _)| outcome::is_contract_answer(**s))
+            .map(|(_, c)| c)
+            .sum()
+    }
+
     /// Requests without a 2xx answer.
     pub fn errors(&self) -> u64 {
-        let ok: u64 = self
-            .status_counts
-            .iter()
-            .filter(|(s, _)| (200..300).contains(*s))
-            .map(|(_, c)| c)
-            .sum();
-        self.n - ok
+        self.n - self.ok()
     }
 }
 
@@ -292,28 +295,9 @@ impl Outside {
 /// from the server but its answers. Any http:// server.
 pub fn burst_outside(url: &str, n: u64, deadline: Duration) -> Result<Outside> {
     let url = validate_url(url).map_err(|e| HarnessError(e.to_string()))?;
-    let text = url.to_string();
-    let path = url.target().to_string();
-    let base = &text[..split_origin(&text)];
     net::raise_open_files_limit();
-    let paths = vec![path; n as usize];
-    let o = runtime()?.block_on(fire(base, &paths, deadline, false, None))?;
-    Ok(Outside {
-        n,
-        connect: o.connect,
-        total: o.total,
-        latency: o.latencies.summary(),
-        status_counts: o.status_counts,
-        error_kinds: o.error_kinds,
-        timed_out: o.timed_out,
-        spans: o.spans,
-    })
-}
-
-/// Where the origin of `http://host:port/path?q` ends.
-fn split_origin(url: &str) -> usize {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i)
+    let paths = vec![url.target().to_string(); n as usize];
+    runtime()?.block_on(fire(&url.origin(), &paths, deadline, false, None))
 }
 
 /// A runtime for the client side. Two workers: enough to keep 10,000
@@ -324,17 +308,6 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| HarnessError(format!("cannot start the client runtime: {e}")))
-}
-
-/// What the client saw, before the server's metrics are added.
-struct Outcome {
-    connect: Duration,
-    total: Duration,
-    latencies: Latencies,
-    status_counts: BTreeMap<u16, u64>,
-    error_kinds: BTreeMap<String, u64>,
-    timed_out: u64,
-    spans: Vec<Span>,
 }
 
 /// One request: when it was sent, when it came back, its status or failure
@@ -355,7 +328,7 @@ async fn fire(
     deadline: Duration,
     keep_alive: bool,
     progress: Option<Progress<'_>>,
-) -> Result<Outcome> {
+) -> Result<Outside> {
     let first = paths.first().map_or("/", String::as_str);
     let get = hyper_conn::resolve(&format!("{base}{first}"), keep_alive, deadline)
         .await
@@ -411,20 +384,22 @@ async fn fire(
 /// each of them: the coordinator's half of [`fire`]. The sockets are
 /// closed after the clock stops: closing 10,000 of them is the client's
 /// work, and on shared cores it would slow the server it measures.
-async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> Result<Outcome> {
+async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> Result<Outside> {
     let connecting = Instant::now();
     go.wait().await;
     let connect = connecting.elapsed();
     let started = Instant::now();
-    let mut outcome = Outcome {
+    let mut outcome = Outside {
+        n: tasks.len() as u64,
         connect,
         total: Duration::ZERO,
-        latencies: Latencies::default(),
+        latency: Summary::default(),
         status_counts: BTreeMap::new(),
         error_kinds: BTreeMap::new(),
         timed_out: 0,
         spans: Vec::with_capacity(tasks.len()),
     };
+    let mut latencies = Latencies::default();
     let mut answers = Vec::with_capacity(tasks.len());
     let mut sockets = Vec::with_capacity(tasks.len());
     for task in tasks {
@@ -444,7 +419,7 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
         outcome.spans.push(Span { sent_s: since(sent), answered_s: since(back), ok });
         match result {
             Ok(status) => {
-                outcome.latencies.record(back - sent);
+                latencies.record(back - sent);
                 *outcome.status_counts.entry(status).or_default() += 1;
             }
             Err(kind) => {
@@ -453,14 +428,15 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Answer>>, go: &Barrier) -> R
             }
         }
     }
+    outcome.latency = latencies.summary();
     Ok(outcome)
 }
 
-impl Outcome {
+impl Outside {
     fn summary(&self) -> String {
         format!(
             "{} answered, errors {:?}, after {:.2} s",
-            self.latencies.len(),
+            self.latency.count,
             self.error_kinds,
             self.total.as_secs_f64()
         )
@@ -469,17 +445,11 @@ impl Outcome {
     fn into_burst(
         self,
         path: &str,
-        n: u64,
         before: MetricsSnapshot,
         after: MetricsSnapshot,
         peaks: Peaks,
     ) -> Burst {
-        let ok: u64 = self
-            .status_counts
-            .iter()
-            .filter(|(s, _)| outcome::is_contract_answer(**s))
-            .map(|(_, c)| c)
-            .sum();
+        let (ok, n) = (self.ok(), self.n);
         let secs = self.total.as_secs_f64().max(1e-9);
         Burst {
             path: path.to_string(),
@@ -491,7 +461,7 @@ impl Outcome {
             timed_out: self.timed_out,
             status_counts: self.status_counts,
             error_kinds: self.error_kinds,
-            latency: self.latencies.summary(),
+            latency: self.latency,
             rps: ok as f64 / secs,
             peak_threads: peaks.threads,
             peak_rss_bytes: peaks.rss_bytes,

@@ -242,8 +242,9 @@ impl Drop for Server {
     }
 }
 
-/// Reads or resets a server's metrics over one connection.
-fn control(name: &str, addr: SocketAddr, method: &str, path: &str) -> Result<MetricsSnapshot> {
+/// Reads or resets a server's metrics over one connection (`name` names
+/// it in the error).
+pub fn control(name: &str, addr: SocketAddr, method: &str, path: &str) -> Result<MetricsSnapshot> {
     let (status, body) = request(addr, method, path, CONTROL_TIMEOUT)
         .map_err(|e| HarnessError(format!("{name}: {method} {path} failed: {e}")))?;
     if status != 200 {

@@ -52,6 +52,12 @@ impl HttpUrl {
     pub fn target(&self) -> &Uri {
         &self.target
     }
+
+    /// `http://` and the authority, as the Host header says it: where the
+    /// URL's requests go, without their target.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.authority.to_str().unwrap_or(&self.host))
+    }
 }
 
 impl fmt::Display for HttpUrl {
