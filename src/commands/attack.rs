@@ -25,7 +25,7 @@ use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
 use crate::support::dashboard;
 use crate::support::html;
-use crate::support::thresholds::{self, Expectation, Measured, Metric};
+use crate::support::thresholds::{self, Expectation};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -95,18 +95,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     thresholds::check(&args.expect, args.json, |m| {
-        let r = &result.response_time;
-        Measured::exactly(match m {
-            Metric::P50 => r.p50_ms,
-            Metric::P90 => r.p90_ms,
-            Metric::P95 => r.p95_ms,
-            Metric::P99 => r.p99_ms,
-            Metric::Max => r.max_ms,
-            Metric::Mean => r.mean_ms,
-            Metric::Errors => result.errors as f64,
-            Metric::Rps => result.achieved_rate,
-            Metric::Slots => f64::NAN,
-        })
+        thresholds::of_load(m, &result.response_time, result.errors, result.achieved_rate)
     })
 }
 

@@ -9,7 +9,7 @@ use kit_load::bench::{self, BenchOptions, BenchResult};
 
 use crate::error::{CliError, Result};
 use crate::support::client::{self, parse_duration};
-use crate::support::thresholds::{self, Expectation, Measured, Metric};
+use crate::support::thresholds::{self, Expectation};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -61,18 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         print!("{}", human(&result, opts.keep_alive));
     }
     thresholds::check(&args.expect, args.json, |m| {
-        let l = &result.latency;
-        Measured::exactly(match m {
-            Metric::P50 => l.p50_ms,
-            Metric::P90 => l.p90_ms,
-            Metric::P95 => l.p95_ms,
-            Metric::P99 => l.p99_ms,
-            Metric::Max => l.max_ms,
-            Metric::Mean => l.mean_ms,
-            Metric::Errors => result.errors as f64,
-            Metric::Rps => result.rps,
-            Metric::Slots => f64::NAN,
-        })
+        thresholds::of_load(m, &result.latency, result.errors, result.rps)
     })
 }
 

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use kit_measure::latency::Summary;
+
 use crate::error::{CliError, Result};
 
 /// What an expectation is about.
@@ -251,6 +253,23 @@ pub fn check(
             expectations.len()
         ))),
     }
+}
+
+/// What a load generator (`kit bench`, `kit attack`) measured, as
+/// `--expect` reads it: its latencies, its errors and its rate. It counts
+/// no slots: an expectation on them finds nothing measured.
+pub fn of_load(metric: Metric, latency: &Summary, errors: u64, rps: f64) -> Measured {
+    Measured::exactly(match metric {
+        Metric::P50 => latency.p50_ms,
+        Metric::P90 => latency.p90_ms,
+        Metric::P95 => latency.p95_ms,
+        Metric::P99 => latency.p99_ms,
+        Metric::Max => latency.max_ms,
+        Metric::Mean => latency.mean_ms,
+        Metric::Errors => errors as f64,
+        Metric::Rps => rps,
+        Metric::Slots => f64::NAN,
+    })
 }
 
 /// clap's value parsers, one per command.
