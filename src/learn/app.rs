@@ -74,8 +74,6 @@ pub struct App {
     /// No file events: `r` grades.
     pub manual: bool,
     pub quit: bool,
-    /// The fingerprint of the contents the checklist is for.
-    pub graded: Option<String>,
     scratch: PathBuf,
     watch: Option<Watch>,
 }
@@ -113,7 +111,6 @@ impl App {
             scroll: 0,
             manual,
             quit: false,
-            graded: None,
             scratch,
             watch: None,
         };
@@ -136,7 +133,6 @@ impl App {
         self.last = None;
         self.build_error = None;
         self.reports.clear();
-        self.graded = None;
         let lesson = self.lesson().clone();
         self.checks = vec![Check::NotRun; lesson.checks.len()];
         self.progress.current = Some(lesson.name.clone());
@@ -163,7 +159,6 @@ impl App {
     }
 
     fn show_record(&mut self, record: &Record) {
-        self.graded = Some(record.fingerprint.clone());
         for (n, outcome) in &record.outcomes {
             if let Some(c) = self.checks.get_mut(*n as usize - 1) {
                 *c = check_of(*outcome);
@@ -228,8 +223,9 @@ impl App {
     pub fn tick(&mut self) {
         let saved = self.watch.as_ref().is_some_and(Watch::changed);
         if saved && self.grading.is_none() {
-            if self.graded.as_deref() == Some(self.lesson().fingerprint().as_str()) {
-                // Nothing to learn from grading the same contents again.
+            // The last grade (the checklist's) is for these very contents:
+            // nothing to learn from grading them again.
+            if self.progress.current_record(self.lesson()).is_some() {
                 self.note = Some("saved with no change: the checklist is for this file already (r grades it again)".into());
             } else {
                 self.start_grade();
@@ -256,7 +252,6 @@ impl App {
 
     fn finished(&mut self, finish: Finish) {
         let Some(grading) = self.grading.take() else { return };
-        self.graded = Some(grading.fingerprint.clone());
         // Checks that printed no verdict (the build failed, or the grade
         // was stopped) were not run.
         for c in &mut self.checks {
