@@ -19,8 +19,8 @@ fn refused(e: &contract::ApiError) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // The HTTP layer hands the servers text (hyper refuses bytes that are
-    // not; tiny_http, bytes that are not ASCII): the fuzzer's bytes, as text.
+    // The HTTP layer hands the servers text (hyper and sync-blocking's reader,
+    // both on httparse, refuse bytes that are not): the fuzzer's bytes, as text.
     let url = String::from_utf8_lossy(data);
     let defaults = Query { variant: "fuzz", io_wait: Duration::from_millis(500), db_wait: Duration::from_millis(300), cpu_rounds: 10 };
     let (path, query) = contract::split_url(&url);

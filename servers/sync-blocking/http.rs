@@ -1,5 +1,6 @@
-//! Just enough HTTP/1.1 for a blocking server, on one connection: read a
-//! request head, skip its body, call the app, write its JSON answer, close.
+//! HTTP/1.1 for a blocking server, on one connection: read a request head
+//! and its body, call the app, write its JSON answer, close. The reading
+//! itself is `kit_blocking::request` (pure, fuzzed); this file is the socket.
 //!
 //! The handler thread that runs this is held for as long as the connection
 //! is open, waiting included: that is how every thread-per-connection server
@@ -7,23 +8,19 @@
 //! gunicorn's sync workers, it answers one request per connection and
 //! closes it (`Connection: close`): a kept-alive connection would hold its
 //! thread while the client thinks, and the next client would wait in the
-//! backlog behind an idle one. Parsing is httparse's, the parser hyper uses;
-//! everything it rejects gets a JSON error.
+//! backlog behind an idle one. Parsing is httparse's, the parser hyper uses,
+//! with the rules of `kit_serve::http_rules` that hyper's servers keep too;
+//! everything they reject gets a JSON error (docs/http.md).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use kit_serve::contract::ApiError;
+use kit_serve::http_rules::{self, Framing};
 
 use kit_blocking::app::Reply;
-
-/// The largest request head (request line and headers) read.
-const MAX_HEAD: usize = 16 * 1024;
-/// The most headers one request may have.
-const MAX_HEADERS: usize = 64;
-/// The largest request body skipped (no endpoint reads one).
-const MAX_BODY: u64 = 1 << 20;
+use kit_blocking::request::{self, Head};
 /// How often a thread waiting for a request head looks at the clock.
 const READ_POLL: Duration = Duration::from_millis(100);
 
@@ -41,12 +38,14 @@ pub fn serve_connection(
     let _ = stream.set_nodelay(true);
     match read_request(&mut stream, header_timeout) {
         // A client that hung up is its own problem, not the server's.
-        Incoming::Request(request) => {
-            drop(write_reply(&mut stream, &handle(&request.method, &request.url)))
+        Incoming::Request(head) => {
+            let reply = handle(&head.method, &head.target);
+            let path = head.target.split('?').next().unwrap_or_default();
+            drop(write_reply(&mut stream, &reply, path, head.method == "HEAD"))
         }
         Incoming::Closed => {}
         Incoming::Bad(e) => {
-            let _ = write_reply(&mut stream, &Reply::error(e));
+            let _ = write_reply(&mut stream, &Reply::error(e), "", false);
             linger(&mut stream);
         }
     }
@@ -87,149 +86,88 @@ fn read_some(stream: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<Option<u
     }
 }
 
-struct Request {
-    method: String,
-    url: String,
-}
-
 /// What the next read of a connection brought.
 enum Incoming {
-    Request(Request),
+    Request(Head),
     Closed,
     Bad(ApiError),
 }
 
-/// Reads one request head from the socket, and skips the body that follows.
+/// Reads one request head from the socket, then reads its body to the end
+/// (no endpoint uses it, but what follows the head must be read, or the
+/// close resets the connection and can destroy the answer).
 fn read_request(stream: &mut TcpStream, header_timeout: Duration) -> Incoming {
     let waiting = Instant::now();
     let mut buf = Vec::new();
-    let buf = &mut buf;
-    loop {
+    let mut chunk = [0u8; 4096];
+    let (head, len) = loop {
         if !buf.is_empty() {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut head = httparse::Request::new(&mut headers);
-            match head.parse(buf) {
-                Ok(httparse::Status::Complete(len)) if len > MAX_HEAD => return too_long(),
-                Ok(httparse::Status::Complete(len)) => {
-                    let parsed = parse_head(&head);
-                    return match parsed {
-                        Ok((request, body)) => {
-                            match skip_body(stream, buf, len, body, waiting + header_timeout) {
-                                Ok(()) => Incoming::Request(request),
-                                Err(_) => Incoming::Closed,
-                            }
-                        }
-                        Err(e) => Incoming::Bad(e),
-                    };
-                }
-                Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return too_long(),
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => {
-                    return Incoming::Bad(error(
-                        431,
-                        format!("more than {MAX_HEADERS} request headers"),
-                    ))
-                }
-                Err(e) => {
-                    return Incoming::Bad(error(400, format!("not an HTTP/1.1 request: {e}")))
-                }
+            match request::parse_head(&buf) {
+                Ok(Some(parsed)) => break parsed,
+                Ok(None) => {}
+                Err(e) => return Incoming::Bad(e),
             }
         }
-        let mut chunk = [0u8; 4096];
         match read_some(stream, &mut chunk) {
             Ok(Some(0)) | Err(_) => return Incoming::Closed,
             Ok(Some(n)) => buf.extend_from_slice(&chunk[..n]),
             Ok(None) if waiting.elapsed() >= header_timeout => return Incoming::Closed,
             Ok(None) => {}
         }
-    }
-}
-
-/// The request, and the length of its body.
-fn parse_head(head: &httparse::Request) -> Result<(Request, u64), ApiError> {
-    let (Some(method), Some(url), Some(_)) = (head.method, head.path, head.version) else {
-        return Err(error(400, "incomplete request line".into()));
     };
-    let mut body = 0;
-    for header in head.headers.iter() {
-        let value = String::from_utf8_lossy(header.value);
-        if header.name.eq_ignore_ascii_case("content-length") {
-            body = value
-                .trim()
-                .parse()
-                .map_err(|_| error(400, format!("bad Content-Length: {value}")))?;
-        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(error(
-                501,
-                "chunked request bodies are not supported here: send a Content-Length".into(),
-            ));
+    buf.drain(..len);
+    // The client waits for this before it sends the body (RFC 9110 §10.1.1).
+    if head.expect_continue && head.framing != Framing::Empty {
+        let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    // A body sent a byte at a time must not hold the thread for ever either.
+    let deadline = waiting + header_timeout;
+    let mut body = request::Body::new(head.framing);
+    loop {
+        match body.feed(&buf) {
+            Ok((_, true)) => return Incoming::Request(head),
+            Ok((used, false)) => drop(buf.drain(..used)),
+            Err(e) => return Incoming::Bad(e),
+        }
+        match read_some(stream, &mut chunk) {
+            Ok(Some(0)) | Err(_) => return Incoming::Closed,
+            Ok(Some(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(None) if Instant::now() >= deadline => {
+                return Incoming::Bad(http_rules::body_too_slow(header_timeout))
+            }
+            Ok(None) => {}
         }
     }
-    if body > MAX_BODY {
-        return Err(error(
-            413,
-            format!("a request body of {body} bytes: at most {MAX_BODY} are accepted"),
-        ));
-    }
-    Ok((Request { method: method.to_string(), url: url.to_string() }, body))
 }
 
-/// Drops the head (`head_len` bytes) and a body of `body` bytes from the
-/// front of `buf`, reading what is not there yet, until `deadline` (a body
-/// sent a byte at a time must not hold the thread for ever either).
-fn skip_body(
+/// The answer, with the headers every origin server sends: `Date` (RFC
+/// 9110 §6.6.1), `Allow` on a 405 (§15.5.6); no body after a HEAD (§9.3.2),
+/// with the length the GET's body would have.
+fn write_reply(
     stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    head_len: usize,
-    body: u64,
-    deadline: Instant,
+    reply: &Reply,
+    path: &str,
+    head_only: bool,
 ) -> std::io::Result<()> {
-    let in_buf = (buf.len() - head_len).min(body as usize);
-    buf.drain(..head_len + in_buf);
-    let mut left = body - in_buf as u64;
-    let mut chunk = [0u8; 4096];
-    while left > 0 {
-        match read_some(stream, &mut chunk[..left.min(4096) as usize])? {
-            Some(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Some(n) => left -= n as u64,
-            None if Instant::now() >= deadline => return Err(ErrorKind::TimedOut.into()),
-            None => {}
-        }
-    }
-    Ok(())
-}
-
-fn write_reply(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
+    let allow = match http_rules::allow(path) {
+        Some(methods) if reply.status == 405 => format!("Allow: {methods}\r\n"),
+        _ => String::new(),
+    };
     let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nDate: {}\r\n{allow}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         reply.status,
         reason(reply.status),
+        httpdate::fmt_http_date(std::time::SystemTime::now()),
         reply.body.len()
     );
     stream.write_all(head.as_bytes())?;
-    stream.write_all(reply.body.as_bytes())?;
+    if !head_only {
+        stream.write_all(reply.body.as_bytes())?;
+    }
     stream.flush()
 }
 
-fn too_long() -> Incoming {
-    Incoming::Bad(error(431, format!("the request head is longer than {MAX_HEAD} bytes")))
-}
-
-fn error(status: u16, message: String) -> ApiError {
-    ApiError { status, message }
-}
-
+/// The status line's reason phrase (hyper writes the same ones).
 fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        413 => "Payload Too Large",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        _ => "",
-    }
+    axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
 }

@@ -7,8 +7,11 @@
 //! - [`bridge`]: the adapter that hands it requests from an async front
 //!   end, like `WsgiToAsgi`: blocking-wrapper, the wrapper exercise and its
 //!   solution.
+//! - [`request`]: reading one HTTP/1.1 request from bytes, for the server
+//!   that reads its own sockets (sync-blocking): pure, fuzzed.
 //!
 //! The README and `kit demo` show these two files as they are here.
 
 pub mod app;
 pub mod bridge;
+pub mod request;

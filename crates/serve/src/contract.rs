@@ -79,12 +79,14 @@ impl Endpoint {
 }
 
 /// Resolves a request line against the endpoints a server offers: 404 for
-/// an unknown path, 405 for a known path with the wrong method.
+/// an unknown path, 405 for a known path with the wrong method. HEAD is
+/// answered wherever GET is (RFC 9110 §9.1), as axum's `get` does: the
+/// server sends the head of the GET's answer without its body.
 pub fn route(method: &str, path: &str, offered: &[Endpoint]) -> Result<Endpoint, ApiError> {
     match Endpoint::from_path(path).filter(|e| offered.contains(e)) {
         None => Err(ApiError::not_found(path)),
-        Some(e) if e.method() != method => Err(ApiError::method_not_allowed(method, e)),
-        Some(e) => Ok(e),
+        Some(e) if e.method() == method || (method == "HEAD" && e.method() == "GET") => Ok(e),
+        Some(e) => Err(ApiError::method_not_allowed(method, e)),
     }
 }
 

@@ -15,6 +15,8 @@
 //!   threads, RSS, the declared [`metrics::Slots`]: what `GET /metrics` reports.
 //! - [`handler`]: what a handler gets (`Params`: the query plus the backend)
 //!   and the CPU work, counted.
+//! - [`http_rules`]: the HTTP rules every server keeps whoever parses its
+//!   requests (Host, the body's framing, HEAD, `Allow`): docs/http.md.
 //! - [`net`]: binding with a real backlog, the first stdout line, signals.
 //! - [`serve`]: the one way a server starts (`Server`), and the axum plumbing
 //!   shared by the tokio servers (`Routes`, serving, draining).
@@ -27,7 +29,7 @@
 //! `contract` and `os` import nothing of the crate; `net` imports `os`;
 //! `config` imports `contract`; `io` imports `contract`; `metrics` imports
 //! `contract`, `io` and `os`; `handler` imports `contract`, `io` and
-//! `metrics`; `serve` imports all of them but `os`; `upstream` imports `config`, `contract`,
+//! `metrics`; `http_rules` imports `contract`; `serve` imports all of them but `os`; `upstream` imports `config`, `contract`,
 //! `metrics`, `net` and `serve`.
 
 // The kit needs unix processes, signals and pipes. One clear error instead
@@ -42,6 +44,8 @@ pub mod config;
 pub mod contract;
 #[cfg(unix)]
 pub mod handler;
+#[cfg(unix)]
+pub mod http_rules;
 #[cfg(unix)]
 pub mod io;
 #[cfg(unix)]

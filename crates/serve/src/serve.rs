@@ -1,6 +1,6 @@
 //! How every server starts, and the axum plumbing the tokio servers share:
 //! the request context, the `Params` extractor, in-flight tracking,
-//! /metrics, JSON 404/405, the executor-lag heartbeat, and serving with a
+//! /metrics, JSON 404/405, the HTTP rules (`http_rules`), the executor-lag heartbeat, and serving with a
 //! graceful shutdown.
 //!
 //! One way to start: [`Server`] says what the server is (its variant, its
@@ -33,6 +33,7 @@ use axum::{Json, Router};
 use crate::config::CommonArgs;
 use crate::contract::{ApiError, Endpoint, MetricsSnapshot};
 use crate::handler::{Params, Settings};
+use crate::http_rules;
 use crate::io::{IoArgs, IoBackend};
 use crate::metrics::{Metrics, Runtime, Slots};
 use crate::net::{self, Error};
@@ -312,7 +313,10 @@ impl Listening {
     /// Serves `routes` until SIGTERM or Ctrl-C, on the tokio runtime that
     /// runs this future.
     pub async fn serve(self, routes: Routes) -> Result<(), Error> {
-        let app = routes.into_router(self.ctx.clone());
+        // The HTTP rules around everything, the 404s and 405s included.
+        let app = routes
+            .into_router(self.ctx.clone())
+            .layer(middleware::from_fn_with_state(self.header_read_timeout, http_rules::layer));
         let metrics = self.ctx.metrics.clone();
         serve(self.socket, self.drain_timeout, self.header_read_timeout, app, metrics).await
     }

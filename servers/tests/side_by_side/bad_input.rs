@@ -7,7 +7,8 @@
 //!   raw bytes that are not text) is answered by the parser itself, before
 //!   any of the kit's code runs: hyper answers 400 / 414 / 431 with an empty
 //!   body (it has no hook for a JSON body there); sync-blocking's own reader
-//!   (httparse) answers 400 / 431 with a JSON error.
+//!   (httparse) answers 400 / 414 / 431 with a JSON error. The statuses
+//!   agree: docs/http.md, tested by http_rules.rs.
 //! - a request that parses reaches the contract (`Params::parse`, `route`),
 //!   which answers every bad query with a 400 and `{"error": "..."}`.
 //!

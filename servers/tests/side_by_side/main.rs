@@ -21,6 +21,7 @@ mod faults;
 mod grade;
 mod help;
 mod http_backend;
+mod http_rules;
 mod lock_grade;
 mod no_orphans;
 mod postgres;
