@@ -359,7 +359,7 @@ mod tests {
         r.series.resources = Resources::of(&samples, 8.62);
         let text = human(&r);
         for line in [
-            "resources      the server's RSS and open descriptors (warm-up: the first 1.72 s, the first 20 % of the run or its first 10 s, whichever is shorter)",
+            "resources      the server's RSS and open descriptors (warm-up: the first 1.72 s, the shorter of the run's first 20 % and its first 10 s)",
             "start          10.0 MiB, 9 descriptors at 0.2 s",
             "after warm-up  13.0 MiB, 15 descriptors at 2.0 s",
             "end            12.0 MiB, 13 descriptors at 8.4 s",
