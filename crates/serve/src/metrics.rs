@@ -9,7 +9,7 @@
 //! peak is lower; and a request inside a handler is not always one that is
 //! waiting (it may itself queue for a thread, as with `spawn_blocking`).
 //! `cpu_jobs_peak` is its twin for CPU work. Everything else (latency,
-//! executor lag, threads, RSS) is there to explain them. The JSON types are
+//! executor lag, threads, RSS, open descriptors) is there to explain them. The JSON types are
 //! the contract's (`contract::MetricsSnapshot`); this module counts.
 
 use std::collections::{BTreeMap, VecDeque};
