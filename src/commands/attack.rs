@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use kit_load::attack::{self, AttackOptions, AttackResult, Rate, LATE_THRESHOLD};
 use kit_load::intervals::MIN_INTERVAL;
+use kit_load::sampler::WARM_UP_RULE;
 
 use crate::charts;
 use crate::error::{CliError, Result};
@@ -152,7 +153,8 @@ fn human(r: &AttackResult) -> String {
          response time  {response}   (from when it was due, every answer)\n  \
          2xx answers    {ok_response}   (response time of the 2xx alone)\n  \
          over time      {over_time}\n  \
-         server         {server}\n{stopped}",
+         server         {server}\n  \
+         {resources}\n{stopped}",
         url = r.url,
         target = target(r),
         sent = r.sent_rate,
@@ -171,8 +173,40 @@ fn human(r: &AttackResult) -> String {
         ok_response = client::percentiles(&r.ok_response_time),
         over_time = over_time(r),
         server = r.series.server.describe(),
+        resources = resources(r),
         stopped = if r.stopped { "  stopped early  the numbers cover the time until the stop\n" } else { "" },
     )
+}
+
+/// The server's RSS and open descriptors at the start, after the warm-up
+/// and at the end, from its /metrics: a server that grows with every
+/// request shows it in the last line. Not sampled, it says so: no zeros.
+fn resources(r: &AttackResult) -> String {
+    let Some(res) = &r.series.resources else {
+        return format!(
+            "resources      not available: RSS and descriptors come from a kit server's /metrics ({})",
+            r.series.server.describe()
+        );
+    };
+    let pad = "                 ";
+    format!(
+        "resources      the server's RSS and open descriptors (warm-up: the first {warm} s, {rule})\n\
+         {pad}start          {start}\n\
+         {pad}after warm-up  {after}\n\
+         {pad}end            {end}\n\
+         {pad}since warm-up  {growth}",
+        warm = secs_short(res.warm_up_s),
+        rule = WARM_UP_RULE,
+        start = res.start.describe(),
+        after = res.after_warm_up.describe(),
+        end = res.end.describe(),
+        growth = res.growth(),
+    )
+}
+
+/// "10", "4", "0.5": a warm-up's seconds without trailing zeros.
+fn secs_short(s: f64) -> String {
+    secs(s).trim_end_matches(" s").to_string()
 }
 
 /// "200.0/s", or for a ramp "100.0/s rising to 5000.0/s (2550.0/s on average)".
@@ -305,6 +339,34 @@ mod tests {
         assert!(serde_json::to_value(eight_seconds()).unwrap().get("ramp").is_none());
         assert_eq!(parse_rate("100..5000"), Ok(Rate::ramp(100.0, 5000.0)));
         assert!(parse_rate("5..").unwrap_err().contains("FROM..TO"));
+    }
+
+    /// Sampled, the three readings and the growth; not sampled, no numbers at all.
+    #[test]
+    fn resources_are_shown_at_three_moments_or_said_to_be_missing() {
+        use kit_load::sampler::{Resources, ServerSample};
+        let mut r = eight_seconds();
+        let text = human(&r);
+        assert!(text.contains("resources      not available: RSS and descriptors come from a kit server's /metrics (not sampled)"), "{text}");
+        let sample = |t_s: f64, mib: u64, fds: u64| ServerSample {
+            t_s,
+            rss_bytes: Some(mib << 20),
+            open_fds: Some(fds),
+            ..Default::default()
+        };
+        let samples =
+            [sample(0.2, 10, 9), sample(1.0, 12, 14), sample(2.0, 13, 15), sample(8.4, 12, 13)];
+        r.series.resources = Resources::of(&samples, 8.62);
+        let text = human(&r);
+        for line in [
+            "resources      the server's RSS and open descriptors (warm-up: the first 1.72 s, the shorter of the run's first 20 % and its first 10 s)",
+            "start          10.0 MiB, 9 descriptors at 0.2 s",
+            "after warm-up  13.0 MiB, 15 descriptors at 2.0 s",
+            "end            12.0 MiB, 13 descriptors at 8.4 s",
+            "since warm-up  -1.0 MiB RSS, -2 descriptors",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
     }
 
     #[test]

@@ -168,7 +168,15 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
     let server = match &view.server_now {
         Some(s) => {
             let lag = s.executor_lag_ms.map_or("no runtime".to_string(), |l| format!("{l:.1} ms"));
-            format!("server: in flight {}, executor lag {lag} ({})", s.in_flight, view.server)
+            // RSS and descriptors: a leak is seen climbing while it runs.
+            let rss = s.rss_bytes.map_or("not read".to_string(), |b| {
+                format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
+            });
+            let fds = s.open_fds.map_or("not read".to_string(), |n| n.to_string());
+            format!(
+                "server: in flight {}, executor lag {lag}, RSS {rss}, descriptors {fds} ({})",
+                s.in_flight, view.server
+            )
         }
         None => format!("server: {}", view.server),
     };
@@ -276,6 +284,8 @@ mod tests {
                         mean_in_flight: if slow { 4.0 } else { 0.4 },
                         max_in_flight: 4,
                         mean_executor_lag_ms: Some(0.2),
+                        rss_bytes: Some(14 << 20),
+                        open_fds: Some(12),
                     }),
                 }
             })
@@ -294,7 +304,13 @@ mod tests {
             in_flight: 160,
             intervals,
             server: "/metrics sampled every 200 ms".into(),
-            server_now: Some(ServerSample { t_s: 4.9, in_flight: 4, executor_lag_ms: Some(0.2) }),
+            server_now: Some(ServerSample {
+                t_s: 4.9,
+                in_flight: 4,
+                executor_lag_ms: Some(0.2),
+                rss_bytes: Some(14 << 20),
+                open_fds: Some(12),
+            }),
             stopping: false,
         }
     }

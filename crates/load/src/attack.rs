@@ -932,6 +932,8 @@ mod tests {
             other => panic!("not a kit server, yet {other:?}"),
         }
         assert!(s.server_samples.is_empty() && s.intervals.iter().all(|i| i.server.is_none()));
+        // Not a kit server: no RSS or descriptors, rather than zeros.
+        assert_eq!(s.resources, None);
     }
 
     /// A watcher sees intervals as they end, and its stop ends the sending

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attack::Schedule;
 use crate::lock;
-use crate::sampler::{server_interval, ServerInterval, ServerSample, ServerWatch};
+use crate::sampler::{server_interval, Resources, ServerInterval, ServerSample, ServerWatch};
 
 /// One second per interval, as vegeta's reports and jaggr's default.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -252,6 +252,11 @@ pub struct Series {
     pub intervals: Vec<Interval>,
     pub server: ServerWatch,
     pub server_samples: Vec<ServerSample>,
+    /// The server's RSS and open descriptors at the start, after the
+    /// warm-up and at the end; `None` when it was not sampled (not a kit
+    /// server): not available, never zeros.
+    #[serde(default)]
+    pub resources: Option<Resources>,
     /// Every request that ended (up to [`MAX_POINTS`]) for the latency
     /// chart: in memory only, too many for the JSON.
     #[serde(skip)]
@@ -428,6 +433,7 @@ impl Recorder {
                 .collect(),
             intervals,
             server,
+            resources: Resources::of(&samples, elapsed.as_secs_f64()),
             server_samples: samples,
             points: self.points,
         }
@@ -527,8 +533,20 @@ mod tests {
             });
         }
         let samples = [
-            ServerSample { t_s: 0.05, in_flight: 2, executor_lag_ms: Some(1.0) },
-            ServerSample { t_s: 0.08, in_flight: 4, executor_lag_ms: Some(3.0) },
+            ServerSample {
+                t_s: 0.05,
+                in_flight: 2,
+                executor_lag_ms: Some(1.0),
+                rss_bytes: Some(9 << 20),
+                open_fds: Some(12),
+            },
+            ServerSample {
+                t_s: 0.08,
+                in_flight: 4,
+                executor_lag_ms: Some(3.0),
+                rss_bytes: Some(10 << 20),
+                open_fds: None,
+            },
         ];
         let iv = r.intervals(&log.counts(), &samples, Duration::from_millis(290), true, usize::MAX);
         let col = |f: fn(&Interval) -> u64| iv.iter().map(f).collect::<Vec<_>>();
@@ -546,6 +564,8 @@ mod tests {
             (s.samples, s.max_in_flight, s.mean_in_flight, s.mean_executor_lag_ms),
             (2, 4, 3.0, Some(2.0))
         );
+        // The interval's last reading, as it was: a missing one stays missing.
+        assert_eq!((s.rss_bytes, s.open_fds), (Some(10 << 20), None));
         assert!(iv[1].server.is_none());
         // Response time counts from the due time: the second request, due at 20 ms, done at 150 ms.
         assert!((iv[1].response_time.max_ms - 130.0).abs() < 2.0, "{:?}", iv[1].response_time);

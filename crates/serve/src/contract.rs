@@ -448,6 +448,10 @@ pub struct MetricsSnapshot {
     pub os_threads: Option<u64>,
     pub rss_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
+    /// File descriptors open in the server (sockets included): flat under a
+    /// steady load, or something leaks. Absent from older servers' JSON.
+    #[serde(default)]
+    pub open_fds: Option<u64>,
     pub uptime_s: f64,
     /// The database pool (`--io-backend postgres=URL` on a pooled server);
     /// `null` when there is none. Absent from older servers' JSON.

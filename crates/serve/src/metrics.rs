@@ -9,7 +9,7 @@
 //! peak is lower; and a request inside a handler is not always one that is
 //! waiting (it may itself queue for a thread, as with `spawn_blocking`).
 //! `cpu_jobs_peak` is its twin for CPU work. Everything else (latency,
-//! executor lag, threads, RSS) is there to explain them. The JSON types are
+//! executor lag, threads, RSS, open descriptors) is there to explain them. The JSON types are
 //! the contract's (`contract::MetricsSnapshot`); this module counts.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -241,6 +241,7 @@ impl Metrics {
             os_threads: process.threads,
             rss_bytes: process.rss_bytes,
             peak_rss_bytes: process.peak_rss_bytes,
+            open_fds: process.open_fds,
             uptime_s: self.started.elapsed().as_secs_f64(),
             pool: self.pool.get().map(|p| p.stats()),
             calls: self.calls.get().map(|c| c.stats()),
@@ -293,7 +294,7 @@ fn round3(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
-/// Thread count and memory as the OS sees them (read through [`crate::os`]),
+/// Thread count, memory and open descriptors as the OS sees them (read through [`crate::os`]),
 /// not as our own code counts them. A field is `None` where this system
 /// gives no reading: `null` in the JSON, never a 0 that looks measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -301,23 +302,30 @@ pub struct ProcessStats {
     pub threads: Option<u64>,
     pub rss_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
+    pub open_fds: Option<u64>,
 }
 
 impl ProcessStats {
-    /// This process, with its peak RSS.
+    /// This process, with its peak RSS and open descriptors.
     pub fn read() -> ProcessStats {
         let me = ProcessStats::of_pid(std::process::id());
-        ProcessStats { peak_rss_bytes: os::peak_rss_bytes_self(), ..me }
+        ProcessStats {
+            peak_rss_bytes: os::peak_rss_bytes_self(),
+            open_fds: os::open_fds_self(),
+            ..me
+        }
     }
 
     /// Another process (the harness watches servers from outside). The OS
     /// tells only a process's own peak RSS, so `peak_rss_bytes` is `None`
-    /// here: kit-measure's `ProcessWatcher` samples it instead.
+    /// here: kit-measure's `ProcessWatcher` samples it instead. Open
+    /// descriptors are read from inside (/dev/fd), so they are `None` too.
     pub fn of_pid(pid: u32) -> ProcessStats {
         ProcessStats {
             threads: os::threads(pid),
             rss_bytes: os::rss_bytes(pid),
             peak_rss_bytes: None,
+            open_fds: None,
         }
     }
 }
@@ -452,6 +460,9 @@ mod tests {
         m.reset();
         assert_eq!(m.snapshot().peak_in_flight, 0);
         assert!(snap.executor_lag_ms.is_none());
+        if cfg!(target_os = "linux") {
+            assert!(snap.open_fds.is_some_and(|n| n >= 3), "{snap:?}");
+        }
     }
 
     #[test]
@@ -459,8 +470,14 @@ mod tests {
         let m = Metrics::new("test", [], Slots::Unbounded, Runtime::Threads);
         let mut snap = m.snapshot();
         snap.os_threads = None;
+        snap.open_fds = None;
         let json = serde_json::to_value(&snap).expect("serializes");
-        assert!(json["os_threads"].is_null(), "{json}");
+        assert!(json["os_threads"].is_null() && json["open_fds"].is_null(), "{json}");
+        // And an older server's JSON, without the field, still reads (as missing).
+        let mut old = json.clone();
+        old.as_object_mut().expect("an object").remove("open_fds");
+        let read: MetricsSnapshot = serde_json::from_value(old).expect("older JSON reads");
+        assert_eq!(read.open_fds, None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The one place that asks the operating system directly: thread counts,
-//! resident memory, process liveness, children, the listen backlog cap and
-//! the open-file limit.
+//! resident memory, open descriptors, process liveness, children, the listen
+//! backlog cap and the open-file limit.
 //!
 //! The kit runs on Linux (verified by the tests) and macOS (supported by
 //! construction: nothing here can be compiled for macOS on the kit's CI, so
@@ -23,6 +23,20 @@ pub fn threads(pid: u32) -> Option<u64> {
 /// The resident set size of `pid` right now, in bytes.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     imp::rss_bytes(pid)
+}
+
+/// How many file descriptors this process has open right now (sockets,
+/// files, pipes, the runtime's epoll/kqueue...): a server that leaks one per
+/// request shows it here long before it hits its open-file limit.
+///
+/// Read by listing /dev/fd, which Linux (a link to /proc/self/fd) and macOS
+/// (fdescfs) both give to the process that lists it. The listing opens one
+/// descriptor of its own, which it also lists: it is subtracted. `None`
+/// when the listing fails (at the open-file limit, EMFILE, it cannot open):
+/// no reading, never a guess.
+pub fn open_fds_self() -> Option<u64> {
+    let listed = std::fs::read_dir("/dev/fd").ok()?.filter(Result::is_ok).count();
+    u64::try_from(listed).ok()?.checked_sub(1)
 }
 
 /// The highest resident set size this process has had, in bytes. The OS
@@ -413,6 +427,36 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    /// Exact, not a band: nothing else in this test opens or closes a
+    /// descriptor between the readings (the test harness's other threads
+    /// may, so a mismatch is retried, and the lasting answer must be exact).
+    #[test]
+    fn open_descriptors_count_each_one_opened_and_closed() {
+        let held = 5;
+        let mut tries = 0;
+        loop {
+            let before = open_fds_self().expect("/dev/fd");
+            let files: Vec<_> =
+                (0..held).map(|_| std::fs::File::open("/dev/null").expect("/dev/null")).collect();
+            let during = open_fds_self().expect("/dev/fd");
+            drop(files);
+            let after = open_fds_self().expect("/dev/fd");
+            // Counted another way, fd by fd: the listing's own descriptor
+            // must not be among them.
+            let probed = (0..4096)
+                // SAFETY: F_GETFD only reads the descriptor's flags.
+                .filter(|fd| unsafe { libc::fcntl(*fd, libc::F_GETFD) } != -1)
+                .count() as u64;
+            let seen = (during, after, probed);
+            if seen == (before + held, before, before) || tries == 20 {
+                assert_eq!(seen, (before + held, before, before), "{before} before");
+                assert!(before >= 3, "stdin, stdout and stderr at least: {before}");
+                break;
+            }
+            tries += 1;
+        }
+    }
+
     #[test]
     fn a_child_is_listed_and_named() {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");

@@ -27,6 +27,7 @@ mod no_orphans;
 mod postgres;
 mod slowloris;
 mod snapshots;
+mod soak;
 mod timeout_grade;
 mod upstream;
 mod wrapper_hints;
