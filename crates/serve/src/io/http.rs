@@ -5,19 +5,22 @@
 //! - Waits that yield (`wait`, `query`: async-native) go through reqwest's
 //!   async client: the request is a parked future, the worker thread is free.
 //! - Waits that block (`wait_blocking`, `query_blocking`: sync-blocking, the
-//!   wrapper's app threads, and the trap) go through a small hand-written
-//!   HTTP/1.1 client on `std::net::TcpStream`, like Flask with `requests`.
-//!   Not reqwest's blocking client: that one panics when called inside a
-//!   tokio runtime, so the trap would crash loudly. The trap is a client that
-//!   blocks *silently*, inside an `async fn`, and the runtime never knows.
+//!   wrapper's app threads, and the trap) go through ureq, a blocking client
+//!   on `std::net`, like Flask with `requests`. Not reqwest's blocking
+//!   client: that one panics when called inside a tokio runtime, so the trap
+//!   would crash loudly. The trap is a client that blocks *silently*, inside
+//!   an `async fn`, and the runtime never knows; ureq has no runtime at all.
 //!
 //! Every failure is an answer, never a hang: the upstream down or answering
 //! nonsense is a 502, slower than `--io-timeout-ms` a 504, each naming the
 //! upstream's URL and what happened.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::io::ErrorKind;
+use std::net::ToSocketAddrs;
+use std::time::Duration;
+
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::contract::ApiError;
 
@@ -25,10 +28,9 @@ use crate::contract::ApiError;
 pub struct Upstream {
     /// `http://HOST:PORT`, no trailing slash.
     base: String,
-    /// `HOST:PORT`, what the blocking client connects to.
-    authority: String,
     timeout: Duration,
     client: reqwest::Client,
+    blocking: ureq::Agent,
 }
 
 impl Upstream {
@@ -44,8 +46,19 @@ impl Upstream {
             .no_proxy()
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let authority = base.trim_start_matches("http://").to_string();
-        Ok(Upstream { base: base.to_string(), authority, timeout, client })
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            // A status other than 200 is read and named, like any answer.
+            .http_status_as_error(false)
+            .proxy(None)
+            // One connection per call: an idle pooled connection would be
+            // a descriptor each blocking thread keeps after its wait.
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .build();
+        let blocking =
+            ureq::Agent::with_parts(config, DefaultConnector::default(), OnCallingThread);
+        Ok(Upstream { base: base.to_string(), timeout, client, blocking })
     }
 
     fn path(d: Duration) -> String {
@@ -85,63 +98,27 @@ impl Upstream {
     }
 
     /// One wait through the blocking client: the calling thread is held
-    /// until the answer (or `--io-timeout-ms`). One connection per call,
-    /// `Connection: close`, as a plain `requests.get` does.
+    /// until the answer (or `--io-timeout-ms`, one deadline for the whole
+    /// exchange). One connection per call, as a plain `requests.get` does.
     pub fn call_blocking(&self, d: Duration) -> Result<(), ApiError> {
-        let deadline = Instant::now() + self.timeout;
-        let left =
-            || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-        let addr: SocketAddr = self
-            .authority
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| self.failed("the host does not resolve"))?;
-        let io = |e: std::io::Error| match e.kind() {
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => self.too_slow(),
-            _ => self.failed(format!("the exchange failed ({e})")),
-        };
-        let mut stream = TcpStream::connect_timeout(&addr, left()).map_err(|e| match e.kind() {
-            ErrorKind::TimedOut => self.too_slow(),
-            _ => self.failed(format!("cannot connect ({e})")),
-        })?;
-        stream.set_write_timeout(Some(left())).map_err(io)?;
-        let request = format!(
-            "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            Upstream::path(d),
-            self.authority
-        );
-        stream.write_all(request.as_bytes()).map_err(io)?;
-        // Read to the end (the upstream closes after its answer), each read
-        // bounded by what is left of the deadline, not a fresh timeout.
-        let mut raw = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            if Instant::now() >= deadline {
-                return Err(self.too_slow());
+        let url = format!("{}{}", self.base, Upstream::path(d));
+        let classify = |e: ureq::Error| match e {
+            ureq::Error::Timeout(_) => self.too_slow(),
+            ureq::Error::Io(e)
+                if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) =>
+            {
+                self.too_slow()
             }
-            stream.set_read_timeout(Some(left())).map_err(io)?;
-            match stream.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => raw.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io(e)),
-            }
-        }
-        let text = String::from_utf8_lossy(&raw);
-        let Some((head, body)) = text.split_once("\r\n\r\n") else {
-            return Err(self.failed(format!(
-                "the answer is not HTTP ({} bytes: {:?})",
-                raw.len(),
-                shorten(&text)
-            )));
+            ureq::Error::HostNotFound => self.failed("the host does not resolve"),
+            ureq::Error::Io(e) if never_opened(&e) => self.failed(format!("cannot connect ({e})")),
+            ureq::Error::ConnectionFailed => self.failed("cannot connect"),
+            ureq::Error::Protocol(e) => self.failed(format!("the answer is not HTTP ({e})")),
+            e => self.failed(format!("the exchange failed ({e})")),
         };
-        let status = head
-            .strip_prefix("HTTP/1.")
-            .and_then(|rest| rest.split_whitespace().nth(1))
-            .and_then(|s| s.parse::<u16>().ok())
-            .ok_or_else(|| self.failed(format!("the answer is not HTTP: {:?}", shorten(head))))?;
-        self.check(status, body)
+        let mut response = self.blocking.get(&url).call().map_err(classify)?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().map_err(classify)?;
+        self.check(status, &body)
     }
 
     /// A 200 whose body is JSON is a finished wait; anything else is a 502.
@@ -159,6 +136,49 @@ impl Upstream {
     }
 }
 
+/// Whether an I/O error is that of a connection that never opened.
+fn never_opened(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::HostUnreachable
+            | ErrorKind::NetworkUnreachable
+    )
+}
+
+/// ureq's own resolver looks each name up on a new thread when a timeout is
+/// set. A blocking server's slots are its threads, so a call must use no
+/// thread but the caller's: the lookup runs here, on it (for the upstream's
+/// usual IP address it is no lookup at all). ureq marks this interface as
+/// outside its semver promise; Cargo.lock pins the version it was written for.
+#[derive(Debug)]
+struct OnCallingThread;
+
+impl Resolver for OnCallingThread {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _: &ureq::config::Config,
+        _: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
+        let mut found = self.empty();
+        // base_url has made sure of the port.
+        let addrs = authority.as_str().to_socket_addrs().map_err(|_| ureq::Error::HostNotFound)?;
+        // The first 16 addresses, as ureq's own resolver keeps.
+        for addr in addrs {
+            if found.try_push(addr).is_err() {
+                break;
+            }
+        }
+        if found.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(found)
+    }
+}
+
 /// The first 80 characters of what an upstream sent, for an error message.
 fn shorten(s: &str) -> String {
     s.chars().take(80).collect()
@@ -172,4 +192,101 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         inner = next;
     }
     inner.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The blocking client against small upstreams that misbehave, each a
+    //! listener on this thread's loopback answering one connection.
+
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    /// How long an upstream holds its connection open after its answer (or
+    /// without one): far past every timeout of these tests.
+    const HOLD: Duration = Duration::from_secs(5);
+
+    /// An upstream that answers its first connection with `answer` (after
+    /// reading the request), then holds the connection open for `HOLD`
+    /// when `hold`, else closes it; `None` answers nothing.
+    fn upstream(answer: Option<&'static [u8]>, hold: bool) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = s.read(&mut [0u8; 4096]);
+            if let Some(bytes) = answer {
+                let _ = s.write_all(bytes);
+            }
+            if hold || answer.is_none() {
+                std::thread::sleep(HOLD);
+            }
+        });
+        url
+    }
+
+    fn call(url: &str, timeout: Duration) -> Result<(), ApiError> {
+        Upstream::new(url, timeout).unwrap().call_blocking(Duration::from_millis(1))
+    }
+
+    /// The answer is read as HTTP (its length, or its chunks), not to the
+    /// end of the connection: an upstream that keeps the connection open
+    /// after a whole answer is not a timeout.
+    #[test]
+    fn an_answer_with_json_is_a_finished_wait_even_on_a_connection_kept_open() {
+        for answer in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        ] {
+            let url = upstream(Some(answer), true);
+            let started = Instant::now();
+            assert_eq!(call(&url, Duration::from_secs(30)), Ok(()));
+            // HOLD is 5 s and the timeout 30 s: well under either is an answer read by length.
+            assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_502_naming_the_upstream() {
+        let free = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", free.local_addr().unwrap());
+        drop(free);
+        let e = call(&url, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(e.status, 502, "{e:?}");
+        assert!(e.message.contains(&url) && e.message.contains("cannot connect"), "{e:?}");
+    }
+
+    #[test]
+    fn garbage_and_bad_answers_are_502s_naming_the_upstream() {
+        for (answer, says) in [
+            (&b"hello there, client\r\n\r\n"[..], "not HTTP"),
+            (b"HTTP/1.1 200 OK\r\n", "the exchange failed"),
+            (b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nboom", "answered 500"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nnot", "not JSON"),
+        ] {
+            let url = upstream(Some(answer), false);
+            let e = call(&url, Duration::from_secs(5)).unwrap_err();
+            assert_eq!(e.status, 502, "{e:?}");
+            assert!(e.message.contains(&url) && e.message.contains(says), "{says}: {e:?}");
+        }
+    }
+
+    /// One deadline for the whole exchange: a 504 after it (with a band for a
+    /// busy machine), naming the upstream and the timeout; on a tokio worker
+    /// too, where the call blocks the thread and does not panic.
+    #[test]
+    fn a_silent_upstream_is_a_504_after_the_timeout_even_inside_a_runtime() {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+        let url = upstream(None, true);
+        let timeout = Duration::from_millis(300);
+        let started = Instant::now();
+        let e = runtime.block_on(async { call(&url, timeout) }).unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(e.status, 504, "{e:?}");
+        assert!(e.message.contains(&url) && e.message.contains("300"), "{e:?}");
+        assert!(took >= timeout && took < Duration::from_millis(1500), "took {took:?}");
+    }
 }
