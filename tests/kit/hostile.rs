@@ -67,7 +67,8 @@ fn bench_reads_an_endless_body_to_its_cap_and_prints_its_summary() {
 fn bench_gives_up_on_a_server_that_never_answers_at_its_timeout() {
     let server = Hostile::start(Behaviour::NeverAnswers);
     let url = server.url("/health");
-    let (out, err, ok, took, _) = run_kit(&["bench", &url, "-c", "3", "-n", "3", "--timeout", "1s"]);
+    let (out, err, ok, took, _) =
+        run_kit(&["bench", &url, "-c", "3", "-n", "3", "--timeout", "1s"]);
     assert!(ok, "{out}{err}");
     assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(5), "took {took:?}");
     assert!(out.contains("requests     3 in"), "{out}");

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use kit_load::attack::{self, AttackOptions};
 use kit_load::bench::{self, BenchOptions};
 use kit_measure::client::hostile::{Behaviour, Hostile};
-use kit_measure::client::outcome::{
-    BODY_TOO_LONG, CLOSED_MID_ANSWER, NOT_HTTP, TIMEOUT_KIND,
-};
+use kit_measure::client::outcome::{BODY_TOO_LONG, CLOSED_MID_ANSWER, NOT_HTTP, TIMEOUT_KIND};
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -60,7 +58,11 @@ async fn bench_names_every_hostile_answer_and_ends_in_time() {
             assert_eq!(r.error_kinds, BTreeMap::from([(kind(behaviour).into(), 3)]), "{r:?}");
             assert_eq!(r.errors, 3);
         } else {
-            assert_eq!(r.error_kinds, BTreeMap::from([(kind(behaviour).into(), 6)]), "{behaviour:?}: {r:?}");
+            assert_eq!(
+                r.error_kinds,
+                BTreeMap::from([(kind(behaviour).into(), 6)]),
+                "{behaviour:?}: {r:?}"
+            );
             assert_eq!((r.errors, r.latency.count), (6, 0), "{behaviour:?}: {r:?}");
         }
     }
@@ -97,7 +99,11 @@ async fn attack_names_every_hostile_answer_and_ends_in_time() {
             assert!(r.ok >= 1, "{r:?}");
             assert_eq!(r.error_kinds.len(), usize::from(named > 0), "{r:?}");
         } else {
-            assert_eq!(r.error_kinds, BTreeMap::from([(kind(behaviour).into(), 10)]), "{behaviour:?}: {r:?}");
+            assert_eq!(
+                r.error_kinds,
+                BTreeMap::from([(kind(behaviour).into(), 10)]),
+                "{behaviour:?}: {r:?}"
+            );
             assert_eq!(r.ok, 0, "{behaviour:?}: {r:?}");
         }
     }

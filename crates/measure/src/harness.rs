@@ -514,7 +514,8 @@ pub fn request(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            let what = format!("{} (no whole answer within {:.1} s)", TIMEOUT_KIND, timeout.as_secs_f64());
+            let what =
+                format!("{} (no whole answer within {:.1} s)", TIMEOUT_KIND, timeout.as_secs_f64());
             return Err(fail(ErrorKind::TimedOut, &what, &raw));
         }
         stream.set_read_timeout(Some(left))?;

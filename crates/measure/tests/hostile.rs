@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use kit_measure::burst::{burst, burst_outside};
 use kit_measure::client::hostile::{Behaviour, Hostile};
-use kit_measure::client::outcome::{
-    BODY_TOO_LONG, CLOSED_MID_ANSWER, NOT_HTTP, TIMEOUT_KIND,
-};
+use kit_measure::client::outcome::{BODY_TOO_LONG, CLOSED_MID_ANSWER, NOT_HTTP, TIMEOUT_KIND};
 use kit_measure::harness::{self, Remote};
 
 /// What the burst's client (one GET per connection, `Connection: close`)
@@ -87,12 +85,18 @@ fn the_burst_names_every_hostile_answer_within_its_deadline() {
             }
             None => assert_eq!(outside.status_counts, [(200, N)].into(), "{behaviour:?}"),
         }
-        assert_eq!(outside.timed_out, if burst_kind(*behaviour) == Some(TIMEOUT_KIND) { N } else { 0 });
+        assert_eq!(
+            outside.timed_out,
+            if burst_kind(*behaviour) == Some(TIMEOUT_KIND) { N } else { 0 }
+        );
     }
     // The endless bodies were read to the cap and no further: the server
     // wrote at most the cap per connection plus what the sockets buffer.
     for (behaviour, (_, _, written)) in &results {
-        assert!(*written <= N * (kit_measure::client::raw::MAX_BODY + (32 << 20)), "{behaviour:?} wrote {written}");
+        assert!(
+            *written <= N * (kit_measure::client::raw::MAX_BODY + (32 << 20)),
+            "{behaviour:?} wrote {written}"
+        );
     }
     if let (Some(before), peak) = (rss_before, peak_rss) {
         // 2 x 4 endless bodies, each read at loopback speed for up to 1 s:

@@ -234,10 +234,7 @@ mod tests {
         assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-len"), Ok(None));
         assert_eq!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"), Err(NOT_HTTP));
         assert_eq!(parse_head(b"xyz\r\n\r\n"), Err(NOT_HTTP));
-        assert_eq!(
-            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"),
-            Err(NOT_HTTP)
-        );
+        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"), Err(NOT_HTTP));
         assert_eq!(
             parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n"),
             Err(NOT_HTTP)
@@ -269,7 +266,10 @@ mod tests {
         }
         assert_eq!(read(&[]), Err(CLOSED_BEFORE_ANSWER));
         assert_eq!(read(&[b"HTTP/1.1 200 OK\r\n"]), Err(CLOSED_MID_ANSWER));
-        assert_eq!(read(&[b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"]), Err(CLOSED_MID_ANSWER));
+        assert_eq!(
+            read(&[b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"]),
+            Err(CLOSED_MID_ANSWER)
+        );
         assert_eq!(read(&[b"xyz\r\n\r\n"]), Err(NOT_HTTP));
         assert_eq!(read(&[b"HTTP/1.1 204 No Content\r\n\r\n"]), Ok(204));
         // No length: the end of the stream ends the body.
@@ -333,9 +333,6 @@ mod tests {
         let unsized_body = serve(&[b"HTTP/1.1 404 Not Found\r\n\r\n", b"gone"]).await;
         assert_eq!(exchange(&mut connect(unsized_body).await.unwrap(), &get).await, Ok(404));
         let cut = serve(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]).await;
-        assert_eq!(
-            exchange(&mut connect(cut).await.unwrap(), &get).await,
-            Err(CLOSED_MID_ANSWER)
-        );
+        assert_eq!(exchange(&mut connect(cut).await.unwrap(), &get).await, Err(CLOSED_MID_ANSWER));
     }
 }
