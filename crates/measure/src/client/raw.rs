@@ -175,7 +175,9 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
         Err(httparse::Error::TooManyHeaders) => return Err(HEAD_TOO_LONG),
         Err(_) => return Err(NOT_HTTP),
     };
-    let status = response.code.ok_or(NOT_HTTP)?;
+    // httparse takes any three digits; HTTP's statuses start at 100 (RFC
+    // 9110 section 15), and a 000 is no answer (found by the fuzz target).
+    let status = response.code.filter(|c| *c >= 100).ok_or(NOT_HTTP)?;
     // No body, whatever the headers say (RFC 9112 section 6.3).
     if status == 204 || status == 304 {
         return Ok(Some((status, head_len, Some(0))));
@@ -234,6 +236,7 @@ mod tests {
         assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-len"), Ok(None));
         assert_eq!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"), Err(NOT_HTTP));
         assert_eq!(parse_head(b"xyz\r\n\r\n"), Err(NOT_HTTP));
+        assert_eq!(parse_head(b"HTTP/1.1 000 h: 5\r\n\r\n"), Err(NOT_HTTP));
         assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"), Err(NOT_HTTP));
         assert_eq!(
             parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n"),
