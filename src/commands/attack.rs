@@ -40,6 +40,11 @@ pub struct Args {
     /// How long to send for (10s, 500ms, 2m).
     #[arg(short = 'd', long, value_parser = parse_duration)]
     pub duration: Duration,
+    /// Give up on a request after this long (connect, answer and body): it
+    /// is counted as a timeout. In-flight requests are waited for this long
+    /// after the duration.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
     /// Print the result as JSON (the time series included).
     #[arg(long)]
     pub json: bool,
@@ -77,6 +82,7 @@ fn parse_rate(text: &str) -> std::result::Result<Rate, String> {
 pub fn run(args: Args) -> Result<()> {
     let opts = AttackOptions {
         interval: args.interval,
+        timeout: args.timeout,
         ..AttackOptions::new(args.url.clone(), args.rate, args.duration)
     };
     // Before any screen is set up: a typo is an error message, not a flash.

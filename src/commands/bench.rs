@@ -25,6 +25,10 @@ pub struct Args {
     /// How long to run (10s, 500ms, 2m). Without -n, 10s.
     #[arg(short = 'd', long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Give up on a request after this long (connect, answer and body): it
+    /// is counted as a timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
     /// Open a new connection for every request (as browsers without keep-alive did).
     #[arg(long)]
     pub no_keep_alive: bool,
@@ -48,6 +52,7 @@ pub fn run(args: Args) -> Result<()> {
         total: args.requests,
         duration,
         keep_alive: !args.no_keep_alive,
+        timeout: args.timeout,
         ..BenchOptions::new(args.url.clone(), args.connections as usize)
     };
     let bar = client::counter(args.requests, &format!("bench {}", args.url));

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod demo;
 mod doctor;
+mod hostile;
 mod learn;
 mod screen;
 mod slots;

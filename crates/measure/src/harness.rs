@@ -474,30 +474,87 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(
     request(addr, "GET", path, timeout)
 }
 
-/// A minimal HTTP/1.1 request with `Connection: close`, read to the end.
-/// Enough for the servers' JSON control endpoints, not a general client.
+/// The most of a control answer read: the metrics JSON is a few KB.
+pub const MAX_CONTROL_ANSWER: usize = 1 << 20;
+
+/// A minimal HTTP/1.1 request with `Connection: close`, read to the end of
+/// its answer. Enough for the servers' JSON control endpoints, not a
+/// general client. `timeout` bounds the whole exchange, not each read (a
+/// server trickling bytes cannot stretch it), and the answer is read up to
+/// [`MAX_CONTROL_ANSWER`]: a server that never answers, stalls, sends
+/// garbage, closes early or never stops gets an error that says which.
 pub fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
     timeout: Duration,
 ) -> std::io::Result<(u16, String)> {
+    use crate::client::outcome::{
+        BODY_TOO_LONG, CLOSED_BEFORE_ANSWER, CLOSED_MID_ANSWER, TIMEOUT_KIND,
+    };
+    use std::io::{Error, ErrorKind};
+
+    let deadline = Instant::now() + timeout;
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let bad = || {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not an HTTP response: {text:.200}"),
-        )
+    let mut chunk = [0u8; 4096];
+    let fail = |kind: ErrorKind, what: &str, raw: &[u8]| {
+        let text = String::from_utf8_lossy(&raw[..raw.len().min(200)]).into_owned();
+        Error::new(kind, format!("{what} after {} bytes: {text:?}", raw.len()))
     };
-    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-    Ok((status, body.to_string()))
+    // The head once whole: (status, its length, the body's length).
+    let mut head = None;
+    loop {
+        if let Some((_, head_len, Some(length))) = head {
+            if raw.len() >= head_len + length as usize {
+                break;
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let what =
+                format!("{} (no whole answer within {:.1} s)", TIMEOUT_KIND, timeout.as_secs_f64());
+            return Err(fail(ErrorKind::TimedOut, &what, &raw));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            // The deadline's turn comes at the top of the loop.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        if raw.len() + n > MAX_CONTROL_ANSWER {
+            let what = format!("{BODY_TOO_LONG} (more than {MAX_CONTROL_ANSWER} bytes)");
+            return Err(fail(ErrorKind::InvalidData, &what, &raw));
+        }
+        raw.extend_from_slice(&chunk[..n]);
+        if head.is_none() {
+            head = crate::client::raw::parse_head(&raw)
+                .map_err(|kind| fail(ErrorKind::InvalidData, kind, &raw))?;
+        }
+    }
+    let (status, head_len, length) = match head {
+        Some(head) => head,
+        None if raw.is_empty() => {
+            return Err(fail(ErrorKind::UnexpectedEof, CLOSED_BEFORE_ANSWER, &raw))
+        }
+        None => return Err(fail(ErrorKind::UnexpectedEof, CLOSED_MID_ANSWER, &raw)),
+    };
+    let body = &raw[head_len..];
+    let body = match length {
+        Some(length) if (body.len() as u64) < length => {
+            return Err(fail(ErrorKind::UnexpectedEof, CLOSED_MID_ANSWER, &raw))
+        }
+        Some(length) => &body[..length as usize],
+        None => body,
+    };
+    Ok((status, String::from_utf8_lossy(body).into_owned()))
 }
 
 /// A base port with `count` consecutive ports free on every interface (as a

@@ -16,13 +16,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty};
+use hyper::body::Body;
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONNECTION, HOST};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 
-use super::outcome::{error_kind, TIMEOUT_KIND};
+use super::outcome::{error_kind, BODY_TOO_LONG, TIMEOUT_KIND};
+use super::raw::MAX_BODY;
 use super::url::{connect_probe, validate_url, HttpUrl};
 use super::LoadError;
 
@@ -86,15 +88,26 @@ pub async fn connect(addr: SocketAddr) -> Result<Sender, &'static str> {
 }
 
 /// Sends `get` on `sender` and reads the body to the end, frame by frame:
-/// the status, or a short error kind.
+/// the status, or a short error kind. Each frame is dropped once counted,
+/// and a body past [`MAX_BODY`] ends the request (as in [`super::raw`]):
+/// an endless body costs neither memory nor the whole timeout.
 pub async fn exchange(sender: &mut Sender, get: &Get) -> Result<u16, &'static str> {
     let kind = |e: hyper::Error| error_kind(&e);
     sender.ready().await.map_err(kind)?;
     let response = sender.send_request(get.request()).await.map_err(kind)?;
     let status = response.status().as_u16();
     let mut body = response.into_body();
+    if body.size_hint().lower() > MAX_BODY {
+        return Err(BODY_TOO_LONG);
+    }
+    let mut read = 0u64;
     while let Some(frame) = body.frame().await {
-        frame.map_err(kind)?;
+        if let Some(data) = frame.map_err(kind)?.data_ref() {
+            read += data.len() as u64;
+            if read > MAX_BODY {
+                return Err(BODY_TOO_LONG);
+            }
+        }
     }
     Ok(status)
 }

@@ -10,7 +10,10 @@
 //! - [`hyper_conn`]: one hyper HTTP/1.1 connection at a time (the CPU probe,
 //!   bench and attack).
 //! - [`raw`]: the burst's leaner client: one GET per connection, written and
-//!   read by hand on a `TcpStream`.
+//!   read by hand on a `TcpStream`, its answer read by a pure
+//!   [`raw::AnswerReader`] (the fuzz target's).
+//! - [`hostile`]: misbehaving servers for the tests of every client here
+//!   (never answering, stalling, endless, garbage, closing early).
 //!
 //! Bench (closed loop) and attack (open loop) differ in *when* they send;
 //! the rules for what a result means live here so that both report the
@@ -21,6 +24,7 @@
 
 use std::fmt;
 
+pub mod hostile;
 pub mod hyper_conn;
 pub mod outcome;
 pub mod progress;

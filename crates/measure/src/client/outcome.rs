@@ -2,8 +2,23 @@
 //! and which statuses count as errors, by the load generators' rule and by
 //! the stricter rule of the burst and the CPU probe.
 
-/// The error kind of a request that ran out of time.
+/// The error kind of a request that ran out of time: a server that never
+/// answers, or stalls in the middle of its answer.
 pub const TIMEOUT_KIND: &str = "timeout";
+/// The server closed the connection before the first byte of its answer
+/// (on a kept-alive connection: it took the request, then hung up).
+pub const CLOSED_BEFORE_ANSWER: &str = "closed before answering";
+/// The server closed the connection inside its answer: a head cut short,
+/// or fewer body bytes than its `Content-Length` said.
+pub const CLOSED_MID_ANSWER: &str = "closed mid-answer";
+/// What came back does not parse as an HTTP/1.x answer (garbage, a bad
+/// header, a length that is no number).
+pub const NOT_HTTP: &str = "not HTTP";
+/// An answer's head longer than the client reads ([`super::raw::MAX_HEAD`]).
+pub const HEAD_TOO_LONG: &str = "head too long";
+/// An answer's body longer than the client reads ([`super::raw::MAX_BODY`]):
+/// an endless body ends here instead of at the timeout, and is never stored.
+pub const BODY_TOO_LONG: &str = "body too long";
 
 /// A short, stable name for a transport failure, used as a key of
 /// `error_kinds` by every generator. `&'static str` so that counting an
@@ -33,11 +48,14 @@ fn hyper_reason(e: &hyper::Error) -> &'static str {
     if e.is_timeout() {
         TIMEOUT_KIND
     } else if e.is_incomplete_message() {
-        "connection closed early"
+        // hyper says the same whether no byte or half a head came first.
+        CLOSED_MID_ANSWER
     } else if e.is_closed() || e.is_canceled() {
-        "connection closed"
+        CLOSED_BEFORE_ANSWER
+    } else if e.is_parse_too_large() {
+        HEAD_TOO_LONG
     } else if e.is_parse() || e.is_parse_status() {
-        "bad response"
+        NOT_HTTP
     } else {
         "http error"
     }
@@ -53,7 +71,7 @@ pub(crate) fn io_reason(e: &std::io::Error) -> &'static str {
         ConnectionAborted => "connection aborted",
         BrokenPipe => "broken pipe",
         TimedOut => TIMEOUT_KIND,
-        UnexpectedEof => "connection closed early",
+        UnexpectedEof => CLOSED_MID_ANSWER,
         AddrNotAvailable => "address not available (out of local ports?)",
         NotFound => "host not found",
         _ => "io error",

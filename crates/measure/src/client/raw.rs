@@ -17,14 +17,23 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::outcome::error_kind;
+use super::outcome::{
+    error_kind, BODY_TOO_LONG, CLOSED_BEFORE_ANSWER, CLOSED_MID_ANSWER, HEAD_TOO_LONG, NOT_HTTP,
+};
 
-/// The read buffer's first size: the contract's answers are a few hundred
-/// bytes (a status line, four headers, a short JSON body).
-const FIRST_READ: usize = 1024;
+/// One read's size: the contract's answers are a few hundred bytes (a
+/// status line, four headers, a short JSON body), and a burst holds one
+/// such buffer per connection (10,000 of them at once).
+const READ_SIZE: usize = 1024;
 
 /// The most of an answer's head read before giving up on it.
-const MAX_HEAD: usize = 64 * 1024;
+pub const MAX_HEAD: usize = 64 * 1024;
+
+/// The most of an answer's body read before giving up on it: thousands of
+/// times the contract's answers, and read in milliseconds on loopback, so
+/// that an endless body ends long before the timeout. The body is counted,
+/// never kept, so this bounds the time spent, not the memory.
+pub const MAX_BODY: u64 = 8 << 20;
 
 /// `GET target HTTP/1.1` to `host`. Without `keep_alive` it says
 /// `Connection: close`: a blocking server then frees its thread (its slot)
@@ -44,67 +53,135 @@ pub async fn connect(addr: SocketAddr) -> Result<TcpStream, &'static str> {
 }
 
 /// Writes `request` and reads its whole answer: the status, or a short
-/// error kind (the load generators' names). The stream stays open.
+/// error kind (the load generators' names). The stream stays open. Memory
+/// stays bounded whatever the server sends: the head is kept up to
+/// [`MAX_HEAD`], the body only counted up to [`MAX_BODY`]. Time is the
+/// caller's to bound (a server may say nothing at all).
 pub async fn exchange(stream: &mut TcpStream, request: &[u8]) -> Result<u16, &'static str> {
     let kind = |e: std::io::Error| error_kind(&e);
     stream.write_all(request).await.map_err(kind)?;
-    let mut buf = Vec::with_capacity(FIRST_READ);
-    let (status, head_len, length) = loop {
-        if read_more(stream, &mut buf).await.map_err(kind)? == 0 {
-            return Err(if buf.is_empty() {
-                "connection closed"
-            } else {
-                "connection closed early"
-            });
+    let mut answer = AnswerReader::default();
+    let mut chunk = [0u8; READ_SIZE];
+    loop {
+        let n = stream.read(&mut chunk).await.map_err(kind)?;
+        if n == 0 {
+            return answer.end();
         }
-        if let Some(head) = parse_head(&buf)? {
-            break head;
+        if let Some(status) = answer.feed(&chunk[..n])? {
+            return Ok(status);
         }
-        if buf.len() > MAX_HEAD {
-            return Err("bad response");
-        }
-    };
-    match length {
-        // The body's length is known: read exactly that much.
-        Some(length) => {
-            let end = head_len.checked_add(length).ok_or("bad response")?;
-            while buf.len() < end {
-                if read_more(stream, &mut buf).await.map_err(kind)? == 0 {
-                    return Err("connection closed early");
-                }
-            }
-        }
-        // No length (chunked, or none given): the server ends the body by
-        // closing (with `Connection: close`; on a kept-alive connection a
-        // server that gives no length is waited for until the deadline).
-        None => while read_more(stream, &mut buf).await.map_err(kind)? > 0 {},
     }
-    Ok(status)
-}
-
-/// Appends what the socket has to `buf`, growing it as needed; 0 at end
-/// of stream.
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    if buf.len() == buf.capacity() {
-        buf.reserve(buf.capacity().max(FIRST_READ));
-    }
-    stream.read_buf(buf).await
 }
 
 /// An answer's status, its head's length, and its body's length (`None`:
 /// not given).
-type Head = (u16, usize, Option<usize>);
+type Head = (u16, usize, Option<u64>);
+
+/// One answer read from its bytes as they come, whatever their pieces: a
+/// pure function over bytes (the fuzz target's), with no socket in it.
+/// [`AnswerReader::feed`] takes each piece, [`AnswerReader::end`] says what
+/// the end of the stream means. It keeps the head only while the head is
+/// incomplete, at most [`MAX_HEAD`] bytes ([`AnswerReader::held`]).
+#[derive(Debug, Default)]
+pub struct AnswerReader {
+    /// The head so far, while it spans pieces.
+    head: Vec<u8>,
+    /// Once the head is whole: the status, and the body left to read
+    /// (`None`: until the server closes).
+    body: Option<(u16, Option<u64>)>,
+    /// Body bytes read so far.
+    read: u64,
+}
+
+impl AnswerReader {
+    /// Takes the next bytes of the stream: `Some(status)` once the whole
+    /// answer is in (bytes past its end are not looked at), `None` while
+    /// more is needed, or the error kind that ends it.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<Option<u16>, &'static str> {
+        if self.body.is_some() {
+            return self.count(bytes.len() as u64);
+        }
+        // The usual case, a whole head in one piece, is parsed in place:
+        // nothing is copied.
+        if self.head.is_empty() {
+            if let Some(head) = parse_head(bytes)? {
+                return self.start_body(head, bytes.len());
+            }
+            self.head.extend_from_slice(bytes);
+        } else {
+            self.head.extend_from_slice(bytes);
+            if let Some(head) = parse_head(&self.head)? {
+                let whole = std::mem::take(&mut self.head).len();
+                return self.start_body(head, whole);
+            }
+        }
+        if self.head.len() > MAX_HEAD {
+            return Err(HEAD_TOO_LONG);
+        }
+        Ok(None)
+    }
+
+    /// The head is whole, and `seen` bytes of the stream are in: what came
+    /// after the head is the body's first part.
+    fn start_body(&mut self, head: Head, seen: usize) -> Result<Option<u16>, &'static str> {
+        let (status, head_len, length) = head;
+        // The same verdict however the head was cut into pieces.
+        if head_len > MAX_HEAD {
+            return Err(HEAD_TOO_LONG);
+        }
+        self.body = Some((status, length));
+        self.count((seen - head_len) as u64)
+    }
+
+    /// `n` more body bytes: the status if the body is now whole.
+    fn count(&mut self, n: u64) -> Result<Option<u16>, &'static str> {
+        let Some((status, length)) = self.body else { return Ok(None) };
+        self.read = self.read.saturating_add(n);
+        match length {
+            Some(length) if self.read >= length => Ok(Some(status)),
+            _ if self.read > MAX_BODY => Err(BODY_TOO_LONG),
+            _ => Ok(None),
+        }
+    }
+
+    /// The stream ended here: the status where that ends the answer (a
+    /// body without a length), else what went wrong.
+    pub fn end(&self) -> Result<u16, &'static str> {
+        match self.body {
+            Some((status, None)) => Ok(status),
+            Some((status, Some(length))) if self.read >= length => Ok(status),
+            Some(_) => Err(CLOSED_MID_ANSWER),
+            None if self.head.is_empty() => Err(CLOSED_BEFORE_ANSWER),
+            None => Err(CLOSED_MID_ANSWER),
+        }
+    }
+
+    /// Bytes of the answer this reader holds: never more than [`MAX_HEAD`]
+    /// and one piece (the body is counted, not kept).
+    pub fn held(&self) -> usize {
+        self.head.len()
+    }
+}
 
 /// The [`Head`] once the whole head is in `buf`; `Ok(None)` while it is not.
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
+/// A head that says the body is longer than [`MAX_BODY`] ends the answer
+/// at once. Shared with the harness's control requests.
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(_) => return Err("bad response"),
+        Err(httparse::Error::TooManyHeaders) => return Err(HEAD_TOO_LONG),
+        Err(_) => return Err(NOT_HTTP),
     };
-    let status = response.code.ok_or("bad response")?;
+    // httparse takes any three digits; HTTP's statuses start at 100 (RFC
+    // 9110 section 15), and a 000 is no answer (found by the fuzz target).
+    let status = response.code.filter(|c| *c >= 100).ok_or(NOT_HTTP)?;
+    // No body, whatever the headers say (RFC 9112 section 6.3).
+    if status == 204 || status == 304 {
+        return Ok(Some((status, head_len, Some(0))));
+    }
     let mut length = None;
     for h in response.headers.iter() {
         if h.name.eq_ignore_ascii_case("transfer-encoding") {
@@ -114,10 +191,17 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
         if h.name.eq_ignore_ascii_case("content-length") {
             let n = std::str::from_utf8(h.value)
                 .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .ok_or("bad response")?;
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or(NOT_HTTP)?;
+            // Two different lengths: no way to tell where the answer ends.
+            if length.is_some_and(|l| l != n) {
+                return Err(NOT_HTTP);
+            }
             length = Some(n);
         }
+    }
+    if length.is_some_and(|l| l > MAX_BODY) {
+        return Err(BODY_TOO_LONG);
     }
     Ok(Some((status, head_len, length)))
 }
@@ -150,11 +234,82 @@ mod tests {
     #[test]
     fn a_partial_head_asks_for_more_and_nonsense_is_refused() {
         assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-len"), Ok(None));
-        assert_eq!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"), Err("bad response"));
+        assert_eq!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"), Err(NOT_HTTP));
+        assert_eq!(parse_head(b"xyz\r\n\r\n"), Err(NOT_HTTP));
+        assert_eq!(parse_head(b"HTTP/1.1 000 h: 5\r\n\r\n"), Err(NOT_HTTP));
+        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"), Err(NOT_HTTP));
         assert_eq!(
-            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n"),
-            Err("bad response")
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n"),
+            Err(NOT_HTTP)
         );
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 99999999999\r\n\r\n"),
+            Err(BODY_TOO_LONG)
+        );
+    }
+
+    /// Feeds `parts` one by one: the first verdict, or what the end says.
+    fn read(parts: &[&[u8]]) -> Result<u16, &'static str> {
+        let mut reader = AnswerReader::default();
+        for part in parts {
+            if let Some(status) = reader.feed(part)? {
+                return Ok(status);
+            }
+        }
+        reader.end()
+    }
+
+    #[test]
+    fn the_reader_names_every_way_an_answer_goes_wrong() {
+        let whole: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd";
+        assert_eq!(read(&[whole]), Ok(200));
+        // Any split gives the same answer.
+        for at in 0..whole.len() {
+            assert_eq!(read(&[&whole[..at], &whole[at..]]), Ok(200), "split at {at}");
+        }
+        assert_eq!(read(&[]), Err(CLOSED_BEFORE_ANSWER));
+        assert_eq!(read(&[b"HTTP/1.1 200 OK\r\n"]), Err(CLOSED_MID_ANSWER));
+        assert_eq!(
+            read(&[b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"]),
+            Err(CLOSED_MID_ANSWER)
+        );
+        assert_eq!(read(&[b"xyz\r\n\r\n"]), Err(NOT_HTTP));
+        assert_eq!(read(&[b"HTTP/1.1 204 No Content\r\n\r\n"]), Ok(204));
+        // No length: the end of the stream ends the body.
+        assert_eq!(read(&[b"HTTP/1.1 404 Not Found\r\n\r\ngone"]), Ok(404));
+    }
+
+    /// The caps are exact: an endless body ends once it passes MAX_BODY,
+    /// and a head that never ends once it passes MAX_HEAD, with the reader
+    /// holding no body byte and at most MAX_HEAD and one piece of head.
+    #[test]
+    fn the_reader_stops_endless_answers_and_holds_no_body() {
+        let mut reader = AnswerReader::default();
+        assert_eq!(reader.feed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), Ok(None));
+        let piece = [b'x'; READ_SIZE];
+        let mut fed = 0u64;
+        let verdict = loop {
+            fed += piece.len() as u64;
+            match reader.feed(&piece) {
+                Ok(None) => assert_eq!(reader.held(), 0),
+                other => break other,
+            }
+        };
+        assert_eq!(verdict, Err(BODY_TOO_LONG));
+        assert_eq!(fed, MAX_BODY + READ_SIZE as u64, "stopped at the first piece past the cap");
+
+        let mut reader = AnswerReader::default();
+        assert_eq!(reader.feed(b"HTTP/1.1 200 OK\r\n"), Ok(None));
+        let header = b"X-Endless: 0123456789abcdef0123456789abcdef0123456789abcdef\r\n";
+        let verdict = loop {
+            match reader.feed(header) {
+                Ok(None) => assert!(reader.held() <= MAX_HEAD),
+                other => break other,
+            }
+        };
+        // Past 32 headers httparse says so before the byte cap is reached.
+        assert_eq!(verdict, Err(HEAD_TOO_LONG));
+        assert!(reader.held() <= MAX_HEAD + header.len());
     }
 
     /// Over a real socket: a server that answers in pieces, then one that
@@ -181,9 +336,6 @@ mod tests {
         let unsized_body = serve(&[b"HTTP/1.1 404 Not Found\r\n\r\n", b"gone"]).await;
         assert_eq!(exchange(&mut connect(unsized_body).await.unwrap(), &get).await, Ok(404));
         let cut = serve(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]).await;
-        assert_eq!(
-            exchange(&mut connect(cut).await.unwrap(), &get).await,
-            Err("connection closed early")
-        );
+        assert_eq!(exchange(&mut connect(cut).await.unwrap(), &get).await, Err(CLOSED_MID_ANSWER));
     }
 }
