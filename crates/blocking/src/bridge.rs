@@ -20,7 +20,7 @@ use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, MethodRouter};
 use kit_serve::contract::ApiError;
-use kit_serve::http_rules;
+use kit_serve::http_rules::origin_form;
 use tokio::sync::oneshot;
 
 use crate::app::{App, Reply};
@@ -100,14 +100,7 @@ pub async fn forward(jobs: &Jobs, method: Method, uri: Uri) -> Response {
         return jobs.full();
     };
     let (reply, answer) = oneshot::channel();
-    // The path and query only: a request in absolute form
-    // (`GET http://host/health`) is for the same endpoint (RFC 9112 §3.2.2).
-    let job = Job {
-        method: method.to_string(),
-        url: http_rules::origin_form(&uri),
-        reply,
-        _place: place,
-    };
+    let job = Job { method: method.to_string(), url: origin_form(&uri), reply, _place: place };
     if jobs.queue.send(job).is_err() {
         return ApiError::internal("the app threads are gone".into()).into_response();
     }
