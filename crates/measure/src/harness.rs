@@ -245,7 +245,18 @@ impl Drop for Server {
 /// Reads or resets a server's metrics over one connection (`name` names
 /// it in the error).
 pub fn control(name: &str, addr: SocketAddr, method: &str, path: &str) -> Result<MetricsSnapshot> {
-    let (status, body) = request(addr, method, path, CONTROL_TIMEOUT)
+    control_within(name, addr, method, path, CONTROL_TIMEOUT)
+}
+
+/// `control`, waiting at most `timeout` for the answer.
+pub fn control_within(
+    name: &str,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<MetricsSnapshot> {
+    let (status, body) = request(addr, method, path, timeout)
         .map_err(|e| HarnessError(format!("{name}: {method} {path} failed: {e}")))?;
     if status != 200 {
         return err(format!("{name}: {method} {path} answered {status}: {body}"));
@@ -264,12 +275,17 @@ pub trait Target {
     /// The process to watch from outside, when it is ours.
     fn pid(&self) -> Option<u32>;
 
+    /// How long a read or reset of /metrics may take.
+    fn control_timeout(&self) -> Duration {
+        CONTROL_TIMEOUT
+    }
+
     fn metrics(&self) -> Result<MetricsSnapshot> {
-        control(self.name(), self.addr(), "GET", "/metrics")
+        control_within(self.name(), self.addr(), "GET", "/metrics", self.control_timeout())
     }
 
     fn reset_metrics(&self) -> Result<MetricsSnapshot> {
-        control(self.name(), self.addr(), "POST", "/metrics/reset")
+        control_within(self.name(), self.addr(), "POST", "/metrics/reset", self.control_timeout())
     }
 }
 
@@ -350,6 +366,7 @@ impl std::ops::Deref for Upstream {
 pub struct Remote {
     url: String,
     addr: SocketAddr,
+    control_timeout: Duration,
 }
 
 impl Remote {
@@ -364,7 +381,14 @@ impl Remote {
             .ok()
             .and_then(|mut a| a.next())
             .ok_or_else(|| HarnessError(format!("'{url}': cannot resolve {hostport}")))?;
-        Ok(Remote { url, addr })
+        Ok(Remote { url, addr, control_timeout: CONTROL_TIMEOUT })
+    }
+
+    /// Waits at most `timeout` for its /metrics (`CONTROL_TIMEOUT` unless
+    /// set): a server that never answers fails the grade that soon.
+    pub fn with_control_timeout(mut self, timeout: Duration) -> Remote {
+        self.control_timeout = timeout;
+        self
     }
 }
 
@@ -383,6 +407,10 @@ impl Target for Remote {
 
     fn pid(&self) -> Option<u32> {
         None
+    }
+
+    fn control_timeout(&self) -> Duration {
+        self.control_timeout
     }
 }
 
