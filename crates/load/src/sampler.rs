@@ -374,7 +374,7 @@ mod tests {
     use super::*;
 
     const MIB: u64 = 1 << 20;
-    /// The soak test's band (servers/tests/side_by_side/soak.rs says why).
+    /// The soak test's band (servers/tests/alone/soak.rs says why).
     const BAND: Band = Band { fds: 8, rss_bytes: 4 * MIB };
 
     /// Five samples a second ([`SAMPLE_EVERY`]) for `seconds`, with

@@ -27,7 +27,6 @@ mod no_orphans;
 mod postgres;
 mod slowloris;
 mod snapshots;
-mod soak;
 mod timeout_grade;
 mod upstream;
 mod wrapper_hints;
