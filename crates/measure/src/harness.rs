@@ -517,9 +517,8 @@ pub fn request(
     path: &str,
     timeout: Duration,
 ) -> std::io::Result<(u16, String)> {
-    use crate::client::outcome::{
-        BODY_TOO_LONG, CLOSED_BEFORE_ANSWER, CLOSED_MID_ANSWER, TIMEOUT_KIND,
-    };
+    use crate::client::outcome::{BODY_TOO_LONG, CLOSED_BEFORE_ANSWER, TIMEOUT_KIND};
+    use crate::client::raw::AnswerReader;
     use std::io::{Error, ErrorKind};
 
     let deadline = Instant::now() + timeout;
@@ -532,14 +531,10 @@ pub fn request(
         let text = String::from_utf8_lossy(&raw[..raw.len().min(200)]).into_owned();
         Error::new(kind, format!("{what} after {} bytes: {text:?}", raw.len()))
     };
-    // The head once whole: (status, its length, the body's length).
-    let mut head = None;
+    // When the answer is whole, and what an early end means: the burst's
+    // reader decides, the same as for every answer the burst reads.
+    let mut answer = AnswerReader::default();
     loop {
-        if let Some((_, head_len, Some(length))) = head {
-            if raw.len() >= head_len + length as usize {
-                break;
-            }
-        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             let what =
@@ -555,6 +550,7 @@ pub fn request(
             Err(e) => return Err(e),
         };
         if n == 0 {
+            answer.end().map_err(|kind| fail(ErrorKind::UnexpectedEof, kind, &raw))?;
             break;
         }
         if raw.len() + n > MAX_CONTROL_ANSWER {
@@ -562,26 +558,19 @@ pub fn request(
             return Err(fail(ErrorKind::InvalidData, &what, &raw));
         }
         raw.extend_from_slice(&chunk[..n]);
-        if head.is_none() {
-            head = crate::client::raw::parse_head(&raw)
-                .map_err(|kind| fail(ErrorKind::InvalidData, kind, &raw))?;
+        if answer
+            .feed(&chunk[..n])
+            .map_err(|kind| fail(ErrorKind::InvalidData, kind, &raw))?
+            .is_some()
+        {
+            break;
         }
     }
-    let (status, head_len, length) = match head {
-        Some(head) => head,
-        None if raw.is_empty() => {
-            return Err(fail(ErrorKind::UnexpectedEof, CLOSED_BEFORE_ANSWER, &raw))
-        }
-        None => return Err(fail(ErrorKind::UnexpectedEof, CLOSED_MID_ANSWER, &raw)),
-    };
+    let (status, head_len, length) =
+        answer.head().ok_or_else(|| fail(ErrorKind::UnexpectedEof, CLOSED_BEFORE_ANSWER, &raw))?;
     let body = &raw[head_len..];
-    let body = match length {
-        Some(length) if (body.len() as u64) < length => {
-            return Err(fail(ErrorKind::UnexpectedEof, CLOSED_MID_ANSWER, &raw))
-        }
-        Some(length) => &body[..length as usize],
-        None => body,
-    };
+    // A whole answer: at least `length` bytes of body are in.
+    let body = length.map_or(body, |length| &body[..length as usize]);
     Ok((status, String::from_utf8_lossy(body).into_owned()))
 }
 

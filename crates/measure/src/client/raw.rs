@@ -75,7 +75,7 @@ pub async fn exchange(stream: &mut TcpStream, request: &[u8]) -> Result<u16, &'s
 
 /// An answer's status, its head's length, and its body's length (`None`:
 /// not given).
-type Head = (u16, usize, Option<u64>);
+pub(crate) type Head = (u16, usize, Option<u64>);
 
 /// One answer read from its bytes as they come, whatever their pieces: a
 /// pure function over bytes (the fuzz target's), with no socket in it.
@@ -86,9 +86,9 @@ type Head = (u16, usize, Option<u64>);
 pub struct AnswerReader {
     /// The head so far, while it spans pieces.
     head: Vec<u8>,
-    /// Once the head is whole: the status, and the body left to read
-    /// (`None`: until the server closes).
-    body: Option<(u16, Option<u64>)>,
+    /// Once the head is whole: the status, the head's length, and the
+    /// body's length (`None`: until the server closes).
+    body: Option<Head>,
     /// Body bytes read so far.
     read: u64,
 }
@@ -124,18 +124,18 @@ impl AnswerReader {
     /// The head is whole, and `seen` bytes of the stream are in: what came
     /// after the head is the body's first part.
     fn start_body(&mut self, head: Head, seen: usize) -> Result<Option<u16>, &'static str> {
-        let (status, head_len, length) = head;
+        let head_len = head.1;
         // The same verdict however the head was cut into pieces.
         if head_len > MAX_HEAD {
             return Err(HEAD_TOO_LONG);
         }
-        self.body = Some((status, length));
+        self.body = Some(head);
         self.count((seen - head_len) as u64)
     }
 
     /// `n` more body bytes: the status if the body is now whole.
     fn count(&mut self, n: u64) -> Result<Option<u16>, &'static str> {
-        let Some((status, length)) = self.body else { return Ok(None) };
+        let Some((status, _, length)) = self.body else { return Ok(None) };
         self.read = self.read.saturating_add(n);
         match length {
             Some(length) if self.read >= length => Ok(Some(status)),
@@ -148,12 +148,18 @@ impl AnswerReader {
     /// body without a length), else what went wrong.
     pub fn end(&self) -> Result<u16, &'static str> {
         match self.body {
-            Some((status, None)) => Ok(status),
-            Some((status, Some(length))) if self.read >= length => Ok(status),
+            Some((status, _, None)) => Ok(status),
+            Some((status, _, Some(length))) if self.read >= length => Ok(status),
             Some(_) => Err(CLOSED_MID_ANSWER),
             None if self.head.is_empty() => Err(CLOSED_BEFORE_ANSWER),
             None => Err(CLOSED_MID_ANSWER),
         }
+    }
+
+    /// The answer's head once it is whole: its status, its length in the
+    /// stream, and the body's length (the harness cuts the body out with it).
+    pub(crate) fn head(&self) -> Option<Head> {
+        self.body
     }
 
     /// Bytes of the answer this reader holds: never more than [`MAX_HEAD`]
@@ -165,8 +171,8 @@ impl AnswerReader {
 
 /// The [`Head`] once the whole head is in `buf`; `Ok(None)` while it is not.
 /// A head that says the body is longer than [`MAX_BODY`] ends the answer
-/// at once. Shared with the harness's control requests.
-pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
+/// at once.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, &'static str> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(buf) {
