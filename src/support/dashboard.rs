@@ -27,6 +27,7 @@ use ratatui::{DefaultTerminal, Frame};
 use kit_load::attack::{self, AttackOptions, AttackResult};
 use kit_load::intervals::Interval;
 use kit_load::live::{Live, LiveView};
+use kit_load::sampler;
 
 use super::client;
 use crate::error::{CliError, Result};
@@ -169,9 +170,7 @@ fn header(view: &LiveView, asked_to_stop: bool) -> Paragraph<'static> {
         Some(s) => {
             let lag = s.executor_lag_ms.map_or("no runtime".to_string(), |l| format!("{l:.1} ms"));
             // RSS and descriptors: a leak is seen climbing while it runs.
-            let rss = s.rss_bytes.map_or("not read".to_string(), |b| {
-                format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
-            });
+            let rss = s.rss_bytes.map_or("not read".to_string(), sampler::mib_text);
             let fds = s.open_fds.map_or("not read".to_string(), |n| n.to_string());
             format!(
                 "server: in flight {}, executor lag {lag}, RSS {rss}, descriptors {fds} ({})",

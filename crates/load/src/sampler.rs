@@ -83,7 +83,7 @@ impl Reading {
 
     /// "14.2 MiB, 12 descriptors at 0.2 s"; a missing reading says so.
     pub fn describe(&self) -> String {
-        let rss = self.rss_bytes.map_or("RSS not read".into(), |b| format!("{:.1} MiB", mib(b)));
+        let rss = self.rss_bytes.map_or("RSS not read".into(), mib_text);
         let fds =
             self.open_fds.map_or("descriptors not read".into(), |n| format!("{n} descriptors"));
         format!("{rss}, {fds} at {:.1} s", self.t_s)
@@ -92,6 +92,11 @@ impl Reading {
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 20) as f64
+}
+
+/// "14.2 MiB": how the summaries and the dashboard show an RSS.
+pub fn mib_text(bytes: u64) -> String {
+    format!("{:.1} MiB", mib(bytes))
 }
 
 /// The server's RSS and open descriptors at the start of the run, after
