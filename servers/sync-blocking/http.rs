@@ -16,7 +16,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use kit_serve::contract::ApiError;
+use kit_serve::contract::{self, ApiError};
 use kit_serve::http_rules::{self, Framing};
 
 use kit_blocking::app::Reply;
@@ -40,7 +40,7 @@ pub fn serve_connection(
         // A client that hung up is its own problem, not the server's.
         Incoming::Request(head) => {
             let reply = handle(&head.method, &head.target);
-            let path = head.target.split('?').next().unwrap_or_default();
+            let (path, _) = contract::split_url(&head.target);
             drop(write_reply(&mut stream, &reply, path, head.method == "HEAD"))
         }
         Incoming::Closed => {}

@@ -101,7 +101,6 @@ pub fn framing(
         // Beside a Transfer-Encoding, a Content-Length is ignored, as hyper
         // does (RFC 9112 §6.1 allows that or a 400); the connection is
         // closed after the answer, which §6.1 requires either way.
-        let _ = content_lengths;
         let codings: Vec<String> = transfer_encodings
             .iter()
             .flat_map(|line| {
